@@ -1,0 +1,51 @@
+# cocreate — `make run` serves a demo on SQLite; `make test` installs and passes the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+LOCALE_DIR := src/cocreate/locale
+CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+export COCREATE_DATABASE_URL ?= sqlite:///cocreate.db
+
+.PHONY: run install test lint format catalogs messages clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed catalogs
+
+# Compiled catalogs are build output: made from the .po files, never committed.
+$(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(LOCALE_DIR) -D messages -l $* 2>&1 | tail -1
+
+catalogs: $(COMPILED)
+
+run: install
+	$(BIN)/cocreate db upgrade
+	$(BIN)/cocreate demo
+	$(BIN)/cocreate serve
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Extract every translatable string and merge it into the catalogs (then translate them).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) $(COMPILED) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""cocreate: live co-construction and democratic decisions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,73 @@
+"""Facilitator accounts: Argon2 password hashes, sign-in."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate.errors import Conflict, Invalid
+from cocreate.i18n import N_
+from cocreate.models import MAX_EMAIL_CHARS, MAX_NAME_CHARS, Facilitator
+
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 200
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().lower()
+    if not (3 <= len(email) <= MAX_EMAIL_CHARS) or "@" not in email:
+        raise Invalid(N_("Enter a valid e-mail address."))
+    return email
+
+
+async def add_facilitator(
+    *, db: AsyncSession, email: str, display_name: str, password: str
+) -> Facilitator:
+    email = _clean_email(email)
+    display_name = display_name.strip()
+    if not display_name or len(display_name) > MAX_NAME_CHARS:
+        raise Invalid(N_("A name of 1 to %(max)d characters is needed."), max=MAX_NAME_CHARS)
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise Invalid(
+            N_("The password needs %(min)d to %(max)d characters."),
+            min=MIN_PASSWORD_CHARS,
+            max=MAX_PASSWORD_CHARS,
+        )
+    existing = await db.exec(select(Facilitator).where(Facilitator.email == email))
+    if existing.first() is not None:
+        raise Conflict(N_("A facilitator with this e-mail already exists."))
+    facilitator = Facilitator(
+        email=email, display_name=display_name, password_hash=hash_password(password)
+    )
+    db.add(facilitator)
+    await db.commit()
+    await db.refresh(facilitator)
+    return facilitator
+
+
+async def authenticate(*, db: AsyncSession, email: str, password: str) -> Facilitator | None:
+    """The facilitator with these credentials, or None (the same delay either way)."""
+    if len(password) > MAX_PASSWORD_CHARS:
+        return None
+    result = await db.exec(select(Facilitator).where(Facilitator.email == email.strip().lower()))
+    facilitator = result.first()
+    try:
+        _hasher.verify(facilitator.password_hash if facilitator else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if facilitator is None:
+        return None
+    if _hasher.check_needs_rehash(facilitator.password_hash):
+        facilitator.password_hash = hash_password(password)
+        db.add(facilitator)
+        await db.commit()
+    return facilitator

@@ -1,0 +1,256 @@
+"""The application: routes as a table of contents, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cocreate import pubsub
+from cocreate.database import Database
+from cocreate.errors import RuleError
+from cocreate.i18n import N_
+from cocreate.live import LiveHub, live_endpoint
+from cocreate.resources import resource_dir
+from cocreate.settings import Settings
+from cocreate.templating import Templates
+from cocreate.views import facilitator, participant, projector, public
+from cocreate.views.fragments import FragmentRenderer
+from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # no form of ours is larger
+SESSION_COOKIE = "cocreate"
+SESSION_MAX_AGE_S = 60 * 60 * 24 * 90  # a phone stays the same participant for 90 days
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+
+S = "/s/{code}"
+F = "/sessions/{session_id:int}"
+P = "/proposals/{proposal_id:int}"
+
+routes = [
+    Route("/", public.home, name="home"),
+    Route("/join", public.join_by_code, name="join_by_code"),
+    Route("/language", public.set_language, methods=["POST"], name="set_language"),
+    Route("/health", public.health, name="health"),
+    # Participants, on their phones
+    Route(S, participant.session_page, name="participant_session"),
+    Route(S + "/join", participant.join, methods=["POST"], name="participant_join"),
+    Route(S + "/proposals", participant.propose, methods=["POST"], name="propose"),
+    Route(S + P + "/comments", participant.comment, methods=["POST"], name="comment"),
+    Route(S + P + "/vote", participant.vote, methods=["POST"], name="vote"),
+    Route(S + P + "/vote", participant.my_vote, methods=["GET"], name="my_vote"),
+    # The room's projector
+    Route(S + "/screen", projector.screen, name="screen"),
+    Route(S + "/qr.svg", projector.qr_code, name="qr_code"),
+    # Facilitators
+    Route("/login", facilitator.login_page, methods=["GET"], name="login_page"),
+    Route("/login", facilitator.login, methods=["POST"], name="login"),
+    Route("/logout", facilitator.logout, methods=["POST"], name="logout"),
+    Route("/projects", facilitator.project_list, methods=["GET"], name="projects"),
+    Route("/projects", facilitator.create_project, methods=["POST"], name="create_project"),
+    Route("/projects/{project_id:int}", facilitator.project_page, name="project"),
+    Route(
+        "/projects/{project_id:int}/sessions",
+        facilitator.create_session,
+        methods=["POST"],
+        name="create_session",
+    ),
+    Route(
+        "/projects/{project_id:int}/publish",
+        facilitator.publish_decisions,
+        methods=["POST"],
+        name="publish_decisions",
+    ),
+    Route("/projects/{project_id:int}/decisions", facilitator.decisions_page, name="decisions"),
+    Route(F + "/console", facilitator.console, name="console"),
+    Route(F + "/open", facilitator.open_session, methods=["POST"], name="open_session"),
+    Route(F + "/close", facilitator.close_session, methods=["POST"], name="close_session"),
+    Route(F + P + "/hide", facilitator.hide_proposal, methods=["POST"], name="hide"),
+    Route(F + P + "/restore", facilitator.restore_proposal, methods=["POST"], name="restore"),
+    Route(F + P + "/close-vote", facilitator.close_vote, methods=["POST"], name="close_vote"),
+    Route(F + P + "/decision", facilitator.record_decision, methods=["POST"], name="decide"),
+    # Live updates, down only
+    WebSocketRoute("/ws/{code}/{audience}", live_endpoint, name="live"),
+    Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),
+]
+
+
+class SecurityHeaders:
+    """CSP without inline scripts, and the usual hardening headers, on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers.extend(
+                    [
+                        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"same-origin"),
+                        (b"x-frame-options", b"DENY"),
+                    ]
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuse request bodies over MAX_BODY_BYTES with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await _plain(send, 413, b"Request body too large.")
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, "Request body too large.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def _plain(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error_response(request: Request, status: int, message: str) -> Response:
+    """Errors as users see them: into the page's message region under htmx, else a page."""
+    if is_htmx(request):
+        response = render(request, "partials/flash.html", status_code=status, message=message)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "error.html", status_code=status, message=message)
+
+
+async def rule_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RuleError)
+    message = translate_error(app_state(request).templates, locale_of(request), exc)
+    return _error_response(request, exc.status_code, message)
+
+
+_HTTP_MESSAGES = {
+    400: N_("The request could not be understood."),
+    404: N_("This page does not exist."),
+    405: N_("This address does not accept this kind of request."),
+    413: N_("What you sent is too large."),
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    locale = locale_of(request)
+    templates = app_state(request).templates
+    text = _HTTP_MESSAGES.get(exc.status_code)
+    message = templates.gettext(locale, text) if text else str(exc.detail)
+    return _error_response(request, exc.status_code, message)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    log.exception("database unavailable", exc_info=exc)
+    message = app_state(request).templates.gettext(
+        locale_of(request), N_("The service is briefly unavailable. Try again in a moment.")
+    )
+    response = _error_response(request, 503, message)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return HTMLResponse("Internal error.", status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
+        db = Database(settings.database_url)
+        templates = Templates(timezone=settings.timezone)
+        broker = pubsub.from_url(settings.pubsub_url)
+        await broker.connect()
+        hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates))
+        try:
+            yield {"app": AppState(settings=settings, db=db, templates=templates, hub=hub)}
+        finally:
+            await hub.close()
+            await broker.disconnect()
+            await db.dispose()
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.signing_key(),
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE_S,
+                same_site="lax",
+                https_only=settings.https_only,
+            ),
+        ],
+        exception_handlers={
+            RuleError: rule_error,
+            HTTPException: http_error,
+            OperationalError: database_unavailable,
+            500: server_error,
+        },
+    )

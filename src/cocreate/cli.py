@@ -1,0 +1,118 @@
+"""Command line: `cocreate serve`, `cocreate db upgrade`, `cocreate facilitator add`, `cocreate demo`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from cocreate.settings import Settings, describe
+
+WS_MAX_MESSAGE_BYTES = 4 * 1024  # uvicorn refuses bigger websocket frames with 1009
+
+
+def _settings_help() -> str:
+    lines = ["Settings (environment variables):", ""]
+    lines += [f"  {name} (default: {default or 'unset'})  {text}" for name, default, text in describe()]
+    return "\n".join(lines)
+
+
+@click.group(epilog=_settings_help(), context_settings={"max_content_width": 100})
+@click.version_option(package_name="cocreate")
+def main() -> None:
+    """cocreate: live co-construction and democratic decisions."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default: COCREATE_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default: COCREATE_PORT).")
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+def serve(host: str | None, port: int | None, reload: bool) -> None:
+    """Serve cocreate over HTTP and websockets."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    uvicorn.run(
+        "cocreate.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        ws="websockets-sansio",
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply every migration to the database (creates it if needed)."""
+    from cocreate.migrate import upgrade as run_upgrade
+
+    settings = Settings.from_env()
+    run_upgrade(settings.database_url)
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def facilitator() -> None:
+    """Facilitator accounts."""
+
+
+@facilitator.command("add")
+@click.argument("email")
+@click.option("--name", prompt="Display name", help="Name shown to participants.")
+@click.password_option(help="At least 10 characters (prompted when left out).")
+def facilitator_add(email: str, name: str, password: str) -> None:
+    """Create a facilitator account."""
+    from cocreate import accounts
+    from cocreate.database import Database
+    from cocreate.errors import RuleError
+
+    async def run() -> None:
+        database = Database(Settings.from_env().database_url)
+        try:
+            async with database.session() as session:
+                await accounts.add_facilitator(
+                    db=session, email=email, display_name=name, password=password
+                )
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except RuleError as error:
+        raise click.ClickException(error.message % error.params) from error
+    click.echo(f"Facilitator {email} created.")
+
+
+@main.command()
+def demo() -> None:
+    """Create (once) a demo facilitator, project and live session, and print how to use them."""
+    from cocreate.demo import ensure_demo
+
+    settings = Settings.from_env()
+    details = asyncio.run(ensure_demo(settings.database_url))
+    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    click.echo(
+        "\n".join(
+            [
+                "",
+                "  cocreate demo is ready",
+                f"  Facilitator sign-in : {base}/login",
+                f"      e-mail          : {details.email}",
+                f"      password        : {details.password}",
+                f"  Console             : {base}/sessions/{details.session_id}/console",
+                f"  Join (phones)       : {base}/s/{details.join_code}   code {details.join_code}",
+                f"  Projector           : {base}/s/{details.join_code}/screen",
+                "",
+            ]
+        )
+    )

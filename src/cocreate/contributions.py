@@ -1,0 +1,500 @@
+"""What happens inside a live session: joining, proposals, comments, votes, moderation.
+
+Each action is one transaction: it takes the session's next event number first (which
+locks the session for writers), checks the rules against fresh state, writes the change
+and its ``Event`` row, and commits. Publishing is the caller's job, after the commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.events import (
+    CommentAdded,
+    DecisionRecorded,
+    ProposalAdded,
+    ProposalHidden,
+    ProposalRestored,
+    SessionEvent,
+    VoteCast,
+    VoteClosed,
+)
+from cocreate.i18n import N_
+from cocreate.models import (
+    MAX_COMMENT_CHARS,
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_PROPOSAL_CHARS,
+    Choice,
+    Comment,
+    Decision,
+    Event,
+    Facilitator,
+    Outcome,
+    Participant,
+    Proposal,
+    Session,
+    Vote,
+    utcnow,
+)
+from cocreate.projects import next_seq, session_for
+
+
+def _clean(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
+    # Control characters other than line breaks and tabs are never meant.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+    text = text.replace("\r\n", "\n")
+    if not text:
+        raise Invalid(empty)
+    if len(text) > max_chars:
+        raise Invalid(too_long, max=max_chars, count=len(text))
+    return text
+
+
+def _ensure_open(session: Session) -> None:
+    if session.opened_at is None:
+        raise Conflict(N_("This session has not started yet."))
+    if session.closed_at is not None:
+        raise Conflict(N_("This session is closed."))
+
+
+async def _event(
+    db: AsyncSession, session_id: int, seq: int, cls: type[SessionEvent], subject_id: int
+) -> SessionEvent:
+    db.add(Event(session_id=session_id, seq=seq, kind=cls.kind, subject_id=subject_id))
+    await db.commit()
+    return cls(seq=seq, subject_id=subject_id)
+
+
+async def _locked(db: AsyncSession, session: Session) -> tuple[Session, int]:
+    """Take the next event number, then read the session afresh under the lock."""
+    assert session.id is not None
+    seq = await next_seq(db, session.id)
+    fresh = await db.get(Session, session.id, populate_existing=True)
+    assert fresh is not None
+    return fresh, seq
+
+
+# --- participants -------------------------------------------------------------------
+
+
+async def join(*, db: AsyncSession, session: Session, display_name: str) -> Participant:
+    _ensure_open(session)
+    name = _clean(
+        display_name,
+        max_chars=MAX_NAME_CHARS,
+        empty=N_("Choose a name that others will see."),
+        too_long=N_("This name is too long: at most %(max)d characters."),
+    )
+    participant = Participant(session_id=session.id, display_name=name)
+    db.add(participant)
+    await db.commit()
+    await db.refresh(participant)
+    return participant
+
+
+async def participant_in(
+    *, db: AsyncSession, session: Session, participant_id: int | None
+) -> Participant | None:
+    """The participant, if they belong to this session (cookies of other sessions do not)."""
+    if participant_id is None:
+        return None
+    participant = await db.get(Participant, participant_id)
+    if participant is None or participant.session_id != session.id:
+        return None
+    return participant
+
+
+# --- proposals, comments, votes -----------------------------------------------------
+
+
+async def propose(
+    *, db: AsyncSession, session: Session, author: Participant, text: str
+) -> tuple[Proposal, SessionEvent]:
+    text = _clean(
+        text,
+        max_chars=MAX_PROPOSAL_CHARS,
+        empty=N_("Write your proposal before sending it."),
+        too_long=N_("A proposal has at most %(max)d characters (yours has %(count)d)."),
+    )
+    session, seq = await _locked(db, session)
+    try:
+        _ensure_open(session)
+    except Conflict:
+        await db.rollback()
+        raise
+    proposal = Proposal(session_id=session.id, author_id=author.id, text=text)
+    db.add(proposal)
+    await db.flush()
+    assert session.id is not None and proposal.id is not None
+    event = await _event(db, session.id, seq, ProposalAdded, proposal.id)
+    return proposal, event
+
+
+async def _proposal_in(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
+    proposal = await db.get(Proposal, proposal_id, populate_existing=True)
+    if proposal is None or proposal.session_id != session.id:
+        raise NotFound(N_("This proposal does not exist in this session."))
+    return proposal
+
+
+async def _visible_proposal(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
+    proposal = await _proposal_in(db, session, proposal_id)
+    if proposal.hidden_at is not None:
+        raise Conflict(N_("The facilitator has hidden this proposal."))
+    return proposal
+
+
+async def comment(
+    *, db: AsyncSession, session: Session, author: Participant, proposal_id: int, text: str
+) -> tuple[Comment, SessionEvent]:
+    text = _clean(
+        text,
+        max_chars=MAX_COMMENT_CHARS,
+        empty=N_("Write your comment before sending it."),
+        too_long=N_("A comment has at most %(max)d characters (yours has %(count)d)."),
+    )
+    session, seq = await _locked(db, session)
+    try:
+        _ensure_open(session)
+        await _visible_proposal(db, session, proposal_id)
+    except (Conflict, NotFound):
+        await db.rollback()
+        raise
+    new = Comment(proposal_id=proposal_id, author_id=author.id, text=text)
+    db.add(new)
+    await db.flush()
+    assert session.id is not None and new.id is not None
+    return new, await _event(db, session.id, seq, CommentAdded, new.id)
+
+
+def parse_choice(raw: str) -> Choice:
+    try:
+        return Choice(raw)
+    except ValueError:
+        raise Invalid(N_("Choose for, against or abstain.")) from None
+
+
+async def vote(
+    *, db: AsyncSession, session: Session, voter: Participant, proposal_id: int, choice: Choice
+) -> SessionEvent:
+    """Cast or change a vote: the current one is superseded, never overwritten."""
+    session, seq = await _locked(db, session)
+    try:
+        _ensure_open(session)
+        proposal = await _visible_proposal(db, session, proposal_id)
+        if proposal.vote_closed_at is not None:
+            raise Conflict(N_("The vote on this proposal is closed."))
+    except (Conflict, NotFound):
+        await db.rollback()
+        raise
+    now = utcnow()
+    await db.exec(
+        sa.update(Vote)
+        .where(
+            col(Vote.proposal_id) == proposal_id,
+            col(Vote.participant_id) == voter.id,
+            col(Vote.superseded_at).is_(None),
+        )
+        .values(superseded_at=now)
+    )
+    db.add(Vote(proposal_id=proposal_id, participant_id=voter.id, choice=choice, cast_at=now))
+    assert session.id is not None
+    return await _event(db, session.id, seq, VoteCast, proposal_id)
+
+
+async def current_choice(
+    *, db: AsyncSession, proposal_id: int, participant_id: int
+) -> Choice | None:
+    result = await db.exec(
+        select(Vote.choice).where(
+            Vote.proposal_id == proposal_id,
+            Vote.participant_id == participant_id,
+            col(Vote.superseded_at).is_(None),
+        )
+    )
+    choice = result.first()
+    return Choice(choice) if choice is not None else None
+
+
+async def choices_of(*, db: AsyncSession, session_id: int, participant_id: int) -> dict[int, Choice]:
+    """A participant's current vote on each proposal of the session."""
+    result = await db.exec(
+        select(Vote.proposal_id, Vote.choice)
+        .join(Proposal, col(Proposal.id) == col(Vote.proposal_id))
+        .where(
+            Proposal.session_id == session_id,
+            Vote.participant_id == participant_id,
+            col(Vote.superseded_at).is_(None),
+        )
+    )
+    return {pid: Choice(choice) for pid, choice in result.all()}
+
+
+# --- facilitator's moderation and decisions -----------------------------------------
+
+
+async def _facilitated(
+    db: AsyncSession, facilitator: Facilitator, session_id: int
+) -> tuple[Session, int]:
+    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    return await _locked(db, session)
+
+
+async def set_hidden(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    proposal_id: int,
+    hidden: bool,
+) -> SessionEvent | None:
+    """Hide or restore a proposal; None when it already was so (nothing to tell)."""
+    session, seq = await _facilitated(db, facilitator, session_id)
+    try:
+        proposal = await _proposal_in(db, session, proposal_id)
+    except NotFound:
+        await db.rollback()
+        raise
+    if (proposal.hidden_at is not None) == hidden:
+        await db.rollback()
+        return None
+    proposal.hidden_at = utcnow() if hidden else None
+    db.add(proposal)
+    assert session.id is not None
+    return await _event(
+        db, session.id, seq, ProposalHidden if hidden else ProposalRestored, proposal_id
+    )
+
+
+async def close_vote(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int, proposal_id: int
+) -> SessionEvent | None:
+    session, seq = await _facilitated(db, facilitator, session_id)
+    try:
+        proposal = await _proposal_in(db, session, proposal_id)
+    except NotFound:
+        await db.rollback()
+        raise
+    if proposal.vote_closed_at is not None:
+        await db.rollback()
+        return None
+    proposal.vote_closed_at = utcnow()
+    db.add(proposal)
+    assert session.id is not None
+    return await _event(db, session.id, seq, VoteClosed, proposal_id)
+
+
+def parse_outcome(raw: str) -> Outcome:
+    try:
+        return Outcome(raw)
+    except ValueError:
+        raise Invalid(N_("Choose adopted, rejected or deferred.")) from None
+
+
+async def record_decision(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    proposal_id: int,
+    outcome: Outcome,
+    note: str,
+) -> tuple[Decision, list[SessionEvent]]:
+    """Close the vote if still open and record its outcome, with the counts, as a decision."""
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise Invalid(N_("The note has at most %(max)d characters."), max=MAX_NOTE_CHARS)
+    session, seq = await _facilitated(db, facilitator, session_id)
+    try:
+        proposal = await _proposal_in(db, session, proposal_id)
+        existing = await db.exec(select(Decision.id).where(Decision.proposal_id == proposal_id))
+        if existing.first() is not None:
+            raise Conflict(N_("A decision is already recorded for this proposal."))
+    except (NotFound, Conflict):
+        await db.rollback()
+        raise
+    assert session.id is not None and proposal.id is not None and facilitator.id is not None
+    events: list[SessionEvent] = []
+    if proposal.vote_closed_at is None:
+        proposal.vote_closed_at = utcnow()
+        db.add(proposal)
+        db.add(Event(session_id=session.id, seq=seq, kind=VoteClosed.kind, subject_id=proposal_id))
+        events.append(VoteClosed(seq=seq, subject_id=proposal_id))
+        seq = await next_seq(db, session.id)
+    tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
+    decision = Decision(
+        project_id=session.project_id,
+        session_id=session.id,
+        proposal_id=proposal.id,
+        decided_by_id=facilitator.id,
+        proposal_text=proposal.text,
+        outcome=outcome,
+        votes_for=tally.votes_for,
+        votes_against=tally.votes_against,
+        votes_abstain=tally.votes_abstain,
+        note=note,
+    )
+    db.add(decision)
+    events.append(await _event(db, session.id, seq, DecisionRecorded, proposal_id))
+    await db.refresh(decision)
+    return decision, events
+
+
+# --- reading: tallies and the wall --------------------------------------------------
+
+
+@dataclass
+class Tally:
+    votes_for: int = 0
+    votes_against: int = 0
+    votes_abstain: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.votes_for + self.votes_against + self.votes_abstain
+
+    def share(self, choice: Choice) -> int:
+        """Percentage of votes cast for a choice, rounded, for the bars."""
+        if not self.total:
+            return 0
+        count = {
+            Choice.FOR: self.votes_for,
+            Choice.AGAINST: self.votes_against,
+            Choice.ABSTAIN: self.votes_abstain,
+        }[choice]
+        return round(100 * count / self.total)
+
+
+async def tallies(*, db: AsyncSession, proposal_ids: Iterable[int]) -> dict[int, Tally]:
+    ids = list(proposal_ids)
+    counts: dict[int, Tally] = {pid: Tally() for pid in ids}
+    if not ids:
+        return counts
+    rows = await db.exec(
+        select(Vote.proposal_id, Vote.choice, sa.func.count())
+        .where(col(Vote.proposal_id).in_(ids), col(Vote.superseded_at).is_(None))
+        .group_by(col(Vote.proposal_id), col(Vote.choice))
+    )
+    for pid, choice, n in rows.all():
+        setattr(counts[pid], f"votes_{Choice(choice).value}", n)
+    return counts
+
+
+@dataclass
+class CommentView:
+    id: int
+    author: str
+    text: str
+
+
+@dataclass
+class WallItem:
+    """One proposal as screens show it: text, author, tally, comments, decision."""
+
+    proposal: Proposal
+    author: str
+    tally: Tally
+    comments: list[CommentView] = field(default_factory=list)
+    decision: Decision | None = None
+
+    @property
+    def id(self) -> int:
+        assert self.proposal.id is not None
+        return self.proposal.id
+
+    @property
+    def hidden(self) -> bool:
+        return self.proposal.hidden_at is not None
+
+    @property
+    def vote_open(self) -> bool:
+        return self.proposal.vote_closed_at is None
+
+
+async def wall(
+    *,
+    db: AsyncSession,
+    session_id: int,
+    include_hidden: bool,
+    proposal_ids: Iterable[int] | None = None,
+) -> list[WallItem]:
+    """Proposals of a session, newest first, with everything screens show of them."""
+    query = (
+        select(Proposal, Participant.display_name)
+        .join(Participant, col(Participant.id) == col(Proposal.author_id))
+        .where(Proposal.session_id == session_id)
+        .order_by(col(Proposal.id).desc())
+    )
+    if not include_hidden:
+        query = query.where(col(Proposal.hidden_at).is_(None))
+    if proposal_ids is not None:
+        query = query.where(col(Proposal.id).in_(list(proposal_ids)))
+    rows = (await db.exec(query)).all()
+    items = {p.id: WallItem(proposal=p, author=name, tally=Tally()) for p, name in rows}
+    if not items:
+        return []
+    ids = [pid for pid in items if pid is not None]
+    counts = await tallies(db=db, proposal_ids=ids)
+    comments: dict[int, list[CommentView]] = defaultdict(list)
+    for c, name in (
+        await db.exec(
+            select(Comment, Participant.display_name)
+            .join(Participant, col(Participant.id) == col(Comment.author_id))
+            .where(col(Comment.proposal_id).in_(ids))
+            .order_by(col(Comment.id))
+        )
+    ).all():
+        assert c.id is not None
+        comments[c.proposal_id].append(CommentView(id=c.id, author=name, text=c.text))
+    decisions = (
+        await db.exec(select(Decision).where(col(Decision.proposal_id).in_(ids)))
+    ).all()
+    for d in decisions:
+        items[d.proposal_id].decision = d
+    for pid, item in items.items():
+        assert pid is not None
+        item.tally = counts[pid]
+        item.comments = comments.get(pid, [])
+    return list(items.values())
+
+
+async def comment_view(*, db: AsyncSession, comment_id: int) -> tuple[int, CommentView] | None:
+    """(proposal id, comment) for one comment, as screens show it."""
+    row = (
+        await db.exec(
+            select(Comment, Participant.display_name)
+            .join(Participant, col(Participant.id) == col(Comment.author_id))
+            .where(Comment.id == comment_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    c, name = row
+    assert c.id is not None
+    return c.proposal_id, CommentView(id=c.id, author=name, text=c.text)
+
+
+async def session_decisions(*, db: AsyncSession, session_id: int) -> list[Decision]:
+    result = await db.exec(
+        select(Decision)
+        .where(Decision.session_id == session_id)
+        .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
+    )
+    return list(result.all())
+
+
+async def participant_count(*, db: AsyncSession, session_id: int) -> int:
+    result = await db.exec(
+        select(sa.func.count()).select_from(Participant).where(Participant.session_id == session_id)
+    )
+    return int(result.one())
+
+

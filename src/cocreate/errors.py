@@ -1,0 +1,38 @@
+"""Errors the domain raises when a rule refuses an action.
+
+Each carries an untranslated message (marked with ``N_`` for extraction) and the HTTP
+status a view answers with; views translate the message into the user's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RuleError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class Invalid(RuleError):
+    """The input breaks a rule (empty, too long, unknown choice…)."""
+
+    status_code = 422
+
+
+class NotFound(RuleError):
+    status_code = 404
+
+
+class Forbidden(RuleError):
+    status_code = 403
+
+
+class Conflict(RuleError):
+    """The action no longer fits the state (closed session, closed vote, stale form)."""
+
+    status_code = 409

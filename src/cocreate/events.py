@@ -1,0 +1,93 @@
+"""What happened in a session: small frozen records, numbered per session.
+
+The domain writes one ``Event`` row per change in the same transaction as the change;
+after the commit the view publishes the number on the session's channel. Listeners read
+the rows back from the database, so a lost or reordered message loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    kind: ClassVar[str]
+    seq: int
+    subject_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalAdded(SessionEvent):
+    """A participant put a proposal forward."""
+
+    kind = "proposal_added"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentAdded(SessionEvent):
+    """A participant commented on a proposal (subject: the comment)."""
+
+    kind = "comment_added"
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast(SessionEvent):
+    """A participant voted, or changed their vote, on a proposal."""
+
+    kind = "vote_cast"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalHidden(SessionEvent):
+    """The facilitator hid a proposal from phones and projector."""
+
+    kind = "proposal_hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRestored(SessionEvent):
+    """The facilitator showed a hidden proposal again."""
+
+    kind = "proposal_restored"
+
+
+@dataclass(frozen=True, slots=True)
+class VoteClosed(SessionEvent):
+    """The facilitator closed the vote on a proposal."""
+
+    kind = "vote_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecorded(SessionEvent):
+    """The facilitator recorded a decision (subject: the proposal decided on)."""
+
+    kind = "decision_recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed(SessionEvent):
+    """The facilitator closed the session (subject: the session)."""
+
+    kind = "session_closed"
+
+
+EVENT_TYPES: dict[str, type[SessionEvent]] = {
+    cls.kind: cls
+    for cls in (
+        ProposalAdded,
+        CommentAdded,
+        VoteCast,
+        ProposalHidden,
+        ProposalRestored,
+        VoteClosed,
+        DecisionRecorded,
+        SessionClosed,
+    )
+}
+
+
+def from_row(kind: str, seq: int, subject_id: int) -> SessionEvent:
+    return EVENT_TYPES[kind](seq=seq, subject_id=subject_id)

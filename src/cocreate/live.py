@@ -1,0 +1,398 @@
+"""The websocket side: one room per live session and process, fragments pushed down.
+
+A socket first says hello with the last event number its page has seen; the room
+brings itself up to date from the database, sends the socket what it missed (or a
+fresh snapshot when too far behind), then streams. Each batch of events is rendered
+once per audience and language and the same bytes are queued to every socket of that
+group. A socket whose queue overflows is closed with 1013 and its phone reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sqlmodel import col, select
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from cocreate import events as ev
+from cocreate import projects
+from cocreate.contributions import participant_in
+from cocreate.database import Database
+from cocreate.errors import RuleError
+from cocreate.models import Event, Facilitator, Project, Session
+from cocreate.pubsub import PubSub
+from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
+from cocreate.web import app_state, locale_of, remembered_participant
+
+log = logging.getLogger(__name__)
+
+SEND_QUEUE_FRAMES = 256  # frames waiting for a slow phone before it is dropped
+MAX_CATCHUP_EVENTS = 500  # further behind than this, a socket gets a snapshot instead
+MAX_WS_MESSAGE_BYTES = 1_024  # phones only ever send a hello
+HELLO_TIMEOUT_S = 10.0
+COALESCE_S = 0.05  # bursts of events within 50 ms are drawn in one frame
+PRESENCE_REFRESH_S = 1.0  # at most one redraw of the connected count a second
+SAFETY_POLL_S = 5.0  # read the database this often even without a nudge
+
+# Close codes (RFC 6455 and the IANA registry); 1013 makes htmx's ws extension retry.
+CLOSE_POLICY = 1008
+CLOSE_UNSUPPORTED = 1003
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN = 1013
+CLOSE_NORMAL = 1000
+
+
+def channel(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+@dataclass(eq=False)
+class Client:
+    websocket: WebSocket
+    audience: Audience
+    locale: str
+    participant_id: int | None
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_FRAMES))
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, frame: str) -> None:
+        if self.overflowed.is_set():
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class Room:
+    """Every socket of one session in this process, and the one listener feeding them."""
+
+    def __init__(self, hub: LiveHub, session_id: int) -> None:
+        self.hub = hub
+        self.session_id = session_id
+        self.clients: set[Client] = set()
+        self.last_seq = 0
+        self.lock = asyncio.Lock()
+        self._nudged = asyncio.Event()
+        self._presence_dirty = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed = asyncio.Event()
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(), name=f"room-{self.session_id}-listen"),
+            asyncio.create_task(self._flusher(), name=f"room-{self.session_id}-flush"),
+            asyncio.create_task(self._presence(), name=f"room-{self.session_id}-presence"),
+        ]
+        await self._subscribed.wait()
+        async with self.hub.db.session() as db:
+            session = await db.get(Session, self.session_id)
+            self.last_seq = session.seq if session else 0
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self.hub.pubsub.subscribe(channel(self.session_id)) as messages:
+                    self._subscribed.set()
+                    async for _ in messages:
+                        self._nudged.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: subscription to session %s failed; retrying", self.session_id)
+                self._subscribed.set()
+                await asyncio.sleep(1.0)
+
+    async def _flusher(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudged.wait(), timeout=SAFETY_POLL_S)
+            self._nudged.clear()
+            try:
+                async with self.lock:
+                    await self._flush_locked()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: could not draw events of session %s", self.session_id)
+            await asyncio.sleep(COALESCE_S)
+
+    async def _read_events(self, after: int, limit: int) -> tuple[Session | None, list[ev.SessionEvent]]:
+        async with self.hub.db.session() as db:
+            session = await db.get(Session, self.session_id)
+            rows = await db.exec(
+                select(Event.kind, Event.seq, Event.subject_id)
+                .where(Event.session_id == self.session_id, col(Event.seq) > after)
+                .order_by(col(Event.seq))
+                .limit(limit)
+            )
+            return session, [ev.from_row(k, s, sid) for k, s, sid in rows.all()]
+
+    async def _flush_locked(self) -> None:
+        """Draw every event committed since the last one drawn, and queue the frames."""
+        while True:
+            session, batch_events = await self._read_events(self.last_seq, MAX_CATCHUP_EVENTS)
+            if session is None or not batch_events:
+                return
+            async with self.hub.db.session() as db:
+                batch = await load_batch(db, session, batch_events)
+            frames: dict[tuple[Audience, str], str] = {}
+            for client in list(self.clients):
+                key = (client.audience, client.locale)
+                if key not in frames:
+                    frames[key] = self.hub.renderer.render_batch(batch, *key)
+                client.offer(frames[key])
+            self.last_seq = batch.last_seq
+            if len(batch_events) < MAX_CATCHUP_EVENTS:
+                return
+
+    async def catch_up(self, client: Client, last_seen: int | None) -> None:
+        """Send a joining socket what it missed, then let it receive the stream."""
+        async with self.lock:
+            await self._flush_locked()
+            behind = None if last_seen is None else self.last_seq - last_seen
+            if behind is None or behind < 0 or behind > MAX_CATCHUP_EVENTS:
+                async with self.hub.db.session() as db:
+                    session = await db.get(Session, self.session_id, populate_existing=True)
+                    assert session is not None
+                    frame = await self.hub.renderer.snapshot(
+                        db, session, client.audience, client.locale, client.participant_id
+                    )
+                client.offer(frame)
+            elif behind > 0:
+                assert last_seen is not None
+                session, missed = await self._read_events(last_seen, behind)
+                if session is not None and missed:
+                    async with self.hub.db.session() as db:
+                        batch = await load_batch(db, session, missed)
+                    client.offer(self.hub.renderer.render_batch(batch, client.audience, client.locale))
+            self.clients.add(client)
+        self._presence_dirty.set()
+
+    def leave(self, client: Client) -> None:
+        self.clients.discard(client)
+        self._presence_dirty.set()
+
+    def connected(self) -> int:
+        return sum(1 for c in self.clients if c.audience is Audience.PHONE)
+
+    async def _presence(self) -> None:
+        while True:
+            await self._presence_dirty.wait()
+            self._presence_dirty.clear()
+            count = self.connected()
+            frames: dict[tuple[Audience, str], str] = {}
+            for client in list(self.clients):
+                if client.audience is Audience.PHONE:
+                    continue
+                key = (client.audience, client.locale)
+                if key not in frames:
+                    frames[key] = self.hub.renderer.presence(client.audience, client.locale, count)
+                client.offer(frames[key])
+            await asyncio.sleep(PRESENCE_REFRESH_S)
+
+
+class LiveHub:
+    """This process's rooms; made in the lifespan, reached through ``request.state``."""
+
+    def __init__(self, *, db: Database, pubsub: PubSub, renderer: FragmentRenderer) -> None:
+        self.db = db
+        self.pubsub = pubsub
+        self.renderer = renderer
+        self.rooms: dict[int, Room] = {}
+        self._room_lock = asyncio.Lock()
+
+    async def publish(self, session_id: int, seq: int) -> None:
+        """Nudge every process's room of a session; call only after the commit."""
+        try:
+            await self.pubsub.publish(channel(session_id), str(seq))
+        except Exception:
+            # The write is committed; rooms will find it on their next poll.
+            log.exception("live: could not publish event %s of session %s", seq, session_id)
+
+    async def publish_all(self, session_id: int, events: list[ev.SessionEvent]) -> None:
+        if events:
+            await self.publish(session_id, max(e.seq for e in events))
+
+    async def room(self, session_id: int) -> Room:
+        async with self._room_lock:
+            room = self.rooms.get(session_id)
+            if room is None:
+                room = Room(self, session_id)
+                await room.start()
+                self.rooms[session_id] = room
+            return room
+
+    async def release(self, room: Room, client: Client) -> None:
+        room.leave(client)
+        async with self._room_lock:
+            if not room.clients and self.rooms.get(room.session_id) is room:
+                del self.rooms[room.session_id]
+                await room.stop()
+
+    async def close(self) -> None:
+        for room in list(self.rooms.values()):
+            await room.stop()
+        self.rooms.clear()
+
+    def connected(self, session_id: int) -> int:
+        room = self.rooms.get(session_id)
+        return room.connected() if room else 0
+
+
+def origin_allowed(websocket: WebSocket, extra: frozenset[str]) -> bool:
+    """Browsers always send Origin on a websocket handshake: it must be this site's."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return False
+    origin = origin.rstrip("/")
+    if origin in extra:
+        return True
+    host = websocket.headers.get("host", "")
+    parts = urlsplit(origin)
+    return parts.scheme in {"http", "https"} and parts.netloc == host
+
+
+async def _authorize(
+    websocket: WebSocket, session: Session, audience: Audience
+) -> tuple[bool, int | None]:
+    """(allowed, participant id) for a socket of this audience."""
+    assert session.id is not None
+    if audience is Audience.SCREEN:
+        return True, None
+    state = app_state(websocket)
+    async with state.db.session() as db:
+        if audience is Audience.PHONE:
+            participant = await participant_in(
+                db=db, session=session, participant_id=remembered_participant(websocket, session.id)
+            )
+            return participant is not None, participant.id if participant else None
+        facilitator_id = websocket.session.get("facilitator_id")
+        facilitator = await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        project = await db.get(Project, session.project_id)
+        return facilitator is not None and project is not None and project.owner_id == facilitator.id, None
+
+
+async def _receive(websocket: WebSocket) -> str:
+    """The next text message, bounded in size; binary frames are refused."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", CLOSE_NORMAL))
+    text = message.get("text")
+    if text is None:
+        raise _Close(CLOSE_UNSUPPORTED, "text messages only")
+    if len(text.encode()) > MAX_WS_MESSAGE_BYTES:
+        raise _Close(CLOSE_TOO_BIG, "message too big")
+    return str(text)
+
+
+async def _read_hello(websocket: WebSocket) -> int | None:
+    """The last event number the page saw; None asks for a full snapshot."""
+    raw = await asyncio.wait_for(_receive(websocket), timeout=HELLO_TIMEOUT_S)
+    try:
+        hello = json.loads(raw)
+        last = hello.get("last_seq")
+    except (ValueError, AttributeError):
+        raise _Close(CLOSE_POLICY, "expected a hello message") from None
+    if last is None or last == "":
+        return None
+    if isinstance(last, str) and last.isdigit():
+        last = int(last)
+    if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+        raise _Close(CLOSE_POLICY, "last_seq must be a whole number")
+    return last
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def _pump(client: Client) -> None:
+    while True:
+        frame = await client.queue.get()
+        await client.websocket.send_text(frame)
+
+
+async def live_endpoint(websocket: WebSocket) -> None:
+    """``/ws/{code}/{audience}``: phone, screen (projector) or console of one session."""
+    state = app_state(websocket)
+    if not origin_allowed(websocket, state.settings.extra_origins()):
+        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
+        return
+    try:
+        audience = Audience(websocket.path_params["audience"])
+    except ValueError:
+        await websocket.close(code=CLOSE_POLICY, reason="unknown audience")
+        return
+    try:
+        async with state.db.session() as db:
+            session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
+    except RuleError:
+        await websocket.close(code=CLOSE_POLICY, reason="unknown session")
+        return
+    allowed, participant_id = await _authorize(websocket, session, audience)
+    if not allowed:
+        await websocket.close(code=CLOSE_POLICY, reason="not allowed")
+        return
+    await websocket.accept()
+    assert session.id is not None
+    client = Client(websocket, audience, locale_of(websocket), participant_id)
+    room: Room | None = None
+    pump: asyncio.Task[None] | None = None
+    try:
+        last_seen = await _read_hello(websocket)
+        room = await state.hub.room(session.id)
+        await room.catch_up(client, last_seen)
+        pump = asyncio.create_task(_pump(client))
+        overflow = asyncio.create_task(client.overflowed.wait())
+        try:
+            while True:
+                # Phones send nothing after the hello; reading notices them leaving and
+                # enforces the size limit on anything they do send.
+                receive = asyncio.ensure_future(_receive(websocket))
+                done, _ = await asyncio.wait(
+                    {receive, pump, overflow}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if receive not in done:
+                    receive.cancel()
+                    if overflow in done:
+                        raise _Close(CLOSE_TRY_AGAIN, "too slow; reconnect")
+                    pump.result()
+                    return
+                receive.result()
+        finally:
+            overflow.cancel()
+    except _Close as close:
+        await _close(websocket, close.code, close.reason)
+    except TimeoutError:
+        await _close(websocket, CLOSE_POLICY, "expected a hello message")
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await pump
+        if room is not None:
+            await state.hub.release(room, client)
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=code, reason=reason)

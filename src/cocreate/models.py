@@ -1,0 +1,169 @@
+"""Tables of cocreate, named after the glossary in DESIGN.md.
+
+Lifecycles are timestamps (``opened_at``, ``closed_at``, ``hidden_at``…) and history is
+kept: a changed vote supersedes the old row instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Bounded sizes for every user-written field (characters).
+MAX_EMAIL_CHARS = 254
+MAX_NAME_CHARS = 60
+MAX_TITLE_CHARS = 200
+MAX_NEED_CHARS = 2_000
+MAX_TERRITORY_CHARS = 200
+MAX_PROPOSAL_CHARS = 500
+MAX_COMMENT_CHARS = 1_000
+MAX_NOTE_CHARS = 2_000
+JOIN_CODE_LENGTH = 6
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Choice(enum.StrEnum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
+class Outcome(enum.StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index
+        ),
+    )
+
+
+class Facilitator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=MAX_EMAIL_CHARS, unique=True, index=True)
+    display_name: str = Field(max_length=MAX_NAME_CHARS)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = _fk("facilitator.id")
+    title: str = Field(max_length=MAX_TITLE_CHARS)
+    need: str = Field(default="", max_length=MAX_NEED_CHARS)
+    territory: str = Field(default="", max_length=MAX_TERRITORY_CHARS)
+    decisions_published_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Session(SQLModel, table=True):
+    """A live meeting (workshop or general assembly) of a project."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = _fk("project.id")
+    title: str = Field(max_length=MAX_TITLE_CHARS)
+    join_code: str | None = Field(
+        default=None, max_length=JOIN_CODE_LENGTH, unique=True, index=True
+    )
+    # Number of the last event of this session; every event takes the next one.
+    seq: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id")
+    display_name: str = Field(max_length=MAX_NAME_CHARS)
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class Proposal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id")
+    author_id: int = _fk("participant.id")
+    text: str = Field(max_length=MAX_PROPOSAL_CHARS)
+    created_at: datetime = Field(default_factory=utcnow)
+    hidden_at: datetime | None = None
+    vote_closed_at: datetime | None = None
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    author_id: int = _fk("participant.id")
+    text: str = Field(max_length=MAX_COMMENT_CHARS)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Vote(SQLModel, table=True):
+    """One vote as cast; a change of mind supersedes it and adds a new row."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_vote_current",
+            "proposal_id",
+            "participant_id",
+            unique=True,
+            sqlite_where=sa.text("superseded_at IS NULL"),
+            postgresql_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id", index=False)
+    participant_id: int = _fk("participant.id")
+    choice: Choice = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    cast_at: datetime = Field(default_factory=utcnow)
+    superseded_at: datetime | None = None
+
+
+class Decision(SQLModel, table=True):
+    """The recorded outcome of a proposal's vote, kept in the project's register."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = _fk("project.id")
+    session_id: int = _fk("session.id")
+    proposal_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("proposal.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    decided_by_id: int = _fk("facilitator.id")
+    # What was decided, copied so the register reads the same whatever happens later.
+    proposal_text: str = Field(max_length=MAX_PROPOSAL_CHARS)
+    outcome: Outcome = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class Event(SQLModel, table=True):
+    """What happened in a session, numbered; phones catch up from here on reconnect."""
+
+    __table_args__ = (sa.UniqueConstraint("session_id", "seq", name="uq_event_session_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id", index=False)
+    seq: int
+    kind: str = Field(max_length=40)
+    subject_id: int
+    created_at: datetime = Field(default_factory=utcnow)

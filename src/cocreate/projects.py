@@ -1,0 +1,222 @@
+"""Projects, their live sessions' lifecycle, and the decisions register.
+
+Authorization lives here: every function that acts for a facilitator checks that the
+project is theirs, whatever the page showed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
+from cocreate.events import SessionClosed
+from cocreate.i18n import N_
+from cocreate.models import (
+    JOIN_CODE_LENGTH,
+    MAX_NEED_CHARS,
+    MAX_TERRITORY_CHARS,
+    MAX_TITLE_CHARS,
+    Decision,
+    Event,
+    Facilitator,
+    Project,
+    Session,
+    utcnow,
+)
+
+# No look-alikes: no 0/O, 1/I/L, and no U/V pair, so a code read aloud or from the back
+# of a room is typed right.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalize_join_code(raw: str) -> str:
+    """What a participant typed, as a code: spaces and dashes dropped, upper case."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())[: JOIN_CODE_LENGTH * 2]
+
+
+def _text(value: str, *, field: str, max_chars: int, required: bool) -> str:
+    value = value.strip()
+    if required and not value:
+        raise Invalid(N_("%(field)s cannot be empty."), field=field)
+    if len(value) > max_chars:
+        raise Invalid(
+            N_("%(field)s is too long: at most %(max)d characters."), field=field, max=max_chars
+        )
+    return value
+
+
+async def create_project(
+    *, db: AsyncSession, owner: Facilitator, title: str, need: str, territory: str
+) -> Project:
+    project = Project(
+        owner_id=owner.id,
+        title=_text(title, field=N_("Title"), max_chars=MAX_TITLE_CHARS, required=True),
+        need=_text(need, field=N_("Social need"), max_chars=MAX_NEED_CHARS, required=True),
+        territory=_text(
+            territory, field=N_("Territory"), max_chars=MAX_TERRITORY_CHARS, required=False
+        ),
+    )
+    db.add(project)
+    await db.commit()
+    await db.refresh(project)
+    return project
+
+
+async def projects_of(*, db: AsyncSession, owner: Facilitator) -> list[Project]:
+    result = await db.exec(
+        select(Project).where(Project.owner_id == owner.id).order_by(col(Project.id).desc())
+    )
+    return list(result.all())
+
+
+async def project_for(*, db: AsyncSession, facilitator: Facilitator, project_id: int) -> Project:
+    """The project if this facilitator runs it; 404 if unknown, 403 if someone else's."""
+    project = await db.get(Project, project_id)
+    if project is None:
+        raise NotFound(N_("This project does not exist."))
+    if project.owner_id != facilitator.id:
+        raise Forbidden(N_("This project is run by another facilitator."))
+    return project
+
+
+async def session_for(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int
+) -> tuple[Session, Project]:
+    session = await db.get(Session, session_id)
+    if session is None:
+        raise NotFound(N_("This session does not exist."))
+    project = await project_for(db=db, facilitator=facilitator, project_id=session.project_id)
+    return session, project
+
+
+async def sessions_of(*, db: AsyncSession, project: Project) -> list[Session]:
+    result = await db.exec(
+        select(Session).where(Session.project_id == project.id).order_by(col(Session.id).desc())
+    )
+    return list(result.all())
+
+
+async def create_session(
+    *, db: AsyncSession, facilitator: Facilitator, project_id: int, title: str
+) -> Session:
+    project = await project_for(db=db, facilitator=facilitator, project_id=project_id)
+    session = Session(
+        project_id=project.id,
+        title=_text(title, field=N_("Title"), max_chars=MAX_TITLE_CHARS, required=True),
+    )
+    db.add(session)
+    await db.commit()
+    await db.refresh(session)
+    return session
+
+
+async def open_session(*, db: AsyncSession, facilitator: Facilitator, session_id: int) -> Session:
+    """Open the session to participants under a fresh, unique join code."""
+    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    if session.closed_at is not None:
+        raise Conflict(N_("This session is closed; create a new one."))
+    if session.opened_at is not None:
+        return session
+    for _ in range(20):
+        code = new_join_code()
+        taken = await db.exec(select(Session.id).where(Session.join_code == code))
+        if taken.first() is None:
+            break
+    else:  # pragma: no cover - 29**6 codes; twenty collisions in a row do not happen
+        raise Conflict(N_("No join code is free; try again."))
+    session.join_code = code
+    session.opened_at = utcnow()
+    db.add(session)
+    await db.commit()
+    await db.refresh(session)
+    return session
+
+
+async def next_seq(db: AsyncSession, session_id: int) -> int:
+    """Take the session's next event number.
+
+    Run it first in a write: on SQLite it takes the write lock, on PostgreSQL it locks
+    the session's row, so the checks that follow see no concurrent change.
+    """
+    result = await db.exec(
+        sa.update(Session)
+        .where(col(Session.id) == session_id)
+        .values(seq=col(Session.seq) + 1)
+        .returning(col(Session.seq))
+    )
+    return int(result.scalar_one())
+
+
+async def close_session(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int
+) -> SessionClosed:
+    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    seq = await next_seq(db, session_id)
+    await db.refresh(session)
+    if session.opened_at is None:
+        await db.rollback()
+        raise Conflict(N_("This session was never opened."))
+    if session.closed_at is not None:
+        await db.rollback()
+        raise Conflict(N_("This session is already closed."))
+    session.closed_at = utcnow()
+    db.add(session)
+    db.add(Event(session_id=session_id, seq=seq, kind=SessionClosed.kind, subject_id=session_id))
+    await db.commit()
+    return SessionClosed(seq=seq, subject_id=session_id)
+
+
+async def set_decisions_published(
+    *, db: AsyncSession, facilitator: Facilitator, project_id: int, published: bool
+) -> Project:
+    project = await project_for(db=db, facilitator=facilitator, project_id=project_id)
+    project.decisions_published_at = utcnow() if published else None
+    db.add(project)
+    await db.commit()
+    await db.refresh(project)
+    return project
+
+
+@dataclass(frozen=True)
+class DecisionEntry:
+    decision: Decision
+    session_title: str
+
+
+async def decisions_register(
+    *, db: AsyncSession, project_id: int, reader: Facilitator | None
+) -> tuple[Project, list[DecisionEntry]]:
+    """A project's decisions, newest first: for its facilitator, or anyone once published."""
+    project = await db.get(Project, project_id)
+    if project is None:
+        raise NotFound(N_("This project does not exist."))
+    is_owner = reader is not None and reader.id == project.owner_id
+    if not is_owner and project.decisions_published_at is None:
+        raise Forbidden(N_("The facilitator has not published these decisions."))
+    rows = await db.exec(
+        select(Decision, Session.title)
+        .join(Session, col(Session.id) == col(Decision.session_id))
+        .where(Decision.project_id == project_id)
+        .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
+    )
+    return project, [DecisionEntry(decision=d, session_title=t) for d, t in rows.all()]
+
+
+async def session_by_code(*, db: AsyncSession, code: str) -> Session:
+    code = normalize_join_code(code)
+    if len(code) != JOIN_CODE_LENGTH:
+        raise Invalid(N_("A join code has %(n)d characters."), n=JOIN_CODE_LENGTH)
+    result = await db.exec(select(Session).where(Session.join_code == code))
+    session = result.first()
+    if session is None:
+        raise NotFound(N_("No session has the code %(code)s. Check it with the facilitator."), code=code)
+    return session

@@ -1,0 +1,105 @@
+"""One Settings object, read once from the environment (``COCREATE_*``).
+
+Every setting has a default that works on a laptop, and a help line that the README
+repeats. Secrets never appear in ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PREFIX = "COCREATE_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str = field(
+        default="sqlite:///cocreate.db",
+        metadata={"help": "SQLAlchemy URL of the database (sqlite:///file.db or postgresql://…)."},
+    )
+    pubsub_url: str = field(
+        default="memory://",
+        metadata={"help": "Live fan-out backend; memory:// serves one process."},
+    )
+    secret_key: str = field(
+        default="",
+        repr=False,
+        metadata={
+            "help": "Key that signs cookies. Unset: one is made and kept in secret_key_file."
+        },
+    )
+    secret_key_file: str = field(
+        default=".cocreate-secret",
+        metadata={"help": "Where the generated signing key is kept when secret_key is unset."},
+    )
+    public_url: str = field(
+        default="",
+        metadata={
+            "help": "Public base URL for join links and QR codes (e.g. https://vote.example.org). "
+            "Unset: taken from each request's Host."
+        },
+    )
+    allowed_origins: str = field(
+        default="",
+        metadata={
+            "help": "Extra origins allowed to open websockets, comma-separated "
+            "(the server's own origin is always allowed)."
+        },
+    )
+    https_only: bool = field(
+        default=False,
+        metadata={"help": "Mark cookies Secure (set to true behind HTTPS)."},
+    )
+    default_locale: str = field(
+        default="fr",
+        metadata={"help": "Language when the browser states no preference we speak (fr or en)."},
+    )
+    timezone: str = field(
+        default="Europe/Paris",
+        metadata={"help": "Time zone in which dates and times are shown."},
+    )
+    host: str = field(default="127.0.0.1", metadata={"help": "Address `cocreate serve` binds."})
+    port: int = field(default=8000, metadata={"help": "Port `cocreate serve` listens on."})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            if f.type == "bool":
+                values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+            elif f.type == "int":
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    def signing_key(self) -> str:
+        """The cookie-signing key: configured, or generated once and kept on disk."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path(self.secret_key_file)
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+    def extra_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for every setting: the README's table and `--help`."""
+    return [
+        (PREFIX + f.name.upper(), str(f.default), str(f.metadata.get("help", "")))
+        for f in fields(Settings)
+    ]

@@ -1,0 +1,52 @@
+"""Jinja2 templates, one environment per language so each render is self-contained.
+
+Fragments for live updates come from the same partials as the first page render
+(one partial per region of the screen).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel.dates import format_datetime
+
+from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
+from cocreate.resources import resource_dir
+
+
+class Templates:
+    def __init__(self, *, timezone: str, directory: Path | None = None) -> None:
+        self.directory = directory or resource_dir("templates")
+        self.zone = ZoneInfo(timezone)
+        self._envs = {locale: self._environment(locale) for locale in LOCALES}
+
+    def _environment(self, locale: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.directory),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.globals.update(locale=locale, locales=LOCALES, locale_names=LOCALE_NAMES)
+        env.filters["when"] = lambda value: self.format_when(value, locale)
+        return env
+
+    def format_when(self, value: datetime | None, locale: str) -> str:
+        if value is None:
+            return ""
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        return format_datetime(aware.astimezone(self.zone), "medium", locale=locale)
+
+    def render(self, template_name: str, /, *, locale: str, **context: Any) -> str:
+        return self._envs[locale].get_template(template_name).render(context)
+
+    def gettext(self, locale: str, message: str, **params: Any) -> str:
+        text = translations(locale).gettext(message)
+        return text % params if params else text

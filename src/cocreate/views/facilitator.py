@@ -1,0 +1,309 @@
+"""The facilitator: sign in, projects, sessions, the live console, decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import accounts, contributions, projects
+from cocreate.errors import Forbidden, RuleError
+from cocreate.i18n import N_
+from cocreate.models import Facilitator, Session
+from cocreate.views.projector import join_url
+from cocreate.web import (
+    app_state,
+    current_facilitator,
+    field,
+    int_param,
+    is_htmx,
+    read_form,
+    render,
+    see_other,
+    translate_error,
+    locale_of,
+)
+
+Handler = Callable[[Request, Facilitator], Awaitable[Response]]
+
+
+def facilitator_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page for signed-in facilitators: others are sent to the sign-in form."""
+
+    @wraps(handler)
+    async def page(request: Request) -> Response:
+        facilitator = await current_facilitator(request)
+        if facilitator is None:
+            return see_other("/login?next=" + quote(request.url.path))
+        return await handler(request, facilitator)
+
+    return page
+
+
+def facilitator_action(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A form post for signed-in facilitators: others get 403, not a redirect."""
+
+    @wraps(handler)
+    async def action(request: Request) -> Response:
+        facilitator = await current_facilitator(request)
+        if facilitator is None:
+            raise Forbidden(N_("Only the session's facilitator can do this."))
+        return await handler(request, facilitator)
+
+    return action
+
+
+async def login_page(request: Request) -> Response:
+    return render(request, "facilitator/login.html", email="", error=None, next=_next(request))
+
+
+def _next(request: Request, target: str = "") -> str:
+    target = target or request.query_params.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else "/projects"
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    email = field(form, "email")
+    async with app_state(request).db.session() as db:
+        facilitator = await accounts.authenticate(db=db, email=email, password=field(form, "password"))
+    if facilitator is None:
+        message = app_state(request).templates.gettext(
+            locale_of(request), N_("Wrong e-mail or password.")
+        )
+        return render(
+            request,
+            "facilitator/login.html",
+            status_code=400,
+            email=email,
+            error=message,
+            next=_next(request, field(form, "next")),
+        )
+    locale = request.session.get("locale")
+    request.session.clear()  # a new identity gets a new cookie session (and CSRF token)
+    if locale:
+        request.session["locale"] = locale
+    request.session["facilitator_id"] = facilitator.id
+    return see_other(_next(request, field(form, "next")))
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    locale = request.session.get("locale")
+    request.session.clear()
+    if locale:
+        request.session["locale"] = locale
+    return see_other("/")
+
+
+@facilitator_page
+async def project_list(request: Request, facilitator: Facilitator) -> Response:
+    async with app_state(request).db.session() as db:
+        items = await projects.projects_of(db=db, owner=facilitator)
+    return render(
+        request, "facilitator/projects.html", facilitator=facilitator, projects=items, error=None, values={}
+    )
+
+
+@facilitator_action
+async def create_project(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    values = {k: field(form, k) for k in ("title", "need", "territory")}
+    async with app_state(request).db.session() as db:
+        try:
+            project = await projects.create_project(db=db, owner=facilitator, **values)
+        except RuleError as error:
+            items = await projects.projects_of(db=db, owner=facilitator)
+            message = translate_error(app_state(request).templates, locale_of(request), error)
+            return render(
+                request,
+                "facilitator/projects.html",
+                status_code=error.status_code,
+                facilitator=facilitator,
+                projects=items,
+                error=message,
+                values=values,
+            )
+    return see_other(f"/projects/{project.id}")
+
+
+@facilitator_page
+async def project_page(request: Request, facilitator: Facilitator) -> Response:
+    async with app_state(request).db.session() as db:
+        project = await projects.project_for(
+            db=db, facilitator=facilitator, project_id=int_param(request, "project_id")
+        )
+        sessions = await projects.sessions_of(db=db, project=project)
+    return render(
+        request, "facilitator/project.html", facilitator=facilitator, project=project, sessions=sessions, error=None
+    )
+
+
+@facilitator_action
+async def create_session(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    async with app_state(request).db.session() as db:
+        session = await projects.create_session(
+            db=db,
+            facilitator=facilitator,
+            project_id=int_param(request, "project_id"),
+            title=field(form, "title"),
+        )
+    return see_other(f"/sessions/{session.id}/console")
+
+
+@facilitator_action
+async def publish_decisions(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    project_id = int_param(request, "project_id")
+    async with app_state(request).db.session() as db:
+        await projects.set_decisions_published(
+            db=db, facilitator=facilitator, project_id=project_id, published=field(form, "published") == "1"
+        )
+    return see_other(f"/projects/{project_id}")
+
+
+async def decisions_page(request: Request) -> Response:
+    """A project's decisions: its facilitator always, anyone once published."""
+    facilitator = await current_facilitator(request)
+    async with app_state(request).db.session() as db:
+        project, entries = await projects.decisions_register(
+            db=db, project_id=int_param(request, "project_id"), reader=facilitator
+        )
+    return render(
+        request,
+        "decisions.html",
+        project=project,
+        entries=entries,
+        is_owner=facilitator is not None and facilitator.id == project.owner_id,
+    )
+
+
+@facilitator_page
+async def console(request: Request, facilitator: Facilitator) -> Response:
+    async with app_state(request).db.session() as db:
+        session, project = await projects.session_for(
+            db=db, facilitator=facilitator, session_id=int_param(request, "session_id")
+        )
+        assert session.id is not None
+        seq = session.seq
+        items = await contributions.wall(db=db, session_id=session.id, include_hidden=True)
+        decisions = await contributions.session_decisions(db=db, session_id=session.id)
+        joined = await contributions.participant_count(db=db, session_id=session.id)
+    return render(
+        request,
+        "facilitator/console.html",
+        facilitator=facilitator,
+        session=session,
+        project=project,
+        items=items,
+        decisions=decisions,
+        seq=seq,
+        joined=joined,
+        connected=app_state(request).hub.connected(session.id),
+        join_url=join_url(request, session) if session.join_code else "",
+        audience="console",
+        oob=False,
+        choices={},
+    )
+
+
+@facilitator_action
+async def open_session(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    async with app_state(request).db.session() as db:
+        await projects.open_session(db=db, facilitator=facilitator, session_id=session_id)
+    return see_other(f"/sessions/{session_id}/console")
+
+
+@facilitator_action
+async def close_session(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        event = await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
+    await state.hub.publish(session_id, event.seq)
+    return see_other(f"/sessions/{session_id}/console")
+
+
+async def _card(request: Request, session_id: int, proposal_id: int) -> Response:
+    """The console's card of one proposal, or back to the console without JS."""
+    if not is_htmx(request):
+        return see_other(f"/sessions/{session_id}/console#proposal-{proposal_id}")
+    async with app_state(request).db.session() as db:
+        session = await db.get(Session, session_id)
+        items = await contributions.wall(
+            db=db, session_id=session_id, include_hidden=True, proposal_ids=[proposal_id]
+        )
+    return render(
+        request,
+        "partials/card.html",
+        item=items[0],
+        session=session,
+        audience="console",
+        oob=False,
+        my_choice=None,
+        lazy_vote=False,
+    )
+
+
+def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
+    @facilitator_action
+    async def action(request: Request, facilitator: Facilitator) -> Response:
+        await read_form(request)
+        session_id = int_param(request, "session_id")
+        proposal_id = int_param(request, "proposal_id")
+        state = app_state(request)
+        async with state.db.session() as db:
+            event = await contributions.set_hidden(
+                db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id, hidden=hidden
+            )
+        if event is not None:
+            await state.hub.publish(session_id, event.seq)
+        return await _card(request, session_id, proposal_id)
+
+    return action
+
+
+hide_proposal = _moderation(hidden=True)
+restore_proposal = _moderation(hidden=False)
+
+
+@facilitator_action
+async def close_vote(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    proposal_id = int_param(request, "proposal_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        event = await contributions.close_vote(
+            db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
+        )
+    if event is not None:
+        await state.hub.publish(session_id, event.seq)
+    return await _card(request, session_id, proposal_id)
+
+
+@facilitator_action
+async def record_decision(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    session_id = int_param(request, "session_id")
+    proposal_id = int_param(request, "proposal_id")
+    outcome = contributions.parse_outcome(field(form, "outcome"))
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, events = await contributions.record_decision(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            proposal_id=proposal_id,
+            outcome=outcome,
+            note=field(form, "note"),
+        )
+    await state.hub.publish_all(session_id, events)
+    return await _card(request, session_id, proposal_id)

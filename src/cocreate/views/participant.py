@@ -1,0 +1,181 @@
+"""The phone: join with a name, propose, comment, vote. Every form works without JS too."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import contributions, projects
+from cocreate.errors import Forbidden, NotFound
+from cocreate.i18n import N_
+from cocreate.models import Participant, Session
+from cocreate.web import (
+    app_state,
+    field,
+    int_param,
+    is_htmx,
+    read_form,
+    remember_participant,
+    remembered_participant,
+    render,
+    see_other,
+)
+
+
+async def _session_and_participant(request: Request) -> tuple[Session, Participant | None]:
+    async with app_state(request).db.session() as db:
+        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        assert session.id is not None
+        participant = await contributions.participant_in(
+            db=db, session=session, participant_id=remembered_participant(request, session.id)
+        )
+    return session, participant
+
+
+async def _require_participant(request: Request) -> tuple[Session, Participant]:
+    session, participant = await _session_and_participant(request)
+    if participant is None:
+        raise Forbidden(N_("Join the session with a name first."))
+    return session, participant
+
+
+def _session_url(request: Request, session: Session) -> str:
+    return request.url_for("participant_session", code=session.join_code).path
+
+
+async def session_page(request: Request) -> Response:
+    """The phone's page: the join form until the phone has a name, then the session."""
+    session, participant = await _session_and_participant(request)
+    if session.join_code != request.path_params["code"]:
+        return see_other(_session_url(request, session))
+    if participant is None:
+        return render(request, "participant/join.html", session=session, error=None, name="")
+    assert session.id is not None and participant.id is not None
+    async with app_state(request).db.session() as db:
+        fresh = await db.get(Session, session.id)
+        assert fresh is not None
+        seq = fresh.seq  # before the state: the page is at least as recent as its number
+        items = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
+        choices = await contributions.choices_of(
+            db=db, session_id=session.id, participant_id=participant.id
+        )
+    return render(
+        request,
+        "participant/session.html",
+        session=fresh,
+        participant=participant,
+        items=items,
+        choices=choices,
+        seq=seq,
+        audience="phone",
+        oob=False,
+        text="",
+        error=None,
+    )
+
+
+async def join(request: Request) -> Response:
+    form = await read_form(request)
+    name = field(form, "display_name")
+    async with app_state(request).db.session() as db:
+        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        participant = await contributions.join(db=db, session=session, display_name=name)
+    assert session.id is not None and participant.id is not None
+    remember_participant(request, session.id, participant.id)
+    return see_other(_session_url(request, session))
+
+
+async def propose(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await _require_participant(request)
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, event = await contributions.propose(
+            db=db, session=session, author=participant, text=field(form, "text")
+        )
+    assert session.id is not None
+    await state.hub.publish(session.id, event.seq)
+    if not is_htmx(request):
+        return see_other(_session_url(request, session))
+    return render(
+        request,
+        "partials/propose_form.html",
+        session=session,
+        audience="phone",
+        oob=False,
+        text="",
+        error=None,
+        sent=True,
+    )
+
+
+async def comment(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await _require_participant(request)
+    proposal_id = int_param(request, "proposal_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, event = await contributions.comment(
+            db=db, session=session, author=participant, proposal_id=proposal_id, text=field(form, "text")
+        )
+    assert session.id is not None
+    await state.hub.publish(session.id, event.seq)
+    if not is_htmx(request):
+        return see_other(_session_url(request, session) + f"#proposal-{proposal_id}")
+    return render(
+        request,
+        "partials/comment_form.html",
+        session=session,
+        proposal_id=proposal_id,
+        audience="phone",
+        oob=False,
+        sent=True,
+    )
+
+
+async def _vote_region(
+    request: Request, session: Session, participant: Participant, proposal_id: int
+) -> Response:
+    async with app_state(request).db.session() as db:
+        assert session.id is not None and participant.id is not None
+        items = await contributions.wall(
+            db=db, session_id=session.id, include_hidden=False, proposal_ids=[proposal_id]
+        )
+        if not items:
+            raise NotFound(N_("This proposal does not exist in this session."))
+        choice = await contributions.current_choice(
+            db=db, proposal_id=proposal_id, participant_id=participant.id
+        )
+    return render(
+        request,
+        "partials/vote.html",
+        item=items[0],
+        session=session,
+        my_choice=choice,
+        lazy_vote=False,
+        audience="phone",
+        oob=False,
+    )
+
+
+async def vote(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await _require_participant(request)
+    proposal_id = int_param(request, "proposal_id")
+    choice = contributions.parse_choice(field(form, "choice"))
+    state = app_state(request)
+    async with state.db.session() as db:
+        event = await contributions.vote(
+            db=db, session=session, voter=participant, proposal_id=proposal_id, choice=choice
+        )
+    assert session.id is not None
+    await state.hub.publish(session.id, event.seq)
+    if not is_htmx(request):
+        return see_other(_session_url(request, session) + f"#proposal-{proposal_id}")
+    return await _vote_region(request, session, participant, proposal_id)
+
+
+async def my_vote(request: Request) -> Response:
+    """This phone's vote region for one proposal (loaded when a proposal reappears)."""
+    session, participant = await _require_participant(request)
+    return await _vote_region(request, session, participant, int_param(request, "proposal_id"))

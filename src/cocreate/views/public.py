@@ -1,0 +1,38 @@
+"""Pages for everyone: home (type a code), language switcher, health."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from cocreate import projects
+from cocreate.i18n import LOCALES
+from cocreate.web import field, read_form, render, see_other
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html", code="", error=None)
+
+
+async def join_by_code(request: Request) -> Response:
+    """The home page's form: a typed code leads to its session's join page."""
+    code = projects.normalize_join_code(request.query_params.get("code", ""))
+    if not code:
+        return render(request, "home.html", status_code=422, code="", error="empty")
+    return see_other(request.url_for("participant_session", code=code).path)
+
+
+async def set_language(request: Request) -> Response:
+    form = await read_form(request)
+    locale = field(form, "locale")
+    if locale in LOCALES:
+        request.session["locale"] = locale
+    target = field(form, "next")
+    # Only paths of this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return see_other(target)
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("ok")

@@ -1,0 +1,166 @@
+"""What every HTTP handler shares: typed app state, language, CSRF, forms, responses."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from cocreate.database import Database
+from cocreate.errors import RuleError
+from cocreate.i18n import LOCALES, N_, negotiate
+from cocreate.models import Facilitator
+from cocreate.settings import Settings
+from cocreate.templating import Templates
+
+if TYPE_CHECKING:
+    from cocreate.live import LiveHub
+
+MAX_FORM_FIELDS = 20
+MAX_FORM_PART_BYTES = 16 * 1024
+MAX_REMEMBERED_SESSIONS = 20  # participant identities a phone's cookie keeps
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Resources made in the lifespan; handlers reach them through ``request.state``."""
+
+    settings: Settings
+    db: Database
+    templates: Templates
+    hub: LiveHub
+
+
+def app_state(conn: HTTPConnection) -> AppState:
+    state: AppState = conn.state.app
+    return state
+
+
+def locale_of(conn: HTTPConnection) -> str:
+    chosen = conn.session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    return negotiate(conn.headers.get("accept-language", ""), app_state(conn).settings.default_locale)
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    token = conn.session.get(CSRF_FIELD)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        conn.session[CSRF_FIELD] = token
+    return token
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, bounded in size, after checking its CSRF token (403 otherwise)."""
+    try:
+        form = await request.form(
+            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES
+        )
+    except HTTPException:
+        raise
+    except Exception as exc:  # malformed body: multipart or urlencoded parsers disagree
+        raise HTTPException(400, "Malformed form.") from exc
+    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+    expected = request.session.get(CSRF_FIELD)
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not secrets.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise RuleErrorResponse(
+            403, N_("This form has expired. Reload the page and try again.")
+        )
+    return form
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    if isinstance(value, UploadFile):
+        raise RuleErrorResponse(400, N_("Files are not accepted here."))
+    return value
+
+
+MAX_ID = 2**63 - 1  # ids beyond a 64-bit integer name nothing
+
+
+def int_param(request: Request, name: str) -> int:
+    value = int(request.path_params[name])
+    if not 0 < value <= MAX_ID:
+        raise RuleErrorResponse(404, N_("This page does not exist."))
+    return value
+
+
+class RuleErrorResponse(RuleError):
+    """A refusal decided in the web layer (CSRF, form shape), answered like a rule error."""
+
+    def __init__(self, status_code: int, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.status_code = status_code
+
+
+def translate_error(templates: Templates, locale: str, error: RuleError) -> str:
+    params = {
+        key: templates.gettext(locale, value) if key == "field" else value
+        for key, value in error.params.items()
+    }
+    return templates.gettext(locale, error.message, **params)
+
+
+def render(
+    request: Request, template: str, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A full page or a partial, in the request's language, with the shared context."""
+    state = app_state(request)
+    locale = locale_of(request)
+    html = state.templates.render(
+        template,
+        locale=locale,
+        request=request,
+        csrf_token=csrf_token(request),
+        facilitator_id=request.session.get("facilitator_id"),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def current_facilitator(request: Request) -> Facilitator | None:
+    facilitator_id = request.session.get("facilitator_id")
+    if not isinstance(facilitator_id, int):
+        return None
+    async with app_state(request).db.session() as db:
+        return await db.get(Facilitator, facilitator_id)
+
+
+def remember_participant(request: Request, session_id: int, participant_id: int) -> None:
+    known: dict[str, int] = dict(request.session.get("participants", {}))
+    known.pop(str(session_id), None)
+    known[str(session_id)] = participant_id
+    while len(known) > MAX_REMEMBERED_SESSIONS:
+        known.pop(next(iter(known)))
+    request.session["participants"] = known
+
+
+def remembered_participant(conn: HTTPConnection, session_id: int) -> int | None:
+    known = conn.session.get("participants", {})
+    value = known.get(str(session_id)) if isinstance(known, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def no_content() -> Response:
+    return Response(status_code=204)

@@ -1,0 +1,45 @@
+// cocreate: the little glue htmx's websocket extension needs. No inline script anywhere
+// (the Content-Security-Policy forbids it), no eval.
+(function () {
+  "use strict";
+
+  function lastSeq() {
+    var marker = document.getElementById("live-seq");
+    return marker ? marker.getAttribute("data-seq") : null;
+  }
+
+  function setOnline(online) {
+    document.body.classList.toggle("is-offline", !online);
+    var status = document.querySelector(".connection");
+    if (status) {
+      status.textContent = status.getAttribute(online ? "data-online" : "data-offline");
+    }
+  }
+
+  // On every (re)connection, tell the server the last event this page has shown:
+  // it answers with exactly what was missed, or a fresh snapshot.
+  document.addEventListener("htmx:wsOpen", function (event) {
+    var seq = lastSeq();
+    event.detail.socketWrapper.sendImmediately(JSON.stringify({ last_seq: seq === null ? null : Number(seq) }));
+    setOnline(true);
+  });
+
+  document.addEventListener("htmx:wsClose", function () {
+    setOnline(false);
+  });
+
+  // A fragment may insert a card this page already shows (a page drawn just after the
+  // event it replays): replace the old one rather than show it twice.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fragment = event.detail.fragment;
+    if (!fragment || !fragment.querySelectorAll) {
+      return;
+    }
+    fragment.querySelectorAll(".card[id]").forEach(function (card) {
+      var existing = document.getElementById(card.id);
+      if (existing && existing !== card && !existing.contains(event.detail.target)) {
+        existing.remove();
+      }
+    });
+  });
+})();

@@ -1,0 +1,271 @@
+"""A real server on a real SQLite file, real HTTP clients and real websockets.
+
+Each test gets a fresh database migrated by Alembic, a uvicorn server on a free
+loopback port running `create_app`, and helpers that act as a facilitator, phones
+and a projector would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+from sqlmodel import select
+
+from cocreate import accounts
+from cocreate.app import create_app
+from cocreate.database import Database
+from cocreate.migrate import upgrade
+from cocreate.models import Event, Session
+from cocreate.settings import Settings
+
+PASSWORD = "correct horse battery"
+FRAME_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Server:
+    base_url: str
+    database_url: str
+    db: Database
+
+    @property
+    def ws_base(self) -> str:
+        return self.base_url.replace("http://", "ws://")
+
+
+async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=0,
+        ws="websockets-sansio",
+        ws_max_size=4096,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cocreate.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret-" + "x" * 32, default_locale="en")
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[Server]:
+    uv, task, base = await start_server(settings)
+    db = Database(settings.database_url)
+    try:
+        yield Server(base_url=base, database_url=settings.database_url, db=db)
+    finally:
+        await db.dispose()
+        uv.should_exit = True
+        await task
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """One device: its own cookies, like a phone or the facilitator's laptop."""
+
+    def __init__(self, server: Server, *, language: str = "en") -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(
+            base_url=server.base_url,
+            headers={"Accept-Language": language},
+            follow_redirects=False,
+            timeout=10,
+        )
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: object) -> httpx.Response:
+        response = await self.http.get(path, **kwargs)  # type: ignore[arg-type]
+        if match := CSRF_RE.search(response.text):
+            self.csrf = match.group(1)
+        return response
+
+    async def post(
+        self, path: str, data: dict[str, str] | None = None, *, htmx: bool = True, csrf: bool = True
+    ) -> httpx.Response:
+        if not self.csrf:
+            await self.get("/")
+        form = dict(data or {})
+        headers = {}
+        if htmx:
+            headers["HX-Request"] = "true"
+        if csrf:
+            form["csrf_token"] = self.csrf
+        return await self.http.post(path, data=form, headers=headers)
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies.jar)
+
+    async def socket(self, code: str, audience: str, *, last_seq: int | None = None) -> LiveSocket:
+        ws = await websockets.connect(
+            f"{self.server.ws_base}/ws/{code}/{audience}",
+            origin=self.server.base_url,  # type: ignore[arg-type]
+            additional_headers={"Cookie": self.cookie_header(), "Accept-Language": "en"},
+            compression=None,
+        )
+        await ws.send(json.dumps({"last_seq": last_seq}))
+        return LiveSocket(ws)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+@dataclass
+class LiveSocket:
+    ws: websockets.ClientConnection
+    frames: list[str] = field(default_factory=list)
+
+    async def until(self, predicate: Callable[[str], bool], timeout: float = FRAME_TIMEOUT_S) -> str:
+        """Read frames until one satisfies the predicate; fail the test after the timeout."""
+
+        async def read() -> str:
+            while True:
+                frame = str(await self.ws.recv())
+                self.frames.append(frame)
+                if predicate(frame):
+                    return frame
+
+        return await asyncio.wait_for(read(), timeout)
+
+    async def until_text(self, text: str, timeout: float = FRAME_TIMEOUT_S) -> str:
+        return await self.until(lambda frame: text in frame, timeout)
+
+    async def quiet(self, seconds: float = 0.4) -> list[str]:
+        """Frames that arrive within a short while (to check that nothing more comes)."""
+        got: list[str] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:
+                    frame = str(await self.ws.recv())
+                    self.frames.append(frame)
+                    got.append(frame)
+        return got
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+SEQ_RE = re.compile(r'id="live-seq" hx-swap-oob="true" data-seq="(\d+)"')
+TALLY_RE = re.compile(
+    r'tally-row--(for|against|abstain)">\s*<th scope="row">[^<]*</th>\s*<td class="tally-count">(\d+)</td>'
+)
+
+
+def frame_seq(frame: str) -> int:
+    match = SEQ_RE.search(frame)
+    assert match, frame
+    return int(match.group(1))
+
+
+def tally_of(html: str, proposal_id: int) -> dict[str, int]:
+    start = html.index(f'id="tally-{proposal_id}"')
+    end = html.index("</table>", start)
+    return {choice: int(n) for choice, n in TALLY_RE.findall(html[start:end])}
+
+
+@dataclass
+class Room:
+    """A facilitator with an open session, and helpers to bring phones in."""
+
+    server: Server
+    facilitator: Browser
+    project_id: int
+    session_id: int
+    code: str
+    devices: list[Browser] = field(default_factory=list)
+
+    async def phone(self, name: str) -> Browser:
+        phone = Browser(self.server)
+        self.devices.append(phone)
+        page = await phone.get(f"/s/{self.code}")
+        assert page.status_code == 200
+        joined = await phone.post(f"/s/{self.code}/join", {"display_name": name}, htmx=False)
+        assert joined.status_code == 303, joined.text
+        await phone.get(f"/s/{self.code}")
+        return phone
+
+    async def projector(self) -> Browser:
+        screen = Browser(self.server)
+        self.devices.append(screen)
+        await screen.get(f"/s/{self.code}/screen")
+        return screen
+
+    async def seq(self) -> int:
+        async with self.server.db.session() as db:
+            session = await db.get(Session, self.session_id)
+            assert session is not None
+            return session.seq
+
+    async def event_count(self) -> int:
+        async with self.server.db.session() as db:
+            return len((await db.exec(select(Event).where(Event.session_id == self.session_id))).all())
+
+
+async def signed_in(server: Server, email: str) -> Browser:
+    async with server.db.session() as db:
+        await accounts.add_facilitator(db=db, email=email, display_name=email.split("@")[0], password=PASSWORD)
+    browser = Browser(server)
+    await browser.get("/login")
+    response = await browser.post("/login", {"email": email, "password": PASSWORD}, htmx=False)
+    assert response.status_code == 303, response.text
+    await browser.get("/projects")
+    return browser
+
+
+async def open_room(server: Server, facilitator: Browser, title: str = "Atelier") -> Room:
+    created = await facilitator.post(
+        "/projects", {"title": title, "need": "Un besoin réel", "territory": "Lyon"}, htmx=False
+    )
+    assert created.status_code == 303, created.text
+    project_id = int(created.headers["location"].rsplit("/", 1)[1])
+    made = await facilitator.post(f"/projects/{project_id}/sessions", {"title": title + " 1"}, htmx=False)
+    session_id = int(made.headers["location"].split("/")[2])
+    opened = await facilitator.post(f"/sessions/{session_id}/open", htmx=False)
+    assert opened.status_code == 303
+    async with server.db.session() as db:
+        session = await db.get(Session, session_id)
+        assert session is not None and session.join_code
+        code = session.join_code
+    await facilitator.get(f"/sessions/{session_id}/console")
+    return Room(server, facilitator, project_id, session_id, code, [facilitator])
+
+
+@pytest.fixture
+async def room(server: Server) -> AsyncIterator[Room]:
+    facilitator = await signed_in(server, "camille@example.org")
+    room = await open_room(server, facilitator)
+    try:
+        yield room
+    finally:
+        for device in room.devices:
+            await device.close()
