@@ -73,7 +73,9 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret-" + "x" * 32, default_locale="en")
+    return Settings(
+        database_url=database_url, secret_key="test-secret-" + "x" * 32, default_locale="en"
+    )
 
 
 @pytest.fixture
@@ -145,7 +147,7 @@ class LiveSocket:
     ws: websockets.ClientConnection
     frames: list[str] = field(default_factory=list)
 
-    async def until(self, predicate: Callable[[str], bool], timeout: float = FRAME_TIMEOUT_S) -> str:
+    async def until(self, predicate: Callable[[str], bool], wait: float = FRAME_TIMEOUT_S) -> str:
         """Read frames until one satisfies the predicate; fail the test after the timeout."""
 
         async def read() -> str:
@@ -155,10 +157,10 @@ class LiveSocket:
                 if predicate(frame):
                     return frame
 
-        return await asyncio.wait_for(read(), timeout)
+        return await asyncio.wait_for(read(), wait)
 
-    async def until_text(self, text: str, timeout: float = FRAME_TIMEOUT_S) -> str:
-        return await self.until(lambda frame: text in frame, timeout)
+    async def until_text(self, text: str, wait: float = FRAME_TIMEOUT_S) -> str:
+        return await self.until(lambda frame: text in frame, wait)
 
     async def quiet(self, seconds: float = 0.4) -> list[str]:
         """Frames that arrive within a short while (to check that nothing more comes)."""
@@ -177,7 +179,8 @@ class LiveSocket:
 
 SEQ_RE = re.compile(r'id="live-seq" hx-swap-oob="true" data-seq="(\d+)"')
 TALLY_RE = re.compile(
-    r'tally-row--(for|against|abstain)">\s*<th scope="row">[^<]*</th>\s*<td class="tally-count">(\d+)</td>'
+    r'tally-row--(for|against|abstain)">\s*<th scope="row">[^<]*</th>\s*'
+    r'<td class="tally-count">(\d+)</td>'
 )
 
 
@@ -228,12 +231,16 @@ class Room:
 
     async def event_count(self) -> int:
         async with self.server.db.session() as db:
-            return len((await db.exec(select(Event).where(Event.session_id == self.session_id))).all())
+            return len(
+                (await db.exec(select(Event).where(Event.session_id == self.session_id))).all()
+            )
 
 
 async def signed_in(server: Server, email: str) -> Browser:
     async with server.db.session() as db:
-        await accounts.add_facilitator(db=db, email=email, display_name=email.split("@")[0], password=PASSWORD)
+        await accounts.add_facilitator(
+            db=db, email=email, display_name=email.split("@")[0], password=PASSWORD
+        )
     browser = Browser(server)
     await browser.get("/login")
     response = await browser.post("/login", {"email": email, "password": PASSWORD}, htmx=False)
@@ -248,13 +255,16 @@ async def open_room(server: Server, facilitator: Browser, title: str = "Atelier"
     )
     assert created.status_code == 303, created.text
     project_id = int(created.headers["location"].rsplit("/", 1)[1])
-    made = await facilitator.post(f"/projects/{project_id}/sessions", {"title": title + " 1"}, htmx=False)
+    made = await facilitator.post(
+        f"/projects/{project_id}/sessions", {"title": title + " 1"}, htmx=False
+    )
     session_id = int(made.headers["location"].split("/")[2])
     opened = await facilitator.post(f"/sessions/{session_id}/open", htmx=False)
     assert opened.status_code == 303
     async with server.db.session() as db:
         session = await db.get(Session, session_id)
-        assert session is not None and session.join_code
+        assert session is not None
+        assert session.join_code
         code = session.join_code
     await facilitator.get(f"/sessions/{session_id}/console")
     return Room(server, facilitator, project_id, session_id, code, [facilitator])

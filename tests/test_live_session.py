@@ -45,14 +45,17 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
     # Phone B votes for, then changes to against: tallies update on every screen.
     voted = await phone_b.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
     assert voted.status_code == 200
-    assert 'aria-pressed="true"' in voted.text and 'value="for"' in voted.text
+    assert 'aria-pressed="true"' in voted.text
+    assert 'value="for"' in voted.text
     for live in (live_a, live_screen, live_console):
         frame = await live.until_text(f'id="tally-{pid}"')
         assert tally_of(frame, pid) == {"for": 1, "against": 0, "abstain": 0}
     await phone_b.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "against"})
     await phone_a.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
     frame = await live_screen.until(
-        lambda f: f'id="tally-{pid}"' in f and tally_of(f, pid) == {"for": 1, "against": 1, "abstain": 0}
+        lambda f: (
+            f'id="tally-{pid}"' in f and tally_of(f, pid) == {"for": 1, "against": 1, "abstain": 0}
+        )
     )
     async with room.server.db.session() as db:
         votes = (await db.exec(select(Vote).where(Vote.proposal_id == pid))).all()
@@ -69,7 +72,8 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
 
     # The facilitator hides it: it disappears from phones and projector, greyed on the console.
     hidden = await room.facilitator.post(f"/sessions/{room.session_id}/proposals/{pid}/hide")
-    assert hidden.status_code == 200 and "card--hidden" in hidden.text
+    assert hidden.status_code == 200
+    assert "card--hidden" in hidden.text
     for live in (live_a, live_b, live_screen):
         frame = await live.until_text(f'id="proposal-{pid}" hx-swap-oob="delete"')
     frame = await live_console.until(lambda f: "card--hidden" in f)
@@ -92,7 +96,8 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
     )
     assert decided.status_code == 200
     frame = await live_screen.until_text('id="decisions"')
-    assert "Adopted" in frame and "1 for, 1 against, 0 abstaining" in frame
+    assert "Adopted" in frame
+    assert "1 for, 1 against, 0 abstaining" in frame
     frame = await live_b.until_text(f'id="vote-{pid}"')
     assert "Voting on this proposal is closed." in frame
     late = await phone_b.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "abstain"})
@@ -100,8 +105,11 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
 
     decisions = await room.facilitator.get(f"/projects/{room.project_id}/decisions")
     assert decisions.status_code == 200
-    assert text in decisions.text and "Adopted" in decisions.text
-    assert re.search(r'<td class="num">1</td>\s*<td class="num">1</td>\s*<td class="num">0</td>', decisions.text)
+    assert text in decisions.text
+    assert "Adopted" in decisions.text
+    assert re.search(
+        r'<td class="num">1</td>\s*<td class="num">1</td>\s*<td class="num">0</td>', decisions.text
+    )
     async with room.server.db.session() as db:
         decision = (await db.exec(select(Decision))).one()
     assert (decision.votes_for, decision.votes_against, decision.votes_abstain) == (1, 1, 0)
@@ -109,7 +117,8 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
 
     # Every frame carries the session's sequence number, which only grows.
     seqs = [frame_seq(f) for f in live_b.frames if 'id="live-seq"' in f]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
     for live in (live_a, live_b, live_screen, live_console):
         await live.close()
 
@@ -133,14 +142,17 @@ async def test_every_action_works_as_a_plain_form_without_javascript(room: Room)
     sent = await phone.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"}, htmx=False)
     assert sent.status_code == 303
     pid = await proposal_id_of(room, "Un jardin partagé")
-    voted = await phone.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "abstain"}, htmx=False)
+    voted = await phone.post(
+        f"/s/{room.code}/proposals/{pid}/vote", {"choice": "abstain"}, htmx=False
+    )
     assert voted.status_code == 303
     commented = await phone.post(
         f"/s/{room.code}/proposals/{pid}/comments", {"text": "Bonne idée"}, htmx=False
     )
     assert commented.status_code == 303
     page = await phone.get(f"/s/{room.code}")
-    assert "Un jardin partagé" in page.text and "Bonne idée" in page.text
+    assert "Un jardin partagé" in page.text
+    assert "Bonne idée" in page.text
     assert tally_of(page.text, pid) == {"for": 0, "against": 0, "abstain": 1}
     assert re.search(r'value="abstain" class="vote-abstain" aria-pressed="true"', page.text)
 
@@ -149,7 +161,8 @@ async def test_the_same_phone_stays_the_same_participant(room: Room) -> None:
     phone = await room.phone("Émile")
     first = await phone.get(f"/s/{room.code}")
     again = await phone.get(f"/s/{room.code}")
-    assert "You take part as Émile." in first.text and "You take part as Émile." in again.text
+    assert "You take part as Émile." in first.text
+    assert "You take part as Émile." in again.text
     async with room.server.db.session() as db:
         from cocreate.models import Participant
 

@@ -1,4 +1,4 @@
-"""Command line: `cocreate serve`, `cocreate db upgrade`, `cocreate facilitator add`, `cocreate demo`."""
+"""Command line: serve, db upgrade, facilitator add, demo."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ WS_MAX_MESSAGE_BYTES = 4 * 1024  # uvicorn refuses bigger websocket frames with 
 
 def _settings_help() -> str:
     lines = ["Settings (environment variables):", ""]
-    lines += [f"  {name} (default: {default or 'unset'})  {text}" for name, default, text in describe()]
+    lines += [
+        f"  {name} (default: {default or 'unset'})  {text}" for name, default, text in describe()
+    ]
     return "\n".join(lines)
 
 

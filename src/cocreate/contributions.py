@@ -42,6 +42,7 @@ from cocreate.models import (
     Proposal,
     Session,
     Vote,
+    key,
     utcnow,
 )
 from cocreate.projects import next_seq, session_for
@@ -93,6 +94,7 @@ async def join(*, db: AsyncSession, session: Session, display_name: str) -> Part
         empty=N_("Choose a name that others will see."),
         too_long=N_("This name is too long: at most %(max)d characters."),
     )
+    assert session.id is not None
     participant = Participant(session_id=session.id, display_name=name)
     db.add(participant)
     await db.commit()
@@ -130,11 +132,10 @@ async def propose(
     except Conflict:
         await db.rollback()
         raise
-    proposal = Proposal(session_id=session.id, author_id=author.id, text=text)
+    proposal = Proposal(session_id=key(session), author_id=key(author), text=text)
     db.add(proposal)
     await db.flush()
-    assert session.id is not None and proposal.id is not None
-    event = await _event(db, session.id, seq, ProposalAdded, proposal.id)
+    event = await _event(db, key(session), seq, ProposalAdded, key(proposal))
     return proposal, event
 
 
@@ -168,10 +169,11 @@ async def comment(
     except (Conflict, NotFound):
         await db.rollback()
         raise
-    new = Comment(proposal_id=proposal_id, author_id=author.id, text=text)
+    new = Comment(proposal_id=proposal_id, author_id=key(author), text=text)
     db.add(new)
     await db.flush()
-    assert session.id is not None and new.id is not None
+    assert session.id is not None
+    assert new.id is not None
     return new, await _event(db, session.id, seq, CommentAdded, new.id)
 
 
@@ -205,7 +207,7 @@ async def vote(
         )
         .values(superseded_at=now)
     )
-    db.add(Vote(proposal_id=proposal_id, participant_id=voter.id, choice=choice, cast_at=now))
+    db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
     assert session.id is not None
     return await _event(db, session.id, seq, VoteCast, proposal_id)
 
@@ -224,7 +226,9 @@ async def current_choice(
     return Choice(choice) if choice is not None else None
 
 
-async def choices_of(*, db: AsyncSession, session_id: int, participant_id: int) -> dict[int, Choice]:
+async def choices_of(
+    *, db: AsyncSession, session_id: int, participant_id: int
+) -> dict[int, Choice]:
     """A participant's current vote on each proposal of the session."""
     result = await db.exec(
         select(Vote.proposal_id, Vote.choice)
@@ -321,7 +325,9 @@ async def record_decision(
     except (NotFound, Conflict):
         await db.rollback()
         raise
-    assert session.id is not None and proposal.id is not None and facilitator.id is not None
+    assert session.id is not None
+    assert proposal.id is not None
+    assert facilitator.id is not None
     events: list[SessionEvent] = []
     if proposal.vote_closed_at is None:
         proposal.vote_closed_at = utcnow()
@@ -454,9 +460,7 @@ async def wall(
     ).all():
         assert c.id is not None
         comments[c.proposal_id].append(CommentView(id=c.id, author=name, text=c.text))
-    decisions = (
-        await db.exec(select(Decision).where(col(Decision.proposal_id).in_(ids)))
-    ).all()
+    decisions = (await db.exec(select(Decision).where(col(Decision.proposal_id).in_(ids)))).all()
     for d in decisions:
         items[d.proposal_id].decision = d
     for pid, item in items.items():
@@ -496,5 +500,3 @@ async def participant_count(*, db: AsyncSession, session_id: int) -> int:
         select(sa.func.count()).select_from(Participant).where(Participant.session_id == session_id)
     )
     return int(result.one())
-
-

@@ -11,7 +11,8 @@ from cocreate.database import Database
 from cocreate.models import Facilitator, Project, Session
 
 DEMO_EMAIL = "demo@cocreate.example"
-DEMO_PASSWORD = "demo-cocreate"  # a local demo only: `cocreate demo` is never run in production
+# A local demo only: `cocreate demo` is never run in production.
+DEMO_PASSWORD = "demo-cocreate"  # noqa: S105
 DEMO_PROJECT = "Un tiers-lieu alimentaire pour le quartier"
 DEMO_NEED = (
     "Les familles du quartier manquent d'un lieu pour acheter des produits frais à prix "
@@ -55,7 +56,8 @@ async def ensure_demo(database_url: str) -> Demo:
             session = (
                 await db.exec(
                     select(Session).where(
-                        Session.project_id == project.id, Session.closed_at.is_(None)  # type: ignore[union-attr]
+                        Session.project_id == project.id,
+                        Session.closed_at.is_(None),  # type: ignore[union-attr]
                     )
                 )
             ).first()
@@ -68,7 +70,8 @@ async def ensure_demo(database_url: str) -> Demo:
             session = await projects.open_session(
                 db=db, facilitator=facilitator, session_id=session.id
             )
-            assert session.id is not None and session.join_code is not None
+            assert session.id is not None
+            assert session.join_code is not None
             return Demo(DEMO_EMAIL, DEMO_PASSWORD, project.id, session.id, session.join_code)
     finally:
         await db_handle.dispose()

@@ -129,7 +129,9 @@ class Room:
                 log.exception("live: could not draw events of session %s", self.session_id)
             await asyncio.sleep(COALESCE_S)
 
-    async def _read_events(self, after: int, limit: int) -> tuple[Session | None, list[ev.SessionEvent]]:
+    async def _read_events(
+        self, after: int, limit: int
+    ) -> tuple[Session | None, list[ev.SessionEvent]]:
         async with self.hub.db.session() as db:
             session = await db.get(Session, self.session_id)
             rows = await db.exec(
@@ -177,7 +179,9 @@ class Room:
                 if session is not None and missed:
                     async with self.hub.db.session() as db:
                         batch = await load_batch(db, session, missed)
-                    client.offer(self.hub.renderer.render_batch(batch, client.audience, client.locale))
+                    client.offer(
+                        self.hub.renderer.render_batch(batch, client.audience, client.locale)
+                    )
             self.clients.add(client)
         self._presence_dirty.set()
 
@@ -280,9 +284,14 @@ async def _authorize(
             )
             return participant is not None, participant.id if participant else None
         facilitator_id = websocket.session.get("facilitator_id")
-        facilitator = await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        facilitator = (
+            await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        )
         project = await db.get(Project, session.project_id)
-        return facilitator is not None and project is not None and project.owner_id == facilitator.id, None
+        return (
+            facilitator is not None and project is not None and project.owner_id == facilitator.id,
+            None,
+        )
 
 
 async def _receive(websocket: WebSocket) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -27,6 +27,17 @@ JOIN_CODE_LENGTH = 6
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def key(row: _Stored) -> int:
+    """The primary key of a stored row (``id`` is None only before its insert)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} is not stored yet")
+    return row.id
 
 
 class Choice(enum.StrEnum):

@@ -57,6 +57,7 @@ def _text(value: str, *, field: str, max_chars: int, required: bool) -> str:
 async def create_project(
     *, db: AsyncSession, owner: Facilitator, title: str, need: str, territory: str
 ) -> Project:
+    assert owner.id is not None
     project = Project(
         owner_id=owner.id,
         title=_text(title, field=N_("Title"), max_chars=MAX_TITLE_CHARS, required=True),
@@ -109,6 +110,7 @@ async def create_session(
     *, db: AsyncSession, facilitator: Facilitator, project_id: int, title: str
 ) -> Session:
     project = await project_for(db=db, facilitator=facilitator, project_id=project_id)
+    assert project.id is not None
     session = Session(
         project_id=project.id,
         title=_text(title, field=N_("Title"), max_chars=MAX_TITLE_CHARS, required=True),
@@ -218,5 +220,7 @@ async def session_by_code(*, db: AsyncSession, code: str) -> Session:
     result = await db.exec(select(Session).where(Session.join_code == code))
     session = result.first()
     if session is None:
-        raise NotFound(N_("No session has the code %(code)s. Check it with the facilitator."), code=code)
+        raise NotFound(
+            N_("No session has the code %(code)s. Check it with the facilitator."), code=code
+        )
     return session

@@ -94,7 +94,9 @@ class Settings:
         return key
 
     def extra_origins(self) -> frozenset[str]:
-        return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+        return frozenset(
+            o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()
+        )
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -47,7 +47,9 @@ def locale_of(conn: HTTPConnection) -> str:
     chosen = conn.session.get("locale")
     if chosen in LOCALES:
         return str(chosen)
-    return negotiate(conn.headers.get("accept-language", ""), app_state(conn).settings.default_locale)
+    return negotiate(
+        conn.headers.get("accept-language", ""), app_state(conn).settings.default_locale
+    )
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -79,9 +81,7 @@ async def read_form(request: Request) -> FormData:
         or not isinstance(expected, str)
         or not secrets.compare_digest(sent.encode(), expected.encode())
     ):
-        raise RuleErrorResponse(
-            403, N_("This form has expired. Reload the page and try again.")
-        )
+        raise RuleErrorResponse(403, N_("This form has expired. Reload the page and try again."))
     return form
 
 

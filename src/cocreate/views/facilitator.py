@@ -20,11 +20,11 @@ from cocreate.web import (
     field,
     int_param,
     is_htmx,
+    locale_of,
     read_form,
     render,
     see_other,
     translate_error,
-    locale_of,
 )
 
 Handler = Callable[[Request, Facilitator], Awaitable[Response]]
@@ -69,7 +69,9 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
     async with app_state(request).db.session() as db:
-        facilitator = await accounts.authenticate(db=db, email=email, password=field(form, "password"))
+        facilitator = await accounts.authenticate(
+            db=db, email=email, password=field(form, "password")
+        )
     if facilitator is None:
         message = app_state(request).templates.gettext(
             locale_of(request), N_("Wrong e-mail or password.")
@@ -104,7 +106,12 @@ async def project_list(request: Request, facilitator: Facilitator) -> Response:
     async with app_state(request).db.session() as db:
         items = await projects.projects_of(db=db, owner=facilitator)
     return render(
-        request, "facilitator/projects.html", facilitator=facilitator, projects=items, error=None, values={}
+        request,
+        "facilitator/projects.html",
+        facilitator=facilitator,
+        projects=items,
+        error=None,
+        values={},
     )
 
 
@@ -138,7 +145,12 @@ async def project_page(request: Request, facilitator: Facilitator) -> Response:
         )
         sessions = await projects.sessions_of(db=db, project=project)
     return render(
-        request, "facilitator/project.html", facilitator=facilitator, project=project, sessions=sessions, error=None
+        request,
+        "facilitator/project.html",
+        facilitator=facilitator,
+        project=project,
+        sessions=sessions,
+        error=None,
     )
 
 
@@ -161,7 +173,10 @@ async def publish_decisions(request: Request, facilitator: Facilitator) -> Respo
     project_id = int_param(request, "project_id")
     async with app_state(request).db.session() as db:
         await projects.set_decisions_published(
-            db=db, facilitator=facilitator, project_id=project_id, published=field(form, "published") == "1"
+            db=db,
+            facilitator=facilitator,
+            project_id=project_id,
+            published=field(form, "published") == "1",
         )
     return see_other(f"/projects/{project_id}")
 
@@ -261,7 +276,11 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
         state = app_state(request)
         async with state.db.session() as db:
             event = await contributions.set_hidden(
-                db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id, hidden=hidden
+                db=db,
+                facilitator=facilitator,
+                session_id=session_id,
+                proposal_id=proposal_id,
+                hidden=hidden,
             )
         if event is not None:
             await state.hub.publish(session_id, event.seq)

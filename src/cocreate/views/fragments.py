@@ -71,7 +71,8 @@ class Batch:
 
 
 async def load_batch(db: AsyncSession, session: Session, events: list[SessionEvent]) -> Batch:
-    assert session.id is not None and events
+    assert session.id is not None
+    assert events
     comment_ids = [e.subject_id for e in events if isinstance(e, CommentAdded)]
     proposal_of_comment: dict[int, int] = {}
     if comment_ids:
@@ -149,16 +150,31 @@ class FragmentRenderer:
         for region, pid in batch.regions:
             item = batch.items.get(pid)
             if region == SESSION:
-                parts.append(self._render("partials/session_status.html", locale, audience, session=session))
+                parts.append(
+                    self._render("partials/session_status.html", locale, audience, session=session)
+                )
                 if audience is Audience.PHONE:
                     parts.append(
-                        self._render("partials/propose_form.html", locale, audience, session=session, error=None, text="")
+                        self._render(
+                            "partials/propose_form.html",
+                            locale,
+                            audience,
+                            session=session,
+                            error=None,
+                            text="",
+                        )
                     )
                 continue
             if region == DECISIONS:
                 if audience is not Audience.PHONE:
                     parts.append(
-                        self._render("partials/decisions.html", locale, audience, decisions=batch.decisions, session=session)
+                        self._render(
+                            "partials/decisions.html",
+                            locale,
+                            audience,
+                            decisions=batch.decisions,
+                            session=session,
+                        )
                     )
                 continue
             if item is None:
@@ -167,7 +183,14 @@ class FragmentRenderer:
                 if public and item.hidden:
                     continue
                 if audience is Audience.CONSOLE and region == RESTORE:
-                    parts.append(self._render("partials/card.html", locale, audience, **self._card_context(item, session)))
+                    parts.append(
+                        self._render(
+                            "partials/card.html",
+                            locale,
+                            audience,
+                            **self._card_context(item, session),
+                        )
+                    )
                     continue
                 above = batch.above.get(pid) if region == RESTORE else None
                 target = f"afterend:#proposal-{above}" if above else "afterbegin:#wall"
@@ -177,7 +200,14 @@ class FragmentRenderer:
                 if public:
                     parts.append(f'<div id="proposal-{pid}" hx-swap-oob="delete"></div>')
                 else:
-                    parts.append(self._render("partials/card.html", locale, audience, **self._card_context(item, session)))
+                    parts.append(
+                        self._render(
+                            "partials/card.html",
+                            locale,
+                            audience,
+                            **self._card_context(item, session),
+                        )
+                    )
             elif public and item.hidden:
                 continue
             elif region == TALLY:
@@ -185,13 +215,23 @@ class FragmentRenderer:
             elif region == COMMENTS:
                 parts.append(self._render("partials/comments.html", locale, audience, item=item))
             elif audience is Audience.CONSOLE:  # CLOSED, DECIDED: the console redraws the card
-                parts.append(self._render("partials/card.html", locale, audience, **self._card_context(item, session)))
+                parts.append(
+                    self._render(
+                        "partials/card.html", locale, audience, **self._card_context(item, session)
+                    )
+                )
             else:
                 parts.append(self._render("partials/status.html", locale, audience, item=item))
                 if audience is Audience.PHONE and region == CLOSED:
                     parts.append(
                         self._render(
-                            "partials/vote.html", locale, audience, item=item, session=session, my_choice=None, lazy_vote=False
+                            "partials/vote.html",
+                            locale,
+                            audience,
+                            item=item,
+                            session=session,
+                            my_choice=None,
+                            lazy_vote=False,
                         )
                     )
         return "".join(parts)
@@ -218,7 +258,9 @@ class FragmentRenderer:
             db=db, session_id=session.id, include_hidden=audience is Audience.CONSOLE
         )
         choices = (
-            await contributions.choices_of(db=db, session_id=session.id, participant_id=participant_id)
+            await contributions.choices_of(
+                db=db, session_id=session.id, participant_id=participant_id
+            )
             if participant_id is not None
             else {}
         )
@@ -226,12 +268,23 @@ class FragmentRenderer:
         parts = [
             self.seq_marker(seq),
             self._render(
-                "partials/wall.html", locale, audience, items=items, session=session, choices=choices
+                "partials/wall.html",
+                locale,
+                audience,
+                items=items,
+                session=session,
+                choices=choices,
             ),
             self._render("partials/session_status.html", locale, audience, session=session),
         ]
         if audience is not Audience.PHONE:
             parts.append(
-                self._render("partials/decisions.html", locale, audience, decisions=decisions, session=session)
+                self._render(
+                    "partials/decisions.html",
+                    locale,
+                    audience,
+                    decisions=decisions,
+                    session=session,
+                )
             )
         return "".join(parts)

@@ -50,7 +50,8 @@ async def session_page(request: Request) -> Response:
         return see_other(_session_url(request, session))
     if participant is None:
         return render(request, "participant/join.html", session=session, error=None, name="")
-    assert session.id is not None and participant.id is not None
+    assert session.id is not None
+    assert participant.id is not None
     async with app_state(request).db.session() as db:
         fresh = await db.get(Session, session.id)
         assert fresh is not None
@@ -80,7 +81,8 @@ async def join(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         participant = await contributions.join(db=db, session=session, display_name=name)
-    assert session.id is not None and participant.id is not None
+    assert session.id is not None
+    assert participant.id is not None
     remember_participant(request, session.id, participant.id)
     return see_other(_session_url(request, session))
 
@@ -116,7 +118,11 @@ async def comment(request: Request) -> Response:
     state = app_state(request)
     async with state.db.session() as db:
         _, event = await contributions.comment(
-            db=db, session=session, author=participant, proposal_id=proposal_id, text=field(form, "text")
+            db=db,
+            session=session,
+            author=participant,
+            proposal_id=proposal_id,
+            text=field(form, "text"),
         )
     assert session.id is not None
     await state.hub.publish(session.id, event.seq)
@@ -137,7 +143,8 @@ async def _vote_region(
     request: Request, session: Session, participant: Participant, proposal_id: int
 ) -> Response:
     async with app_state(request).db.session() as db:
-        assert session.id is not None and participant.id is not None
+        assert session.id is not None
+        assert participant.id is not None
         items = await contributions.wall(
             db=db, session_id=session.id, include_hidden=False, proposal_ids=[proposal_id]
         )
