@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
@@ -175,7 +176,15 @@ def _error_response(request: Request, status: int, message: str) -> Response:
         response.headers["HX-Retarget"] = "#flash"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
-    return render(request, "error.html", status_code=status, message=message)
+    return render(request, "error.html", status_code=status, message=message, back=_back(request))
+
+
+def _back(request: Request) -> str:
+    """Where "Go back" leads: the page the user came from on this site, else home."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 async def rule_error(request: Request, exc: Exception) -> Response:

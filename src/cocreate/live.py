@@ -341,8 +341,12 @@ async def live_endpoint(websocket: WebSocket) -> None:
     """``/ws/{code}/{audience}``: phone, screen (projector) or console of one session."""
     state = app_state(websocket)
     if not origin_allowed(websocket, state.settings.extra_origins()):
+        # Cross-site handshakes are refused outright (HTTP 403): no socket is opened.
         await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
         return
+    # From here on, refusals are close codes with a reason, after the handshake: a
+    # refused handshake looks like a network failure (1006) that htmx retries forever.
+    await websocket.accept()
     try:
         audience = Audience(websocket.path_params["audience"])
     except ValueError:
@@ -358,7 +362,6 @@ async def live_endpoint(websocket: WebSocket) -> None:
     if not allowed:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
-    await websocket.accept()
     assert session.id is not None
     client = Client(websocket, audience, locale_of(websocket), participant_id)
     room: Room | None = None

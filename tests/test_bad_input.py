@@ -1,0 +1,181 @@
+"""Bad input gets a clear error and stores nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+import websockets
+from sqlmodel import SQLModel, select
+
+from cocreate.models import Proposal
+from tests.conftest import Browser, Room
+
+
+async def row_counts(room: Room) -> dict[str, int]:
+    counts = {}
+    async with room.server.db.session() as db:
+        for table in SQLModel.metadata.sorted_tables:
+            result = await db.exec(sa.select(sa.func.count()).select_from(table))
+            counts[table.name] = int(result.scalar_one())
+    return counts
+
+
+@pytest.fixture
+async def phone(room: Room) -> Browser:
+    phone = await room.phone("Lina")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Proposition existante"})
+    return phone
+
+
+async def existing_pid(room: Room) -> int:
+    async with room.server.db.session() as db:
+        proposal = (await db.exec(select(Proposal))).one()
+        assert proposal.id is not None
+        return proposal.id
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "status", "message"),
+    [
+        ("/proposals", {"text": ""}, 422, "Write your proposal before sending it."),
+        ("/proposals", {"text": "   \n  "}, 422, "Write your proposal before sending it."),
+        ("/proposals", {"text": "x" * 501}, 422, "A proposal has at most 500 characters"),
+        ("/proposals", {}, 422, "Write your proposal before sending it."),
+        ("/proposals/{pid}/comments", {"text": ""}, 422, "Write your comment before sending it."),
+        ("/proposals/{pid}/comments", {"text": "y" * 1001}, 422, "A comment has at most 1000"),
+        ("/proposals/{pid}/vote", {"choice": "maybe"}, 422, "Choose for, against or abstain."),
+        ("/proposals/{pid}/vote", {}, 422, "Choose for, against or abstain."),
+        ("/proposals/999999/vote", {"choice": "for"}, 404, "This proposal does not exist"),
+        ("/proposals/999999/comments", {"text": "ok"}, 404, "This proposal does not exist"),
+        ("/proposals/99999999999999999999999/vote", {"choice": "for"}, 404, "does not exist"),
+    ],
+)
+async def test_refused_contributions_say_why_and_store_nothing(
+    room: Room, phone: Browser, path: str, data: dict[str, str], status: int, message: str
+) -> None:
+    path = path.format(pid=await existing_pid(room))
+    before = await row_counts(room)
+    for htmx in (True, False):
+        response = await phone.post(f"/s/{room.code}{path}", data, htmx=htmx)
+        assert response.status_code == status
+        assert message in response.text
+        if htmx:  # shown in the page's message region, the typed text left alone
+            assert response.headers["HX-Retarget"] == "#flash"
+    assert await row_counts(room) == before
+
+
+async def test_a_stale_or_forged_form_is_refused(room: Room, phone: Browser) -> None:
+    before = await row_counts(room)
+    no_token = await phone.post(f"/s/{room.code}/proposals", {"text": "Sans jeton"}, csrf=False)
+    assert no_token.status_code == 403
+    assert "This form has expired" in no_token.text
+    phone.csrf = "forged"
+    forged = await phone.post(f"/s/{room.code}/proposals", {"text": "Jeton faux"})
+    assert forged.status_code == 403
+    assert await row_counts(room) == before
+
+
+async def test_unknown_and_malformed_codes(room: Room) -> None:
+    visitor = Browser(room.server)
+    room.devices.append(visitor)
+    unknown = await visitor.get("/s/ZZZZZZ")
+    assert unknown.status_code == 404
+    assert "No session has the code ZZZZZZ" in unknown.text
+    short = await visitor.get("/s/AB")
+    assert short.status_code == 422
+    typed = await visitor.get("/join", params={"code": room.code.lower()[:3] + " " + room.code[3:]})
+    assert typed.status_code == 303
+    assert typed.headers["location"] == f"/s/{room.code}"
+    empty = await visitor.get("/join", params={"code": ""})
+    assert empty.status_code == 422
+    assert "Type the code of 6 characters" in empty.text
+
+
+async def test_joining_needs_a_sensible_name_and_an_open_session(room: Room) -> None:
+    visitor = Browser(room.server)
+    room.devices.append(visitor)
+    await visitor.get(f"/s/{room.code}")
+    before = await row_counts(room)
+    for name, message in (("", "Choose a name"), ("n" * 61, "This name is too long")):
+        response = await visitor.post(f"/s/{room.code}/join", {"display_name": name}, htmx=False)
+        assert response.status_code == 422
+        assert message in response.text
+    await room.facilitator.post(f"/sessions/{room.session_id}/close", htmx=False)
+    closed = await visitor.post(f"/s/{room.code}/join", {"display_name": "Tard"}, htmx=False)
+    assert closed.status_code == 409
+    assert "This session is closed." in closed.text
+    after = await row_counts(room)
+    assert after["participant"] == before["participant"]
+
+
+async def test_oversized_bodies_are_refused(room: Room, phone: Browser) -> None:
+    before = await row_counts(room)
+    huge = await phone.http.post(
+        f"/s/{room.code}/proposals",
+        content=b"text=" + b"a" * 200_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 413
+    assert await row_counts(room) == before
+
+
+async def test_control_characters_are_dropped_from_text(room: Room, phone: Browser) -> None:
+    response = await phone.post(f"/s/{room.code}/proposals", {"text": "Net\x00toyé\x1b[31m"})
+    assert response.status_code == 200
+    async with room.server.db.session() as db:
+        texts = [p.text for p in (await db.exec(select(Proposal))).all()]
+    assert "Nettoyé[31m" in texts
+
+
+async def test_decision_needs_a_known_outcome(room: Room, phone: Browser) -> None:
+    pid = await existing_pid(room)
+    before = await row_counts(room)
+    path = f"/sessions/{room.session_id}/proposals/{pid}/decision"
+    bad = await room.facilitator.post(path, {"outcome": "maybe"})
+    assert bad.status_code == 422
+    assert "Choose adopted, rejected or deferred." in bad.text
+    long_note = await room.facilitator.post(path, {"outcome": "adopted", "note": "n" * 2001})
+    assert long_note.status_code == 422
+    assert await row_counts(room) == before
+    assert (await room.facilitator.post(path, {"outcome": "adopted"})).status_code == 200
+    twice = await room.facilitator.post(path, {"outcome": "rejected"})
+    assert twice.status_code == 409
+    assert "already recorded" in twice.text
+
+
+async def test_websocket_refuses_foreign_origins(room: Room, phone: Browser) -> None:
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(
+            f"{room.server.ws_base}/ws/{room.code}/phone",
+            origin="http://evil.example",  # type: ignore[arg-type]
+            additional_headers={"Cookie": phone.cookie_header()},
+        )
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("x" * 5000, 1009),
+        (b"\x00\x01binary", 1003),
+        ("not json", 1008),
+        (json.dumps({"last_seq": -4}), 1008),
+        (json.dumps({"last_seq": "abc"}), 1008),
+        (json.dumps([1, 2]), 1008),
+    ],
+)
+async def test_websocket_closes_on_bad_messages_with_a_code(
+    room: Room, phone: Browser, message: str | bytes, code: int
+) -> None:
+    ws = await websockets.connect(
+        f"{room.server.ws_base}/ws/{room.code}/phone",
+        origin=room.server.base_url,  # type: ignore[arg-type]
+        additional_headers={"Cookie": phone.cookie_header()},
+    )
+    await ws.send(message)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == code

@@ -1,0 +1,71 @@
+"""A phone that loses its connection catches up exactly what it missed."""
+
+from __future__ import annotations
+
+from tests.conftest import Room, frame_seq
+from tests.test_live_session import proposal_id_of
+
+
+async def test_reconnect_with_last_seen_number_gets_exactly_the_missed_events(room: Room) -> None:
+    phone = await room.phone("Farid")
+    other = await room.phone("Gaëlle")
+    live = await phone.socket(room.code, "phone", last_seq=await room.seq())
+
+    await other.post(f"/s/{room.code}/proposals", {"text": "Avant la coupure"})
+    seen = await live.until_text("Avant la coupure")
+    last_seen = frame_seq(seen)
+    await live.close()  # the phone goes into a tunnel
+
+    await other.post(f"/s/{room.code}/proposals", {"text": "Pendant la coupure 1"})
+    await other.post(f"/s/{room.code}/proposals", {"text": "Pendant la coupure 2"})
+    missed_pid = await proposal_id_of(room, "Pendant la coupure 1")
+    await other.post(f"/s/{room.code}/proposals/{missed_pid}/vote", {"choice": "for"})
+    latest = await room.seq()
+    assert latest == last_seen + 3
+
+    back = await phone.socket(room.code, "phone", last_seq=last_seen)
+    frame = await back.until(lambda f: 'id="live-seq"' in f)
+    assert frame_seq(frame) == latest
+    assert "Pendant la coupure 1" in frame
+    assert "Pendant la coupure 2" in frame
+    assert f'id="tally-{missed_pid}"' in frame
+    assert "Avant la coupure" not in frame  # already shown: not sent twice
+    assert await back.quiet() == []  # and nothing else follows
+
+    # The stream goes on after the catch-up, each event once.
+    await other.post(f"/s/{room.code}/proposals", {"text": "Après le retour"})
+    after = await back.until_text("Après le retour")
+    assert frame_seq(after) == latest + 1
+    assert await back.quiet() == []
+    await back.close()
+
+
+async def test_a_phone_up_to_date_gets_nothing_on_connect(room: Room) -> None:
+    phone = await room.phone("Hugo")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Déjà sur la page"})
+    live = await phone.socket(room.code, "phone", last_seq=await room.seq())
+    assert await live.quiet() == []
+    await live.close()
+
+
+async def test_a_phone_without_a_number_gets_a_full_snapshot(room: Room) -> None:
+    phone = await room.phone("Inès")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Une idée ancienne"})
+    pid = await proposal_id_of(room, "Une idée ancienne")
+    await phone.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "against"})
+    live = await phone.socket(room.code, "phone", last_seq=None)
+    frame = await live.until_text('id="wall"')
+    assert frame_seq(frame) == await room.seq()
+    assert "Une idée ancienne" in frame
+    # The snapshot is this phone's own: it shows its vote.
+    assert 'value="against" class="vote-against" aria-pressed="true"' in frame
+    await live.close()
+
+
+async def test_a_number_from_the_future_gets_a_snapshot_not_silence(room: Room) -> None:
+    phone = await room.phone("Jules")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Vraie proposition"})
+    live = await phone.socket(room.code, "phone", last_seq=10_000)
+    frame = await live.until_text('id="wall"')
+    assert "Vraie proposition" in frame
+    await live.close()
