@@ -12,10 +12,9 @@ WS_MAX_MESSAGE_BYTES = 4 * 1024  # uvicorn refuses bigger websocket frames with 
 
 
 def _settings_help() -> str:
-    lines = ["Settings (environment variables):", ""]
-    lines += [
-        f"  {name} (default: {default or 'unset'})  {text}" for name, default, text in describe()
-    ]
+    lines = ["Settings, read from the environment:", "", "\b"]  # \b: click keeps these lines
+    for name, default, text in describe():
+        lines += [f"{name}  (default: {default or 'unset'})", f"    {text}"]
     return "\n".join(lines)
 
 

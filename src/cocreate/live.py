@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from cocreate import events as ev
 from cocreate import projects
-from cocreate.contributions import participant_in
+from cocreate.contributions import participant_count, participant_in
 from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.models import Event, Facilitator, Project, Session
@@ -197,13 +197,16 @@ class Room:
             await self._presence_dirty.wait()
             self._presence_dirty.clear()
             count = self.connected()
+            watchers = [c for c in self.clients if c.audience is not Audience.PHONE]
+            joined = 0
+            if any(c.audience is Audience.CONSOLE for c in watchers):
+                async with self.hub.db.session() as db:
+                    joined = await participant_count(db=db, session_id=self.session_id)
             frames: dict[tuple[Audience, str], str] = {}
-            for client in list(self.clients):
-                if client.audience is Audience.PHONE:
-                    continue
+            for client in watchers:
                 key = (client.audience, client.locale)
                 if key not in frames:
-                    frames[key] = self.hub.renderer.presence(client.audience, client.locale, count)
+                    frames[key] = self.hub.renderer.presence(*key, count, joined)
                 client.offer(frames[key])
             await asyncio.sleep(PRESENCE_REFRESH_S)
 

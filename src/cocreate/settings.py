@@ -29,12 +29,15 @@ class Settings:
         default="",
         repr=False,
         metadata={
-            "help": "Key that signs cookies. Unset: one is made and kept in secret_key_file."
+            "help": "Key that signs cookies. Unset: one is made and kept in "
+            "COCREATE_SECRET_KEY_FILE."
         },
     )
     secret_key_file: str = field(
         default=".cocreate-secret",
-        metadata={"help": "Where the generated signing key is kept when secret_key is unset."},
+        metadata={
+            "help": "Where the generated signing key is kept when COCREATE_SECRET_KEY is unset."
+        },
     )
     public_url: str = field(
         default="",
@@ -102,6 +105,10 @@ class Settings:
 def describe() -> list[tuple[str, str, str]]:
     """(variable, default, help) for every setting: the README's table and `--help`."""
     return [
-        (PREFIX + f.name.upper(), str(f.default), str(f.metadata.get("help", "")))
+        (
+            PREFIX + f.name.upper(),
+            str(f.default).lower() if isinstance(f.default, bool) else str(f.default),
+            str(f.metadata.get("help", "")),
+        )
         for f in fields(Settings)
     ]

@@ -213,7 +213,13 @@ class FragmentRenderer:
             elif region == TALLY:
                 parts.append(self._render("partials/tally.html", locale, audience, item=item))
             elif region == COMMENTS:
-                parts.append(self._render("partials/comments.html", locale, audience, item=item))
+                if audience is not Audience.SCREEN:
+                    parts.append(
+                        self._render("partials/comments.html", locale, audience, item=item)
+                    )
+                parts.append(
+                    self._render("partials/comment_count.html", locale, audience, item=item)
+                )
             elif audience is Audience.CONSOLE:  # CLOSED, DECIDED: the console redraws the card
                 parts.append(
                     self._render(
@@ -240,8 +246,10 @@ class FragmentRenderer:
     def _card_context(item: WallItem, session: Session) -> dict[str, object]:
         return {"item": item, "session": session, "my_choice": None, "lazy_vote": False}
 
-    def presence(self, audience: Audience, locale: str, connected: int) -> str:
-        return self._render("partials/presence.html", locale, audience, connected=connected)
+    def presence(self, audience: Audience, locale: str, connected: int, joined: int) -> str:
+        return self._render(
+            "partials/presence.html", locale, audience, connected=connected, joined=joined
+        )
 
     async def snapshot(
         self,

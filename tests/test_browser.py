@@ -1,0 +1,138 @@
+"""The real thing: Chromium running htmx and its websocket extension under our CSP.
+
+Phones are 360×640 touch screens. Set COCREATE_SCREENSHOTS=folder to keep screenshots
+of every audience for a look by eye.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD, Room
+
+playwright_api = pytest.importorskip("playwright.async_api")
+CHROMIUM = os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LIVE_MS = 5_000  # "within a second" with room to spare on a loaded CI machine
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Chromium is not installed"),
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+class Console:
+    """Collects what the page logs: CSP violations and htmx errors land here."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def watch(self, page: Any, who: str) -> Any:
+        page.on("console", lambda m: m.type == "error" and self.errors.append(f"{who}: {m.text}"))
+        page.on("pageerror", lambda e: self.errors.append(f"{who}: {e}"))
+        return page
+
+
+async def shoot(page: Any, name: str) -> None:
+    folder = os.environ.get("COCREATE_SCREENSHOTS")
+    if folder:  # Playwright makes the folder
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room: Room) -> None:
+    base = room.server.base_url
+    console = Console()
+
+    facilitator_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    fac = console.watch(await facilitator_ctx.new_page(), "console")
+    await fac.goto(f"{base}/login")
+    await fac.fill("#email", "camille@example.org")
+    await fac.fill("#password", PASSWORD)
+    await fac.click("button.primary")
+    await fac.goto(f"{base}/sessions/{room.session_id}/console")
+
+    screen_ctx = await browser.new_context(viewport={"width": 1600, "height": 900})
+    screen = console.watch(await screen_ctx.new_page(), "screen")
+    await screen.goto(f"{base}/s/{room.code}/screen")
+    assert await screen.inner_text(".screen-code") == room.code
+
+    phones = []
+    for name, language in (("Aïcha", "fr-FR"), ("Bruno", "en-GB")):
+        ctx = await browser.new_context(
+            viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale=language
+        )
+        page = console.watch(await ctx.new_page(), name)
+        await page.goto(f"{base}/s/{room.code}")
+        await page.fill("#display_name", name)
+        await page.click("button.primary")
+        await page.wait_for_selector(".connection")
+        phones.append(page)
+    aicha, bruno = phones
+    assert await aicha.inner_text("h2#propose-title") == "Proposer une solution"
+    await screen.wait_for_selector("text=2 people connected", timeout=LIVE_MS)
+
+    text = "Une cuisine partagée ouverte le samedi"
+    await aicha.fill("#proposal-text", text)
+    await aicha.click("#propose button.primary")
+    await aicha.wait_for_selector("text=Votre proposition est affichée sur le mur", timeout=LIVE_MS)
+    assert await aicha.input_value("#proposal-text") == ""  # the form is ready for the next
+    card = bruno.locator(".card", has_text=text)
+    await card.wait_for(timeout=LIVE_MS)
+    await screen.locator(".card", has_text=text).wait_for(timeout=LIVE_MS)
+    await fac.locator(".card", has_text=text).wait_for(timeout=LIVE_MS)
+
+    await card.locator("button.vote-for").click()
+    await bruno.wait_for_selector("button.vote-for[aria-pressed='true']", timeout=LIVE_MS)
+    screen_card = screen.locator(".card", has_text=text)
+    await screen_card.locator(".tally-row--for .tally-count", has_text="1").wait_for(
+        timeout=LIVE_MS
+    )
+
+    await card.locator("summary").click()
+    await card.locator("textarea").fill("Et le dimanche ?")
+    await card.locator(".comment-form button").click()
+    aicha_card = aicha.locator(".card", has_text=text)
+    await aicha_card.locator("summary", has_text="(1)").wait_for(timeout=LIVE_MS)
+
+    # Nothing is wider than a 360 px phone.
+    for phone in phones:
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360
+    await shoot(aicha, "phone-fr")
+    await shoot(bruno, "phone-en")
+    await shoot(screen, "projector")
+    await shoot(fac, "console")
+
+    # The facilitator hides it: gone from phones and projector at once.
+    await fac.locator(".card", has_text=text).locator("button", has_text="Hide").click()
+    await card.wait_for(state="detached", timeout=LIVE_MS)
+    await screen_card.wait_for(state="detached", timeout=LIVE_MS)
+    await fac.locator(".card--hidden", has_text=text).wait_for(timeout=LIVE_MS)
+
+    # Shown again and decided: the projector lists the decision.
+    await fac.locator(".card", has_text=text).locator("button", has_text="Show again").click()
+    await screen_card.wait_for(timeout=LIVE_MS)
+    fac_card = fac.locator(".card", has_text=text)
+    await fac_card.locator("input[value='adopted']").check()
+    await fac_card.locator("button", has_text="Record the decision").click()
+    await screen.locator("#decisions", has_text=text).wait_for(timeout=LIVE_MS)
+    await card.locator("text=Voting on this proposal is closed.").wait_for(timeout=LIVE_MS)
+    await shoot(screen, "projector-decided")
+
+    assert console.errors == []

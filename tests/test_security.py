@@ -1,0 +1,84 @@
+"""Cookies, headers and sign-in as a security reviewer would check them."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
+
+
+async def test_every_html_response_has_a_csp_without_inline_scripts(room: Room) -> None:
+    phone = await room.phone("Nour")
+    for browser, path in (
+        (phone, "/"),
+        (phone, f"/s/{room.code}"),
+        (phone, f"/s/{room.code}/screen"),
+        (room.facilitator, f"/sessions/{room.session_id}/console"),
+        (phone, "/nowhere"),
+    ):
+        response = await browser.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert "unsafe-eval" not in policy
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "<script>" not in response.text
+        assert " style=" not in response.text
+        assert " on" + "click=" not in response.text
+
+
+async def test_session_cookie_is_signed_httponly_and_samesite(server: Server) -> None:
+    facilitator = await signed_in(server, "sam@example.org")
+    try:
+        browser = Browser(server)
+        await browser.get("/login")
+        response = await browser.post(
+            "/login", {"email": "sam@example.org", "password": PASSWORD}, htmx=False
+        )
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=lax" in cookie
+        # A tampered cookie is not a session.
+        browser.http.cookies.set("cocreate", "forged." + "a" * 40)
+        assert (await browser.get("/projects")).status_code == 303
+        await browser.close()
+    finally:
+        await facilitator.close()
+
+
+async def test_sign_in_errors_and_sign_out(server: Server) -> None:
+    facilitator = await signed_in(server, "zoe@example.org")
+    try:
+        wrong = Browser(server)
+        await wrong.get("/login")
+        response = await wrong.post(
+            "/login", {"email": "zoe@example.org", "password": "not it at all"}, htmx=False
+        )
+        assert response.status_code == 400
+        assert "Wrong e-mail or password." in response.text
+        unknown = await wrong.post(
+            "/login", {"email": "nobody@example.org", "password": PASSWORD}, htmx=False
+        )
+        assert unknown.status_code == 400
+        await wrong.close()
+
+        assert (await facilitator.get("/projects")).status_code == 200
+        out = await facilitator.post("/logout", htmx=False)
+        assert out.status_code == 303
+        assert (await facilitator.get("/projects")).status_code == 303
+    finally:
+        await facilitator.close()
+
+
+async def test_login_only_redirects_inside_the_site(server: Server) -> None:
+    facilitator = await signed_in(server, "max@example.org")
+    try:
+        browser = Browser(server)
+        await browser.get("/login")
+        response = await browser.post(
+            "/login",
+            {"email": "max@example.org", "password": PASSWORD, "next": "https://evil.example"},
+            htmx=False,
+        )
+        assert response.headers["location"] == "/projects"
+        await browser.close()
+    finally:
+        await facilitator.close()
