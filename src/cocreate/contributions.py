@@ -45,7 +45,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import next_seq, session_for
+from cocreate.projects import next_seq, record_event, session_change, session_for
 
 
 def _clean(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
@@ -64,23 +64,6 @@ def _ensure_open(session: Session) -> None:
         raise Conflict(N_("This session has not started yet."))
     if session.closed_at is not None:
         raise Conflict(N_("This session is closed."))
-
-
-async def _event(
-    db: AsyncSession, session_id: int, seq: int, cls: type[SessionEvent], subject_id: int
-) -> SessionEvent:
-    db.add(Event(session_id=session_id, seq=seq, kind=cls.kind, subject_id=subject_id))
-    await db.commit()
-    return cls(seq=seq, subject_id=subject_id)
-
-
-async def _locked(db: AsyncSession, session: Session) -> tuple[Session, int]:
-    """Take the next event number, then read the session afresh under the lock."""
-    assert session.id is not None
-    seq = await next_seq(db, session.id)
-    fresh = await db.get(Session, session.id, populate_existing=True)
-    assert fresh is not None
-    return fresh, seq
 
 
 # --- participants -------------------------------------------------------------------
@@ -126,16 +109,12 @@ async def propose(
         empty=N_("Write your proposal before sending it."),
         too_long=N_("A proposal has at most %(max)d characters (yours has %(count)d)."),
     )
-    session, seq = await _locked(db, session)
-    try:
+    async with session_change(db, key(session)) as (session, seq):
         _ensure_open(session)
-    except Conflict:
-        await db.rollback()
-        raise
-    proposal = Proposal(session_id=key(session), author_id=key(author), text=text)
-    db.add(proposal)
-    await db.flush()
-    event = await _event(db, key(session), seq, ProposalAdded, key(proposal))
+        proposal = Proposal(session_id=key(session), author_id=key(author), text=text)
+        db.add(proposal)
+        await db.flush()
+        event = await record_event(db, key(session), seq, ProposalAdded, key(proposal))
     return proposal, event
 
 
@@ -162,19 +141,14 @@ async def comment(
         empty=N_("Write your comment before sending it."),
         too_long=N_("A comment has at most %(max)d characters (yours has %(count)d)."),
     )
-    session, seq = await _locked(db, session)
-    try:
+    async with session_change(db, key(session)) as (session, seq):
         _ensure_open(session)
         await _visible_proposal(db, session, proposal_id)
-    except (Conflict, NotFound):
-        await db.rollback()
-        raise
-    new = Comment(proposal_id=proposal_id, author_id=key(author), text=text)
-    db.add(new)
-    await db.flush()
-    assert session.id is not None
-    assert new.id is not None
-    return new, await _event(db, session.id, seq, CommentAdded, new.id)
+        new = Comment(proposal_id=proposal_id, author_id=key(author), text=text)
+        db.add(new)
+        await db.flush()
+        event = await record_event(db, key(session), seq, CommentAdded, key(new))
+    return new, event
 
 
 def parse_choice(raw: str) -> Choice:
@@ -188,28 +162,23 @@ async def vote(
     *, db: AsyncSession, session: Session, voter: Participant, proposal_id: int, choice: Choice
 ) -> SessionEvent:
     """Cast or change a vote: the current one is superseded, never overwritten."""
-    session, seq = await _locked(db, session)
-    try:
+    async with session_change(db, key(session)) as (session, seq):
         _ensure_open(session)
         proposal = await _visible_proposal(db, session, proposal_id)
         if proposal.vote_closed_at is not None:
             raise Conflict(N_("The vote on this proposal is closed."))
-    except (Conflict, NotFound):
-        await db.rollback()
-        raise
-    now = utcnow()
-    await db.exec(
-        sa.update(Vote)
-        .where(
-            col(Vote.proposal_id) == proposal_id,
-            col(Vote.participant_id) == voter.id,
-            col(Vote.superseded_at).is_(None),
+        now = utcnow()
+        await db.exec(
+            sa.update(Vote)
+            .where(
+                col(Vote.proposal_id) == proposal_id,
+                col(Vote.participant_id) == key(voter),
+                col(Vote.superseded_at).is_(None),
+            )
+            .values(superseded_at=now)
         )
-        .values(superseded_at=now)
-    )
-    db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
-    assert session.id is not None
-    return await _event(db, session.id, seq, VoteCast, proposal_id)
+        db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
+        return await record_event(db, key(session), seq, VoteCast, proposal_id)
 
 
 async def current_choice(
@@ -245,13 +214,6 @@ async def choices_of(
 # --- facilitator's moderation and decisions -----------------------------------------
 
 
-async def _facilitated(
-    db: AsyncSession, facilitator: Facilitator, session_id: int
-) -> tuple[Session, int]:
-    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
-    return await _locked(db, session)
-
-
 async def set_hidden(
     *,
     db: AsyncSession,
@@ -261,39 +223,30 @@ async def set_hidden(
     hidden: bool,
 ) -> SessionEvent | None:
     """Hide or restore a proposal; None when it already was so (nothing to tell)."""
-    session, seq = await _facilitated(db, facilitator, session_id)
-    try:
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
         proposal = await _proposal_in(db, session, proposal_id)
-    except NotFound:
-        await db.rollback()
-        raise
-    if (proposal.hidden_at is not None) == hidden:
-        await db.rollback()
-        return None
-    proposal.hidden_at = utcnow() if hidden else None
-    db.add(proposal)
-    assert session.id is not None
-    return await _event(
-        db, session.id, seq, ProposalHidden if hidden else ProposalRestored, proposal_id
-    )
+        if (proposal.hidden_at is not None) == hidden:
+            await db.rollback()
+            return None
+        proposal.hidden_at = utcnow() if hidden else None
+        db.add(proposal)
+        kind = ProposalHidden if hidden else ProposalRestored
+        return await record_event(db, session_id, seq, kind, proposal_id)
 
 
 async def close_vote(
     *, db: AsyncSession, facilitator: Facilitator, session_id: int, proposal_id: int
 ) -> SessionEvent | None:
-    session, seq = await _facilitated(db, facilitator, session_id)
-    try:
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
         proposal = await _proposal_in(db, session, proposal_id)
-    except NotFound:
-        await db.rollback()
-        raise
-    if proposal.vote_closed_at is not None:
-        await db.rollback()
-        return None
-    proposal.vote_closed_at = utcnow()
-    db.add(proposal)
-    assert session.id is not None
-    return await _event(db, session.id, seq, VoteClosed, proposal_id)
+        if proposal.vote_closed_at is not None:
+            await db.rollback()
+            return None
+        proposal.vote_closed_at = utcnow()
+        db.add(proposal)
+        return await record_event(db, session_id, seq, VoteClosed, proposal_id)
 
 
 def parse_outcome(raw: str) -> Outcome:
@@ -316,40 +269,36 @@ async def record_decision(
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise Invalid(N_("The note has at most %(max)d characters."), max=MAX_NOTE_CHARS)
-    session, seq = await _facilitated(db, facilitator, session_id)
-    try:
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    events: list[SessionEvent] = []
+    async with session_change(db, session_id) as (session, seq):
         proposal = await _proposal_in(db, session, proposal_id)
         existing = await db.exec(select(Decision.id).where(Decision.proposal_id == proposal_id))
         if existing.first() is not None:
             raise Conflict(N_("A decision is already recorded for this proposal."))
-    except (NotFound, Conflict):
-        await db.rollback()
-        raise
-    assert session.id is not None
-    assert proposal.id is not None
-    assert facilitator.id is not None
-    events: list[SessionEvent] = []
-    if proposal.vote_closed_at is None:
-        proposal.vote_closed_at = utcnow()
-        db.add(proposal)
-        db.add(Event(session_id=session.id, seq=seq, kind=VoteClosed.kind, subject_id=proposal_id))
-        events.append(VoteClosed(seq=seq, subject_id=proposal_id))
-        seq = await next_seq(db, session.id)
-    tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
-    decision = Decision(
-        project_id=session.project_id,
-        session_id=session.id,
-        proposal_id=proposal.id,
-        decided_by_id=facilitator.id,
-        proposal_text=proposal.text,
-        outcome=outcome,
-        votes_for=tally.votes_for,
-        votes_against=tally.votes_against,
-        votes_abstain=tally.votes_abstain,
-        note=note,
-    )
-    db.add(decision)
-    events.append(await _event(db, session.id, seq, DecisionRecorded, proposal_id))
+        if proposal.vote_closed_at is None:
+            proposal.vote_closed_at = utcnow()
+            db.add(proposal)
+            db.add(
+                Event(session_id=session_id, seq=seq, kind=VoteClosed.kind, subject_id=proposal_id)
+            )
+            events.append(VoteClosed(seq=seq, subject_id=proposal_id))
+            seq = await next_seq(db, session_id)
+        tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
+        decision = Decision(
+            project_id=session.project_id,
+            session_id=session_id,
+            proposal_id=proposal_id,
+            decided_by_id=key(facilitator),
+            proposal_text=proposal.text,
+            outcome=outcome,
+            votes_for=tally.votes_for,
+            votes_against=tally.votes_against,
+            votes_abstain=tally.votes_abstain,
+            note=note,
+        )
+        db.add(decision)
+        events.append(await record_event(db, session_id, seq, DecisionRecorded, proposal_id))
     await db.refresh(decision)
     return decision, events
 

@@ -7,14 +7,17 @@ project is theirs, whatever the page showed.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
-from cocreate.events import SessionClosed
+from cocreate.events import SessionClosed, SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import (
     JOIN_CODE_LENGTH,
@@ -28,6 +31,8 @@ from cocreate.models import (
     Session,
     utcnow,
 )
+
+E = TypeVar("E", bound=SessionEvent)
 
 # No look-alikes: no 0/O, 1/I/L, and no U/V pair, so a code read aloud or from the back
 # of a room is typed right.
@@ -144,11 +149,7 @@ async def open_session(*, db: AsyncSession, facilitator: Facilitator, session_id
 
 
 async def next_seq(db: AsyncSession, session_id: int) -> int:
-    """Take the session's next event number.
-
-    Run it first in a write: on SQLite it takes the write lock, on PostgreSQL it locks
-    the session's row, so the checks that follow see no concurrent change.
-    """
+    """Take the session's next event number (inside a write transaction)."""
     result = await db.exec(
         sa.update(Session)
         .where(col(Session.id) == session_id)
@@ -158,23 +159,45 @@ async def next_seq(db: AsyncSession, session_id: int) -> int:
     return int(result.scalar_one())
 
 
+@asynccontextmanager
+async def session_change(db: AsyncSession, session_id: int) -> AsyncIterator[tuple[Session, int]]:
+    """One write to a live session: (the session read afresh, its next event number).
+
+    Taking the number is the first write: on SQLite it takes the write lock, on
+    PostgreSQL it locks the session's row, so the rules checked inside see no concurrent
+    change. Anything raised inside, a broken rule included, rolls the whole write back.
+    """
+    try:
+        seq = await next_seq(db, session_id)
+        session = await db.get(Session, session_id, populate_existing=True)
+        assert session is not None
+        yield session, seq
+    except BaseException:
+        await db.rollback()
+        raise
+
+
+async def record_event(
+    db: AsyncSession, session_id: int, seq: int, cls: type[E], subject_id: int
+) -> E:
+    """Write the event row of a change, commit the change, and return the event."""
+    db.add(Event(session_id=session_id, seq=seq, kind=cls.kind, subject_id=subject_id))
+    await db.commit()
+    return cls(seq=seq, subject_id=subject_id)
+
+
 async def close_session(
     *, db: AsyncSession, facilitator: Facilitator, session_id: int
 ) -> SessionClosed:
-    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
-    seq = await next_seq(db, session_id)
-    await db.refresh(session)
-    if session.opened_at is None:
-        await db.rollback()
-        raise Conflict(N_("This session was never opened."))
-    if session.closed_at is not None:
-        await db.rollback()
-        raise Conflict(N_("This session is already closed."))
-    session.closed_at = utcnow()
-    db.add(session)
-    db.add(Event(session_id=session_id, seq=seq, kind=SessionClosed.kind, subject_id=session_id))
-    await db.commit()
-    return SessionClosed(seq=seq, subject_id=session_id)
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
+        if session.opened_at is None:
+            raise Conflict(N_("This session was never opened."))
+        if session.closed_at is not None:
+            raise Conflict(N_("This session is already closed."))
+        session.closed_at = utcnow()
+        db.add(session)
+        return await record_event(db, session_id, seq, SessionClosed, session_id)
 
 
 async def set_decisions_published(
