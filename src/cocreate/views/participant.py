@@ -8,7 +8,7 @@ from starlette.responses import Response
 from cocreate import contributions, projects
 from cocreate.errors import Forbidden, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Participant, Session
+from cocreate.models import Participant, Project, Session
 from cocreate.web import (
     app_state,
     field,
@@ -48,8 +48,10 @@ async def session_page(request: Request) -> Response:
     session, participant = await _session_and_participant(request)
     if session.join_code != request.path_params["code"]:
         return see_other(_session_url(request, session))
+    async with app_state(request).db.session() as db:
+        project = await db.get(Project, session.project_id)
     if participant is None:
-        return render(request, "participant/join.html", session=session, error=None, name="")
+        return render(request, "participant/join.html", session=session, project=project, name="")
     assert session.id is not None
     assert participant.id is not None
     async with app_state(request).db.session() as db:
@@ -64,6 +66,7 @@ async def session_page(request: Request) -> Response:
         request,
         "participant/session.html",
         session=fresh,
+        project=project,
         participant=participant,
         items=items,
         choices=choices,

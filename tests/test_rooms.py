@@ -1,0 +1,127 @@
+"""Rooms render each batch once per audience and language, whatever the number of sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import select
+
+from cocreate import contributions, projects
+from cocreate.database import Database
+from cocreate.live import SEND_QUEUE_FRAMES, Client, LiveHub
+from cocreate.models import Participant, Session
+from cocreate.pubsub.memory import MemoryPubSub
+from cocreate.templating import Templates
+from cocreate.views.fragments import Audience, Batch, FragmentRenderer
+from tests.conftest import Room
+
+
+class CountingRenderer(FragmentRenderer):
+    def __init__(self, templates: Templates) -> None:
+        super().__init__(templates)
+        self.renders: list[tuple[Audience, str]] = []
+
+    def render_batch(self, batch: Batch, audience: Audience, locale: str) -> str:
+        self.renders.append((audience, locale))
+        return super().render_batch(batch, audience, locale)
+
+
+def fake_client(audience: Audience, locale: str) -> Client:
+    return Client(websocket=None, audience=audience, locale=locale, participant_id=None)  # type: ignore[arg-type]
+
+
+async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) -> None:
+    phone = await room.phone("Olga")
+    db = Database(room.server.database_url)
+    renderer = CountingRenderer(Templates(timezone="Europe/Paris"))
+    hub = LiveHub(db=db, pubsub=MemoryPubSub(), renderer=renderer)
+    try:
+        clients = [fake_client(Audience.PHONE, "fr") for _ in range(40)]
+        clients += [fake_client(Audience.PHONE, "en") for _ in range(10)]
+        clients += [fake_client(Audience.SCREEN, "fr")]
+        live_room = await hub.room(room.session_id)
+        for client in clients:
+            await live_room.catch_up(client, await room.seq())
+
+        async with db.session() as session_db:
+            session = await session_db.get(Session, room.session_id)
+            assert session is not None
+            author = (await session_db.exec(select(Participant))).one()
+            _, event = await contributions.propose(
+                db=session_db, session=session, author=author, text="Rendue deux fois"
+            )
+        await hub.publish(room.session_id, event.seq)
+
+        async def next_event_frame(client: Client) -> str:
+            while True:  # skip the projector's "people connected" frames
+                frame = await client.queue.get()
+                if 'id="live-seq"' in frame:
+                    return frame
+
+        async with asyncio.timeout(5):
+            frames = {await next_event_frame(c) for c in clients}
+        assert sorted(renderer.renders) == sorted(
+            [(Audience.PHONE, "fr"), (Audience.PHONE, "en"), (Audience.SCREEN, "fr")]
+        )
+        assert len(frames) == 3  # the same bytes for every socket of a group
+        assert all("Rendue deux fois" in frame for frame in frames)
+    finally:
+        await hub.close()
+        await db.dispose()
+        await phone.close()
+
+
+def test_a_socket_that_cannot_keep_up_is_marked_for_closing() -> None:
+    client = fake_client(Audience.PHONE, "fr")
+    for n in range(SEND_QUEUE_FRAMES):
+        client.offer(f"frame {n}")
+    assert not client.overflowed.is_set()
+    client.offer("one too many")
+    assert client.overflowed.is_set()
+    assert client.queue.qsize() == SEND_QUEUE_FRAMES
+
+
+async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: Room) -> None:
+    phones = [await room.phone(f"Votant {n}") for n in range(8)]
+    await phones[0].post(f"/s/{room.code}/proposals", {"text": "Sous la charge"})
+    async with room.server.db.session() as db:
+        pid = (await db.exec(select(contributions.Proposal.id))).one()
+    start = await room.seq()
+    choices = ["for", "against", "abstain"]
+
+    async def vote_three_times(n: int, phone: Any) -> None:
+        for k in range(3):
+            response = await phone.post(
+                f"/s/{room.code}/proposals/{pid}/vote", {"choice": choices[(n + k) % 3]}
+            )
+            assert response.status_code == 200
+
+    await asyncio.gather(*(vote_three_times(n, p) for n, p in enumerate(phones)))
+    assert await room.seq() == start + 24
+    async with room.server.db.session() as db:
+        tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
+        seqs = [e.seq for e in (await db.exec(select(contributions.Event))).all()]
+    assert tally.total == 8  # one current vote per phone
+    # Each phone's last choice was choices[(n + 2) % 3].
+    expected = [choices[(n + 2) % 3] for n in range(8)]
+    assert tally.votes_for == expected.count("for")
+    assert tally.votes_against == expected.count("against")
+    assert sorted(seqs) == list(range(1, max(seqs) + 1))
+
+
+def test_join_codes_avoid_look_alikes() -> None:
+    codes = {projects.new_join_code() for _ in range(500)}
+    assert all(len(code) == 6 for code in codes)
+    assert not set("".join(codes)) & set("0O1IL")
+    assert len(codes) > 490
+    assert projects.normalize_join_code(" ab-c 12d ") == "ABC12D"
+
+
+def test_tally_shares_round_and_handle_no_votes() -> None:
+    empty = contributions.Tally()
+    assert empty.share(contributions.Choice.FOR) == 0
+    tally = contributions.Tally(votes_for=2, votes_against=1, votes_abstain=0)
+    assert tally.total == 3
+    assert tally.share(contributions.Choice.FOR) == 67
+    assert tally.share(contributions.Choice.AGAINST) == 33
