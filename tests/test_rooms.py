@@ -40,8 +40,8 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
         clients = [fake_client(Audience.PHONE, "fr") for _ in range(40)]
         clients += [fake_client(Audience.PHONE, "en") for _ in range(10)]
         clients += [fake_client(Audience.SCREEN, "fr")]
-        live_room = await hub.room(room.session_id)
         for client in clients:
+            live_room = await hub.enter(room.session_id, client)
             await live_room.catch_up(client, await room.seq())
 
         async with db.session() as session_db:

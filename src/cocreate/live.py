@@ -75,7 +75,8 @@ class Room:
     def __init__(self, hub: LiveHub, session_id: int) -> None:
         self.hub = hub
         self.session_id = session_id
-        self.clients: set[Client] = set()
+        self.clients: set[Client] = set()  # sockets receiving the stream
+        self.members: set[Client] = set()  # sockets keeping the room alive, joining ones too
         self.last_seq = 0
         self.lock = asyncio.Lock()
         self._nudged = asyncio.Event()
@@ -233,19 +234,22 @@ class LiveHub:
         if events:
             await self.publish(session_id, max(e.seq for e in events))
 
-    async def room(self, session_id: int) -> Room:
+    async def enter(self, session_id: int, client: Client) -> Room:
+        """The session's room, started if needed, kept alive until the client leaves."""
         async with self._room_lock:
             room = self.rooms.get(session_id)
             if room is None:
                 room = Room(self, session_id)
                 await room.start()
                 self.rooms[session_id] = room
+            room.members.add(client)
             return room
 
     async def release(self, room: Room, client: Client) -> None:
         room.leave(client)
         async with self._room_lock:
-            if not room.clients and self.rooms.get(room.session_id) is room:
+            room.members.discard(client)
+            if not room.members and self.rooms.get(room.session_id) is room:
                 del self.rooms[room.session_id]
                 await room.stop()
 
@@ -371,7 +375,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
     pump: asyncio.Task[None] | None = None
     try:
         last_seen = await _read_hello(websocket)
-        room = await state.hub.room(session.id)
+        room = await state.hub.enter(session.id, client)
         await room.catch_up(client, last_seen)
         pump = asyncio.create_task(_pump(client))
         overflow = asyncio.create_task(client.overflowed.wait())

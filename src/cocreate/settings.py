@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "COCREATE_"
 
@@ -97,9 +98,13 @@ class Settings:
         return key
 
     def extra_origins(self) -> frozenset[str]:
-        return frozenset(
-            o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()
-        )
+        """Origins allowed on websockets besides the request's own host: the public URL's
+        (behind a proxy that rewrites Host) and those listed in allowed_origins."""
+        origins = {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+        return frozenset(origins)
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from cocreate import projects
 from cocreate.i18n import LOCALES
-from cocreate.web import field, read_form, render, see_other
+from cocreate.web import app_state, field, read_form, render, see_other
 
 
 async def home(request: Request) -> Response:
@@ -35,4 +37,7 @@ async def set_language(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
+    """For load balancers and container health checks: is the database reachable?"""
+    async with app_state(request).db.session() as db:
+        await db.exec(select(sa.literal(1)))
     return PlainTextResponse("ok")
