@@ -7,14 +7,14 @@ CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 export COCREATE_DATABASE_URL ?= sqlite:///cocreate.db
 
-.PHONY: run install test lint format catalogs messages clean
+.PHONY: run install test test-postgres lint format catalogs messages clean
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev,browser]"
+	$(PY) -m pip install --quiet -e ".[dev,browser,postgres]"
 	touch $@
 
 install: $(VENV)/.installed catalogs
@@ -31,6 +31,12 @@ run: install
 	$(BIN)/cocreate serve
 
 test: install
+	$(BIN)/pytest
+
+# The same suite on PostgreSQL (its schema `public` in that database is wiped per test).
+test-postgres: install
+	COCREATE_TEST_ON=postgres \
+	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	$(BIN)/pytest
 
 lint: install

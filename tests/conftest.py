@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from sqlmodel import select
 
 from cocreate import accounts
 from cocreate.app import create_app
-from cocreate.database import Database
+from cocreate.database import Database, make_engine
 from cocreate.migrate import upgrade
 from cocreate.models import Event, Session
 from cocreate.settings import Settings
@@ -64,9 +65,32 @@ async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task
     return server, task, f"http://127.0.0.1:{port}"
 
 
+# `make test-postgres` runs the suite on the PostgreSQL named here instead of SQLite files.
+POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
+ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
+
+
+def _empty_postgres(url: str) -> None:
+    async def reset() -> None:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+                await connection.exec_driver_sql("CREATE SCHEMA public")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(reset())
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cocreate.db'}"
+    if ON_POSTGRES:
+        assert POSTGRES_URL, "COCREATE_TEST_DATABASE_URL must name the PostgreSQL to test on"
+        _empty_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'cocreate.db'}"
     upgrade(url)
     return url
 
