@@ -13,7 +13,7 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(PY)
+$(VENV)/.installed: pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev,browser,postgres]"
 	touch $@
 

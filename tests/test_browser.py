@@ -128,6 +128,8 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     # Shown again and decided: the projector lists the decision.
     await fac.locator(".card", has_text=text).locator("button", has_text="Show again").click()
     await screen_card.wait_for(timeout=LIVE_MS)
+    # Back on Bruno's phone, with his own vote still shown as his.
+    await card.locator("button.vote-for[aria-pressed='true']").wait_for(timeout=LIVE_MS)
     fac_card = fac.locator(".card", has_text=text)
     await fac_card.locator("input[value='adopted']").check()
     await fac_card.locator("button", has_text="Record the decision").click()

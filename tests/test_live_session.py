@@ -125,12 +125,14 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
 
 async def test_closing_the_session_reaches_every_phone_and_stops_contributions(room: Room) -> None:
     phone = await room.phone("Chloé")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Encore ouverte"})
     live = await phone.socket(room.code, "phone", last_seq=await room.seq())
     closed = await room.facilitator.post(f"/sessions/{room.session_id}/close", htmx=False)
     assert closed.status_code == 303
     frame = await live.until_text('id="session-status"')
     assert "The session is closed." in frame
     assert "thank you for taking part" in frame
+    assert "Voting on this proposal is closed." in frame
     refused = await phone.post(f"/s/{room.code}/proposals", {"text": "Trop tard"})
     assert refused.status_code == 409
     assert "This session is closed." in refused.text

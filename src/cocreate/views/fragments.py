@@ -68,6 +68,7 @@ class Batch:
     # For a proposal shown again: the visible proposal just above it on the wall.
     above: dict[int, int | None] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
+    wall: list[WallItem] = field(default_factory=list)
 
 
 async def load_batch(db: AsyncSession, session: Session, events: list[SessionEvent]) -> Batch:
@@ -113,6 +114,9 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             batch.above[pid] = above.first()
     if any(region == DECISIONS for region, _ in regions):
         batch.decisions = await contributions.session_decisions(db=db, session_id=session.id)
+    if any(region == SESSION for region, _ in regions):
+        # A closed session closes every vote: phones redraw each vote region.
+        batch.wall = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
     return batch
 
 
@@ -163,6 +167,18 @@ class FragmentRenderer:
                             error=None,
                             text="",
                         )
+                    )
+                    parts.extend(
+                        self._render(
+                            "partials/vote.html",
+                            locale,
+                            audience,
+                            item=item,
+                            session=session,
+                            my_choice=None,
+                            lazy_vote=False,
+                        )
+                        for item in batch.wall
                     )
                 continue
             if region == DECISIONS:
