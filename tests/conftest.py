@@ -44,11 +44,13 @@ class Server:
         return self.base_url.replace("http://", "ws://")
 
 
-async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+async def start_server(
+    settings: Settings, port: int = 0
+) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     config = uvicorn.Config(
         create_app(settings),
         host="127.0.0.1",
-        port=0,
+        port=port,
         ws="websockets-sansio",
         ws_max_size=4096,
         ws_per_message_deflate=False,

@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Room
+from cocreate import contributions
+from cocreate.database import Database
+from cocreate.models import Session
+from cocreate.settings import Settings
+from tests.conftest import PASSWORD, Room, Server, open_room, signed_in, start_server
 
 playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium")
@@ -138,3 +142,46 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     await shoot(screen, "projector-decided")
 
     assert console.errors == []
+
+
+async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
+    browser: Any, settings: Settings
+) -> None:
+    uv, task, base = await start_server(settings)
+    port = int(base.rsplit(":", 1)[1])
+    db = Database(settings.database_url)
+    server = Server(base_url=base, database_url=settings.database_url, db=db)
+    facilitator = await signed_in(server, "camille@example.org")
+    room = await open_room(server, facilitator)
+    try:
+        ctx = await browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+        phone = await ctx.new_page()
+        await phone.goto(f"{base}/s/{room.code}")
+        await phone.fill("#display_name", "Pia")
+        await phone.click("button.primary")
+        await phone.fill("#proposal-text", "Avant la panne")
+        await phone.click("#propose button.primary")
+        await phone.locator(".card", has_text="Avant la panne").wait_for(timeout=LIVE_MS)
+
+        uv.should_exit = True  # the server goes down; phones see code 1012 and retry
+        await task
+        await phone.locator(".connection", has_text="Reconnecting").wait_for(timeout=LIVE_MS)
+        async with db.session() as session_db:  # meanwhile, another server wrote this
+            session = await session_db.get(Session, room.session_id)
+            assert session is not None
+            other = await contributions.join(db=session_db, session=session, display_name="Q")
+            await contributions.propose(
+                db=session_db, session=session, author=other, text="Pendant la panne"
+            )
+
+        uv, task, _ = await start_server(settings, port=port)
+        missed = phone.locator(".card", has_text="Pendant la panne")
+        await missed.wait_for(timeout=20_000)  # htmx's backoff, then the catch-up
+        await phone.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+        assert await missed.count() == 1
+        assert await phone.locator(".card", has_text="Avant la panne").count() == 1
+    finally:
+        await facilitator.close()
+        await db.dispose()
+        uv.should_exit = True
+        await task
