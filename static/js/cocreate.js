@@ -28,6 +28,20 @@
     setOnline(false);
   });
 
+  // An error shown in the message region goes away when tapped, or on the next success.
+  document.addEventListener("click", function (event) {
+    var flash = event.target.closest && event.target.closest(".flash");
+    if (flash) {
+      flash.innerHTML = "";
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var flash = document.getElementById("flash");
+    if (flash && event.detail.successful && event.detail.xhr && event.detail.xhr.status < 300) {
+      flash.innerHTML = "";
+    }
+  });
+
   // A fragment may insert a card this page already shows (a page drawn just after the
   // event it replays): replace the old one rather than show it twice.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
