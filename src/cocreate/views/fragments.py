@@ -168,18 +168,28 @@ class FragmentRenderer:
                             text="",
                         )
                     )
-                    parts.extend(
-                        self._render(
-                            "partials/vote.html",
-                            locale,
-                            audience,
-                            item=item,
-                            session=session,
-                            my_choice=None,
-                            lazy_vote=False,
+                    for item in batch.wall:
+                        parts.append(
+                            self._render(
+                                "partials/vote.html",
+                                locale,
+                                audience,
+                                item=item,
+                                session=session,
+                                my_choice=None,
+                                lazy_vote=False,
+                            )
                         )
-                        for item in batch.wall
-                    )
+                        parts.append(
+                            self._render(
+                                "partials/comment_form.html",
+                                locale,
+                                audience,
+                                session=session,
+                                proposal_id=item.id,
+                                sent=False,
+                            )
+                        )
                 continue
             if region == DECISIONS:
                 if audience is not Audience.PHONE:
