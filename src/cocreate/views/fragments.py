@@ -26,7 +26,7 @@ from cocreate.events import (
     VoteCast,
     VoteClosed,
 )
-from cocreate.models import Comment, Decision, Proposal, Session
+from cocreate.models import Comment, Decision, Proposal, Session, key
 from cocreate.templating import Templates
 
 
@@ -121,161 +121,105 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
 
 
 class FragmentRenderer:
+    """Draws live regions with the page's own partials, as out-of-band swaps."""
+
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
 
-    def _render(self, name: str, locale: str, audience: Audience, **context: object) -> str:
-        return self.templates.render(
-            name, locale=locale, audience=audience.value, oob=True, csrf_token=None, **context
-        )
-
-    def seq_marker(self, seq: int) -> str:
-        return f'<div id="live-seq" hx-swap-oob="true" data-seq="{int(seq)}" hidden></div>'
-
-    def card(
-        self, item: WallItem, session: Session, audience: Audience, locale: str, **extra: object
+    def _region(
+        self,
+        name: str,
+        audience: Audience,
+        locale: str,
+        session: Session | None,
+        **context: object,
     ) -> str:
+        """One partial as an out-of-band swap, with the defaults a broadcast needs: no CSRF
+        field (htmx sends the page's token as a header) and nobody's own vote."""
+        defaults: dict[str, object] = {
+            "my_choice": None,
+            "lazy_vote": False,
+            "sent": False,
+            "error": None,
+            "text": "",
+        }
         return self.templates.render(
-            "partials/card.html",
+            f"partials/{name}.html",
             locale=locale,
             audience=audience.value,
-            oob=False,
+            oob=True,
             csrf_token=None,
-            item=item,
             session=session,
-            my_choice=None,
-            **{"lazy_vote": False, **extra},
+            **(defaults | context),
         )
+
+    @staticmethod
+    def seq_marker(seq: int) -> str:
+        return f'<div id="live-seq" hx-swap-oob="true" data-seq="{int(seq)}" hidden></div>'
 
     def render_batch(self, batch: Batch, audience: Audience, locale: str) -> str:
         parts = [self.seq_marker(batch.last_seq)]
-        session = batch.session
-        public = audience is not Audience.CONSOLE
         for region, pid in batch.regions:
-            item = batch.items.get(pid)
-            if region == SESSION:
-                parts.append(
-                    self._render("partials/session_status.html", locale, audience, session=session)
-                )
-                if audience is Audience.PHONE:
-                    parts.append(
-                        self._render(
-                            "partials/propose_form.html",
-                            locale,
-                            audience,
-                            session=session,
-                            error=None,
-                            text="",
-                        )
-                    )
-                    for item in batch.wall:
-                        parts.append(
-                            self._render(
-                                "partials/vote.html",
-                                locale,
-                                audience,
-                                item=item,
-                                session=session,
-                                my_choice=None,
-                                lazy_vote=False,
-                            )
-                        )
-                        parts.append(
-                            self._render(
-                                "partials/comment_form.html",
-                                locale,
-                                audience,
-                                session=session,
-                                proposal_id=item.id,
-                                sent=False,
-                            )
-                        )
-                continue
-            if region == DECISIONS:
-                if audience is not Audience.PHONE:
-                    parts.append(
-                        self._render(
-                            "partials/decisions.html",
-                            locale,
-                            audience,
-                            decisions=batch.decisions,
-                            session=session,
-                        )
-                    )
-                continue
-            if item is None:
-                continue
-            if region in (CARD_INSERT, RESTORE):
-                if public and item.hidden:
-                    continue
-                if audience is Audience.CONSOLE and region == RESTORE:
-                    parts.append(
-                        self._render(
-                            "partials/card.html",
-                            locale,
-                            audience,
-                            **self._card_context(item, session),
-                        )
-                    )
-                    continue
-                above = batch.above.get(pid) if region == RESTORE else None
-                target = f"afterend:#proposal-{above}" if above else "afterbegin:#wall"
-                card = self.card(item, session, audience, locale, lazy_vote=region == RESTORE)
-                parts.append(f'<div hx-swap-oob="{target}">{card}</div>')
-            elif region == HIDE:
-                if public:
-                    parts.append(f'<div id="proposal-{pid}" hx-swap-oob="delete"></div>')
-                else:
-                    parts.append(
-                        self._render(
-                            "partials/card.html",
-                            locale,
-                            audience,
-                            **self._card_context(item, session),
-                        )
-                    )
-            elif public and item.hidden:
-                continue
-            elif region == TALLY:
-                parts.append(self._render("partials/tally.html", locale, audience, item=item))
-            elif region == COMMENTS:
-                if audience is not Audience.SCREEN:
-                    parts.append(
-                        self._render("partials/comments.html", locale, audience, item=item)
-                    )
-                parts.append(
-                    self._render("partials/comment_count.html", locale, audience, item=item)
-                )
-            elif audience is Audience.CONSOLE:  # CLOSED, DECIDED: the console redraws the card
-                parts.append(
-                    self._render(
-                        "partials/card.html", locale, audience, **self._card_context(item, session)
-                    )
-                )
-            else:
-                parts.append(self._render("partials/status.html", locale, audience, item=item))
-                if audience is Audience.PHONE and region == CLOSED:
-                    parts.append(
-                        self._render(
-                            "partials/vote.html",
-                            locale,
-                            audience,
-                            item=item,
-                            session=session,
-                            my_choice=None,
-                            lazy_vote=False,
-                        )
-                    )
+            parts += self._draw(batch, region, batch.items.get(pid), audience, locale)
         return "".join(parts)
 
-    @staticmethod
-    def _card_context(item: WallItem, session: Session) -> dict[str, object]:
-        return {"item": item, "session": session, "my_choice": None, "lazy_vote": False}
+    def _draw(
+        self,
+        batch: Batch,
+        region: str,
+        item: WallItem | None,
+        audience: Audience,
+        locale: str,
+    ) -> list[str]:
+        """The fragments one touched region needs on one audience's screens."""
+
+        def draw(name: str, **context: object) -> str:
+            return self._region(name, audience, locale, batch.session, **context)
+
+        phone, console = audience is Audience.PHONE, audience is Audience.CONSOLE
+        if region == SESSION:
+            parts = [draw("session_status")]
+            if phone:  # a closed session closes every form on the phones
+                parts.append(draw("propose_form"))
+                for each in batch.wall:
+                    parts += [draw("vote", item=each), draw("comment_form", proposal_id=each.id)]
+            return parts
+        if region == DECISIONS:
+            return [] if phone else [draw("decisions", decisions=batch.decisions)]
+        if item is None or (item.hidden and not console and region != HIDE):
+            return []
+        if region == HIDE and not console:
+            return [f'<div id="proposal-{item.id}" hx-swap-oob="delete"></div>']
+        if region in (CARD_INSERT, RESTORE) and not (console and region == RESTORE):
+            above = batch.above.get(item.id) if region == RESTORE else None
+            target = f"afterend:#proposal-{above}" if above else "afterbegin:#wall"
+            # A restored card loads this phone's own vote when it lands.
+            card = self.templates.render(
+                "partials/card.html",
+                locale=locale,
+                audience=audience.value,
+                oob=False,
+                csrf_token=None,
+                session=batch.session,
+                item=item,
+                my_choice=None,
+                lazy_vote=region == RESTORE,
+            )
+            return [f'<div hx-swap-oob="{target}">{card}</div>']
+        if region == TALLY:
+            return [draw("tally", item=item)]
+        if region == COMMENTS:
+            count = draw("comment_count", item=item)
+            return [count] if audience is Audience.SCREEN else [draw("comments", item=item), count]
+        if console:  # hidden, restored, vote closed, decided: the console redraws the card
+            return [draw("card", item=item)]
+        parts = [draw("status", item=item)]
+        if phone and region == CLOSED:
+            parts.append(draw("vote", item=item))
+        return parts
 
     def presence(self, audience: Audience, locale: str, connected: int, joined: int) -> str:
-        return self._render(
-            "partials/presence.html", locale, audience, connected=connected, joined=joined
-        )
+        return self._region("presence", audience, locale, None, connected=connected, joined=joined)
 
     async def snapshot(
         self,
@@ -286,39 +230,24 @@ class FragmentRenderer:
         participant_id: int | None,
     ) -> str:
         """Every live region afresh, for a socket too far behind to catch up event by event."""
-        assert session.id is not None
+        session_id = key(session)
         seq = session.seq  # read before the state: the state is at least this recent
         items = await contributions.wall(
-            db=db, session_id=session.id, include_hidden=audience is Audience.CONSOLE
+            db=db, session_id=session_id, include_hidden=audience is Audience.CONSOLE
         )
         choices = (
             await contributions.choices_of(
-                db=db, session_id=session.id, participant_id=participant_id
+                db=db, session_id=session_id, participant_id=participant_id
             )
             if participant_id is not None
             else {}
         )
-        decisions = await contributions.session_decisions(db=db, session_id=session.id)
         parts = [
             self.seq_marker(seq),
-            self._render(
-                "partials/wall.html",
-                locale,
-                audience,
-                items=items,
-                session=session,
-                choices=choices,
-            ),
-            self._render("partials/session_status.html", locale, audience, session=session),
+            self._region("wall", audience, locale, session, items=items, choices=choices),
+            self._region("session_status", audience, locale, session),
         ]
         if audience is not Audience.PHONE:
-            parts.append(
-                self._render(
-                    "partials/decisions.html",
-                    locale,
-                    audience,
-                    decisions=decisions,
-                    session=session,
-                )
-            )
+            decisions = await contributions.session_decisions(db=db, session_id=session_id)
+            parts.append(self._region("decisions", audience, locale, session, decisions=decisions))
         return "".join(parts)
