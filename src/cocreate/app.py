@@ -26,7 +26,7 @@ from cocreate.live import LiveHub, live_endpoint
 from cocreate.resources import resource_dir
 from cocreate.settings import Settings
 from cocreate.templating import Templates
-from cocreate.views import facilitator, participant, projector, public
+from cocreate.views import facilitator, participant, polls, projector, public
 from cocreate.views.fragments import FragmentRenderer
 from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
 
@@ -53,6 +53,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 S = "/s/{code}"
 F = "/sessions/{session_id:int}"
 P = "/proposals/{proposal_id:int}"
+Q = "/polls/{poll_id:int}"
 
 routes = [
     Route("/", public.home, name="home"),
@@ -66,6 +67,9 @@ routes = [
     Route(S + P + "/comments", participant.comment, methods=["POST"], name="comment"),
     Route(S + P + "/vote", participant.vote, methods=["POST"], name="vote"),
     Route(S + P + "/vote", participant.my_vote, methods=["GET"], name="my_vote"),
+    Route(S + "/polls/{poll_id:int}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
+    Route(S + "/polls/{poll_id:int}", polls.result_page, name="poll_result"),
+    Route(S + "/polls/{poll_id:int}/ballots.json", polls.ballot_export, name="ballot_export"),
     # The room's projector
     Route(S + "/screen", projector.screen, name="screen"),
     Route(S + "/qr.svg", projector.qr_code, name="qr_code"),
@@ -96,6 +100,9 @@ routes = [
     Route(F + P + "/restore", facilitator.restore_proposal, methods=["POST"], name="restore"),
     Route(F + P + "/close-vote", facilitator.close_vote, methods=["POST"], name="close_vote"),
     Route(F + P + "/decision", facilitator.record_decision, methods=["POST"], name="decide"),
+    Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
+    Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
+    Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),
     # Live updates, down only
     WebSocketRoute("/ws/{code}/{audience}", live_endpoint, name="live"),
     Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),

@@ -411,7 +411,8 @@ async def wall(
         comments[c.proposal_id].append(CommentView(id=c.id, author=name, text=c.text))
     decisions = (await db.exec(select(Decision).where(col(Decision.proposal_id).in_(ids)))).all()
     for d in decisions:
-        items[d.proposal_id].decision = d
+        if d.proposal_id is not None:  # always, given the query; mypy cannot know
+            items[d.proposal_id].decision = d
     for pid, item in items.items():
         assert pid is not None
         item.tally = counts[pid]

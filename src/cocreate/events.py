@@ -74,6 +74,34 @@ class SessionClosed(SessionEvent):
     kind = "session_closed"
 
 
+@dataclass(frozen=True, slots=True)
+class PollChanged(SessionEvent):
+    """A poll was created or edited before opening (subject: the poll)."""
+
+    kind = "poll_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class PollOpened(SessionEvent):
+    """The facilitator opened a poll: its rules, options and electorate froze."""
+
+    kind = "poll_opened"
+
+
+@dataclass(frozen=True, slots=True)
+class BallotCast(SessionEvent):
+    """Someone voted in a poll (subject: the poll; never the ballot or the voter)."""
+
+    kind = "ballot_cast"
+
+
+@dataclass(frozen=True, slots=True)
+class PollClosed(SessionEvent):
+    """The facilitator closed a poll; its result is recorded as a decision."""
+
+    kind = "poll_closed"
+
+
 EVENT_TYPES: dict[str, type[SessionEvent]] = {
     cls.kind: cls
     for cls in (
@@ -85,6 +113,10 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         VoteClosed,
         DecisionRecorded,
         SessionClosed,
+        PollChanged,
+        PollOpened,
+        BallotCast,
+        PollClosed,
     )
 }
 

@@ -22,6 +22,10 @@ MAX_TERRITORY_CHARS = 200
 MAX_PROPOSAL_CHARS = 500
 MAX_COMMENT_CHARS = 1_000
 MAX_NOTE_CHARS = 2_000
+MAX_QUESTION_CHARS = 300
+MAX_OPTION_CHARS = 200
+MAX_POLL_OPTIONS = 30
+MAX_BALLOT_JSON_CHARS = 4_000  # the largest ballot: a grade or a score for each of 30 options
 JOIN_CODE_LENGTH = 6
 
 
@@ -143,18 +147,28 @@ class Vote(SQLModel, table=True):
 
 
 class Decision(SQLModel, table=True):
-    """The recorded outcome of a proposal's vote, kept in the project's register."""
+    """The recorded outcome of a proposal's vote or of a poll, in the project's register."""
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = _fk("project.id")
     session_id: int = _fk("session.id")
-    proposal_id: int = Field(
+    proposal_id: int | None = Field(
+        default=None,
         sa_column=sa.Column(
             sa.Integer,
             sa.ForeignKey("proposal.id", ondelete="CASCADE"),
-            nullable=False,
+            nullable=True,
             unique=True,
-        )
+        ),
+    )
+    poll_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("poll.id", ondelete="CASCADE"),
+            nullable=True,
+            unique=True,
+        ),
     )
     decided_by_id: int = _fk("facilitator.id")
     # What was decided, copied so the register reads the same whatever happens later.
@@ -165,6 +179,82 @@ class Decision(SQLModel, table=True):
     votes_abstain: int
     note: str = Field(default="", max_length=MAX_NOTE_CHARS)
     decided_at: datetime = Field(default_factory=utcnow)
+    # How it was decided: "show_of_hands" for a proposal's vote, else the poll's method.
+    method: str = Field(default="show_of_hands", max_length=20)
+    # A poll's result in one line (winners, majority reached…), and what a check needs.
+    summary: str = Field(default="", max_length=MAX_NOTE_CHARS)
+    electorate_size: int | None = None
+    turnout: int | None = None
+    quorum_met: bool | None = None
+    ballots_sha256: str | None = Field(default=None, max_length=64)
+
+
+class Poll(SQLModel, table=True):
+    """A vote with a method and rules. Options and rules freeze when it opens."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id")
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    method: str = Field(max_length=20)
+    # The method's parameters (majority rule, seats, points…) as JSON.
+    rules: str = Field(default="{}", max_length=2_000)
+    secret: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    # Frozen at closing: the result as JSON, and the SHA-256 of the exported ballot file.
+    result: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    ballots_sha256: str | None = Field(default=None, max_length=64)
+    electorate_size: int | None = None
+
+
+class PollOption(SQLModel, table=True):
+    __tablename__ = "poll_option"
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = _fk("poll.id")
+    position: int
+    label: str = Field(max_length=MAX_OPTION_CHARS)
+    proposal_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("proposal.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+
+
+class VoterRegister(SQLModel, table=True):
+    """Émargement: who voted in a poll, never what."""
+
+    __tablename__ = "voter_register"
+    __table_args__ = (
+        sa.UniqueConstraint("poll_id", "participant_id", name="uq_register_poll_voter"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = _fk("poll.id", index=False)
+    participant_id: int = _fk("participant.id")
+    signed_at: datetime = Field(default_factory=utcnow)
+
+
+class Ballot(SQLModel, table=True):
+    """What was cast in a poll. In a secret poll nothing here points to the voter: a
+    random id (no insertion order on SQLite: the table has no rowid), no timestamp, and a
+    receipt code only the voter was shown."""
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: str = Field(primary_key=True, max_length=32)
+    poll_id: int = _fk("poll.id")
+    content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    receipt: str = Field(max_length=16, unique=True)
+    # Named polls only: who cast it, published with the choice after closing.
+    voter_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("participant.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
 
 
 class Event(SQLModel, table=True):

@@ -95,6 +95,18 @@ def field(form: FormData, name: str) -> str:
 MAX_ID = 2**63 - 1  # ids beyond a 64-bit integer name nothing
 
 
+def form_fields(form: FormData) -> dict[str, str | list[str]]:
+    """The form as plain text fields; a name sent several times keeps all its values."""
+    fields: dict[str, str | list[str]] = {}
+    for name in form:
+        values = form.getlist(name)
+        if any(isinstance(v, UploadFile) for v in values):
+            raise RuleErrorResponse(400, N_("Files are not accepted here."))
+        texts = [str(v) for v in values]
+        fields[name] = texts[0] if len(texts) == 1 else texts
+    return fields
+
+
 def int_param(request: Request, name: str) -> int:
     value = int(request.path_params[name])
     if not 0 < value <= MAX_ID:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import accounts, contributions, projects
+from cocreate import accounts, contributions, polls, projects
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Session
@@ -208,6 +208,7 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
         items = await contributions.wall(db=db, session_id=session.id, include_hidden=True)
         decisions = await contributions.session_decisions(db=db, session_id=session.id)
         joined = await contributions.participant_count(db=db, session_id=session.id)
+        poll_list = await polls.poll_views(db=db, session_id=session.id, include_drafts=True)
     return render(
         request,
         "facilitator/console.html",
@@ -216,6 +217,9 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
         project=project,
         items=items,
         decisions=decisions,
+        polls=poll_list,
+        voted_polls=set(),
+        proposals=[item for item in items if not item.hidden],
         seq=seq,
         joined=joined,
         connected=app_state(request).hub.connected(session.id),

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import contributions
+from cocreate import contributions, polls
 from cocreate.contributions import WallItem
 from cocreate.events import (
+    BallotCast,
     CommentAdded,
     DecisionRecorded,
+    PollChanged,
+    PollClosed,
+    PollOpened,
     ProposalAdded,
     ProposalHidden,
     ProposalRestored,
@@ -27,6 +31,7 @@ from cocreate.events import (
     VoteClosed,
 )
 from cocreate.models import Comment, Decision, Proposal, Session, key
+from cocreate.polls import PollView
 from cocreate.templating import Templates
 
 
@@ -46,6 +51,11 @@ CLOSED = "closed"
 DECIDED = "decided"
 DECISIONS = "decisions"
 SESSION = "session"
+POLL_CARD = "poll_card"
+POLL_TURNOUT = "poll_turnout"
+PROPOSAL_REGIONS = frozenset({CARD_INSERT, COMMENTS, TALLY, HIDE, RESTORE, CLOSED, DECIDED})
+SESSION_WIDE = frozenset({DECISIONS, SESSION})
+POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     ProposalAdded: (CARD_INSERT,),
@@ -56,6 +66,10 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     VoteClosed: (CLOSED,),
     DecisionRecorded: (DECIDED, DECISIONS),
     SessionClosed: (SESSION,),
+    PollChanged: (POLL_CARD,),
+    PollOpened: (POLL_CARD,),
+    BallotCast: (POLL_TURNOUT,),
+    PollClosed: (POLL_CARD, DECISIONS),
 }
 
 
@@ -68,6 +82,7 @@ class Batch:
     # For a proposal shown again: the visible proposal just above it on the wall.
     above: dict[int, int | None] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
+    polls: dict[int, PollView] = field(default_factory=dict)
     wall: list[WallItem] = field(default_factory=list)
 
 
@@ -89,9 +104,9 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
                 continue
             subject = proposal_of_comment[subject]
         for region in _REGION_OF[type(event)]:
-            key = (region, 0 if region in (DECISIONS, SESSION) else subject)
+            key = (region, 0 if region in SESSION_WIDE else subject)
             regions.setdefault(key, None)
-    proposal_ids = {pid for region, pid in regions if region not in (DECISIONS, SESSION)}
+    proposal_ids = {pid for region, pid in regions if region in PROPOSAL_REGIONS}
     items = {
         item.id: item
         for item in await contributions.wall(
@@ -114,6 +129,12 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             batch.above[pid] = above.first()
     if any(region == DECISIONS for region, _ in regions):
         batch.decisions = await contributions.session_decisions(db=db, session_id=session.id)
+    poll_ids = {pid for region, pid in regions if region in POLL_REGIONS}
+    if poll_ids:
+        views = await polls.poll_views(
+            db=db, session_id=session.id, include_drafts=True, poll_ids=sorted(poll_ids)
+        )
+        batch.polls = {view.id: view for view in views}
     if any(region == SESSION for region, _ in regions):
         # A closed session closes every vote: phones redraw each vote region.
         batch.wall = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
@@ -160,7 +181,11 @@ class FragmentRenderer:
     def render_batch(self, batch: Batch, audience: Audience, locale: str) -> str:
         parts = [self.seq_marker(batch.last_seq)]
         for region, pid in batch.regions:
-            parts += self._draw(batch, region, batch.items.get(pid), audience, locale)
+            if region in POLL_REGIONS:
+                parts += self._draw_poll(batch, region, batch.polls.get(pid), audience, locale)
+                continue
+            item = batch.items.get(pid) if region in PROPOSAL_REGIONS else None
+            parts += self._draw(batch, region, item, audience, locale)
         return "".join(parts)
 
     def _draw(
@@ -217,6 +242,34 @@ class FragmentRenderer:
         if phone and region == CLOSED:
             parts.append(draw("vote", item=item))
         return parts
+
+    def _draw_poll(
+        self,
+        batch: Batch,
+        region: str,
+        view: PollView | None,
+        audience: Audience,
+        locale: str,
+    ) -> list[str]:
+        """A poll's card when it appears, opens or closes; its turnout as ballots come in.
+        Drafts are the console's only; phones and projector never see a running tally."""
+        if view is None or (view.state == "draft" and audience is not Audience.CONSOLE):
+            return []
+        if region == POLL_TURNOUT:
+            return [self._region("poll_turnout", audience, locale, batch.session, view=view)]
+        card = self.templates.render(
+            "partials/poll.html",
+            locale=locale,
+            audience=audience.value,
+            oob=False,
+            csrf_token=None,
+            session=batch.session,
+            view=view,
+            voted=False,
+            receipt=None,
+        )
+        # Inserted at the top; the page's script drops an older copy of the same card.
+        return [f'<div hx-swap-oob="afterbegin:#polls">{card}</div>']
 
     def presence(self, audience: Audience, locale: str, connected: int, joined: int) -> str:
         return self._region("presence", audience, locale, None, connected=connected, joined=joined)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import contributions, projects
+from cocreate import contributions, polls, projects
 from cocreate.errors import Forbidden, NotFound
 from cocreate.i18n import N_
 from cocreate.models import Participant, Project, Session
@@ -32,14 +32,14 @@ async def _session_and_participant(request: Request) -> tuple[Session, Participa
     return session, participant
 
 
-async def _require_participant(request: Request) -> tuple[Session, Participant]:
+async def require_participant(request: Request) -> tuple[Session, Participant]:
     session, participant = await _session_and_participant(request)
     if participant is None:
         raise Forbidden(N_("Join the session with a name first."))
     return session, participant
 
 
-def _session_url(request: Request, session: Session) -> str:
+def session_url(request: Request, session: Session) -> str:
     return request.url_for("participant_session", code=session.join_code).path
 
 
@@ -47,7 +47,7 @@ async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
     session, participant = await _session_and_participant(request)
     if session.join_code != request.path_params["code"]:
-        return see_other(_session_url(request, session))
+        return see_other(session_url(request, session))
     async with app_state(request).db.session() as db:
         project = await db.get(Project, session.project_id)
     if participant is None:
@@ -62,12 +62,16 @@ async def session_page(request: Request) -> Response:
         choices = await contributions.choices_of(
             db=db, session_id=session.id, participant_id=participant.id
         )
+        open_polls = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
+        voted = await polls.voted_polls(db=db, participant_id=participant.id)
     return render(
         request,
         "participant/session.html",
         session=fresh,
         project=project,
         participant=participant,
+        polls=open_polls,
+        voted_polls=voted,
         items=items,
         choices=choices,
         seq=seq,
@@ -87,12 +91,12 @@ async def join(request: Request) -> Response:
     assert session.id is not None
     assert participant.id is not None
     remember_participant(request, session.id, participant.id)
-    return see_other(_session_url(request, session))
+    return see_other(session_url(request, session))
 
 
 async def propose(request: Request) -> Response:
     form = await read_form(request)
-    session, participant = await _require_participant(request)
+    session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.session() as db:
         _, event = await contributions.propose(
@@ -101,7 +105,7 @@ async def propose(request: Request) -> Response:
     assert session.id is not None
     await state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
-        return see_other(_session_url(request, session))
+        return see_other(session_url(request, session))
     return render(
         request,
         "partials/propose_form.html",
@@ -116,7 +120,7 @@ async def propose(request: Request) -> Response:
 
 async def comment(request: Request) -> Response:
     form = await read_form(request)
-    session, participant = await _require_participant(request)
+    session, participant = await require_participant(request)
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.session() as db:
@@ -130,7 +134,7 @@ async def comment(request: Request) -> Response:
     assert session.id is not None
     await state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
-        return see_other(_session_url(request, session) + f"#proposal-{proposal_id}")
+        return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     return render(
         request,
         "partials/comment_form.html",
@@ -170,7 +174,7 @@ async def _vote_region(
 
 async def vote(request: Request) -> Response:
     form = await read_form(request)
-    session, participant = await _require_participant(request)
+    session, participant = await require_participant(request)
     proposal_id = int_param(request, "proposal_id")
     choice = contributions.parse_choice(field(form, "choice"))
     state = app_state(request)
@@ -181,11 +185,11 @@ async def vote(request: Request) -> Response:
     assert session.id is not None
     await state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
-        return see_other(_session_url(request, session) + f"#proposal-{proposal_id}")
+        return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     return await _vote_region(request, session, participant, proposal_id)
 
 
 async def my_vote(request: Request) -> Response:
     """This phone's vote region for one proposal (loaded when a proposal reappears)."""
-    session, participant = await _require_participant(request)
+    session, participant = await require_participant(request)
     return await _vote_region(request, session, participant, int_param(request, "proposal_id"))

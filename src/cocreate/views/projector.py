@@ -8,7 +8,7 @@ import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import contributions, projects
+from cocreate import contributions, polls, projects
 from cocreate.models import Session
 from cocreate.web import app_state, render
 
@@ -29,12 +29,15 @@ async def screen(request: Request) -> Response:
         seq = session.seq
         items = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
         decisions = await contributions.session_decisions(db=db, session_id=session.id)
+        poll_list = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
     return render(
         request,
         "projector/screen.html",
         session=session,
         items=items,
         decisions=decisions,
+        polls=poll_list,
+        voted_polls=set(),
         seq=seq,
         join_url=join_url(request, session),
         connected=app_state(request).hub.connected(session.id),

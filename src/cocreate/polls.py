@@ -1,0 +1,464 @@
+"""Polls: a question, options, a method and its rules; one ballot per voter.
+
+Lifecycle: a facilitator creates a poll (editable while it is a draft), opens it — its
+rules and options freeze — and closes it; closing counts the ballots with the pure tally
+engine, from the very document that ``export_ballots`` produces, and records the result
+as a decision of the project. ``cocreate recount FILE`` runs the same count on that file.
+
+Secret polls keep who voted (``VoterRegister``) and what was cast (``Ballot``) in two
+tables written in one transaction, with nothing linking them: the ballot has a random id,
+no timestamp, and a receipt code that only the voter was shown. Named polls also keep
+the voter on the ballot, to publish who voted what after closing.
+
+Electorate (consultative polls, the only kind until the member roster exists): every
+participant of the session may vote once; the electorate size is frozen at closing as
+the number of participants who joined the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate import voting
+from cocreate.contributions import participant_count
+from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
+from cocreate.i18n import N_
+from cocreate.models import (
+    MAX_OPTION_CHARS,
+    MAX_POLL_OPTIONS,
+    MAX_QUESTION_CHARS,
+    Ballot,
+    Decision,
+    Facilitator,
+    Outcome,
+    Participant,
+    Poll,
+    PollOption,
+    Proposal,
+    Session,
+    VoterRegister,
+    key,
+    utcnow,
+)
+from cocreate.projects import record_event, session_change, session_for
+
+EXPORT_FORMAT = "cocreate-ballots"
+EXPORT_VERSION = 1
+RECEIPT_BYTES = 6  # 8 characters of base32-like text: unguessable among a poll's ballots
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    """What a facilitator asks for; checked by ``create_poll`` and ``update_poll``."""
+
+    question: str
+    method: voting.Method
+    rules: dict[str, Any]
+    secret: bool
+    options: list[str]  # free-text options, in order
+    proposal_ids: list[int]  # proposals of the session offered as options, after those
+
+
+def _question(raw: str) -> str:
+    question = raw.strip()
+    if not question:
+        raise Invalid(N_("Write the question the poll asks."))
+    if len(question) > MAX_QUESTION_CHARS:
+        raise Invalid(N_("A question has at most %(max)d characters."), max=MAX_QUESTION_CHARS)
+    return question
+
+
+async def _option_rows(
+    db: AsyncSession, session_id: int, draft: PollDraft
+) -> list[tuple[str, int | None]]:
+    labels: list[tuple[str, int | None]] = []
+    for raw in draft.options:
+        label = raw.strip()
+        if len(label) > MAX_OPTION_CHARS:
+            raise Invalid(N_("An option has at most %(max)d characters."), max=MAX_OPTION_CHARS)
+        if label:
+            labels.append((label, None))
+    for proposal_id in dict.fromkeys(draft.proposal_ids):
+        proposal = await db.get(Proposal, proposal_id)
+        if proposal is None or proposal.session_id != session_id:
+            raise NotFound(N_("This proposal does not exist in this session."))
+        labels.append((proposal.text[:MAX_OPTION_CHARS], proposal_id))
+    if draft.method in voting.OPTIONLESS:
+        return []
+    if len(labels) < 2:
+        raise Invalid(N_("A poll between options needs at least two options."))
+    if len(labels) > MAX_POLL_OPTIONS:
+        raise Invalid(N_("A poll has at most %(max)d options."), max=MAX_POLL_OPTIONS)
+    if len({label for label, _ in labels}) != len(labels):
+        raise Invalid(N_("Two options have the same text."))
+    return labels
+
+
+async def _draft_poll(
+    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+) -> tuple[Session, Poll]:
+    session, _ = await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    poll = await db.get(Poll, poll_id, populate_existing=True)
+    if poll is None or poll.session_id != session_id:
+        raise NotFound(N_("This poll does not exist in this session."))
+    return session, poll
+
+
+async def create_poll(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int, draft: PollDraft
+) -> tuple[Poll, SessionEvent]:
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    question = _question(draft.question)
+    async with session_change(db, session_id) as (session, seq):
+        if session.closed_at is not None:
+            raise Conflict(N_("This session is closed."))
+        options = await _option_rows(db, session_id, draft)
+        poll = Poll(
+            session_id=session_id,
+            question=question,
+            method=draft.method.value,
+            rules=voting.canonical(draft.rules),
+            secret=draft.secret,
+        )
+        db.add(poll)
+        await db.flush()
+        for position, (label, proposal_id) in enumerate(options):
+            db.add(
+                PollOption(
+                    poll_id=key(poll), position=position, label=label, proposal_id=proposal_id
+                )
+            )
+        event = await record_event(db, session_id, seq, PollChanged, key(poll))
+    return poll, event
+
+
+async def update_poll(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    poll_id: int,
+    draft: PollDraft,
+) -> SessionEvent:
+    """Change a draft poll. Once open, its rules, options and electorate are frozen."""
+    await _draft_poll(db, facilitator, session_id, poll_id)
+    question = _question(draft.question)
+    async with session_change(db, session_id) as (_, seq):
+        poll = await db.get(Poll, poll_id, populate_existing=True)
+        assert poll is not None
+        if poll.opened_at is not None:
+            raise Conflict(
+                N_("This poll is open: its rules, options and electorate can no longer change.")
+            )
+        options = await _option_rows(db, session_id, draft)
+        await db.exec(sa.delete(PollOption).where(col(PollOption.poll_id) == poll_id))
+        poll.question = question
+        poll.method = draft.method.value
+        poll.rules = voting.canonical(draft.rules)
+        poll.secret = draft.secret
+        db.add(poll)
+        for position, (label, proposal_id) in enumerate(options):
+            db.add(
+                PollOption(poll_id=poll_id, position=position, label=label, proposal_id=proposal_id)
+            )
+        return await record_event(db, session_id, seq, PollChanged, poll_id)
+
+
+async def open_poll(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+) -> SessionEvent:
+    await _draft_poll(db, facilitator, session_id, poll_id)
+    async with session_change(db, session_id) as (session, seq):
+        poll = await db.get(Poll, poll_id, populate_existing=True)
+        assert poll is not None
+        if session.opened_at is None or session.closed_at is not None:
+            raise Conflict(N_("Polls open only while the session is open."))
+        if poll.opened_at is not None:
+            raise Conflict(N_("This poll is already open."))
+        poll.opened_at = utcnow()
+        db.add(poll)
+        return await record_event(db, session_id, seq, PollOpened, poll_id)
+
+
+async def poll_options(db: AsyncSession, poll_id: int) -> list[PollOption]:
+    result = await db.exec(
+        select(PollOption).where(PollOption.poll_id == poll_id).order_by(col(PollOption.position))
+    )
+    return list(result.all())
+
+
+def ballot_form(poll: Poll, options: Sequence[PollOption]) -> voting.BallotForm:
+    return voting.BallotForm(
+        method=voting.Method(poll.method),
+        rules=json.loads(poll.rules),
+        options=[str(key(o)) for o in options],
+    )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    event: SessionEvent
+
+
+async def cast_ballot(
+    *, db: AsyncSession, session: Session, voter: Participant, poll_id: int, form: voting.Form
+) -> Receipt:
+    """Sign the register and drop the ballot in the box, in one transaction.
+
+    A voter has one ballot per poll, final once cast; a second one is refused even when
+    both arrive at once (the register's unique key decides).
+    """
+    async with session_change(db, key(session)) as (session, seq):
+        poll = await db.get(Poll, poll_id, populate_existing=True)
+        if poll is None or poll.session_id != session.id:
+            raise NotFound(N_("This poll does not exist in this session."))
+        if poll.opened_at is None:
+            raise Conflict(N_("This poll is not open yet."))
+        if poll.closed_at is not None:
+            raise Conflict(N_("This poll is closed."))
+        content = voting.parse_ballot(ballot_form(poll, await poll_options(db, poll_id)), form)
+        already = await db.exec(
+            select(VoterRegister.id).where(
+                VoterRegister.poll_id == poll_id, VoterRegister.participant_id == key(voter)
+            )
+        )
+        if already.first() is not None:
+            raise Conflict(N_("You have already voted in this poll."))
+        receipt = secrets.token_hex(RECEIPT_BYTES).upper()
+        db.add(VoterRegister(poll_id=poll_id, participant_id=key(voter)))
+        db.add(
+            Ballot(
+                id=secrets.token_hex(16),
+                poll_id=poll_id,
+                content=voting.canonical(content),
+                receipt=receipt,
+                voter_id=None if poll.secret else key(voter),
+            )
+        )
+        try:
+            event = await record_event(db, key(session), seq, BallotCast, poll_id)
+        except IntegrityError:
+            raise Conflict(N_("You have already voted in this poll.")) from None
+    return Receipt(code=receipt, event=event)
+
+
+async def has_voted(*, db: AsyncSession, poll_id: int, participant_id: int) -> bool:
+    result = await db.exec(
+        select(VoterRegister.id).where(
+            VoterRegister.poll_id == poll_id, VoterRegister.participant_id == participant_id
+        )
+    )
+    return result.first() is not None
+
+
+async def voted_polls(*, db: AsyncSession, participant_id: int) -> set[int]:
+    """The polls in which this participant has signed the register."""
+    result = await db.exec(
+        select(VoterRegister.poll_id).where(VoterRegister.participant_id == participant_id)
+    )
+    return set(result.all())
+
+
+async def turnout(*, db: AsyncSession, poll_id: int) -> int:
+    result = await db.exec(
+        select(sa.func.count()).select_from(VoterRegister).where(VoterRegister.poll_id == poll_id)
+    )
+    return int(result.one())
+
+
+def export_document(
+    poll: Poll, options: Sequence[PollOption], contents: Sequence[str], electorate: int | None
+) -> dict[str, Any]:
+    """The anonymised ballots of a poll, as ``cocreate recount`` reads them.
+
+    Schema (version 1): ``format``, ``version``, ``poll`` (``question``, ``method``,
+    ``rules``, ``secret``, ``electorate_size``, ``options``: [{``id``, ``label``}] in the
+    poll's order) and ``ballots``: every ballot's canonical content, sorted, so that the
+    file says nothing about the order in which they were cast.
+    """
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "poll": {
+            "question": poll.question,
+            "method": poll.method,
+            "rules": json.loads(poll.rules),
+            "secret": poll.secret,
+            "electorate_size": electorate,
+            "options": [{"id": str(key(o)), "label": o.label} for o in options],
+        },
+        "ballots": [json.loads(c) for c in sorted(contents)],
+    }
+
+
+def export_bytes(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def recount(data: bytes) -> voting.Count:
+    """Count an exported ballot file. The lot, if a tie needs one, is seeded by the file's
+    SHA-256, so anyone recounting the same file draws the same lot."""
+    document = json.loads(data)
+    if document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
+        raise ValueError("not a cocreate ballot file (format cocreate-ballots, version 1)")
+    poll = document["poll"]
+    return voting.count(
+        method=voting.Method(poll["method"]),
+        rules=poll["rules"],
+        options=[o["id"] for o in poll["options"]],
+        ballots=document["ballots"],
+        electorate=poll["electorate_size"],
+        seed=hashlib.sha256(data).hexdigest(),
+    )
+
+
+async def ballot_file(db: AsyncSession, poll: Poll) -> bytes:
+    options = await poll_options(db, key(poll))
+    contents = (await db.exec(select(Ballot.content).where(Ballot.poll_id == key(poll)))).all()
+    return export_bytes(export_document(poll, options, list(contents), poll.electorate_size))
+
+
+async def close_poll(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+) -> tuple[Decision, SessionEvent]:
+    """Close the poll, count it from its own export, and record the decision."""
+    await _draft_poll(db, facilitator, session_id, poll_id)
+    async with session_change(db, session_id) as (session, seq):
+        poll = await db.get(Poll, poll_id, populate_existing=True)
+        assert poll is not None
+        if poll.opened_at is None:
+            raise Conflict(N_("This poll was never opened."))
+        if poll.closed_at is not None:
+            raise Conflict(N_("This poll is already closed."))
+        poll.closed_at = utcnow()
+        poll.electorate_size = await participant_count(db=db, session_id=session_id)
+        data = await ballot_file(db, poll)
+        counted = recount(data)
+        poll.result = voting.canonical(counted.as_json())
+        poll.ballots_sha256 = hashlib.sha256(data).hexdigest()
+        db.add(poll)
+        voters = await turnout(db=db, poll_id=poll_id)
+        labels = {str(key(o)): o.label for o in await poll_options(db, poll_id)}
+        decision = Decision(
+            project_id=session.project_id,
+            session_id=session_id,
+            poll_id=poll_id,
+            decided_by_id=key(facilitator),
+            proposal_text=poll.question,
+            outcome=Outcome.ADOPTED if counted.adopted is not False else Outcome.REJECTED,
+            votes_for=counted.counts.get("for", 0),
+            votes_against=counted.counts.get("against", 0),
+            votes_abstain=counted.counts.get("abstain", 0),
+            method=poll.method,
+            summary=", ".join(labels.get(w, w) for w in counted.winners),
+            electorate_size=poll.electorate_size,
+            turnout=voters,
+            ballots_sha256=poll.ballots_sha256,
+        )
+        db.add(decision)
+        event = await record_event(db, session_id, seq, PollClosed, poll_id)
+    await db.refresh(decision)
+    return decision, event
+
+
+async def session_polls(*, db: AsyncSession, session_id: int) -> list[Poll]:
+    result = await db.exec(
+        select(Poll).where(Poll.session_id == session_id).order_by(col(Poll.id).desc())
+    )
+    return list(result.all())
+
+
+async def counted_receipts(*, db: AsyncSession, poll: Poll) -> list[str]:
+    """After closing: every counted receipt code, sorted, without choices."""
+    if poll.closed_at is None:
+        return []
+    result = await db.exec(select(Ballot.receipt).where(Ballot.poll_id == key(poll)))
+    return sorted(result.all())
+
+
+@dataclass
+class PollView:
+    """A poll as screens show it."""
+
+    poll: Poll
+    options: list[PollOption]
+    turnout: int
+    result: dict[str, Any] | None  # the stored count, once closed
+
+    @property
+    def id(self) -> int:
+        return key(self.poll)
+
+    @property
+    def method(self) -> voting.Method:
+        return voting.Method(self.poll.method)
+
+    @property
+    def rules(self) -> dict[str, Any]:
+        rules: dict[str, Any] = json.loads(self.poll.rules)
+        return rules
+
+    @property
+    def state(self) -> str:
+        if self.poll.closed_at is not None:
+            return "closed"
+        return "open" if self.poll.opened_at is not None else "draft"
+
+    def label(self, option_id: str) -> str:
+        for option in self.options:
+            if str(option.id) == option_id:
+                return option.label
+        return option_id
+
+    def labels(self, option_ids: Sequence[str]) -> str:
+        return ", ".join(self.label(o) for o in option_ids)
+
+
+async def poll_views(
+    *,
+    db: AsyncSession,
+    session_id: int,
+    include_drafts: bool,
+    poll_ids: Sequence[int] | None = None,
+) -> list[PollView]:
+    query = select(Poll).where(Poll.session_id == session_id).order_by(col(Poll.id).desc())
+    if not include_drafts:
+        query = query.where(col(Poll.opened_at).is_not(None))
+    if poll_ids is not None:
+        query = query.where(col(Poll.id).in_(list(poll_ids)))
+    views = []
+    for poll in (await db.exec(query)).all():
+        views.append(
+            PollView(
+                poll=poll,
+                options=await poll_options(db, key(poll)),
+                turnout=await turnout(db=db, poll_id=key(poll)),
+                result=json.loads(poll.result) if poll.result else None,
+            )
+        )
+    return views
+
+
+async def named_ballots(*, db: AsyncSession, poll: Poll) -> list[tuple[str, Any]]:
+    """After a named poll closes: who voted what, by name."""
+    if poll.secret or poll.closed_at is None:
+        return []
+    rows = await db.exec(
+        select(Participant.display_name, Ballot.content)
+        .join(Participant, col(Participant.id) == col(Ballot.voter_id))
+        .where(Ballot.poll_id == key(poll))
+        .order_by(col(Participant.display_name))
+    )
+    return [(name, json.loads(content)) for name, content in rows.all()]

@@ -1,0 +1,183 @@
+"""Polls over HTTP: the facilitator prepares, opens and closes them; phones vote; anyone
+with the session's code reads a closed poll's result and downloads its ballots."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import polls, projects, voting
+from cocreate.errors import Forbidden, NotFound
+from cocreate.i18n import N_
+from cocreate.models import Facilitator, Poll, Session, key
+from cocreate.views.facilitator import facilitator_action
+from cocreate.views.participant import require_participant
+from cocreate.web import (
+    app_state,
+    field,
+    form_fields,
+    int_param,
+    is_htmx,
+    read_form,
+    render,
+    see_other,
+)
+
+
+def _draft(form: FormData) -> polls.PollDraft:
+    method = voting.parse_method(field(form, "method"))
+    rules_form = {
+        name: field(form, name)
+        for name in (
+            "majority",
+            "abstentions_expressed",
+            "blank_expressed",
+            "seats",
+            "points",
+            "cap",
+            "max_score",
+        )
+    }
+    proposal_ids = []
+    for raw in form.getlist("proposal"):
+        if isinstance(raw, UploadFile) or not raw.isdigit():
+            raise NotFound(N_("This proposal does not exist in this session."))
+        proposal_ids.append(int(raw))
+    return polls.PollDraft(
+        question=field(form, "question"),
+        method=method,
+        rules=voting.parse_rules(method, rules_form),
+        secret=field(form, "secret") == "1",
+        options=field(form, "options").splitlines(),
+        proposal_ids=proposal_ids,
+    )
+
+
+def _console(session_id: int) -> Response:
+    return see_other(f"/sessions/{session_id}/console#polls")
+
+
+@facilitator_action
+async def create_poll(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, event = await polls.create_poll(
+            db=db, facilitator=facilitator, session_id=session_id, draft=_draft(form)
+        )
+    await state.hub.publish(session_id, event.seq)
+    return _console(session_id)
+
+
+@facilitator_action
+async def open_poll(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        event = await polls.open_poll(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            poll_id=int_param(request, "poll_id"),
+        )
+    await state.hub.publish(session_id, event.seq)
+    return _console(session_id)
+
+
+@facilitator_action
+async def close_poll(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, event = await polls.close_poll(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            poll_id=int_param(request, "poll_id"),
+        )
+    await state.hub.publish(session_id, event.seq)
+    return _console(session_id)
+
+
+async def cast_ballot(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await require_participant(request)
+    poll_id = int_param(request, "poll_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        receipt = await polls.cast_ballot(
+            db=db, session=session, voter=participant, poll_id=poll_id, form=form_fields(form)
+        )
+        views = await polls.poll_views(
+            db=db, session_id=key(session), include_drafts=False, poll_ids=[poll_id]
+        )
+    await state.hub.publish(key(session), receipt.event.seq)
+    if not is_htmx(request):
+        return render(
+            request,
+            "polls/receipt.html",
+            session=session,
+            view=views[0],
+            receipt=receipt.code,
+        )
+    return render(
+        request,
+        "partials/ballot.html",
+        session=session,
+        view=views[0],
+        voted=True,
+        receipt=receipt.code,
+        audience="phone",
+        oob=False,
+    )
+
+
+async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
+    async with app_state(request).db.session() as db:
+        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        views = await polls.poll_views(
+            db=db,
+            session_id=key(session),
+            include_drafts=False,
+            poll_ids=[int_param(request, "poll_id")],
+        )
+    if not views:
+        raise NotFound(N_("This poll does not exist in this session."))
+    if views[0].poll.closed_at is None:
+        raise Forbidden(N_("The result is shown once the poll is closed."))
+    return session, views[0]
+
+
+async def result_page(request: Request) -> Response:
+    session, view = await _closed_poll(request)
+    async with app_state(request).db.session() as db:
+        poll = await db.get(Poll, view.id)
+        assert poll is not None
+        receipts = await polls.counted_receipts(db=db, poll=poll)
+        named = await polls.named_ballots(db=db, poll=poll)
+    return render(
+        request,
+        "polls/result.html",
+        session=session,
+        view=view,
+        receipts=receipts,
+        named=named,
+        audience="phone",
+        oob=False,
+    )
+
+
+async def ballot_export(request: Request) -> Response:
+    """The anonymised ballots of a closed poll: recount them with `cocreate recount`."""
+    _, view = await _closed_poll(request)
+    async with app_state(request).db.session() as db:
+        data = await polls.ballot_file(db, view.poll)
+    return Response(
+        data,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="poll-{view.id}-ballots.json"'},
+    )

@@ -1,0 +1,579 @@
+"""Voting methods as the app offers them: their rules, and ballots read from forms.
+
+Pure functions, no I/O. A ballot is stored as JSON in a canonical form (sorted keys,
+options named by their id as text) so that the exported ballot file, its SHA-256 and
+the recount depend on nothing but the ballots themselves. Counting is the job of the
+pure tally engine in ``cocreate.tally``; ``count()`` below only routes to it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from cocreate.errors import Invalid
+from cocreate.i18n import N_
+from cocreate.tally import cardinal, consent, judgment, schulze, yes_no
+from cocreate.tally import ranked as irv
+from cocreate.tally.base import Tie
+
+MAX_SEATS = 20
+MAX_POINTS = 100
+MAX_SCORE = 10
+MAX_REASON_CHARS = 1_000
+
+
+class Method(enum.StrEnum):
+    YES_NO = "yes_no"
+    CONSENT = "consent"
+    APPROVAL = "approval"
+    DOTS = "dots"
+    SCORE = "score"
+    IRV = "irv"
+    STV = "stv"
+    SCHULZE = "schulze"
+    JUDGMENT = "judgment"
+
+
+METHOD_LABELS: dict[Method, str] = {
+    Method.YES_NO: N_("For / against / abstain"),
+    Method.CONSENT: N_("Consent (sociocracy)"),
+    Method.APPROVAL: N_("Approval voting"),
+    Method.DOTS: N_("Dot voting"),
+    Method.SCORE: N_("Score voting"),
+    Method.IRV: N_("Instant-runoff (ranked)"),
+    Method.STV: N_("Single transferable vote (several seats)"),
+    Method.SCHULZE: N_("Schulze (Condorcet, ranked)"),
+    Method.JUDGMENT: N_("Majority judgment"),
+}
+
+# Methods that vote on the question itself rather than choose between options.
+OPTIONLESS = frozenset({Method.YES_NO, Method.CONSENT})
+
+MAJORITY_RULES = (
+    "simple",
+    "absolute_of_expressed",
+    "absolute_of_electorate",
+    "two_thirds",
+    "unanimity",
+)
+GRADES = ("excellent", "tres_bien", "bien", "assez_bien", "passable", "insuffisant", "a_rejeter")
+
+Form = Mapping[str, str | Sequence[str]]
+
+
+def parse_method(raw: str) -> Method:
+    try:
+        return Method(raw)
+    except ValueError:
+        raise Invalid(N_("Choose a voting method from the list.")) from None
+
+
+def _int(raw: object, *, low: int, high: int, message: str) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise Invalid(message, low=low, high=high) from None
+    if not low <= value <= high:
+        raise Invalid(message, low=low, high=high)
+    return value
+
+
+def parse_rules(method: Method, form: Mapping[str, str]) -> dict[str, Any]:
+    """The rules of a poll from the facilitator's form, checked and with defaults."""
+    if method is Method.YES_NO:
+        majority = form.get("majority") or "simple"
+        if majority not in MAJORITY_RULES:
+            raise Invalid(N_("Choose a majority rule from the list."))
+        return {
+            "majority": majority,
+            "abstentions_expressed": form.get("abstentions_expressed") == "1",
+            "blank_expressed": form.get("blank_expressed") == "1",
+        }
+    if method in (Method.APPROVAL, Method.STV):
+        seats = _int(
+            form.get("seats") or 1,
+            low=1,
+            high=MAX_SEATS,
+            message=N_("The number of seats must be between %(low)d and %(high)d."),
+        )
+        return {"seats": seats}
+    if method is Method.DOTS:
+        points = _int(
+            form.get("points") or 5,
+            low=1,
+            high=MAX_POINTS,
+            message=N_("The points per voter must be between %(low)d and %(high)d."),
+        )
+        cap = _int(
+            form.get("cap") or points,
+            low=1,
+            high=points,
+            message=N_("The cap per option must be between %(low)d and %(high)d."),
+        )
+        return {"points": points, "cap": cap}
+    if method is Method.SCORE:
+        high = _int(
+            form.get("max_score") or 5,
+            low=1,
+            high=MAX_SCORE,
+            message=N_("The highest score must be between %(low)d and %(high)d."),
+        )
+        return {"min": 0, "max": high}
+    return {}
+
+
+@dataclass(frozen=True)
+class BallotForm:
+    """What a phone posted for one poll, with the poll's frozen options."""
+
+    method: Method
+    rules: Mapping[str, Any]
+    options: Sequence[str]  # option ids as text, in the poll's order
+
+
+def canonical(content: object) -> str:
+    """The one JSON text of a ballot: sorted keys, no spaces."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _one(form: Form, name: str) -> str:
+    value = form.get(name, "")
+    if isinstance(value, str):
+        return value.strip()
+    raise Invalid(N_("This ballot is not valid: a field was sent twice."))
+
+
+def parse_ballot(ballot: BallotForm, form: Form) -> object:
+    """A phone's form as the ballot's canonical content; Invalid with a reason if it is not
+    a valid ballot for this method and these rules."""
+    reader = _READERS[ballot.method]
+    return reader(ballot, form)
+
+
+def _yes_no(ballot: BallotForm, form: Form) -> object:
+    choice = _one(form, "choice")
+    if choice not in ("for", "against", "abstain", "blank"):
+        raise Invalid(N_("Choose for, against, abstain or blank."))
+    return choice
+
+
+def _consent(ballot: BallotForm, form: Form) -> object:
+    choice = _one(form, "choice")
+    reason = _one(form, "reason")
+    if choice not in ("consent", "objection", "stand_aside"):
+        raise Invalid(N_("Choose consent, objection or stand aside."))
+    if len(reason) > MAX_REASON_CHARS:
+        raise Invalid(N_("A reason has at most %(max)d characters."), max=MAX_REASON_CHARS)
+    if choice == "objection" and not reason:
+        raise Invalid(N_("An objection needs a reason: say what would make it acceptable."))
+    return {"choice": choice, "reason": reason} if reason else {"choice": choice}
+
+
+def _approval(ballot: BallotForm, form: Form) -> object:
+    raw = form.get("approve", [])
+    chosen = [raw] if isinstance(raw, str) else list(raw)
+    unknown = [c for c in chosen if c not in ballot.options]
+    if unknown or len(set(chosen)) != len(chosen):
+        raise Invalid(N_("This ballot names an option that is not in the poll."))
+    return sorted(chosen, key=ballot.options.index)
+
+
+def _numbers(
+    ballot: BallotForm, form: Form, prefix: str, *, low: int, high: int, message: str
+) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for option in ballot.options:
+        raw = _one(form, f"{prefix}-{option}")
+        if raw:
+            values[option] = _int(raw, low=low, high=high, message=message)
+    return values
+
+
+def _dots(ballot: BallotForm, form: Form) -> object:
+    points, cap = int(ballot.rules["points"]), int(ballot.rules["cap"])
+    spread = _numbers(
+        ballot,
+        form,
+        "points",
+        low=0,
+        high=cap,
+        message=N_("Give each option between %(low)d and %(high)d points."),
+    )
+    if sum(spread.values()) > points:
+        raise Invalid(N_("You have %(points)d points to spread, no more."), points=points)
+    return {option: n for option, n in spread.items() if n}
+
+
+def _score(ballot: BallotForm, form: Form) -> object:
+    return _numbers(
+        ballot,
+        form,
+        "score",
+        low=int(ballot.rules["min"]),
+        high=int(ballot.rules["max"]),
+        message=N_("Scores go from %(low)d to %(high)d."),
+    )
+
+
+def _ranked(ballot: BallotForm, form: Form) -> object:
+    ranks = _numbers(
+        ballot,
+        form,
+        "rank",
+        low=1,
+        high=len(ballot.options),
+        message=N_("Ranks go from %(low)d to %(high)d."),
+    )
+    if len(set(ranks.values())) != len(ranks):
+        raise Invalid(N_("Give each option a different rank (or leave it out)."))
+    return sorted(ranks, key=lambda option: ranks[option])
+
+
+def _judgment(ballot: BallotForm, form: Form) -> object:
+    grades: dict[str, str] = {}
+    for option in ballot.options:
+        grade = _one(form, f"grade-{option}") or "a_rejeter"  # ungraded: "À rejeter"
+        if grade not in GRADES:
+            raise Invalid(N_("Choose a grade from the list for each option."))
+        grades[option] = grade
+    return grades
+
+
+_READERS: dict[Method, Callable[[BallotForm, Form], object]] = {
+    Method.YES_NO: _yes_no,
+    Method.CONSENT: _consent,
+    Method.APPROVAL: _approval,
+    Method.DOTS: _dots,
+    Method.SCORE: _score,
+    Method.IRV: _ranked,
+    Method.STV: _ranked,
+    Method.SCHULZE: _ranked,
+    Method.JUDGMENT: _judgment,
+}
+
+
+# --- counting: route to the pure tally engine -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a result chart: an option (or a choice) and its value."""
+
+    key: str
+    value: float  # what the bar's length shows
+    label: str  # how the value reads ("12", "3.4", "2/3")
+
+
+@dataclass(frozen=True)
+class Count:
+    """A poll's result as the app stores and shows it (JSON-able through ``as_json``)."""
+
+    method: Method
+    ballots: int
+    winners: tuple[str, ...]
+    adopted: bool | None  # yes/no and consent: whether the motion passes
+    counts: dict[str, int]  # yes/no and consent: ballots per choice
+    bars: tuple[Bar, ...]
+    details: dict[str, Any]
+    ties: tuple[dict[str, Any], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method.value,
+            "ballots": self.ballots,
+            "winners": list(self.winners),
+            "adopted": self.adopted,
+            "counts": self.counts,
+            "bars": [{"key": b.key, "value": b.value, "label": b.label} for b in self.bars],
+            "details": self.details,
+            "ties": list(self.ties),
+        }
+
+
+def _fraction(value: Fraction) -> str:
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
+
+
+def _decimal(value: Fraction | int) -> float:
+    return round(float(value), 4)
+
+
+def _ties(ties: Sequence[Tie]) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {"options": list(t.options), "broken_by": t.broken_by, "chosen": list(t.chosen)}
+        for t in ties
+    )
+
+
+def count(
+    *,
+    method: Method,
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    electorate: int | None,
+    seed: str,
+) -> Count:
+    """Count canonical ballots with the method's tally function."""
+    if method is Method.YES_NO:
+        return _count_yes_no(rules, ballots, electorate)
+    if method is Method.CONSENT:
+        return _count_consent(ballots)
+    if not ballots:
+        return Count(method, 0, (), None, {}, (), {}, ())
+    return _COUNTERS[method](rules, options, ballots, seed)
+
+
+def _count_yes_no(
+    rules: Mapping[str, Any], ballots: Sequence[Any], electorate: int | None
+) -> Count:
+    result = yes_no.tally_yes_no(
+        ballots=ballots,
+        rule=yes_no.MajorityRule(rules.get("majority", "simple")),
+        electorate=electorate,
+        abstentions_count_as_expressed=bool(rules.get("abstentions_expressed")),
+        blank_count_as_expressed=bool(rules.get("blank_expressed")),
+    )
+    counts = {
+        "for": result.counts.for_votes,
+        "against": result.counts.against,
+        "abstain": result.counts.abstentions,
+        "blank": result.counts.blanks,
+    }
+    return Count(
+        method=Method.YES_NO,
+        ballots=len(ballots),
+        winners=result.winners,
+        adopted=result.adopted,
+        counts=counts,
+        bars=tuple(Bar(k, v, str(v)) for k, v in counts.items()),
+        details={
+            "rule": result.rule.value,
+            "expressed": result.expressed,
+            "for_needed": result.for_needed,
+            "threshold": _fraction(result.threshold),
+            "threshold_base": result.threshold_base.value,
+            "reason": result.reason.value,
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_consent(ballots: Sequence[Any]) -> Count:
+    result = consent.tally_consent(
+        ballots=[
+            consent.ConsentBallot(position=b["choice"], reason=b.get("reason", "")) for b in ballots
+        ]
+    )
+    counts = {
+        "consent": result.consents,
+        "objection": result.objection_count,
+        "stand_aside": result.stand_aside_count,
+    }
+    return Count(
+        method=Method.CONSENT,
+        ballots=len(ballots),
+        winners=result.winners,
+        adopted=result.passed,
+        counts=counts,
+        bars=tuple(Bar(k, v, str(v)) for k, v in counts.items()),
+        details={
+            "objections": [s.reason for s in result.objections],
+            "stand_asides": [s.reason for s in result.stand_asides if s.reason],
+        },
+        ties=(),
+    )
+
+
+def _count_approval(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = cardinal.tally_approval(
+        options=options, ballots=ballots, seed=seed, seats=int(rules.get("seats", 1))
+    )
+    return Count(
+        method=Method.APPROVAL,
+        ballots=result.ballots,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(Bar(o, result.approvals[o], str(result.approvals[o])) for o in result.ranking),
+        details={"blank": result.blank_ballots, "ranking": list(result.ranking)},
+        ties=_ties(result.ties),
+    )
+
+
+def _count_dots(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = cardinal.tally_dot_voting(
+        options=options,
+        ballots=ballots,
+        points=int(rules["points"]),
+        cap_per_option=int(rules["cap"]),
+        seed=seed,
+    )
+    return Count(
+        method=Method.DOTS,
+        ballots=result.ballots,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(Bar(o, result.totals[o], str(result.totals[o])) for o in result.ranking),
+        details={
+            "points_cast": result.points_cast,
+            "supporters": dict(result.supporters),
+            "ranking": list(result.ranking),
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_score(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = cardinal.tally_score(
+        options=options,
+        ballots=ballots,
+        seed=seed,
+        min_score=int(rules.get("min", 0)),
+        max_score=int(rules.get("max", 5)),
+    )
+    bars = []
+    details: dict[str, Any] = {"ranking": list(result.ranking), "max": result.max_score}
+    for option in result.ranking:
+        score = result.scores[option]
+        average = score.average if score.average is not None else Fraction(0)
+        bars.append(Bar(option, _decimal(average), f"{float(average):.2f}"))
+        details[option] = {"average": _fraction(average), "median": score.median}
+    return Count(
+        Method.SCORE,
+        result.ballots,
+        result.winners,
+        None,
+        {},
+        tuple(bars),
+        details,
+        _ties(result.ties),
+    )
+
+
+def _count_irv(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = irv.tally_irv(options=options, ballots=ballots, seed=seed)
+    last = result.rounds[-1].counts
+    return Count(
+        method=Method.IRV,
+        ballots=result.ballots,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(Bar(o, n, str(n)) for o, n in sorted(last.items(), key=lambda kv: -kv[1])),
+        details={
+            "rounds": [
+                {"counts": dict(r.counts), "exhausted": r.exhausted, "eliminated": r.eliminated}
+                for r in result.rounds
+            ]
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_stv(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = irv.tally_stv(
+        options=options, ballots=ballots, seats=int(rules.get("seats", 1)), seed=seed
+    )
+    last = result.stages[-1].votes
+    return Count(
+        method=Method.STV,
+        ballots=result.ballots,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(
+            Bar(o, _decimal(v), f"{float(v):.2f}")
+            for o, v in sorted(last.items(), key=lambda kv: -kv[1])
+        ),
+        details={
+            "quota": _fraction(result.quota),
+            "stages": [
+                {
+                    "kind": s.kind,
+                    "votes": {o: f"{float(v):.2f}" for o, v in s.votes.items()},
+                    "elected": list(s.elected),
+                    "excluded": s.excluded,
+                    "transfer_value": _fraction(s.transfer_value) if s.transfer_value else None,
+                }
+                for s in result.stages
+            ],
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_schulze(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = schulze.tally_schulze(options=options, ballots=ballots, seed=seed)
+    beats = {
+        x: sum(1 for y in options if y != x and result.d[x][y] > result.d[y][x]) for x in options
+    }
+    ranking = [o for layer in result.ranking for o in layer]
+    return Count(
+        method=Method.SCHULZE,
+        ballots=result.ballots,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(Bar(o, beats[o], str(beats[o])) for o in ranking),
+        details={
+            "d": {x: dict(row) for x, row in result.d.items()},
+            "p": {x: dict(row) for x, row in result.p.items()},
+            "ranking": [list(layer) for layer in result.ranking],
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_judgment(
+    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+) -> Count:
+    result = judgment.tally_majority_judgment(options=options, ballots=ballots, seed=seed)
+    profiles = {p.option: p for p in result.profiles}
+    return Count(
+        method=Method.JUDGMENT,
+        ballots=result.ballot_count,
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=(),
+        details={
+            "ranking": list(result.ranking),
+            "profiles": {
+                o: {"counts": list(p.counts), "majority_grade": p.majority_grade}
+                for o, p in profiles.items()
+            },
+        },
+        ties=_ties(result.ties),
+    )
+
+
+_COUNTERS: dict[Method, Callable[[Mapping[str, Any], Sequence[str], Sequence[Any], str], Count]] = {
+    Method.APPROVAL: _count_approval,
+    Method.DOTS: _count_dots,
+    Method.SCORE: _count_score,
+    Method.IRV: _count_irv,
+    Method.STV: _count_stv,
+    Method.SCHULZE: _count_schulze,
+    Method.JUDGMENT: _count_judgment,
+}
