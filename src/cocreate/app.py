@@ -24,15 +24,17 @@ from cocreate.errors import RuleError
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_endpoint
 from cocreate.resources import resource_dir
+from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.settings import Settings
 from cocreate.templating import Templates
-from cocreate.views import facilitator, participant, polls, projector, public
+from cocreate.views import facilitator, members, participant, polls, projector, public
 from cocreate.views.fragments import FragmentRenderer
 from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024  # no form of ours is larger
+MAX_BODY_BYTES = 64 * 1024  # no form of ours is larger…
+LARGE_BODIES = {"/roster/import": ROSTER_FILE_BYTES + MAX_BODY_BYTES}  # …but a roster CSV
 SESSION_COOKIE = "cocreate"
 SESSION_MAX_AGE_S = 60 * 60 * 24 * 90  # a phone stays the same participant for 90 days
 
@@ -70,6 +72,8 @@ routes = [
     Route(S + "/polls/{poll_id:int}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
     Route(S + "/polls/{poll_id:int}", polls.result_page, name="poll_result"),
     Route(S + "/polls/{poll_id:int}/ballots.json", polls.ballot_export, name="ballot_export"),
+    Route(S + "/join-member", members.join_as_member, methods=["POST"], name="join_member"),
+    Route("/m/{code}", members.member_link, name="member_link"),
     # The room's projector
     Route(S + "/screen", projector.screen, name="screen"),
     Route(S + "/qr.svg", projector.qr_code, name="qr_code"),
@@ -93,6 +97,11 @@ routes = [
         name="publish_decisions",
     ),
     Route("/projects/{project_id:int}/decisions", facilitator.decisions_page, name="decisions"),
+    Route("/roster", members.roster_page, name="roster"),
+    Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
+    Route("/roster/colleges", members.set_colleges, methods=["POST"], name="set_colleges"),
+    Route("/roster/settings", members.set_settings, methods=["POST"], name="roster_settings"),
+    Route("/roster/sheet", members.voting_sheet, name="voting_sheet"),
     Route(F + "/console", facilitator.console, name="console"),
     Route(F + "/open", facilitator.open_session, methods=["POST"], name="open_session"),
     Route(F + "/close", facilitator.close_session, methods=["POST"], name="close_session"),
@@ -137,18 +146,20 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuse request bodies over MAX_BODY_BYTES with 413, declared or streamed."""
+    """Refuse request bodies over MAX_BODY_BYTES with 413, declared or streamed; a roster
+    file may be larger."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = LARGE_BODIES.get(scope["path"], self.default_max_bytes)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+            if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
                 await _plain(send, 413, b"Request body too large.")
                 return
         received = 0
@@ -158,7 +169,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise HTTPException(413, "Request body too large.")
             return message
 

@@ -26,6 +26,8 @@ MAX_QUESTION_CHARS = 300
 MAX_OPTION_CHARS = 200
 MAX_POLL_OPTIONS = 30
 MAX_BALLOT_JSON_CHARS = 4_000  # the largest ballot: a grade or a score for each of 30 options
+MAX_MEMBER_NUMBER_CHARS = 40
+VOTING_CODE_LENGTH = 8
 JOIN_CODE_LENGTH = 6
 
 
@@ -99,11 +101,80 @@ class Session(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
+class Organisation(SQLModel, table=True):
+    """The cooperative or association whose members vote. One per facilitator account for
+    now; its settings are the statutes' (how many proxies one member may hold)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("facilitator.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    name: str = Field(max_length=MAX_TITLE_CHARS)
+    proxy_cap: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class College(SQLModel, table=True):
+    """A SCIC voting college; weights of an organisation's colleges add up to 100 %."""
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name", name="uq_college_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id", index=False)
+    name: str = Field(max_length=MAX_NAME_CHARS)
+    weight_percent: int = Field(default=0)
+
+
+class Member(SQLModel, table=True):
+    """Sociétaire: on the organisation's roster, with a personal voting code."""
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "number", name="uq_member_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id", index=False)
+    number: str = Field(max_length=MAX_MEMBER_NUMBER_CHARS)
+    name: str = Field(max_length=MAX_NAME_CHARS * 2)
+    email: str = Field(default="", max_length=MAX_EMAIL_CHARS)
+    college_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("college.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    # Typed (or scanned) on a phone to join a session as this member.
+    voting_code: str = Field(max_length=VOTING_CODE_LENGTH, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
 class Participant(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(
+            "uq_participant_member",
+            "session_id",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("member_id IS NOT NULL"),
+            postgresql_where=sa.text("member_id IS NOT NULL"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = _fk("session.id")
     display_name: str = Field(max_length=MAX_NAME_CHARS)
     joined_at: datetime = Field(default_factory=utcnow)
+    # Set when a member joined with their voting code: their presence at this session.
+    member_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("member.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
 
 
 class Proposal(SQLModel, table=True):
@@ -199,9 +270,12 @@ class Poll(SQLModel, table=True):
     # The method's parameters (majority rule, seats, points…) as JSON.
     rules: str = Field(default="{}", max_length=2_000)
     secret: bool = Field(default=False)
+    # Binding: members only, roster frozen at opening, quorum checked. Else consultative.
+    binding: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    quorum_met: bool | None = None  # at closing, for binding polls with a quorum
     # Frozen at closing: the result as JSON, and the SHA-256 of the exported ballot file.
     result: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     ballots_sha256: str | None = Field(default=None, max_length=64)
@@ -224,17 +298,54 @@ class PollOption(SQLModel, table=True):
 
 
 class VoterRegister(SQLModel, table=True):
-    """Émargement: who voted in a poll, never what."""
+    """Émargement: who voted in a poll, never what.
+
+    In a consultative poll each participant signs once. In a binding poll each member's
+    vote is signed once, by the member or by the holder of their proxy (``participant``
+    is then the holder, ``member`` the principal)."""
 
     __tablename__ = "voter_register"
     __table_args__ = (
-        sa.UniqueConstraint("poll_id", "participant_id", name="uq_register_poll_voter"),
+        sa.Index(
+            "uq_register_participant",
+            "poll_id",
+            "participant_id",
+            unique=True,
+            sqlite_where=sa.text("member_id IS NULL"),
+            postgresql_where=sa.text("member_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_register_member",
+            "poll_id",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("member_id IS NOT NULL"),
+            postgresql_where=sa.text("member_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     poll_id: int = _fk("poll.id", index=False)
     participant_id: int = _fk("participant.id")
+    member_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("member.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
     signed_at: datetime = Field(default_factory=utcnow)
+
+
+class PollElector(SQLModel, table=True):
+    """A binding poll's electorate: the roster as it stood when the poll opened."""
+
+    __tablename__ = "poll_elector"
+    __table_args__ = (sa.UniqueConstraint("poll_id", "member_id", name="uq_elector"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = _fk("poll.id", index=False)
+    member_id: int = _fk("member.id")
+    college_id: int | None = None  # the member's college at opening (weights apply per college)
 
 
 class Ballot(SQLModel, table=True):

@@ -29,9 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import voting
+from cocreate import roster, voting
 from cocreate.contributions import participant_count
-from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import (
@@ -44,6 +44,7 @@ from cocreate.models import (
     Outcome,
     Participant,
     Poll,
+    PollElector,
     PollOption,
     Proposal,
     Session,
@@ -68,6 +69,44 @@ class PollDraft:
     secret: bool
     options: list[str]  # free-text options, in order
     proposal_ids: list[int]  # proposals of the session offered as options, after those
+    binding: bool = False  # members only, roster frozen at opening
+    quorum_percent: int = 0  # share of members present or represented; 0: no quorum
+
+
+def _rules(draft: PollDraft) -> dict[str, Any]:
+    if not 0 <= draft.quorum_percent <= 100:
+        raise Invalid(N_("A quorum is a share between 0 and 100 %."))
+    if draft.binding and draft.quorum_percent:
+        return {**draft.rules, "quorum_percent": draft.quorum_percent}
+    return dict(draft.rules)
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """Members present or represented, against the share the rules require."""
+
+    electorate: int
+    present: int
+    percent: int
+
+    @property
+    def needed(self) -> int:
+        # Smallest whole number of members reaching the share (exact integer arithmetic).
+        return -(-self.electorate * self.percent // 100)
+
+    @property
+    def met(self) -> bool:
+        return self.present >= self.needed
+
+
+async def quorum(db: AsyncSession, poll: Poll) -> Quorum:
+    """Members of a binding poll's electorate present at the session now."""
+    electors = set(
+        (await db.exec(select(PollElector.member_id).where(PollElector.poll_id == key(poll)))).all()
+    )
+    present = await roster.present_members(db=db, session_id=poll.session_id)
+    percent = int(json.loads(poll.rules).get("quorum_percent", 0))
+    return Quorum(electorate=len(electors), present=len(electors & present), percent=percent)
 
 
 def _question(raw: str) -> str:
@@ -128,8 +167,9 @@ async def create_poll(
             session_id=session_id,
             question=question,
             method=draft.method.value,
-            rules=voting.canonical(draft.rules),
+            rules=voting.canonical(_rules(draft)),
             secret=draft.secret,
+            binding=draft.binding,
         )
         db.add(poll)
         await db.flush()
@@ -165,8 +205,9 @@ async def update_poll(
         await db.exec(sa.delete(PollOption).where(col(PollOption.poll_id) == poll_id))
         poll.question = question
         poll.method = draft.method.value
-        poll.rules = voting.canonical(draft.rules)
+        poll.rules = voting.canonical(_rules(draft))
         poll.secret = draft.secret
+        poll.binding = draft.binding
         db.add(poll)
         for position, (label, proposal_id) in enumerate(options):
             db.add(
@@ -186,9 +227,33 @@ async def open_poll(
             raise Conflict(N_("Polls open only while the session is open."))
         if poll.opened_at is not None:
             raise Conflict(N_("This poll is already open."))
+        if poll.binding:
+            await _freeze_electorate(db, session, poll)
         poll.opened_at = utcnow()
         db.add(poll)
         return await record_event(db, session_id, seq, PollOpened, poll_id)
+
+
+async def _freeze_electorate(db: AsyncSession, session: Session, poll: Poll) -> None:
+    """Snapshot the roster as the binding poll's electorate; refuse below the quorum."""
+    organisation = await roster.organisation_of_session(db=db, session=session)
+    electorate = await roster.members(db=db, organisation=organisation) if organisation else []
+    if not electorate:
+        raise Conflict(N_("A binding poll needs a member roster: import it first."))
+    for member in electorate:
+        db.add(PollElector(poll_id=key(poll), member_id=key(member), college_id=member.college_id))
+    await db.flush()
+    counted = await quorum(db, poll)
+    if not counted.met:
+        raise Conflict(
+            N_(
+                "Quorum not reached: %(present)d members present out of %(electorate)d, "
+                "%(needed)d needed."
+            ),
+            present=counted.present,
+            electorate=counted.electorate,
+            needed=counted.needed,
+        )
 
 
 async def poll_options(db: AsyncSession, poll_id: int) -> list[PollOption]:
@@ -229,15 +294,18 @@ async def cast_ballot(
         if poll.closed_at is not None:
             raise Conflict(N_("This poll is closed."))
         content = voting.parse_ballot(ballot_form(poll, await poll_options(db, poll_id)), form)
-        already = await db.exec(
-            select(VoterRegister.id).where(
-                VoterRegister.poll_id == poll_id, VoterRegister.participant_id == key(voter)
+        member_id = await _elector(db, poll, voter) if poll.binding else None
+        signed = select(VoterRegister.id).where(VoterRegister.poll_id == poll_id)
+        if member_id is None:
+            signed = signed.where(
+                VoterRegister.participant_id == key(voter), col(VoterRegister.member_id).is_(None)
             )
-        )
-        if already.first() is not None:
+        else:
+            signed = signed.where(VoterRegister.member_id == member_id)
+        if (await db.exec(signed)).first() is not None:
             raise Conflict(N_("You have already voted in this poll."))
         receipt = secrets.token_hex(RECEIPT_BYTES).upper()
-        db.add(VoterRegister(poll_id=poll_id, participant_id=key(voter)))
+        db.add(VoterRegister(poll_id=poll_id, participant_id=key(voter), member_id=member_id))
         db.add(
             Ballot(
                 id=secrets.token_hex(16),
@@ -252,6 +320,24 @@ async def cast_ballot(
         except IntegrityError:
             raise Conflict(N_("You have already voted in this poll.")) from None
     return Receipt(code=receipt, event=event)
+
+
+async def _elector(db: AsyncSession, poll: Poll, voter: Participant) -> int:
+    """The member a participant votes as in a binding poll; refused unless on its roster."""
+    if voter.member_id is not None:
+        on_roster = await db.exec(
+            select(PollElector.id).where(
+                PollElector.poll_id == key(poll), PollElector.member_id == voter.member_id
+            )
+        )
+        if on_roster.first() is not None:
+            return voter.member_id
+    raise Forbidden(
+        N_(
+            "Only members on the roster when the poll opened vote in it: "
+            "join with your voting code."
+        )
+    )
 
 
 async def has_voted(*, db: AsyncSession, poll_id: int, participant_id: int) -> bool:
@@ -343,7 +429,12 @@ async def close_poll(
         if poll.closed_at is not None:
             raise Conflict(N_("This poll is already closed."))
         poll.closed_at = utcnow()
-        poll.electorate_size = await participant_count(db=db, session_id=session_id)
+        counted_quorum = await quorum(db, poll) if poll.binding else None
+        if counted_quorum is not None:
+            poll.electorate_size = counted_quorum.electorate
+            poll.quorum_met = counted_quorum.met if counted_quorum.percent else None
+        else:
+            poll.electorate_size = await participant_count(db=db, session_id=session_id)
         data = await ballot_file(db, poll)
         counted = recount(data)
         poll.result = voting.canonical(counted.as_json())
@@ -357,7 +448,14 @@ async def close_poll(
             poll_id=poll_id,
             decided_by_id=key(facilitator),
             proposal_text=poll.question,
-            outcome=Outcome.ADOPTED if counted.adopted is not False else Outcome.REJECTED,
+            # Below the quorum the assembly could not decide: the question comes back later.
+            outcome=(
+                Outcome.DEFERRED
+                if poll.quorum_met is False
+                else Outcome.ADOPTED
+                if counted.adopted is not False
+                else Outcome.REJECTED
+            ),
             votes_for=counted.counts.get("for", 0),
             votes_against=counted.counts.get("against", 0),
             votes_abstain=counted.counts.get("abstain", 0),
@@ -365,6 +463,7 @@ async def close_poll(
             summary=", ".join(labels.get(w, w) for w in counted.winners),
             electorate_size=poll.electorate_size,
             turnout=voters,
+            quorum_met=poll.quorum_met,
             ballots_sha256=poll.ballots_sha256,
         )
         db.add(decision)

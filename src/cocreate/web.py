@@ -21,7 +21,7 @@ from cocreate.templating import Templates
 if TYPE_CHECKING:
     from cocreate.live import LiveHub
 
-MAX_FORM_FIELDS = 20
+MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
 MAX_FORM_PART_BYTES = 16 * 1024
 MAX_REMEMBERED_SESSIONS = 20  # participant identities a phone's cookie keeps
 CSRF_FIELD = "csrf_token"
@@ -64,11 +64,13 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(
+    request: Request, *, max_files: int = 0, max_part_size: int = MAX_FORM_PART_BYTES
+) -> FormData:
     """The posted form, bounded in size, after checking its CSRF token (403 otherwise)."""
     try:
         form = await request.form(
-            max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES
+            max_files=max_files, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
         )
     except HTTPException:
         raise

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import polls, projects, voting
-from cocreate.errors import Forbidden, NotFound
+from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Poll, Session, key
 from cocreate.views.facilitator import facilitator_action
@@ -51,7 +51,16 @@ def _draft(form: FormData) -> polls.PollDraft:
         secret=field(form, "secret") == "1",
         options=field(form, "options").splitlines(),
         proposal_ids=proposal_ids,
+        binding=field(form, "binding") == "1",
+        quorum_percent=_percent(field(form, "quorum_percent")),
     )
+
+
+def _percent(raw: str) -> int:
+    raw = raw.strip() or "0"
+    if not raw.isdigit() or int(raw) > 100:
+        raise Invalid(N_("A quorum is a share between 0 and 100 %."))
+    return int(raw)
 
 
 def _console(session_id: int) -> Response:

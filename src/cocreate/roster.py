@@ -1,0 +1,296 @@
+"""The member roster of an organisation: import, edit, voting codes, colleges.
+
+A member's voting code is personal and works for every session of the organisation:
+typed on a phone, or scanned from the printed sheet, it makes that phone this member.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.i18n import N_
+from cocreate.models import (
+    MAX_EMAIL_CHARS,
+    MAX_MEMBER_NUMBER_CHARS,
+    MAX_NAME_CHARS,
+    VOTING_CODE_LENGTH,
+    College,
+    Facilitator,
+    Member,
+    Organisation,
+    Participant,
+    Project,
+    Session,
+    key,
+)
+from cocreate.projects import JOIN_CODE_ALPHABET, normalize_join_code
+
+MAX_ROSTER_ROWS = 20_000  # a federation's roster, with room to spare
+ROSTER_FILE_BYTES = 4 * 1024 * 1024  # 20,000 lines of name, number, e-mail and college
+MAX_PROXY_CAP = 10
+
+# Header names accepted in an imported CSV, French and English, for each column.
+HEADERS = {
+    "name": {"name", "nom", "nom complet", "full name"},
+    "number": {
+        "number",
+        "numero",
+        "numéro",
+        "member number",
+        "n° sociétaire",
+        "numéro de sociétaire",
+    },
+    "email": {"email", "e-mail", "courriel", "mail"},
+    "college": {"college", "collège"},
+}
+
+
+def new_voting_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(VOTING_CODE_LENGTH))
+
+
+async def organisation_for(*, db: AsyncSession, facilitator: Facilitator) -> Organisation:
+    """The facilitator's organisation, made on first use."""
+    found = (
+        await db.exec(select(Organisation).where(Organisation.owner_id == key(facilitator)))
+    ).first()
+    if found is not None:
+        return found
+    organisation = Organisation(owner_id=key(facilitator), name=facilitator.display_name)
+    db.add(organisation)
+    await db.commit()
+    await db.refresh(organisation)
+    return organisation
+
+
+async def organisation_of_session(*, db: AsyncSession, session: Session) -> Organisation | None:
+    project = await db.get(Project, session.project_id)
+    if project is None:
+        return None
+    return (
+        await db.exec(select(Organisation).where(Organisation.owner_id == project.owner_id))
+    ).first()
+
+
+async def members(*, db: AsyncSession, organisation: Organisation) -> list[Member]:
+    result = await db.exec(
+        select(Member)
+        .where(Member.organisation_id == key(organisation), col(Member.archived_at).is_(None))
+        .order_by(col(Member.name), col(Member.number))
+    )
+    return list(result.all())
+
+
+async def colleges(*, db: AsyncSession, organisation: Organisation) -> list[College]:
+    result = await db.exec(
+        select(College)
+        .where(College.organisation_id == key(organisation))
+        .order_by(col(College.name))
+    )
+    return list(result.all())
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    name: str
+    number: str
+    email: str
+    college: str
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        cell = raw.strip().lower().lstrip("\ufeff")
+        for column, names in HEADERS.items():
+            if cell in names and column not in found:
+                found[column] = index
+    if "name" not in found or "number" not in found:
+        raise Invalid(
+            N_(
+                "The first line must name the columns: at least “name” and “number” "
+                "(or “nom”, “numéro”)."
+            )
+        )
+    return found
+
+
+def parse_roster_csv(text: str) -> tuple[list[_Row], list[tuple[int, str, dict[str, object]]]]:
+    """Rows of a roster CSV (comma or semicolon), and the errors found, by line number."""
+    sample = text[:4_096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise Invalid(N_("The file is empty.")) from None
+    columns = _columns(header)
+    rows: list[_Row] = []
+    errors: list[tuple[int, str, dict[str, object]]] = []
+    numbers: set[str] = set()
+
+    def cell(values: list[str], column: str) -> str:
+        index = columns.get(column)
+        return values[index].strip() if index is not None and index < len(values) else ""
+
+    for values in reader:
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) + len(errors) >= MAX_ROSTER_ROWS:
+            errors.append(
+                (line, N_("A roster has at most %(max)d members."), {"max": MAX_ROSTER_ROWS})
+            )
+            break
+        name, number = cell(values, "name"), cell(values, "number")
+        email, college = cell(values, "email"), cell(values, "college")
+        if not name or not number:
+            errors.append((line, N_("A name and a member number are needed."), {}))
+        elif len(name) > MAX_NAME_CHARS * 2 or len(number) > MAX_MEMBER_NUMBER_CHARS:
+            errors.append((line, N_("The name or the number is too long."), {}))
+        elif email and ("@" not in email or len(email) > MAX_EMAIL_CHARS):
+            errors.append((line, N_("This e-mail address is not valid."), {}))
+        elif len(college) > MAX_NAME_CHARS:
+            errors.append((line, N_("The college's name is too long."), {}))
+        elif number in numbers:
+            errors.append(
+                (line, N_("The member number %(number)s appears twice."), {"number": number})
+            )
+        else:
+            numbers.add(number)
+            rows.append(_Row(line, name, number, email.lower(), college))
+    return rows, errors
+
+
+async def import_roster(*, db: AsyncSession, facilitator: Facilitator, text: str) -> ImportReport:
+    """Add or update members from a CSV. All or nothing: one bad line stores nothing."""
+    organisation = await organisation_for(db=db, facilitator=facilitator)
+    rows, errors = parse_roster_csv(text)
+    report = ImportReport(errors=errors)
+    if errors:
+        return report
+    existing = {m.number: m for m in await members(db=db, organisation=organisation)}
+    known_colleges = {c.name: c for c in await colleges(db=db, organisation=organisation)}
+    codes = set((await db.exec(select(Member.voting_code))).all())
+    for row in rows:
+        college_id = None
+        if row.college:
+            college = known_colleges.get(row.college)
+            if college is None:
+                college = College(organisation_id=key(organisation), name=row.college)
+                db.add(college)
+                await db.flush()
+                known_colleges[row.college] = college
+            college_id = key(college)
+        member = existing.get(row.number)
+        if member is None:
+            code = new_voting_code()
+            while code in codes:
+                code = new_voting_code()
+            codes.add(code)
+            db.add(
+                Member(
+                    organisation_id=key(organisation),
+                    number=row.number,
+                    name=row.name,
+                    email=row.email,
+                    college_id=college_id,
+                    voting_code=code,
+                )
+            )
+            report.added += 1
+        else:
+            member.name, member.email, member.college_id = row.name, row.email, college_id
+            db.add(member)
+            report.updated += 1
+    await db.commit()
+    return report
+
+
+async def set_college_weights(
+    *, db: AsyncSession, facilitator: Facilitator, weights: dict[int, int]
+) -> None:
+    """Weights in whole percent; they must add up to 100."""
+    organisation = await organisation_for(db=db, facilitator=facilitator)
+    own = {key(c): c for c in await colleges(db=db, organisation=organisation)}
+    if set(weights) != set(own):
+        raise NotFound(N_("This college does not exist."))
+    if any(w < 0 or w > 100 for w in weights.values()) or sum(weights.values()) != 100:
+        raise Invalid(N_("College weights must add up to 100 %."))
+    for college_id, weight in weights.items():
+        own[college_id].weight_percent = weight
+        db.add(own[college_id])
+    await db.commit()
+
+
+async def set_proxy_cap(*, db: AsyncSession, facilitator: Facilitator, cap: int) -> None:
+    if not 0 <= cap <= MAX_PROXY_CAP:
+        raise Invalid(N_("A member may hold between 0 and %(max)d proxies."), max=MAX_PROXY_CAP)
+    organisation = await organisation_for(db=db, facilitator=facilitator)
+    organisation.proxy_cap = cap
+    db.add(organisation)
+    await db.commit()
+
+
+async def member_by_code(*, db: AsyncSession, session: Session, code: str) -> Member:
+    """The member whose voting code this is, if they belong to the session's organisation."""
+    cleaned = normalize_join_code(code)
+    organisation = await organisation_of_session(db=db, session=session)
+    member = (await db.exec(select(Member).where(Member.voting_code == cleaned))).first()
+    if (
+        organisation is None
+        or member is None
+        or member.organisation_id != organisation.id
+        or member.archived_at is not None
+    ):
+        raise NotFound(N_("This voting code is not on the roster. Check it with the facilitator."))
+    return member
+
+
+async def join_as_member(*, db: AsyncSession, session: Session, code: str) -> Participant:
+    """The phone becomes this member in the session; a member present twice is one
+    participant (the second phone takes over the same identity)."""
+    if session.opened_at is None or session.closed_at is not None:
+        raise Conflict(N_("This session is not open."))
+    member = await member_by_code(db=db, session=session, code=code)
+    present = (
+        await db.exec(
+            select(Participant).where(
+                Participant.session_id == key(session), Participant.member_id == key(member)
+            )
+        )
+    ).first()
+    if present is not None:
+        return present
+    participant = Participant(
+        session_id=key(session), display_name=member.name[:MAX_NAME_CHARS], member_id=key(member)
+    )
+    db.add(participant)
+    await db.commit()
+    await db.refresh(participant)
+    return participant
+
+
+async def present_members(*, db: AsyncSession, session_id: int) -> set[int]:
+    """Members present at a session: those who joined it with their voting code."""
+    result = await db.exec(
+        select(Participant.member_id).where(
+            Participant.session_id == session_id, col(Participant.member_id).is_not(None)
+        )
+    )
+    return {m for m in result.all() if m is not None}

@@ -1,0 +1,192 @@
+"""The member roster in the console, its printable sheet of voting codes, and members
+joining a session with their code."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from sqlmodel import col, select
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import projects, roster
+from cocreate.errors import Invalid, NotFound
+from cocreate.i18n import N_
+from cocreate.models import Facilitator, Member, Organisation, Project, Session, key
+from cocreate.roster import ROSTER_FILE_BYTES
+from cocreate.views.facilitator import facilitator_action, facilitator_page
+from cocreate.views.participant import session_url
+from cocreate.web import (
+    app_state,
+    field,
+    locale_of,
+    read_form,
+    remember_participant,
+    render,
+    see_other,
+    translate_error,
+)
+
+
+def _public_base(request: Request) -> str:
+    base = app_state(request).settings.public_url.rstrip("/")
+    return base or f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def _roster_page(request: Request, facilitator: Facilitator, **extra: object) -> Response:
+    async with app_state(request).db.session() as db:
+        organisation = await roster.organisation_for(db=db, facilitator=facilitator)
+        people = await roster.members(db=db, organisation=organisation)
+        groups = await roster.colleges(db=db, organisation=organisation)
+    context: dict[str, object] = {"report": None, "error": None, "status_code": 200}
+    context.update(extra)
+    status = int(str(context.pop("status_code")))
+    return render(
+        request,
+        "facilitator/roster.html",
+        status_code=status,
+        facilitator=facilitator,
+        organisation=organisation,
+        members=people,
+        colleges=groups,
+        college_names={key(c): c.name for c in groups},
+        **context,
+    )
+
+
+@facilitator_page
+async def roster_page(request: Request, facilitator: Facilitator) -> Response:
+    return await _roster_page(request, facilitator)
+
+
+def _text_of(raw: bytes) -> str:
+    if len(raw) > ROSTER_FILE_BYTES:
+        raise Invalid(N_("The file is too large."))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")  # spreadsheets saved on Windows
+    except UnicodeDecodeError:
+        raise Invalid(N_("The file is not text (save it as CSV).")) from None
+
+
+@facilitator_action
+async def import_roster(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request, max_files=1, max_part_size=ROSTER_FILE_BYTES)
+    try:
+        upload = form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            text = _text_of(await upload.read(ROSTER_FILE_BYTES + 1))
+        else:
+            text = field(form, "csv")
+    finally:
+        await form.close()  # an uploaded file is spooled to disk: let it go
+    templates, locale = app_state(request).templates, locale_of(request)
+    async with app_state(request).db.session() as db:
+        try:
+            report = await roster.import_roster(db=db, facilitator=facilitator, text=text)
+        except Invalid as error:
+            message = translate_error(templates, locale, error)
+            return await _roster_page(request, facilitator, error=message, status_code=422)
+    if report.errors:
+        lines = [
+            templates.gettext(locale, N_("Line %(line)d:"), line=line)
+            + " "
+            + templates.gettext(locale, message, **params)
+            for line, message, params in report.errors
+        ]
+        return await _roster_page(
+            request, facilitator, error="\n".join(lines[:50]), status_code=422
+        )
+    return await _roster_page(request, facilitator, report=report)
+
+
+@facilitator_action
+async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    weights: dict[int, int] = {}
+    for name in form:
+        if name.startswith("weight-"):
+            college_id, value = name.removeprefix("weight-"), field(form, name)
+            if not college_id.isdigit() or not value.strip().isdigit():
+                raise Invalid(N_("College weights must add up to 100 %."))
+            weights[int(college_id)] = int(value)
+    async with app_state(request).db.session() as db:
+        await roster.set_college_weights(db=db, facilitator=facilitator, weights=weights)
+    return see_other("/roster")
+
+
+@facilitator_action
+async def set_settings(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    raw = field(form, "proxy_cap").strip()
+    if not raw.isdigit():
+        raise Invalid(
+            N_("A member may hold between 0 and %(max)d proxies."), max=roster.MAX_PROXY_CAP
+        )
+    async with app_state(request).db.session() as db:
+        await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=int(raw))
+    return see_other("/roster")
+
+
+@facilitator_page
+async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
+    """A printable sheet: one card per member, with their code and its QR code."""
+    async with app_state(request).db.session() as db:
+        organisation = await roster.organisation_for(db=db, facilitator=facilitator)
+        people = await roster.members(db=db, organisation=organisation)
+    base = _public_base(request)
+    cards = []
+    for member in people:
+        url = f"{base}/m/{member.voting_code}"
+        buffer = io.BytesIO()
+        segno.make(url, error="m").save(
+            buffer, kind="svg", scale=4, border=1, xmldecl=False, svgns=True, omitsize=True
+        )
+        cards.append((member, url, buffer.getvalue().decode()))
+    return render(request, "facilitator/sheet.html", organisation=organisation, cards=cards)
+
+
+async def member_link(request: Request) -> Response:
+    """A member's personal QR code: into the session their organisation has open now."""
+    code = projects.normalize_join_code(request.path_params["code"])
+    async with app_state(request).db.session() as db:
+        member = (await db.exec(select(Member).where(Member.voting_code == code))).first()
+        if member is None or member.archived_at is not None:
+            raise NotFound(
+                N_("This voting code is not on the roster. Check it with the facilitator.")
+            )
+        organisation = await db.get(Organisation, member.organisation_id)
+        assert organisation is not None
+        open_sessions = list(
+            (
+                await db.exec(
+                    select(Session)
+                    .join(Project, col(Project.id) == col(Session.project_id))
+                    .where(
+                        Project.owner_id == organisation.owner_id,
+                        col(Session.opened_at).is_not(None),
+                        col(Session.closed_at).is_(None),
+                    )
+                    .order_by(col(Session.opened_at).desc())
+                )
+            ).all()
+        )
+    return render(
+        request, "participant/member_link.html", member=member, sessions=open_sessions, code=code
+    )
+
+
+async def join_as_member(request: Request) -> Response:
+    form = await read_form(request)
+    async with app_state(request).db.session() as db:
+        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        participant = await roster.join_as_member(
+            db=db, session=session, code=field(form, "voting_code")
+        )
+    remember_participant(request, key(session), key(participant))
+    return see_other(session_url(request, session))

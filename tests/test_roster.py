@@ -1,0 +1,160 @@
+"""The member roster, members joining with their code, and binding polls."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from cocreate.models import Ballot, Decision, Member, Participant, Poll, PollElector, VoterRegister
+from tests.conftest import Browser, Room
+from tests.test_polls import act, create, vote
+
+ROSTER = """nom;numéro;courriel;collège
+Alice Martin;001;alice@example.org;Salariés
+Bernard Petit;002;;Usagers
+Chantal Roux;003;chantal@example.org;Usagers
+"""
+
+
+async def import_csv(room: Room, text: str) -> str:
+    response = await room.facilitator.http.post(
+        "/roster/import",
+        data={"csrf_token": room.facilitator.csrf},
+        files={"file": ("roster.csv", text.encode(), "text/csv")},
+    )
+    assert response.status_code in (200, 422), response.text
+    return response.text
+
+
+async def codes(room: Room) -> dict[str, str]:
+    async with room.server.db.session() as db:
+        return {m.number: m.voting_code for m in (await db.exec(select(Member))).all()}
+
+
+async def member_id(room: Room, number: str) -> int:
+    async with room.server.db.session() as db:
+        member = (await db.exec(select(Member).where(Member.number == number))).one()
+        assert member.id is not None
+        return member.id
+
+
+async def member_phone(room: Room, code: str) -> Browser:
+    phone = Browser(room.server)
+    room.devices.append(phone)
+    await phone.get(f"/s/{room.code}")
+    joined = await phone.post(f"/s/{room.code}/join-member", {"voting_code": code}, htmx=False)
+    assert joined.status_code == 303, joined.text
+    await phone.get(f"/s/{room.code}")
+    return phone
+
+
+async def test_import_a_french_roster_then_update_it_by_number(room: Room) -> None:
+    page = await import_csv(room, ROSTER)
+    assert "Import done: 3 added, 0 updated." in page
+    assert "Alice Martin" in page
+    assert "Salariés" in page
+    again = await import_csv(room, "name,number\nAlice Martin-Dupont,001\n")
+    assert "0 added, 1 updated" in again
+    async with room.server.db.session() as db:
+        alice = (await db.exec(select(Member).where(Member.number == "001"))).one()
+    assert alice.name == "Alice Martin-Dupont"
+    assert len(alice.voting_code) == 8
+
+
+async def test_a_bad_roster_line_imports_nothing_and_says_where(room: Room) -> None:
+    page = await import_csv(room, "nom;numéro\nAlice;001\n;002\nBob;001\n")
+    assert "Nothing was imported" in page
+    assert "Line 3: A name and a member number are needed." in page
+    assert "Line 4:" in page
+    assert "appears twice" in page
+    no_header = await import_csv(room, "Alice;001\n")
+    assert "must name the columns" in no_header
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(Member))).all() == []
+
+
+async def test_a_member_joins_with_their_code_once_whatever_the_phone(room: Room) -> None:
+    await import_csv(room, ROSTER)
+    code = (await codes(room))["002"]
+    phone = await member_phone(room, code.lower())  # codes are typed in any case
+    page = await phone.get(f"/s/{room.code}")
+    assert "You take part as Bernard Petit. (member)" in page.text
+    await member_phone(room, code)  # the same member on a second phone
+    async with room.server.db.session() as db:
+        present = (
+            await db.exec(select(Participant).where(col(Participant.member_id).is_not(None)))
+        ).all()
+    assert len(present) == 1
+    stranger = Browser(room.server)
+    room.devices.append(stranger)
+    await stranger.get(f"/s/{room.code}")
+    refused = await stranger.post(
+        f"/s/{room.code}/join-member", {"voting_code": "ZZZZZZZZ"}, htmx=False
+    )
+    assert refused.status_code == 404
+    assert "not on the roster" in refused.text
+    link = await stranger.get(f"/m/{code}")
+    assert link.status_code == 200
+    assert f"/s/{room.code}/join-member" in link.text  # the open session to join
+
+
+async def test_binding_poll_members_only_with_quorum(room: Room) -> None:
+    await import_csv(room, ROSTER)
+    member_codes = await codes(room)
+    alice = await member_phone(room, member_codes["001"])
+    guest = await room.phone("Invitée")
+    poll_id = await create(
+        room, question="Approuver les comptes ?", method="yes_no", binding="1", quorum_percent="50"
+    )
+    # One member of three present: below a quorum of half.
+    refused = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{poll_id}/open", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "Quorum not reached: 1 members present out of 3, 2 needed." in refused.text
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(PollElector))).all() == []  # nothing frozen
+        poll = await db.get(Poll, poll_id)
+        assert poll is not None
+        assert poll.opened_at is None
+
+    bernard = await member_phone(room, member_codes["002"])
+    await act(room, poll_id, "open")
+    await vote(alice, room, poll_id, {"choice": "for"})
+    await vote(bernard, room, poll_id, {"choice": "for"})
+    not_member = await guest.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "against"})
+    assert not_member.status_code == 403
+    assert "Only members on the roster" in not_member.text
+    # A member added after opening is not in this poll's electorate.
+    await import_csv(room, "nom;numéro\nDenis Blanc;004\n")
+    denis = await member_phone(room, (await codes(room))["004"])
+    late = await denis.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+    assert late.status_code == 403
+
+    await act(room, poll_id, "close")
+    async with room.server.db.session() as db:
+        decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+        register = (await db.exec(select(VoterRegister))).all()
+        ballots = (await db.exec(select(sa.func.count()).select_from(Ballot))).one()
+    assert decision.quorum_met is True
+    assert decision.electorate_size == 3
+    assert decision.turnout == 2
+    assert decision.outcome == "adopted"
+    assert {r.member_id for r in register} == {
+        await member_id(room, "001"),
+        await member_id(room, "002"),
+    }
+    assert ballots == 2
+
+
+async def test_voting_sheet_has_a_qr_card_per_member(room: Room) -> None:
+    await import_csv(room, ROSTER)
+    sheet = await room.facilitator.get("/roster/sheet")
+    assert sheet.status_code == 200
+    assert sheet.text.count('class="code-card"') == 3
+    assert sheet.text.count("<svg") >= 3
+    for code in (await codes(room)).values():
+        assert f"/m/{code}" in sheet.text
+    stranger = Browser(room.server)
+    room.devices.append(stranger)
+    assert (await stranger.get("/roster/sheet")).status_code == 303
