@@ -5,7 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from cocreate.models import Ballot, Decision, Member, Participant, Poll, PollElector, VoterRegister
+from cocreate.models import (
+    Ballot,
+    Decision,
+    Member,
+    Participant,
+    Poll,
+    PollElector,
+    Proxy,
+    VoterRegister,
+)
 from tests.conftest import Browser, Room
 from tests.test_polls import act, create, vote
 
@@ -158,3 +167,86 @@ async def test_voting_sheet_has_a_qr_card_per_member(room: Room) -> None:
     stranger = Browser(room.server)
     room.devices.append(stranger)
     assert (await stranger.get("/roster/sheet")).status_code == 303
+
+
+async def record_proxy(room: Room, principal: str, holder: str) -> int:
+    response = await room.facilitator.post(
+        f"/sessions/{room.session_id}/proxies",
+        {"principal": principal, "holder": holder},
+        htmx=False,
+    )
+    return response.status_code
+
+
+async def set_cap(room: Room, cap: int) -> None:
+    response = await room.facilitator.post("/roster/settings", {"proxy_cap": str(cap)}, htmx=False)
+    assert response.status_code == 303
+
+
+async def test_proxies_count_for_the_quorum_and_let_the_holder_vote_twice(room: Room) -> None:
+    await import_csv(room, ROSTER + "Denis Blanc;004;;Usagers\n")
+    member_codes = await codes(room)
+    await set_cap(room, 2)
+    alice = await member_phone(room, member_codes["001"])
+    bernard = await member_phone(room, member_codes["002"])
+    assert await record_proxy(room, "003", "001") == 303
+    # Denis declares his own proxy with his voting code.
+    stranger = Browser(room.server)
+    room.devices.append(stranger)
+    await stranger.get(f"/m/{member_codes['004']}")
+    declared = await stranger.post(
+        f"/s/{room.code}/proxies", {"voting_code": member_codes["004"], "holder": "001"}, htmx=False
+    )
+    assert declared.status_code == 200
+    assert "Alice Martin will vote for you" in declared.text
+    # The cap (2) is reached; a present member cannot give a proxy; no chains.
+    assert await record_proxy(room, "002", "001") == 409
+    assert await record_proxy(room, "001", "002") == 409
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert console.text.count("by the member") == 1
+
+    # 2 present + 2 represented of 4 members: a quorum of 100 % is met.
+    poll_id = await create(
+        room, question="Budget ?", method="yes_no", binding="1", quorum_percent="100"
+    )
+    await act(room, poll_id, "open")
+    ballots = await alice.get(f"/s/{room.code}/polls/{poll_id}/ballots")
+    assert "Proxy: you vote for Chantal Roux." in ballots.text
+    assert "Proxy: you vote for Denis Blanc." in ballots.text
+    chantal, denis = await member_id(room, "003"), await member_id(room, "004")
+    await vote(alice, room, poll_id, {"choice": "for"})
+    await vote(alice, room, poll_id, {"choice": "against", "as_member": str(chantal)})
+    await vote(alice, room, poll_id, {"choice": "for", "as_member": str(denis)})
+    twice = await alice.post(
+        f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for", "as_member": str(chantal)}
+    )
+    assert twice.status_code == 409
+    not_held = await bernard.post(
+        f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for", "as_member": str(chantal)}
+    )
+    assert not_held.status_code == 403
+    await vote(bernard, room, poll_id, {"choice": "for"})
+    await act(room, poll_id, "close")
+    async with room.server.db.session() as db:
+        decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+        register = (await db.exec(select(VoterRegister))).all()
+    assert (decision.votes_for, decision.votes_against) == (3, 1)
+    assert decision.quorum_met is True
+    assert len(register) == 4
+    assert {r.member_id for r in register} == {
+        await member_id(room, n) for n in ("001", "002", "003", "004")
+    }
+
+
+async def test_revoked_proxies_stay_in_the_log(room: Room) -> None:
+    await import_csv(room, ROSTER)
+    assert await record_proxy(room, "003", "001") == 303
+    async with room.server.db.session() as db:
+        proxy = (await db.exec(select(Proxy))).one()
+    revoked = await room.facilitator.post(
+        f"/sessions/{room.session_id}/proxies/{proxy.id}/revoke", htmx=False
+    )
+    assert revoked.status_code == 303
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert "Revoked on" in console.text
+    assert await record_proxy(room, "003", "002") == 303  # given again, to someone else

@@ -71,6 +71,8 @@ routes = [
     Route(S + P + "/vote", participant.my_vote, methods=["GET"], name="my_vote"),
     Route(S + "/polls/{poll_id:int}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
     Route(S + "/polls/{poll_id:int}", polls.result_page, name="poll_result"),
+    Route(S + "/polls/{poll_id:int}/ballots", polls.my_ballots, name="my_ballots"),
+    Route(S + "/proxies", polls.declare_proxy, methods=["POST"], name="declare_proxy"),
     Route(S + "/polls/{poll_id:int}/ballots.json", polls.ballot_export, name="ballot_export"),
     Route(S + "/join-member", members.join_as_member, methods=["POST"], name="join_member"),
     Route("/m/{code}", members.member_link, name="member_link"),
@@ -112,6 +114,13 @@ routes = [
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
     Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),
+    Route(F + "/proxies", polls.record_proxy, methods=["POST"], name="record_proxy"),
+    Route(
+        F + "/proxies/{proxy_id:int}/revoke",
+        polls.revoke_proxy,
+        methods=["POST"],
+        name="revoke_proxy",
+    ),
     # Live updates, down only
     WebSocketRoute("/ws/{code}/{audience}", live_endpoint, name="live"),
     Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),

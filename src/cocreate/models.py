@@ -152,6 +152,30 @@ class Member(SQLModel, table=True):
     archived_at: datetime | None = None
 
 
+class Proxy(SQLModel, table=True):
+    """Procuration: for one session, a member's vote is held by another member. Kept
+    when revoked (``revoked_at``), so the log shows every proxy ever given."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_proxy_principal",
+            "session_id",
+            "principal_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id", index=False)
+    principal_id: int = _fk("member.id")
+    holder_id: int = _fk("member.id")
+    declared_by: str = Field(max_length=20)  # "facilitator" or "member"
+    recorded_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
 class Participant(SQLModel, table=True):
     __table_args__ = (
         sa.Index(

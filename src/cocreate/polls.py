@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import roster, voting
+from cocreate import proxies, roster, voting
 from cocreate.contributions import participant_count
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
@@ -41,6 +41,7 @@ from cocreate.models import (
     Ballot,
     Decision,
     Facilitator,
+    Member,
     Outcome,
     Participant,
     Poll,
@@ -83,7 +84,8 @@ def _rules(draft: PollDraft) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Quorum:
-    """Members present or represented, against the share the rules require."""
+    """Members present or represented (by a present proxy holder), against the share the
+    rules require."""
 
     electorate: int
     present: int
@@ -105,6 +107,7 @@ async def quorum(db: AsyncSession, poll: Poll) -> Quorum:
         (await db.exec(select(PollElector.member_id).where(PollElector.poll_id == key(poll)))).all()
     )
     present = await roster.present_members(db=db, session_id=poll.session_id)
+    present |= await proxies.represented(db=db, session_id=poll.session_id)
     percent = int(json.loads(poll.rules).get("quorum_percent", 0))
     return Quorum(electorate=len(electors), present=len(electors & present), percent=percent)
 
@@ -278,12 +281,19 @@ class Receipt:
 
 
 async def cast_ballot(
-    *, db: AsyncSession, session: Session, voter: Participant, poll_id: int, form: voting.Form
+    *,
+    db: AsyncSession,
+    session: Session,
+    voter: Participant,
+    poll_id: int,
+    form: voting.Form,
+    as_member: int | None = None,
 ) -> Receipt:
     """Sign the register and drop the ballot in the box, in one transaction.
 
     A voter has one ballot per poll, final once cast; a second one is refused even when
-    both arrive at once (the register's unique key decides).
+    both arrive at once (the register's unique key decides). In a binding poll a proxy
+    holder casts one ballot per principal, naming them with ``as_member``.
     """
     async with session_change(db, key(session)) as (session, seq):
         poll = await db.get(Poll, poll_id, populate_existing=True)
@@ -294,7 +304,7 @@ async def cast_ballot(
         if poll.closed_at is not None:
             raise Conflict(N_("This poll is closed."))
         content = voting.parse_ballot(ballot_form(poll, await poll_options(db, poll_id)), form)
-        member_id = await _elector(db, poll, voter) if poll.binding else None
+        member_id = await _elector(db, poll, voter, as_member) if poll.binding else None
         signed = select(VoterRegister.id).where(VoterRegister.poll_id == poll_id)
         if member_id is None:
             signed = signed.where(
@@ -322,16 +332,25 @@ async def cast_ballot(
     return Receipt(code=receipt, event=event)
 
 
-async def _elector(db: AsyncSession, poll: Poll, voter: Participant) -> int:
-    """The member a participant votes as in a binding poll; refused unless on its roster."""
-    if voter.member_id is not None:
+async def _elector(db: AsyncSession, poll: Poll, voter: Participant, as_member: int | None) -> int:
+    """The member whose vote this is in a binding poll: the voter, or a principal whose
+    proxy the voter holds; refused unless that member is in the poll's electorate."""
+    member_id = voter.member_id
+    if member_id is not None and as_member is not None and as_member != member_id:
+        principals = await proxies.principals_of(
+            db=db, session_id=poll.session_id, holder_id=member_id
+        )
+        if as_member not in {key(m) for m in principals}:
+            raise Forbidden(N_("You do not hold this member's proxy."))
+        member_id = as_member
+    if member_id is not None:
         on_roster = await db.exec(
             select(PollElector.id).where(
-                PollElector.poll_id == key(poll), PollElector.member_id == voter.member_id
+                PollElector.poll_id == key(poll), PollElector.member_id == member_id
             )
         )
         if on_roster.first() is not None:
-            return voter.member_id
+            return member_id
     raise Forbidden(
         N_(
             "Only members on the roster when the poll opened vote in it: "
@@ -349,12 +368,28 @@ async def has_voted(*, db: AsyncSession, poll_id: int, participant_id: int) -> b
     return result.first() is not None
 
 
-async def voted_polls(*, db: AsyncSession, participant_id: int) -> set[int]:
-    """The polls in which this participant has signed the register."""
+async def signed(*, db: AsyncSession, voter: Participant) -> set[tuple[int, int | None]]:
+    """(poll, member) for every vote this participant signed: member None for their own
+    vote, else the principal whose proxy they used."""
     result = await db.exec(
-        select(VoterRegister.poll_id).where(VoterRegister.participant_id == participant_id)
+        select(VoterRegister.poll_id, VoterRegister.member_id).where(
+            VoterRegister.participant_id == key(voter)
+        )
     )
-    return set(result.all())
+    return {
+        (poll_id, None if member_id in (None, voter.member_id) else member_id)
+        for poll_id, member_id in result.all()
+    }
+
+
+async def identities(*, db: AsyncSession, voter: Participant) -> list[Member | None]:
+    """Whom this phone votes for in binding polls: itself (None), then its principals."""
+    if voter.member_id is None:
+        return [None]
+    principals = await proxies.principals_of(
+        db=db, session_id=voter.session_id, holder_id=voter.member_id
+    )
+    return [None, *principals]
 
 
 async def turnout(*, db: AsyncSession, poll_id: int) -> int:

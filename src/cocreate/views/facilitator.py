@@ -9,7 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import accounts, contributions, polls, projects
+from cocreate import accounts, contributions, polls, projects, proxies, roster
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Session
@@ -209,6 +209,10 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
         decisions = await contributions.session_decisions(db=db, session_id=session.id)
         joined = await contributions.participant_count(db=db, session_id=session.id)
         poll_list = await polls.poll_views(db=db, session_id=session.id, include_drafts=True)
+        proxy_log = await proxies.log(db=db, session_id=session.id)
+        organisation = await roster.organisation_for(db=db, facilitator=facilitator)
+        has_roster = bool(await roster.members(db=db, organisation=organisation))
+        present = await roster.present_members(db=db, session_id=session.id)
     return render(
         request,
         "facilitator/console.html",
@@ -218,7 +222,12 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
         items=items,
         decisions=decisions,
         polls=poll_list,
-        voted_polls=set(),
+        signed=set(),
+        identities=None,
+        proxy_log=proxy_log,
+        has_roster=has_roster,
+        members_present=len(present),
+        proxy_cap=organisation.proxy_cap,
         proposals=[item for item in items if not item.hidden],
         seq=seq,
         joined=joined,

@@ -265,8 +265,8 @@ class FragmentRenderer:
             csrf_token=None,
             session=batch.session,
             view=view,
-            voted=False,
-            receipt=None,
+            identities=None,  # a binding poll's card loads this phone's own ballots
+            signed=set(),
         )
         # Inserted at the top; the page's script drops an older copy of the same card.
         return [f'<div hx-swap-oob="afterbegin:#polls">{card}</div>']

@@ -63,7 +63,8 @@ async def session_page(request: Request) -> Response:
             db=db, session_id=session.id, participant_id=participant.id
         )
         open_polls = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
-        voted = await polls.voted_polls(db=db, participant_id=participant.id)
+        signed = await polls.signed(db=db, voter=participant)
+        identities = await polls.identities(db=db, voter=participant)
     return render(
         request,
         "participant/session.html",
@@ -71,7 +72,8 @@ async def session_page(request: Request) -> Response:
         project=project,
         participant=participant,
         polls=open_polls,
-        voted_polls=voted,
+        signed=signed,
+        identities=identities,
         items=items,
         choices=choices,
         seq=seq,

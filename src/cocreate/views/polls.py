@@ -7,10 +7,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import polls, projects, voting
+from cocreate import polls, projects, proxies, voting
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Poll, Session, key
+from cocreate.models import Facilitator, Member, Poll, Session, key
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -112,17 +112,36 @@ async def close_poll(request: Request, facilitator: Facilitator) -> Response:
     return _console(session_id)
 
 
+def _as_member(raw: str) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(N_("No member has this number."))
+    return int(raw)
+
+
 async def cast_ballot(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     poll_id = int_param(request, "poll_id")
+    as_member = _as_member(field(form, "as_member"))
     state = app_state(request)
     async with state.db.session() as db:
         receipt = await polls.cast_ballot(
-            db=db, session=session, voter=participant, poll_id=poll_id, form=form_fields(form)
+            db=db,
+            session=session,
+            voter=participant,
+            poll_id=poll_id,
+            form=form_fields(form),
+            as_member=as_member,
         )
         views = await polls.poll_views(
             db=db, session_id=key(session), include_drafts=False, poll_ids=[poll_id]
+        )
+        principal = (
+            await db.get(Member, as_member)
+            if as_member is not None and as_member != participant.member_id
+            else None
         )
     await state.hub.publish(key(session), receipt.event.seq)
     if not is_htmx(request):
@@ -132,17 +151,87 @@ async def cast_ballot(request: Request) -> Response:
             session=session,
             view=views[0],
             receipt=receipt.code,
+            as_member=principal,
         )
     return render(
         request,
         "partials/ballot.html",
         session=session,
         view=views[0],
-        voted=True,
         receipt=receipt.code,
+        voted=True,
+        as_member=principal,
         audience="phone",
         oob=False,
     )
+
+
+async def my_ballots(request: Request) -> Response:
+    """This phone's ballots for one poll: its own, and one per proxy it holds."""
+    session, participant = await require_participant(request)
+    poll_id = int_param(request, "poll_id")
+    async with app_state(request).db.session() as db:
+        views = await polls.poll_views(
+            db=db, session_id=key(session), include_drafts=False, poll_ids=[poll_id]
+        )
+        if not views:
+            raise NotFound(N_("This poll does not exist in this session."))
+        signed = await polls.signed(db=db, voter=participant)
+        identities = await polls.identities(db=db, voter=participant)
+    return render(
+        request,
+        "partials/ballots.html",
+        session=session,
+        view=views[0],
+        identities=identities,
+        signed=signed,
+        audience="phone",
+        oob=False,
+    )
+
+
+@facilitator_action
+async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    session_id = int_param(request, "session_id")
+    async with app_state(request).db.session() as db:
+        await proxies.record(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            principal_number=field(form, "principal"),
+            holder_number=field(form, "holder"),
+        )
+    return see_other(f"/sessions/{session_id}/console#proxies")
+
+
+@facilitator_action
+async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    session_id = int_param(request, "session_id")
+    async with app_state(request).db.session() as db:
+        await proxies.revoke(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            proxy_id=int_param(request, "proxy_id"),
+        )
+    return see_other(f"/sessions/{session_id}/console#proxies")
+
+
+async def declare_proxy(request: Request) -> Response:
+    """A member gives their proxy, proving who they are with their own voting code."""
+    form = await read_form(request)
+    async with app_state(request).db.session() as db:
+        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        proxy = await proxies.declare(
+            db=db,
+            session=session,
+            voting_code=field(form, "voting_code"),
+            holder_number=field(form, "holder"),
+        )
+        holder = await db.get(Member, proxy.holder_id)
+    return render(request, "participant/proxy_given.html", session=session, holder=holder)
 
 
 async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
