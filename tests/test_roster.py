@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from cocreate.models import (
     Ballot,
+    College,
     Decision,
     Member,
     Participant,
@@ -250,3 +251,40 @@ async def test_revoked_proxies_stay_in_the_log(room: Room) -> None:
     console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
     assert "Revoked on" in console.text
     assert await record_proxy(room, "003", "002") == 303  # given again, to someone else
+
+
+async def test_a_scic_vote_is_counted_per_college_then_weighted(room: Room) -> None:
+    """The worked case of tests/tally/test_colleges.py at small scale: the users' college
+    (30 %) votes against, the employees' (70 %) for; head count and weighted result differ."""
+    await import_csv(
+        room,
+        "nom;numéro;collège\nA1;1;Salariés\nU1;2;Usagers\nU2;3;Usagers\nU3;4;Usagers\n",
+    )
+    refused = await room.facilitator.post("/roster/colleges", {"weight-999": "100"}, htmx=False)
+    assert refused.status_code == 404
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "70", f"weight-{ids['Usagers']}": "30"}
+    assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
+    poll_id = await create(room, question="Nouveau local ?", method="yes_no", binding="1")
+    await act(room, poll_id, "open")
+    await vote(phones["1"], room, poll_id, {"choice": "for"})
+    for n in ("2", "3", "4"):
+        await vote(phones[n], room, poll_id, {"choice": "against"})
+    await act(room, poll_id, "close")
+    async with room.server.db.session() as db:
+        decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+        poll = await db.get(Poll, poll_id)
+        assert poll is not None
+    # One for, three against by head count; 70 % for once weighted: adopted.
+    assert (decision.votes_for, decision.votes_against) == (1, 3)
+    assert decision.outcome == "adopted"
+    page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
+    assert "Count per college" in page.text
+    assert "Weighted by college: 70.0 % for" in page.text
+    export = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
+    ballots = export.json()["ballots"]
+    assert {b["college"] for b in ballots} == {str(ids["Salariés"]), str(ids["Usagers"])}
+    assert all(set(b) == {"college", "vote"} for b in ballots)  # which college, never who

@@ -42,6 +42,7 @@ from cocreate.models import (
     Decision,
     Facilitator,
     Member,
+    Organisation,
     Outcome,
     Participant,
     Poll,
@@ -246,6 +247,8 @@ async def _freeze_electorate(db: AsyncSession, session: Session, poll: Poll) -> 
     for member in electorate:
         db.add(PollElector(poll_id=key(poll), member_id=key(member), college_id=member.college_id))
     await db.flush()
+    assert organisation is not None
+    await _freeze_colleges(db, organisation, poll, electorate)
     counted = await quorum(db, poll)
     if not counted.met:
         raise Conflict(
@@ -257,6 +260,30 @@ async def _freeze_electorate(db: AsyncSession, session: Session, poll: Poll) -> 
             electorate=counted.electorate,
             needed=counted.needed,
         )
+
+
+async def _freeze_colleges(
+    db: AsyncSession, organisation: Organisation, poll: Poll, electorate: Sequence[Member]
+) -> None:
+    """A binding for/against poll of an organisation with weighted colleges is counted per
+    college: the weights and each college's electorate freeze with the poll's rules."""
+    groups = await roster.colleges(db=db, organisation=organisation)
+    if poll.method != voting.Method.YES_NO.value or not any(c.weight_percent for c in groups):
+        return
+    if sum(c.weight_percent for c in groups) != 100:
+        raise Conflict(N_("College weights must add up to 100 %: set them on the members page."))
+    if any(m.college_id is None for m in electorate):
+        raise Conflict(N_("Every member needs a college when colleges are weighted."))
+    rules = json.loads(poll.rules)
+    rules["colleges"] = {
+        str(key(c)): {
+            "name": c.name,
+            "weight": c.weight_percent,
+            "electorate": sum(1 for m in electorate if m.college_id == c.id),
+        }
+        for c in groups
+    }
+    poll.rules = voting.canonical(rules)
 
 
 async def poll_options(db: AsyncSession, poll_id: int) -> list[PollOption]:
@@ -305,6 +332,14 @@ async def cast_ballot(
             raise Conflict(N_("This poll is closed."))
         content = voting.parse_ballot(ballot_form(poll, await poll_options(db, poll_id)), form)
         member_id = await _elector(db, poll, voter, as_member) if poll.binding else None
+        if member_id is not None and "colleges" in json.loads(poll.rules):
+            # Counted per college: the ballot says which, never who.
+            college = await db.exec(
+                select(PollElector.college_id).where(
+                    PollElector.poll_id == poll_id, PollElector.member_id == member_id
+                )
+            )
+            content = {"college": str(college.one()), "vote": content}
         signed = select(VoterRegister.id).where(VoterRegister.poll_id == poll_id)
         if member_id is None:
             signed = signed.where(

@@ -17,7 +17,7 @@ from typing import Any
 
 from cocreate.errors import Invalid
 from cocreate.i18n import N_
-from cocreate.tally import cardinal, consent, judgment, schulze, yes_no
+from cocreate.tally import cardinal, colleges, consent, judgment, schulze, yes_no
 from cocreate.tally import ranked as irv
 from cocreate.tally.base import Tie
 
@@ -334,6 +334,8 @@ def count(
 def _count_yes_no(
     rules: Mapping[str, Any], ballots: Sequence[Any], electorate: int | None
 ) -> Count:
+    if "colleges" in rules:
+        return _count_colleges(rules, ballots)
     result = yes_no.tally_yes_no(
         ballots=ballots,
         rule=yes_no.MajorityRule(rules.get("majority", "simple")),
@@ -361,6 +363,60 @@ def _count_yes_no(
             "threshold": _fraction(result.threshold),
             "threshold_base": result.threshold_base.value,
             "reason": result.reason.value,
+        },
+        ties=_ties(result.ties),
+    )
+
+
+def _count_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> Count:
+    """A for/against motion of a cooperative with voting colleges: per college, weighted."""
+    colleges_rules: Mapping[str, Mapping[str, Any]] = rules["colleges"]
+    by_college: dict[str, list[str]] = {college: [] for college in colleges_rules}
+    for ballot in ballots:
+        by_college[str(ballot["college"])].append(ballot["vote"])
+    result = colleges.tally_weighted_yes_no(
+        ballots=by_college,
+        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
+        electorates={c: int(r["electorate"]) for c, r in colleges_rules.items()},
+        rule=yes_no.MajorityRule(rules.get("majority", "simple")),
+        abstentions_count_as_expressed=bool(rules.get("abstentions_expressed")),
+        blank_count_as_expressed=bool(rules.get("blank_expressed")),
+    )
+    counts = {"for": 0, "against": 0, "abstain": 0, "blank": 0}
+    table = []
+    for college in result.colleges:
+        c = college.result.counts
+        row = {
+            "for": c.for_votes,
+            "against": c.against,
+            "abstain": c.abstentions,
+            "blank": c.blanks,
+        }
+        for name, value in row.items():
+            counts[name] += value
+        table.append(
+            {
+                "college": college.college,
+                "name": colleges_rules[college.college]["name"],
+                "weight": college.weight_percent,
+                **row,
+                "share": None if college.for_share is None else _decimal(college.for_share),
+            }
+        )
+    share = result.for_share
+    return Count(
+        method=Method.YES_NO,
+        ballots=len(ballots),
+        winners=result.winners,
+        adopted=result.adopted,
+        counts=counts,
+        bars=tuple(Bar(k, v, str(v)) for k, v in counts.items()),
+        details={
+            "rule": rules.get("majority", "simple"),
+            "colleges": table,
+            "weighted_for_share": None if share is None else _fraction(share),
+            "weighted_for_percent": None if share is None else _decimal(share * 100),
+            "counted_weight": result.counted_weight_percent,
         },
         ties=_ties(result.ties),
     )

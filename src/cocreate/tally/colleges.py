@@ -1,0 +1,104 @@
+"""Voting colleges (SCIC): a for/against motion counted per college, then weighted.
+
+A société coopérative d'intérêt collectif may group its members into colleges whose
+votes weigh a set share of the general assembly, whatever their size (loi n° 47-1775 of
+10 September 1947, art. 19 octies; the statutes set the weights, adding up to 100 %).
+
+Rules. Each college's ballots are counted with the poll's own rules
+(``yes_no.tally_yes_no``): that gives its share of "for" — of for + against, of votes
+expressed, or of its electorate, as the majority rule says. The assembly's share is the
+weighted mean of the colleges' shares. A college in which nobody expressed a vote has no
+share: it is left out and the other colleges' weights are scaled up to 100 % (the usual
+statutory clause; otherwise an absent college would count as voting against). The motion
+is adopted when the weighted share passes the rule's threshold: more than half for the
+majorities, at least two thirds for two thirds, and for unanimity no "against" in any
+college. An exact half under a strict majority is a tie, which rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cocreate.tally.base import OptionId, Tie
+from cocreate.tally.yes_no import MajorityRule, YesNoResult, tally_yes_no
+
+HALF = Fraction(1, 2)
+TWO_THIRDS = Fraction(2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class CollegeCount:
+    """One college's own count, its weight, and its share of "for" (None: no vote)."""
+
+    college: str
+    weight_percent: int
+    result: YesNoResult
+    for_share: Fraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedYesNoResult:
+    """A for/against motion weighed across colleges."""
+
+    colleges: tuple[CollegeCount, ...]
+    counted_weight_percent: int  # weights of the colleges that expressed a vote
+    for_share: Fraction | None  # weighted share of "for"; None when no college voted
+    adopted: bool
+    winners: tuple[OptionId, ...]
+    ties: tuple[Tie, ...]
+
+
+def tally_weighted_yes_no(
+    *,
+    ballots: Mapping[str, Sequence[str]],
+    weights: Mapping[str, int],
+    rule: MajorityRule,
+    electorates: Mapping[str, int] | None = None,
+    abstentions_count_as_expressed: bool = False,
+    blank_count_as_expressed: bool = False,
+) -> WeightedYesNoResult:
+    """Count each college (``ballots`` by college id), then weigh (``weights`` in %)."""
+    if sum(weights.values()) != 100 or any(w < 0 for w in weights.values()):
+        raise ValueError("college weights must be whole percentages adding up to 100")
+    unknown = set(ballots) - set(weights)
+    if unknown:
+        raise ValueError(f"ballots from colleges without a weight: {sorted(unknown)}")
+    counts: list[CollegeCount] = []
+    for college in sorted(weights):
+        result = tally_yes_no(
+            ballots=ballots.get(college, ()),
+            rule=rule,
+            electorate=(electorates or {}).get(college),
+            abstentions_count_as_expressed=abstentions_count_as_expressed,
+            blank_count_as_expressed=blank_count_as_expressed,
+        )
+        has_vote = result.expressed > 0 and result.base_count > 0
+        share = Fraction(result.counts.for_votes, result.base_count) if has_vote else None
+        counts.append(CollegeCount(college, weights[college], result, share))
+    voting = [c for c in counts if c.for_share is not None and c.weight_percent > 0]
+    counted = sum(c.weight_percent for c in voting)
+    if not counted:
+        return WeightedYesNoResult(tuple(counts), 0, None, False, (), ())
+    share = sum(
+        (c.weight_percent * c.for_share for c in voting if c.for_share is not None), Fraction(0)
+    )
+    share /= counted
+    ties: tuple[Tie, ...] = ()
+    if rule is MajorityRule.UNANIMITY:
+        adopted = all(c.result.counts.against == 0 for c in voting) and share > 0
+    elif rule is MajorityRule.TWO_THIRDS:
+        adopted = share >= TWO_THIRDS
+    else:
+        adopted = share > HALF
+        if share == HALF:
+            ties = (Tie(("against", "for"), "tie_rejects", ("against",)),)
+    return WeightedYesNoResult(
+        colleges=tuple(counts),
+        counted_weight_percent=counted,
+        for_share=share,
+        adopted=adopted,
+        winners=("for",) if adopted else (),
+        ties=ties,
+    )

@@ -1,0 +1,99 @@
+"""Voting colleges: a motion counted per college, then weighted (SCIC)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cocreate.tally.colleges import tally_weighted_yes_no
+from cocreate.tally.yes_no import MajorityRule, tally_yes_no
+
+WEIGHTS = {"salaries": 50, "usagers": 30, "collectivites": 20}
+BALLOTS = {
+    "salaries": ["for"] * 10,
+    "usagers": ["for"] * 2 + ["against"] * 8,
+    "collectivites": ["for", "against"],
+}
+
+
+def test_weights_outvote_headcount() -> None:
+    """Built from the definition (loi n° 47-1775, art. 19 octies: each college weighs a share
+    set by the statutes). Head count: 13 for, 9 against. Weighted: 50 % × 10/10 +
+    30 % × 2/10 + 20 % × 1/2 = 66 %: a simple majority, but just short of two thirds."""
+    simple = tally_weighted_yes_no(ballots=BALLOTS, weights=WEIGHTS, rule=MajorityRule.SIMPLE)
+    assert simple.for_share == Fraction(33, 50)
+    assert simple.adopted
+    assert simple.counted_weight_percent == 100
+    shares = {c.college: c.for_share for c in simple.colleges}
+    assert shares == {"salaries": 1, "usagers": Fraction(1, 5), "collectivites": Fraction(1, 2)}
+    two_thirds = tally_weighted_yes_no(
+        ballots=BALLOTS, weights=WEIGHTS, rule=MajorityRule.TWO_THIRDS
+    )
+    assert not two_thirds.adopted
+
+
+def test_a_college_that_did_not_vote_is_left_out_and_weights_scale_up() -> None:
+    """(50 % × 1 + 30 % × 1/5) / 80 % = 7/10."""
+    ballots = {k: v for k, v in BALLOTS.items() if k != "collectivites"}
+    result = tally_weighted_yes_no(ballots=ballots, weights=WEIGHTS, rule=MajorityRule.SIMPLE)
+    assert result.counted_weight_percent == 80
+    assert result.for_share == Fraction(7, 10)
+    silent = next(c for c in result.colleges if c.college == "collectivites")
+    assert silent.for_share is None
+    abstaining = tally_weighted_yes_no(
+        ballots={**ballots, "collectivites": ["abstain", "abstain"]},
+        weights=WEIGHTS,
+        rule=MajorityRule.SIMPLE,
+    )
+    assert abstaining.for_share == Fraction(7, 10)  # abstentions express nothing
+
+
+def test_exact_half_rejects_as_a_tie_and_unanimity_needs_every_college() -> None:
+    half = tally_weighted_yes_no(
+        ballots={"a": ["for"], "b": ["against"]},
+        weights={"a": 50, "b": 50},
+        rule=MajorityRule.SIMPLE,
+    )
+    assert half.for_share == Fraction(1, 2)
+    assert not half.adopted
+    assert half.ties
+    unanimity = tally_weighted_yes_no(
+        ballots={"a": ["for"] * 9, "b": ["for", "against"]},
+        weights={"a": 90, "b": 10},
+        rule=MajorityRule.UNANIMITY,
+    )
+    assert not unanimity.adopted
+
+
+def test_weights_must_add_up_to_100() -> None:
+    with pytest.raises(ValueError, match="100"):
+        tally_weighted_yes_no(ballots={}, weights={"a": 60, "b": 30}, rule=MajorityRule.SIMPLE)
+
+
+MAJORITIES = [MajorityRule.SIMPLE, MajorityRule.ABSOLUTE_OF_EXPRESSED, MajorityRule.TWO_THIRDS]
+choices = st.lists(st.sampled_from(["for", "against", "abstain", "blank"]), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ballots=choices, rule=st.sampled_from(MAJORITIES))
+def test_one_college_at_100_percent_is_the_plain_count(
+    ballots: list[str], rule: MajorityRule
+) -> None:
+    weighted = tally_weighted_yes_no(ballots={"all": ballots}, weights={"all": 100}, rule=rule)
+    plain = tally_yes_no(ballots=ballots, rule=rule)
+    assert weighted.adopted == plain.adopted
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=choices, b=choices)
+def test_ballot_order_within_colleges_does_not_matter(a: list[str], b: list[str]) -> None:
+    first = tally_weighted_yes_no(
+        ballots={"a": a, "b": b}, weights={"a": 70, "b": 30}, rule=MajorityRule.SIMPLE
+    )
+    second = tally_weighted_yes_no(
+        ballots={"a": a[::-1], "b": sorted(b)}, weights={"a": 70, "b": 30}, rule=MajorityRule.SIMPLE
+    )
+    assert (first.for_share, first.adopted) == (second.for_share, second.adopted)
