@@ -302,3 +302,63 @@ def test_recount_from_the_command_line(tmp_path: Path) -> None:
     broken = CliRunner().invoke(main, ["recount", str(path)])
     assert broken.exit_code != 0
     assert "not a ballot file" in broken.output
+
+
+BALLOTS_BY_METHOD: dict[str, tuple[dict[str, str], list[dict[str, str | list[str]]]]] = {
+    # method: (extra poll fields, two ballots written with option placeholders A, B, C)
+    "yes_no": ({"majority": "absolute_of_electorate"}, [{"choice": "for"}, {"choice": "blank"}]),
+    "consent": (
+        {},
+        [{"choice": "consent"}, {"choice": "objection", "reason": "Trop cher pour nous"}],
+    ),
+    "approval": ({"seats": "2"}, [{"approve": ["A", "B"]}, {"approve": ["B"]}]),
+    "dots": ({"points": "4", "cap": "3"}, [{"points-A": "3", "points-B": "1"}, {"points-C": "2"}]),
+    "score": (
+        {"max_score": "5"},
+        [{"score-A": "5", "score-B": "2"}, {"score-B": "4", "score-C": "1"}],
+    ),
+    "irv": ({}, [{"rank-A": "1", "rank-B": "2"}, {"rank-B": "1", "rank-C": "2"}]),
+    "stv": ({"seats": "2"}, [{"rank-A": "1", "rank-B": "2"}, {"rank-C": "1"}]),
+    "schulze": ({}, [{"rank-C": "1", "rank-A": "2"}, {"rank-A": "1"}]),
+    "judgment": ({}, [{"grade-A": "bien", "grade-B": "passable"}, {"grade-A": "excellent"}]),
+}
+
+
+@pytest.mark.parametrize("method", sorted(BALLOTS_BY_METHOD))
+async def test_every_method_from_phone_to_result_page(room: Room, method: str) -> None:
+    extra, ballots = BALLOTS_BY_METHOD[method]
+    phones = [await room.phone("Une"), await room.phone("Deux")]
+    live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
+    poll_id = await create(
+        room, question=f"Méthode {method}", method=method, options="Alpha\nBeta\nGamma", **extra
+    )
+    await act(room, poll_id, "open")
+    frame = await live.until_text(f'id="poll-{poll_id}"')
+    assert 'class="ballot stack"' in frame
+    async with room.server.db.session() as db:
+        ids = dict(
+            zip("ABC", [str(o.id) for o in await polls.poll_options(db, poll_id)], strict=False)
+        )
+
+    def fill(value: str | list[str]) -> str | list[str]:
+        return [ids.get(v, v) for v in value] if isinstance(value, list) else ids.get(value, value)
+
+    def field_name(name: str) -> str:
+        stem, _, letter = name.rpartition("-")
+        return f"{stem}-{ids[letter]}" if stem and letter in ids else name
+
+    for phone, ballot in zip(phones, ballots, strict=True):
+        form = {field_name(name): fill(value) for name, value in ballot.items()}
+        await vote(phone, room, poll_id, form)
+    await act(room, poll_id, "close")
+    await live.until(lambda f: f'id="poll-{poll_id}"' in f and "poll-result" in f)
+    page = await phones[1].get(f"/s/{room.code}/polls/{poll_id}")
+    assert page.status_code == 200
+    assert "<svg" in page.text
+    export = await phones[1].get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
+    async with room.server.db.session() as db:
+        poll = await db.get(Poll, poll_id)
+        assert poll is not None
+    assert polls.recount(export.content).as_json() == json.loads(poll.result or "")
+    assert json.loads(poll.result or "")["ballots"] == 2
+    await live.close()
