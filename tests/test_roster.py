@@ -16,6 +16,7 @@ from cocreate.models import (
     Proxy,
     VoterRegister,
 )
+from cocreate.polls import Quorum
 from tests.conftest import Browser, Room
 from tests.test_polls import act, create, vote
 
@@ -288,3 +289,35 @@ async def test_a_scic_vote_is_counted_per_college_then_weighted(room: Room) -> N
     ballots = export.json()["ballots"]
     assert {b["college"] for b in ballots} == {str(ids["Salariés"]), str(ids["Usagers"])}
     assert all(set(b) == {"college", "vote"} for b in ballots)  # which college, never who
+
+
+def test_quorum_edges() -> None:
+    """A quorum of a share of members is reached at exactly that share, not one below."""
+    assert Quorum(electorate=10, present=5, percent=50).met
+    assert not Quorum(electorate=10, present=4, percent=50).met
+    assert Quorum(electorate=7, present=3, percent=40).needed == 3  # 2.8 members: 3 needed
+    assert not Quorum(electorate=7, present=2, percent=40).met
+    assert Quorum(electorate=3, present=0, percent=0).met
+
+
+async def test_add_and_edit_one_member_in_the_console(room: Room) -> None:
+    page = await room.facilitator.post(
+        "/roster/member",
+        {"name": "Élodie Garnier", "number": "42", "email": "", "college": "Bénévoles"},
+        htmx=False,
+    )
+    assert page.status_code == 200
+    assert "1 added" in page.text
+    code = (await codes(room))["42"]
+    edited = await room.facilitator.post(
+        "/roster/member",
+        {"name": "Élodie Garnier-Roy", "number": "42", "email": "e@example.org", "college": ""},
+        htmx=False,
+    )
+    assert "1 updated" in edited.text
+    assert (await codes(room))["42"] == code  # the code survives the edit
+    bad = await room.facilitator.post(
+        "/roster/member", {"name": "", "number": "43", "email": "", "college": ""}, htmx=False
+    )
+    assert bad.status_code == 422
+    assert "A name and a member number are needed." in bad.text

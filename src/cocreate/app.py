@@ -101,6 +101,7 @@ routes = [
     Route("/projects/{project_id:int}/decisions", facilitator.decisions_page, name="decisions"),
     Route("/roster", members.roster_page, name="roster"),
     Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
+    Route("/roster/member", members.save_member, methods=["POST"], name="save_member"),
     Route("/roster/colleges", members.set_colleges, methods=["POST"], name="set_colleges"),
     Route("/roster/settings", members.set_settings, methods=["POST"], name="roster_settings"),
     Route("/roster/sheet", members.voting_sheet, name="voting_sheet"),

@@ -222,6 +222,17 @@ async def import_roster(*, db: AsyncSession, facilitator: Facilitator, text: str
     return report
 
 
+async def save_member(
+    *, db: AsyncSession, facilitator: Facilitator, name: str, number: str, email: str, college: str
+) -> ImportReport:
+    """Add one member, or update the one with this number: a one-line import."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "number", "email", "college"])
+    writer.writerow([name, number, email, college])
+    return await import_roster(db=db, facilitator=facilitator, text=buffer.getvalue())
+
+
 async def set_college_weights(
     *, db: AsyncSession, facilitator: Facilitator, weights: dict[int, int]
 ) -> None:

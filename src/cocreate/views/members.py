@@ -106,6 +106,23 @@ async def import_roster(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
+async def save_member(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    templates, locale = app_state(request).templates, locale_of(request)
+    async with app_state(request).db.session() as db:
+        report = await roster.save_member(
+            db=db,
+            facilitator=facilitator,
+            **{name: field(form, name) for name in ("name", "number", "email", "college")},
+        )
+    if report.errors:
+        _, message, params = report.errors[0]
+        error = templates.gettext(locale, message, **params)
+        return await _roster_page(request, facilitator, error=error, status_code=422)
+    return await _roster_page(request, facilitator, report=report)
+
+
+@facilitator_action
 async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     weights: dict[int, int] = {}
