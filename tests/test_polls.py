@@ -362,3 +362,44 @@ async def test_every_method_from_phone_to_result_page(room: Room, method: str) -
     assert polls.recount(export.content).as_json() == json.loads(poll.result or "")
     assert json.loads(poll.result or "")["ballots"] == 2
     await live.close()
+
+
+async def test_consent_rounds_amend_the_proposal_until_no_one_objects(room: Room) -> None:
+    phones = [await room.phone("Lou"), await room.phone("Max")]
+    live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
+    first = await create(room, question="Ouvrir le samedi", method="consent")
+    await act(room, first, "open")
+    await vote(phones[0], room, first, {"choice": "consent"})
+    await vote(phones[1], room, first, {"choice": "objection", "reason": "Personne le samedi"})
+    await act(room, first, "close")
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert "Personne le samedi" in console.text
+    assert "Amend the proposal and open a new round" in console.text
+
+    amended = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{first}/next-round",
+        {"question": "Ouvrir le samedi, avec deux bénévoles d'astreinte"},
+        htmx=False,
+    )
+    assert amended.status_code == 303
+    frame = await live.until_text("deux bénévoles")
+    assert 'name="choice" value="consent"' in frame  # the new round is open at once
+    async with room.server.db.session() as db:
+        second = (await db.exec(select(Poll).where(Poll.previous_id == first))).one()
+    assert second.id is not None
+    for phone in phones:
+        await vote(phone, room, second.id, {"choice": "consent"})
+    await act(room, second.id, "close")
+    page = await phones[1].get(f"/s/{room.code}/polls/{second.id}")
+    assert "Consent given" in page.text
+    assert "Earlier rounds" in page.text
+    assert "Personne le samedi" in page.text
+    again = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{second.id}/next-round", {"question": "?"}, htmx=False
+    )
+    assert again.status_code == 409
+    twice = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{first}/next-round", {"question": "?"}, htmx=False
+    )
+    assert twice.status_code == 409
+    await live.close()

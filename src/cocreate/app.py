@@ -115,6 +115,7 @@ routes = [
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
     Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),
+    Route(F + Q + "/next-round", polls.next_round, methods=["POST"], name="next_round"),
     Route(F + "/proxies", polls.record_proxy, methods=["POST"], name="record_proxy"),
     Route(
         F + "/proxies/{proxy_id:int}/revoke",

@@ -300,6 +300,13 @@ class Poll(SQLModel, table=True):
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     quorum_met: bool | None = None  # at closing, for binding polls with a quorum
+    # Consent: the round this one amends (rounds are kept, each a poll of its own).
+    previous_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("poll.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
     # Frozen at closing: the result as JSON, and the SHA-256 of the exported ballot file.
     result: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     ballots_sha256: str | None = Field(default=None, max_length=64)

@@ -58,6 +58,7 @@ from cocreate.projects import record_event, session_change, session_for
 
 EXPORT_FORMAT = "cocreate-ballots"
 EXPORT_VERSION = 1
+MAX_ROUNDS = 50  # consent rounds shown in a poll's history
 RECEIPT_BYTES = 6  # 8 characters of base32-like text: unguessable among a poll's ballots
 
 
@@ -540,6 +541,59 @@ async def close_poll(
         event = await record_event(db, session_id, seq, PollClosed, poll_id)
     await db.refresh(decision)
     return decision, event
+
+
+async def next_consent_round(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    poll_id: int,
+    question: str,
+) -> tuple[Poll, list[SessionEvent]]:
+    """After objections, the amended proposal goes to a new consent round, opened at once
+    with the same rules; the earlier rounds stay as they were."""
+    _, previous = await _draft_poll(db, facilitator, session_id, poll_id)
+    if previous.method != voting.Method.CONSENT.value or previous.closed_at is None:
+        raise Conflict(N_("A new round follows a closed consent round."))
+    if previous.result and json.loads(previous.result).get("adopted"):
+        raise Conflict(N_("Consent was given: there is nothing to amend."))
+    following = await db.exec(select(Poll.id).where(Poll.previous_id == poll_id))
+    if following.first() is not None:
+        raise Conflict(N_("This round already has a next round."))
+    draft = PollDraft(
+        question=question,
+        method=voting.Method.CONSENT,
+        rules={k: v for k, v in json.loads(previous.rules).items() if k == "quorum_percent"},
+        secret=previous.secret,
+        options=[],
+        proposal_ids=[],
+        binding=previous.binding,
+        quorum_percent=int(json.loads(previous.rules).get("quorum_percent", 0)),
+    )
+    poll, created = await create_poll(
+        db=db, facilitator=facilitator, session_id=session_id, draft=draft
+    )
+    poll.previous_id = poll_id
+    db.add(poll)
+    await db.commit()
+    opened = await open_poll(
+        db=db, facilitator=facilitator, session_id=session_id, poll_id=key(poll)
+    )
+    return poll, [created, opened]
+
+
+async def rounds(*, db: AsyncSession, poll: Poll) -> list[Poll]:
+    """A consent poll's earlier rounds, first round first."""
+    chain: list[Poll] = []
+    previous_id = poll.previous_id
+    while previous_id is not None and len(chain) < MAX_ROUNDS:
+        previous = await db.get(Poll, previous_id)
+        if previous is None:
+            break
+        chain.append(previous)
+        previous_id = previous.previous_id
+    return chain[::-1]
 
 
 async def session_polls(*, db: AsyncSession, session_id: int) -> list[Poll]:

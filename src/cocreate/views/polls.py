@@ -3,6 +3,8 @@ with the session's code reads a closed poll's result and downloads its ballots."
 
 from __future__ import annotations
 
+import json
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -118,6 +120,23 @@ def _as_member(raw: str) -> int | None:
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound(N_("No member has this number."))
     return int(raw)
+
+
+@facilitator_action
+async def next_round(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, events = await polls.next_consent_round(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            poll_id=int_param(request, "poll_id"),
+            question=field(form, "question"),
+        )
+    await state.hub.publish_all(session_id, events)
+    return _console(session_id)
 
 
 async def cast_ballot(request: Request) -> Response:
@@ -257,6 +276,10 @@ async def result_page(request: Request) -> Response:
         assert poll is not None
         receipts = await polls.counted_receipts(db=db, poll=poll)
         named = await polls.named_ballots(db=db, poll=poll)
+        earlier = [
+            (p, json.loads(p.result) if p.result else None)
+            for p in await polls.rounds(db=db, poll=poll)
+        ]
     return render(
         request,
         "polls/result.html",
@@ -264,6 +287,7 @@ async def result_page(request: Request) -> Response:
         view=view,
         receipts=receipts,
         named=named,
+        earlier_rounds=earlier,
         audience="phone",
         oob=False,
     )
