@@ -36,6 +36,8 @@ class Templates:
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.globals.update(locale=locale, locales=LOCALES, locale_names=LOCALE_NAMES)
         env.filters["when"] = lambda value: self.format_when(value, locale)
+        env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
+        env.filters["as_number"] = lambda value: None if value is None else float(value)
         return env
 
     def format_when(self, value: datetime | None, locale: str) -> str:
