@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -403,3 +405,18 @@ async def test_consent_rounds_amend_the_proposal_until_no_one_objects(room: Room
     )
     assert twice.status_code == 409
     await live.close()
+
+
+async def test_logs_of_a_secret_vote_name_no_choice_and_no_receipt(
+    room: Room, caplog: pytest.LogCaptureFixture
+) -> None:
+    phone = await room.phone("Nina")
+    poll_id = await create(room, question="Secret ?", method="yes_no")
+    await act(room, poll_id, "open")
+    caplog.set_level(logging.DEBUG)
+    page = await vote(phone, room, poll_id, {"choice": "against"})
+    receipt = re.search(r"Your receipt code: ([0-9A-F]+)", page)
+    assert receipt is not None
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert receipt.group(1) not in logged
+    assert "against" not in logged

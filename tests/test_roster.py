@@ -321,3 +321,20 @@ async def test_add_and_edit_one_member_in_the_console(room: Room) -> None:
     )
     assert bad.status_code == 422
     assert "A name and a member number are needed." in bad.text
+
+
+async def test_weighted_colleges_refuse_methods_they_cannot_weigh(room: Room) -> None:
+    await import_csv(room, "nom;numéro;collège\nA;1;Salariés\nB;2;Usagers\n")
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "50", f"weight-{ids['Usagers']}": "50"}
+    await room.facilitator.post("/roster/colleges", weights, htmx=False)
+    await member_phone(room, (await codes(room))["1"])
+    poll_id = await create(
+        room, question="Quel lieu ?", method="approval", options="X\nY", binding="1"
+    )
+    refused = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{poll_id}/open", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "With weighted colleges, binding polls use for / against / abstain." in refused.text

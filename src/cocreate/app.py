@@ -32,6 +32,7 @@ from cocreate.views.fragments import FragmentRenderer
 from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
 
 log = logging.getLogger(__name__)
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine")
 
 MAX_BODY_BYTES = 64 * 1024  # no form of ours is larger…
 LARGE_BODIES = {"/roster/import": ROSTER_FILE_BYTES + MAX_BODY_BYTES}  # …but a roster CSV
@@ -255,6 +256,10 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    # Database libraries log every statement with its parameters (INFO, DEBUG): a secret
+    # ballot and the register row written beside it would be linked in the logs.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:

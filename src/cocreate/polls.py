@@ -269,8 +269,12 @@ async def _freeze_colleges(
     """A binding for/against poll of an organisation with weighted colleges is counted per
     college: the weights and each college's electorate freeze with the poll's rules."""
     groups = await roster.colleges(db=db, organisation=organisation)
-    if poll.method != voting.Method.YES_NO.value or not any(c.weight_percent for c in groups):
+    if not any(c.weight_percent for c in groups):
         return
+    if poll.method != voting.Method.YES_NO.value:
+        # Weighing colleges is defined for resolutions (for / against); for the other
+        # methods it would silently count heads instead: refuse rather than mislead.
+        raise Conflict(N_("With weighted colleges, binding polls use for / against / abstain."))
     if sum(c.weight_percent for c in groups) != 100:
         raise Conflict(N_("College weights must add up to 100 %: set them on the members page."))
     if any(m.college_id is None for m in electorate):
