@@ -209,3 +209,57 @@ async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
         await db.dispose()
         uv.should_exit = True
         await task
+
+
+async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room) -> None:
+    base = room.server.base_url
+    console = Console()
+    fac_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    fac = console.watch(await fac_ctx.new_page(), "console")
+    await fac.goto(f"{base}/login")
+    await fac.fill("#email", "camille@example.org")
+    await fac.fill("#password", PASSWORD)
+    await fac.click("button.primary")
+    screen_ctx = await browser.new_context(viewport={"width": 1600, "height": 900})
+    screen = console.watch(await screen_ctx.new_page(), "screen")
+    await screen.goto(f"{base}/s/{room.code}/screen")
+    phones = []
+    for name in ("Ama", "Bao"):
+        ctx = await browser.new_context(
+            viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+        )
+        page = console.watch(await ctx.new_page(), name)
+        await page.goto(f"{base}/s/{room.code}")
+        await page.fill("#display_name", name)
+        await page.click("button.primary")
+        await page.wait_for_selector(".connection")
+        phones.append(page)
+
+    await fac.goto(f"{base}/sessions/{room.session_id}/console")
+    await fac.click("#new-poll summary")
+    await fac.fill("#poll-question", "Quel nom pour le lieu ?")
+    await fac.select_option("#poll-method", "judgment")
+    await fac.fill("#poll-options", "La Marmite\nLe Grenier")
+    await fac.click("#new-poll button.primary")
+    await fac.locator(".poll", has_text="Quel nom").locator("button.primary").click()
+
+    for phone, grades in zip(
+        phones, (("excellent", "passable"), ("bien", "insuffisant")), strict=True
+    ):
+        ballot = phone.locator("form.ballot")
+        await ballot.wait_for(timeout=LIVE_MS)  # the poll reached the phone by itself
+        selects = ballot.locator("select")
+        for index, grade in enumerate(grades):
+            await selects.nth(index).select_option(grade)
+        await ballot.locator("button.primary").click()
+        await phone.locator(".ballot--done", has_text="Your receipt code").wait_for(timeout=LIVE_MS)
+    await screen.locator(".poll-turnout", has_text="2 ballots cast").wait_for(timeout=LIVE_MS)
+    assert await screen.locator(".poll-result").count() == 0  # nothing shown before closing
+
+    await fac.locator(".poll", has_text="Quel nom").locator("button.danger").click()
+    await screen.locator(".chart--profile").wait_for(timeout=LIVE_MS)
+    await screen.locator(".poll-outcome", has_text="La Marmite").wait_for(timeout=LIVE_MS)
+    await phones[1].locator(".chart--profile").wait_for(timeout=LIVE_MS)
+    await shoot(screen, "projector-judgment")
+    await shoot(phones[1], "phone-judgment")
+    assert console.errors == []
