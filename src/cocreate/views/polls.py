@@ -4,13 +4,16 @@ with the session's code reads a closed poll's result and downloads its ballots."
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import polls, projects, proxies, voting
 from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.events import SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Member, Poll, Session, key
 from cocreate.views.facilitator import facilitator_action
@@ -82,39 +85,50 @@ async def create_poll(request: Request, facilitator: Facilitator) -> Response:
     return _console(session_id)
 
 
-@facilitator_action
-async def open_poll(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
-    session_id = int_param(request, "session_id")
-    state = app_state(request)
-    async with state.db.session() as db:
-        event = await polls.open_poll(
-            db=db,
-            facilitator=facilitator,
-            session_id=session_id,
-            poll_id=int_param(request, "poll_id"),
+async def _open(
+    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+) -> list[SessionEvent]:
+    return [
+        await polls.open_poll(
+            db=db, facilitator=facilitator, session_id=session_id, poll_id=poll_id
         )
-    await state.hub.publish(session_id, event.seq)
-    return _console(session_id)
+    ]
 
 
-@facilitator_action
-async def close_poll(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
-    session_id = int_param(request, "session_id")
-    state = app_state(request)
-    async with state.db.session() as db:
-        _, event = await polls.close_poll(
-            db=db,
-            facilitator=facilitator,
-            session_id=session_id,
-            poll_id=int_param(request, "poll_id"),
-        )
-    await state.hub.publish(session_id, event.seq)
-    return _console(session_id)
+async def _close(
+    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+) -> list[SessionEvent]:
+    _, event = await polls.close_poll(
+        db=db, facilitator=facilitator, session_id=session_id, poll_id=poll_id
+    )
+    return [event]
+
+
+PollStep = Callable[[AsyncSession, Facilitator, int, int], Awaitable[list[SessionEvent]]]
+
+
+def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
+    """A console button that moves a poll along (open, close), then tells every screen."""
+
+    @facilitator_action
+    async def action(request: Request, facilitator: Facilitator) -> Response:
+        await read_form(request)
+        session_id = int_param(request, "session_id")
+        state = app_state(request)
+        async with state.db.session() as db:
+            events = await step(db, facilitator, session_id, int_param(request, "poll_id"))
+        await state.hub.publish_all(session_id, events)
+        return _console(session_id)
+
+    return action
+
+
+open_poll = _poll_step(_open)
+close_poll = _poll_step(_close)
 
 
 def _as_member(raw: str) -> int | None:
+    """The principal a proxy holder votes for (a member id), or None for their own vote."""
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
