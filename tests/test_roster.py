@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from cocreate import polls
 from cocreate.models import (
     Ballot,
     College,
@@ -330,11 +331,39 @@ async def test_weighted_colleges_refuse_methods_they_cannot_weigh(room: Room) ->
     weights = {f"weight-{ids['Salariés']}": "50", f"weight-{ids['Usagers']}": "50"}
     await room.facilitator.post("/roster/colleges", weights, htmx=False)
     await member_phone(room, (await codes(room))["1"])
-    poll_id = await create(
-        room, question="Quel lieu ?", method="approval", options="X\nY", binding="1"
-    )
+    poll_id = await create(room, question="Quel lieu ?", method="irv", options="X\nY", binding="1")
     refused = await room.facilitator.post(
         f"/sessions/{room.session_id}/polls/{poll_id}/open", htmx=False
     )
     assert refused.status_code == 409
-    assert "With weighted colleges, binding polls use for / against / abstain." in refused.text
+    assert "With weighted colleges, binding polls use for / against, approval" in refused.text
+
+
+async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
+    """Employees (70 %) approve X only; the three users (30 %) approve Y. By head count Y
+    wins 3 to 1; weighted, X has 70 % and Y 30 %."""
+    await import_csv(
+        room, "nom;numéro;collège\nS1;1;Salariés\nU1;2;Usagers\nU2;3;Usagers\nU3;4;Usagers\n"
+    )
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "70", f"weight-{ids['Usagers']}": "30"}
+    await room.facilitator.post("/roster/colleges", weights, htmx=False)
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
+    poll_id = await create(
+        room, question="Quel lieu ?", method="approval", options="X\nY", binding="1"
+    )
+    await act(room, poll_id, "open")
+    async with room.server.db.session() as db:
+        x, y = [str(o.id) for o in await polls.poll_options(db, poll_id)]
+    await vote(phones["1"], room, poll_id, {"approve": [x]})
+    for n in ("2", "3", "4"):
+        await vote(phones[n], room, poll_id, {"approve": [y]})
+    await act(room, poll_id, "close")
+    async with room.server.db.session() as db:
+        decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+    assert decision.summary == "X"
+    page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
+    assert "Count per college" in page.text
+    assert "70.0 %" in page.text

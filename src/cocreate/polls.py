@@ -266,15 +266,20 @@ async def _freeze_electorate(db: AsyncSession, session: Session, poll: Poll) -> 
 async def _freeze_colleges(
     db: AsyncSession, organisation: Organisation, poll: Poll, electorate: Sequence[Member]
 ) -> None:
-    """A binding for/against poll of an organisation with weighted colleges is counted per
-    college: the weights and each college's electorate freeze with the poll's rules."""
+    """A binding poll of an organisation with weighted colleges is counted per college: the
+    weights and each college's electorate freeze with the poll's rules."""
     groups = await roster.colleges(db=db, organisation=organisation)
     if not any(c.weight_percent for c in groups):
         return
-    if poll.method != voting.Method.YES_NO.value:
-        # Weighing colleges is defined for resolutions (for / against); for the other
-        # methods it would silently count heads instead: refuse rather than mislead.
-        raise Conflict(N_("With weighted colleges, binding polls use for / against / abstain."))
+    if voting.Method(poll.method) not in voting.WEIGHABLE:
+        # Ranked methods, majority judgment and consent have no accepted weighted form;
+        # counting heads instead would mislead: refuse with the reason.
+        raise Conflict(
+            N_(
+                "With weighted colleges, binding polls use for / against, approval, "
+                "dot or score voting."
+            )
+        )
     if sum(c.weight_percent for c in groups) != 100:
         raise Conflict(N_("College weights must add up to 100 %: set them on the members page."))
     if any(m.college_id is None for m in electorate):

@@ -328,7 +328,95 @@ def count(
         return _count_consent(ballots)
     if not ballots:
         return Count(method, 0, (), None, {}, (), {}, ())
+    if "colleges" in rules:
+        return _count_options_by_college(method, rules, options, ballots, seed)
     return _COUNTERS[method](rules, options, ballots, seed)
+
+
+WEIGHABLE = frozenset({Method.YES_NO, Method.APPROVAL, Method.DOTS, Method.SCORE})
+
+
+def _college_values(
+    method: Method, rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any]
+) -> dict[str, Fraction] | None:
+    """One college's value of each option, 0 to 1; None when it cast nothing countable."""
+    if method is Method.APPROVAL:
+        approved = cardinal.tally_approval(options=options, ballots=ballots, seed="")
+        return {o: Fraction(approved.approvals[o], approved.ballots) for o in options}
+    if method is Method.DOTS:
+        dots = cardinal.tally_dot_voting(
+            options=options,
+            ballots=ballots,
+            points=int(rules["points"]),
+            cap_per_option=int(rules["cap"]),
+            seed="",
+        )
+        if not dots.points_cast:
+            return None
+        return {o: Fraction(dots.totals[o], dots.points_cast) for o in options}
+    low, high = int(rules.get("min", 0)), int(rules.get("max", 5))
+    scored = cardinal.tally_score(
+        options=options, ballots=ballots, seed="", min_score=low, max_score=high
+    )
+    values = {}
+    for option in options:
+        average = scored.scores[option].average
+        values[option] = Fraction(0) if average is None else (average - low) / (high - low)
+    return values
+
+
+def _count_options_by_college(
+    method: Method,
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+) -> Count:
+    """Approval, dots or score in a cooperative with voting colleges: per college, weighted."""
+    colleges_rules: Mapping[str, Mapping[str, Any]] = rules["colleges"]
+    by_college: dict[str, list[Any]] = {college: [] for college in colleges_rules}
+    for ballot in ballots:
+        by_college[str(ballot["college"])].append(ballot["vote"])
+    per_college = {}
+    for college, votes in by_college.items():
+        values = _college_values(method, rules, options, votes) if votes else None
+        if values is not None:
+            per_college[college] = values
+    result = colleges.weigh_options(
+        options=options,
+        per_college=per_college,
+        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
+        seed=seed,
+        seats=int(rules.get("seats", 1)),
+    )
+    return Count(
+        method=method,
+        ballots=len(ballots),
+        winners=result.winners,
+        adopted=None,
+        counts={},
+        bars=tuple(
+            Bar(o, _decimal(result.values[o] * 100), f"{float(result.values[o] * 100):.1f} %")
+            for o in result.ranking
+        ),
+        details={
+            "ranking": list(result.ranking),
+            "counted_weight": result.counted_weight_percent,
+            "college_values": [
+                {
+                    "college": college,
+                    "name": colleges_rules[college]["name"],
+                    "weight": int(colleges_rules[college]["weight"]),
+                    "ballots": len(by_college[college]),
+                    "values": {
+                        o: _decimal(v * 100) for o, v in per_college.get(college, {}).items()
+                    },
+                }
+                for college in sorted(colleges_rules)
+            ],
+        },
+        ties=_ties(result.ties),
+    )
 
 
 def _count_yes_no(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocreate.tally.colleges import tally_weighted_yes_no
+from cocreate.tally.colleges import tally_weighted_yes_no, weigh_options
 from cocreate.tally.yes_no import MajorityRule, tally_yes_no
 
 WEIGHTS = {"salaries": 50, "usagers": 30, "collectivites": 20}
@@ -97,3 +97,43 @@ def test_ballot_order_within_colleges_does_not_matter(a: list[str], b: list[str]
         ballots={"a": a[::-1], "b": sorted(b)}, weights={"a": 70, "b": 30}, rule=MajorityRule.SIMPLE
     )
     assert (first.for_share, first.adopted) == (second.for_share, second.adopted)
+
+
+def test_options_weighed_across_colleges() -> None:
+    """Built from the definition: college A (60 %) approves X on 8 of 10 ballots and Y on 4;
+    college B (40 %) approves X on 1 of 5 and Y on all 5. Head count ties X and Y at 9;
+    weighted, X = 60 % × 0.8 + 40 % × 0.2 = 56 % and Y = 60 % × 0.4 + 40 % × 1 = 64 %."""
+    result = weigh_options(
+        options=["X", "Y"],
+        per_college={
+            "A": {"X": Fraction(8, 10), "Y": Fraction(4, 10)},
+            "B": {"X": Fraction(1, 5), "Y": Fraction(5, 5)},
+        },
+        weights={"A": 60, "B": 40},
+        seed="s",
+    )
+    assert result.values == {"X": Fraction(14, 25), "Y": Fraction(16, 25)}
+    assert result.winners == ("Y",)
+    only_a = weigh_options(
+        options=["X", "Y"],
+        per_college={"A": {"X": Fraction(8, 10), "Y": Fraction(4, 10)}},
+        weights={"A": 60, "B": 40},
+        seed="s",
+    )
+    assert only_a.counted_weight_percent == 60
+    assert only_a.values == {"X": Fraction(4, 5), "Y": Fraction(2, 5)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    shares=st.lists(st.fractions(min_value=0, max_value=1), min_size=3, max_size=3),
+    seed=st.text(max_size=5),
+)
+def test_equal_weighted_values_are_ordered_by_the_lot(shares: list[Fraction], seed: str) -> None:
+    per_college = {"A": dict(zip("XYZ", shares, strict=True))}
+    result = weigh_options(
+        options=list("XYZ"), per_college=per_college, weights={"A": 100}, seed=seed, seats=3
+    )
+    assert sorted(result.ranking) == ["X", "Y", "Z"]
+    values = [result.values[o] for o in result.ranking]
+    assert values == sorted(values, reverse=True)

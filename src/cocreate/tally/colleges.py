@@ -13,6 +13,13 @@ statutory clause; otherwise an absent college would count as voting against). Th
 is adopted when the weighted share passes the rule's threshold: more than half for the
 majorities, at least two thirds for two thirds, and for unanimity no "against" in any
 college. An exact half under a strict majority is a tie, which rejects.
+
+Options (approval, dot and score voting) are weighed the same way: each college gives
+every option a value between 0 and 1 — the share of its ballots approving it, the share
+of its points it received, or its mean score scaled to 0–1 — and the assembly's value is
+the weighted mean over the colleges that cast ballots. Ranked methods and majority
+judgment have no such accepted weighted form; the app refuses them with weighted
+colleges rather than count heads.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cocreate.tally.base import OptionId, Tie
+from cocreate.tally.base import OptionId, Tie, lot_order
 from cocreate.tally.yes_no import MajorityRule, YesNoResult, tally_yes_no
 
 HALF = Fraction(1, 2)
@@ -101,4 +108,62 @@ def tally_weighted_yes_no(
         adopted=adopted,
         winners=("for",) if adopted else (),
         ties=ties,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedOptionsResult:
+    """Options compared across colleges: each college's normalised values, then weighted."""
+
+    per_college: Mapping[str, Mapping[OptionId, Fraction]]  # absent: the college had no ballot
+    counted_weight_percent: int
+    values: Mapping[OptionId, Fraction]  # weighted value of each option, 0 to 1
+    ranking: tuple[OptionId, ...]
+    winners: tuple[OptionId, ...]
+    ties: tuple[Tie, ...]
+
+
+def weigh_options(
+    *,
+    options: Sequence[OptionId],
+    per_college: Mapping[str, Mapping[OptionId, Fraction]],
+    weights: Mapping[str, int],
+    seed: str,
+    seats: int = 1,
+) -> WeightedOptionsResult:
+    """Weigh colleges' normalised values of each option (a share of approvals, of points,
+    or a mean score scaled to 0–1), as for resolutions: a college without ballots is left
+    out and the others' weights scale up. Ranked by weighted value; equal values are
+    ordered by the reproducible lot."""
+    if sum(weights.values()) != 100 or any(w < 0 for w in weights.values()):
+        raise ValueError("college weights must be whole percentages adding up to 100")
+    voting = {c: v for c, v in per_college.items() if weights.get(c, 0) > 0}
+    counted = sum(weights[c] for c in voting)
+    values = {
+        option: (
+            sum((weights[c] * v.get(option, Fraction(0)) for c, v in voting.items()), Fraction(0))
+            / counted
+            if counted
+            else Fraction(0)
+        )
+        for option in options
+    }
+    ranking: list[OptionId] = []
+    ties: list[Tie] = []
+    for value in sorted(set(values.values()), reverse=True):
+        group = [o for o in options if values[o] == value]
+        if len(group) > 1:
+            drawn = tuple(lot_order(group, seed))
+            if len(ranking) < seats < len(ranking) + len(group):  # the tie decides a seat
+                ties.append(Tie(tuple(group), "lot", drawn[: seats - len(ranking)]))
+            ranking.extend(drawn)
+        else:
+            ranking.extend(group)
+    return WeightedOptionsResult(
+        per_college=per_college,
+        counted_weight_percent=counted,
+        values=values,
+        ranking=tuple(ranking),
+        winners=tuple(ranking[:seats]) if counted else (),
+        ties=tuple(ties),
     )
