@@ -269,15 +269,15 @@ async def _freeze_colleges(
     """A binding poll of an organisation with weighted colleges is counted per college: the
     weights and each college's electorate freeze with the poll's rules."""
     groups = await roster.colleges(db=db, organisation=organisation)
-    if not any(c.weight_percent for c in groups):
-        return
+    if not any(c.weight_percent for c in groups) or poll.method == voting.Method.CONSENT.value:
+        return  # consent needs no weights: one objection, from any college, is enough
     if voting.Method(poll.method) not in voting.WEIGHABLE:
-        # Ranked methods, majority judgment and consent have no accepted weighted form;
-        # counting heads instead would mislead: refuse with the reason.
+        # Ranked methods and majority judgment are not weighted yet (it needs ballots
+        # weighted by college in those tallies); counting heads instead would mislead.
         raise Conflict(
             N_(
                 "With weighted colleges, binding polls use for / against, approval, "
-                "dot or score voting."
+                "dot or score voting, or consent."
             )
         )
     if sum(c.weight_percent for c in groups) != 100:
