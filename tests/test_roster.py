@@ -324,19 +324,42 @@ async def test_add_and_edit_one_member_in_the_console(room: Room) -> None:
     assert "A name and a member number are needed." in bad.text
 
 
-async def test_weighted_colleges_refuse_methods_they_cannot_weigh(room: Room) -> None:
-    await import_csv(room, "nom;numéro;collège\nA;1;Salariés\nB;2;Usagers\n")
+async def test_a_ranked_vote_weighs_each_ballot_by_its_college(room: Room) -> None:
+    """Employees (70 %, one ballot) rank X first; the three users (30 %) rank Y first. By
+    head count Y wins 3 to 1; each ballot weighing its college's share, X wins 70 to 30."""
+    await import_csv(
+        room, "nom;numéro;collège\nS1;1;Salariés\nU1;2;Usagers\nU2;3;Usagers\nU3;4;Usagers\n"
+    )
     async with room.server.db.session() as db:
         ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
-    weights = {f"weight-{ids['Salariés']}": "50", f"weight-{ids['Usagers']}": "50"}
+    weights = {f"weight-{ids['Salariés']}": "70", f"weight-{ids['Usagers']}": "30"}
     await room.facilitator.post("/roster/colleges", weights, htmx=False)
-    await member_phone(room, (await codes(room))["1"])
-    poll_id = await create(room, question="Quel lieu ?", method="irv", options="X\nY", binding="1")
-    refused = await room.facilitator.post(
-        f"/sessions/{room.session_id}/polls/{poll_id}/open", htmx=False
-    )
-    assert refused.status_code == 409
-    assert "With weighted colleges, binding polls use for / against, approval" in refused.text
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
+    for method in ("irv", "schulze", "judgment"):
+        poll_id = await create(
+            room, question=f"Lieu ({method}) ?", method=method, options="X\nY", binding="1"
+        )
+        await act(room, poll_id, "open")
+        async with room.server.db.session() as db:
+            x, y = [str(o.id) for o in await polls.poll_options(db, poll_id)]
+        if method == "judgment":
+            first = {f"grade-{x}": "tres_bien", f"grade-{y}": "passable"}
+            others = {f"grade-{x}": "passable", f"grade-{y}": "tres_bien"}
+        else:
+            first, others = (
+                {f"rank-{x}": "1", f"rank-{y}": "2"},
+                {f"rank-{y}": "1", f"rank-{x}": "2"},
+            )
+        await vote(phones["1"], room, poll_id, first)
+        for n in ("2", "3", "4"):
+            await vote(phones[n], room, poll_id, others)
+        await act(room, poll_id, "close")
+        async with room.server.db.session() as db:
+            decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+        assert decision.summary == "X", method
+        page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
+        assert page.status_code == 200
 
 
 async def test_an_approval_vote_weighed_by_college(room: Room) -> None:

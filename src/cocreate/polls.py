@@ -271,15 +271,6 @@ async def _freeze_colleges(
     groups = await roster.colleges(db=db, organisation=organisation)
     if not any(c.weight_percent for c in groups) or poll.method == voting.Method.CONSENT.value:
         return  # consent needs no weights: one objection, from any college, is enough
-    if voting.Method(poll.method) not in voting.WEIGHABLE:
-        # Ranked methods and majority judgment are not weighted yet (it needs ballots
-        # weighted by college in those tallies); counting heads instead would mislead.
-        raise Conflict(
-            N_(
-                "With weighted colleges, binding polls use for / against, approval, "
-                "dot or score voting, or consent."
-            )
-        )
     if sum(c.weight_percent for c in groups) != 100:
         raise Conflict(N_("College weights must add up to 100 %: set them on the members page."))
     if any(m.college_id is None for m in electorate):

@@ -328,12 +328,45 @@ def count(
         return _count_consent(ballots)
     if not ballots:
         return Count(method, 0, (), None, {}, (), {}, ())
-    if "colleges" in rules:
-        return _count_options_by_college(method, rules, options, ballots, seed)
-    return _COUNTERS[method](rules, options, ballots, seed)
+    if "colleges" not in rules:
+        return _COUNTERS[method](rules, options, ballots, seed, None)
+    if method in WEIGHED_BALLOTS:
+        votes, weights = _college_weights(rules["colleges"], ballots)
+        return _COUNTERS[method](rules, options, votes, seed, weights)
+    return _count_options_by_college(method, rules, options, ballots, seed)
 
 
-WEIGHABLE = frozenset({Method.YES_NO, Method.APPROVAL, Method.DOTS, Method.SCORE})
+# With weighted colleges, resolutions and options are weighed college by college
+# (``tally.colleges``); ranked methods and majority judgment weigh each ballot instead.
+WEIGHED_BALLOTS = frozenset({Method.IRV, Method.STV, Method.SCHULZE, Method.JUDGMENT})
+
+
+def _college_weights(
+    colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
+) -> tuple[list[Any], list[Fraction]]:
+    """Each ballot of college c weighs w_c / n_c: the college's weight shared among the
+    ballots that express something in it (a blank ballot counts for nobody)."""
+    expressed: dict[str, int] = {c: 0 for c in colleges_rules}
+    for ballot in ballots:
+        if ballot["vote"]:
+            expressed[str(ballot["college"])] += 1
+    votes, weights = [], []
+    for ballot in ballots:
+        college = str(ballot["college"])
+        share = Fraction(int(colleges_rules[college]["weight"]), 100)
+        votes.append(ballot["vote"])
+        weights.append(share / expressed[college] if expressed[college] else share)
+    return votes, weights
+
+
+def _num(value: int | Fraction) -> int | float:
+    """A count for JSON: whole numbers stay whole, weighted ones become decimals."""
+    return value if isinstance(value, int) else _decimal(value)
+
+
+def _label(value: int | Fraction) -> str:
+    """How a count reads on a chart: a number of ballots, or a weighted share in %."""
+    return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
 
 
 def _college_values(
@@ -537,7 +570,11 @@ def _count_consent(ballots: Sequence[Any]) -> Count:
 
 
 def _count_approval(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
     result = cardinal.tally_approval(
         options=options, ballots=ballots, seed=seed, seats=int(rules.get("seats", 1))
@@ -555,7 +592,11 @@ def _count_approval(
 
 
 def _count_dots(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
     result = cardinal.tally_dot_voting(
         options=options,
@@ -581,7 +622,11 @@ def _count_dots(
 
 
 def _count_score(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
     result = cardinal.tally_score(
         options=options,
@@ -610,34 +655,60 @@ def _count_score(
 
 
 def _count_irv(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
-    result = irv.tally_irv(options=options, ballots=ballots, seed=seed)
-    last = result.rounds[-1].counts
+    result = irv.tally_irv(options=options, ballots=ballots, seed=seed, weights=weights)
+    last: dict[str, int | Fraction] = dict(result.rounds[-1].counts)
+    total = sum(weights) if weights else result.ballots
     return Count(
         method=Method.IRV,
         ballots=result.ballots,
         winners=result.winners,
         adopted=None,
         counts={},
-        bars=tuple(Bar(o, n, str(n)) for o, n in sorted(last.items(), key=lambda kv: -kv[1])),
+        bars=tuple(
+            Bar(o, _num(last[o]), _label(last[o]))
+            for o in sorted(last, key=lambda o: last[o], reverse=True)
+        ),
         details={
             "rounds": [
-                {"counts": dict(r.counts), "exhausted": r.exhausted, "eliminated": r.eliminated}
+                {
+                    "counts": {o: _num(n) for o, n in r.counts.items()},
+                    "exhausted": _num(r.exhausted),
+                    "eliminated": r.eliminated,
+                }
                 for r in result.rounds
-            ]
+            ],
+            "total": _num(total),
+            "weighted": weights is not None,
         },
         ties=_ties(result.ties),
     )
 
 
 def _count_stv(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
     result = irv.tally_stv(
-        options=options, ballots=ballots, seats=int(rules.get("seats", 1)), seed=seed
+        options=options,
+        ballots=ballots,
+        seats=int(rules.get("seats", 1)),
+        seed=seed,
+        weights=weights,
     )
     last = result.stages[-1].votes
+
+    def shown(votes: Fraction) -> str:  # weighted votes read as a share of the assembly
+        return _label(votes) if weights else f"{float(votes):.2f}"
+
     return Count(
         method=Method.STV,
         ballots=result.ballots,
@@ -645,15 +716,17 @@ def _count_stv(
         adopted=None,
         counts={},
         bars=tuple(
-            Bar(o, _decimal(v), f"{float(v):.2f}")
-            for o, v in sorted(last.items(), key=lambda kv: -kv[1])
+            Bar(o, _decimal(v), shown(v)) for o, v in sorted(last.items(), key=lambda kv: -kv[1])
         ),
         details={
+            "total": _num(sum(weights) if weights else result.ballots),
+            "weighted": weights is not None,
             "quota": _fraction(result.quota),
             "stages": [
                 {
                     "kind": s.kind,
-                    "votes": {o: f"{float(v):.2f}" for o, v in s.votes.items()},
+                    "votes": {o: _decimal(v) for o, v in s.votes.items()},
+                    "shown": {o: shown(v) for o, v in s.votes.items()},
                     "elected": list(s.elected),
                     "excluded": s.excluded,
                     "transfer_value": _fraction(s.transfer_value) if s.transfer_value else None,
@@ -666,9 +739,13 @@ def _count_stv(
 
 
 def _count_schulze(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
-    result = schulze.tally_schulze(options=options, ballots=ballots, seed=seed)
+    result = schulze.tally_schulze(options=options, ballots=ballots, seed=seed, weights=weights)
     beats = {
         x: sum(1 for y in options if y != x and result.d[x][y] > result.d[y][x]) for x in options
     }
@@ -681,8 +758,9 @@ def _count_schulze(
         counts={},
         bars=tuple(Bar(o, beats[o], str(beats[o])) for o in ranking),
         details={
-            "d": {x: dict(row) for x, row in result.d.items()},
-            "p": {x: dict(row) for x, row in result.p.items()},
+            "d": {x: {y: _num(v) for y, v in row.items()} for x, row in result.d.items()},
+            "p": {x: {y: _num(v) for y, v in row.items()} for x, row in result.p.items()},
+            "weighted": weights is not None,
             "ranking": [list(layer) for layer in result.ranking],
         },
         ties=_ties(result.ties),
@@ -690,9 +768,15 @@ def _count_schulze(
 
 
 def _count_judgment(
-    rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any], seed: str
+    rules: Mapping[str, Any],
+    options: Sequence[str],
+    ballots: Sequence[Any],
+    seed: str,
+    weights: Sequence[Fraction] | None,
 ) -> Count:
-    result = judgment.tally_majority_judgment(options=options, ballots=ballots, seed=seed)
+    result = judgment.tally_majority_judgment(
+        options=options, ballots=ballots, seed=seed, weights=weights
+    )
     profiles = {p.option: p for p in result.profiles}
     return Count(
         method=Method.JUDGMENT,
@@ -704,7 +788,7 @@ def _count_judgment(
         details={
             "ranking": list(result.ranking),
             "profiles": {
-                o: {"counts": list(p.counts), "majority_grade": p.majority_grade}
+                o: {"counts": [_num(c) for c in p.counts], "majority_grade": p.majority_grade}
                 for o, p in profiles.items()
             },
         },
@@ -712,7 +796,10 @@ def _count_judgment(
     )
 
 
-_COUNTERS: dict[Method, Callable[[Mapping[str, Any], Sequence[str], Sequence[Any], str], Count]] = {
+Counter = Callable[
+    [Mapping[str, Any], Sequence[str], Sequence[Any], str, Sequence[Fraction] | None], Count
+]
+_COUNTERS: dict[Method, Counter] = {
     Method.APPROVAL: _count_approval,
     Method.DOTS: _count_dots,
     Method.SCORE: _count_score,

@@ -588,3 +588,253 @@ def test_unanimous_grades_give_that_majority_grade_and_a_stable_lot(
     if len(options) > 1:
         assert [(t.options, t.chosen) for t in result.ties] == [(tuple(options), result.ranking)]
     assert tally_majority_judgment(options=options, ballots=ballots, seed=seed) == result
+
+
+# --- weighted ballots ----------------------------------------------------------------------
+
+POSITIVE = st.fractions(min_value=Fraction(1, 30), max_value=Fraction(5), max_denominator=30)
+
+
+def weighted(
+    options: Sequence[str], ballots: Sequence[Mapping[str, str]], weights: Sequence[Fraction]
+) -> MajorityJudgmentResult:
+    return tally_majority_judgment(options=options, ballots=ballots, seed="s", weights=weights)
+
+
+def test_scic_colleges_worked_example() -> None:
+    """Built from the definition (no published source): college A weighs 60 % and casts 2
+    ballots (weight 3/10 each), grading X "excellent" and Y "passable"; college B weighs 40 %
+    and casts 6 ballots (weight 1/15 each), grading X "insuffisant" and Y "bien". X's
+    "excellent" carries 60 % of the weight, more than half: it is X's majority grade and X
+    wins. Counted by heads, 6 of the 8 ballots grade X "insuffisant" and Y "bien": Y wins.
+    """
+    ballots = [{"X": "excellent", "Y": "passable"}] * 2 + [{"X": "insuffisant", "Y": "bien"}] * 6
+    weights = [Fraction(3, 10)] * 2 + [Fraction(1, 15)] * 6
+    result = weighted(["X", "Y"], ballots, weights)
+    x, y = result.profile("X"), result.profile("Y")
+    assert result.ballot_count == 8
+    assert (x.count("excellent"), x.count("insuffisant")) == (Fraction(3, 5), Fraction(2, 5))
+    assert x.total == y.total == 1
+    assert (x.majority_grade, x.p, x.q, x.majority_gauge) == (
+        "excellent",
+        Fraction(0),
+        Fraction(2, 5),
+        "excellent-",
+    )
+    assert (y.majority_grade, y.p, y.q, y.majority_gauge) == (
+        "passable",
+        Fraction(2, 5),
+        Fraction(0),
+        "passable+",
+    )
+    assert result.winners == ("X",)
+    assert result.ranking == ("X", "Y")
+    # The majority value read outward from the middle: Excellent covers [0, 3/5), so the
+    # worse side reaches Insuffisant at t = 3/5 - 1/2.
+    assert x.majority_value_steps() == (
+        (Fraction(0), "excellent", "excellent"),
+        (Fraction(1, 10), "insuffisant", "excellent"),
+    )
+    with pytest.raises(ValueError, match="whole counts"):
+        x.majority_value()
+
+    heads = tally_majority_judgment(options=["X", "Y"], ballots=ballots, seed="s")
+    assert heads.profile("X").majority_grade == "insuffisant"
+    assert heads.profile("Y").majority_grade == "bien"
+    assert heads.winners == ("Y",)
+
+
+def test_weighted_majority_value_decides_after_the_gauge() -> None:
+    """Built from the definition: both "bien-" with p = q = 1/4; reading outward, at
+    t = 1/4 the worse side reaches "passable" for b but "a_rejeter" for a: b ranks first."""
+    ballots = [
+        {"a": "tres_bien", "b": "excellent"},
+        {"a": "bien", "b": "bien"},
+        {"a": "a_rejeter", "b": "passable"},
+    ]
+    result = weighted(["a", "b"], ballots, [Fraction(1, 4), Fraction(1, 2), Fraction(1, 4)])
+    a, b = result.profile("a"), result.profile("b")
+    assert a.majority_gauge == b.majority_gauge == "bien-"
+    assert a.q == b.q == Fraction(1, 4)
+    assert result.ranking == ("b", "a")
+    assert result.ties == ()
+    assert a.majority_value_steps()[1] == (Fraction(1, 4), "a_rejeter", "tres_bien")
+    assert b.majority_value_steps()[1] == (Fraction(1, 4), "passable", "excellent")
+
+
+def test_identical_weighted_profiles_go_to_the_lot() -> None:
+    """a: "bien" on the ballot of weight 1/2, "passable" on both of weight 1/4; b the other
+    way round. Both weigh 1/2 "bien" and 1/2 "passable": the lot orders them (by heads, b
+    would win with two "bien" out of three)."""
+    ballots = [
+        {"a": "bien", "b": "passable"},
+        {"a": "passable", "b": "bien"},
+        {"a": "passable", "b": "bien"},
+    ]
+    for seed in ("one", "two", "three", "four"):
+        result = tally_majority_judgment(
+            options=["a", "b"],
+            ballots=ballots,
+            seed=seed,
+            weights=[Fraction(1, 2), Fraction(1, 4), Fraction(1, 4)],
+        )
+        drawn = tuple(lot_order(["a", "b"], seed))
+        assert result.profile("a").shares == result.profile("b").shares
+        assert result.ranking == drawn
+        assert [(t.options, t.broken_by, t.chosen) for t in result.ties] == [
+            (("a", "b"), "lot", drawn)
+        ]
+    assert tally(
+        {"a": ["bien", "passable", "passable"], "b": ["passable", "bien", "bien"]}
+    ).ranking == ("b", "a")
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([Fraction(1)], "must match the ballots: only 1 weights"),
+        ([Fraction(1)] * 3, "must match the ballots: 3 weights for 2 ballots"),
+        ([], "must match the ballots: only 0 weights"),
+        ([Fraction(1), Fraction(0)], "must be > 0"),
+        ([Fraction(-1, 3), Fraction(1)], "must be > 0"),
+    ],
+)
+def test_bad_weights_raise_value_error(weights: list[Fraction], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        tally_majority_judgment(
+            options=["a"], ballots=[{"a": "bien"}, {}], seed=SEED, weights=weights
+        )
+
+
+def test_inexact_weights_raise_type_error() -> None:
+    for bad in (0.5, True, "1"):
+        with pytest.raises(TypeError, match="exact Fraction"):
+            tally_majority_judgment(
+                options=["a"],
+                ballots=[{"a": "bien"}],
+                seed=SEED,
+                weights=[bad],  # type: ignore[list-item]
+            )
+
+
+@settings(max_examples=100)
+@given(polls())
+def test_weights_all_one_give_identical_results(
+    poll: tuple[list[str], list[dict[str, str]]],
+) -> None:
+    options, ballots = poll
+    plain = tally_majority_judgment(options=options, ballots=ballots, seed="s")
+    ones = weighted(options, ballots, [Fraction(1)] * len(ballots))
+    assert ones == plain
+    assert (ones.ranking, ones.ties, ones.winners) == (plain.ranking, plain.ties, plain.winners)
+    for profile in ones.profiles:
+        assert all(isinstance(count, Fraction) for count in profile.counts)
+        assert profile.majority_value() == plain.profile(profile.option).majority_value()
+    assert all(type(c) is int for profile in plain.profiles for c in profile.counts)
+
+
+@settings(max_examples=100)
+@given(polls(), st.data())
+def test_weighted_tally_is_the_plain_tally_of_the_cloned_electorate(
+    poll: tuple[list[str], list[dict[str, str]]], data: st.DataObject
+) -> None:
+    """Weights unit * k: the same as k copies of each ballot, unweighted, and the ranking is
+    Balinski and Laraki's majority ranking of those copies, computed the slow way."""
+    options, ballots = poll
+    copies = data.draw(st.lists(st.integers(1, 4), min_size=len(ballots), max_size=len(ballots)))
+    unit = data.draw(POSITIVE)
+    result = weighted(options, ballots, [unit * k for k in copies])
+    cloned = [ballot for ballot, k in zip(ballots, copies, strict=True) for _ in range(k)]
+    plain = tally_majority_judgment(options=options, ballots=cloned, seed="s")
+
+    assert result.ballot_count == len(ballots)
+    assert (result.ranking, result.ties) == (plain.ranking, plain.ties)
+    for profile, reference in zip(result.profiles, plain.profiles, strict=True):
+        assert profile.counts == tuple(unit * count for count in reference.counts)
+        assert (profile.shares, profile.majority_grade, profile.p, profile.q) == (
+            reference.shares,
+            reference.majority_grade,
+            reference.p,
+            reference.q,
+        )
+    values = {o: naive_majority_value(given_grades(cloned, o)) for o in options}
+    expected: list[str] = []
+    for value in sorted(set(values.values())):
+        expected.extend(lot_order([o for o in options if values[o] == value], "s"))
+    assert list(result.ranking) == expected
+
+
+@settings(max_examples=100)
+@given(polls(), st.data())
+def test_scaling_all_weights_never_changes_the_ranking(
+    poll: tuple[list[str], list[dict[str, str]]], data: st.DataObject
+) -> None:
+    options, ballots = poll
+    weights = data.draw(st.lists(POSITIVE, min_size=len(ballots), max_size=len(ballots)))
+    factor = data.draw(POSITIVE)
+    result = weighted(options, ballots, weights)
+    scaled = weighted(options, ballots, [factor * w for w in weights])
+    assert (scaled.ranking, scaled.ties, scaled.winners) == (
+        result.ranking,
+        result.ties,
+        result.winners,
+    )
+    for profile, reference in zip(scaled.profiles, result.profiles, strict=True):
+        assert profile.counts == tuple(factor * count for count in reference.counts)
+        assert profile.shares == reference.shares
+        assert profile.majority_value_steps() == reference.majority_value_steps()
+        assert (profile.majority_grade, profile.p, profile.q) == (
+            reference.majority_grade,
+            reference.p,
+            reference.q,
+        )
+
+
+@settings(max_examples=100)
+@given(polls(), st.data(), st.randoms(use_true_random=False))
+def test_weighted_profiles_gauge_and_majority_value_agree(
+    poll: tuple[list[str], list[dict[str, str]]], data: st.DataObject, rng: Random
+) -> None:
+    """The definitions read on the weighted profile: the majority grade is the best grade
+    that more than half of the weight gives at least; the majority value starts at it, its
+    worse side leaves it at t = 1/2 - q and its better side at t = 1/2 - p; the ranking is
+    the order of the majority values (the gauge never contradicts it), then the lot; the
+    order of the (ballot, weight) pairs does not matter."""
+    options, ballots = poll
+    weights = data.draw(st.lists(POSITIVE, min_size=len(ballots), max_size=len(ballots)))
+    result = weighted(options, ballots, weights)
+    total = sum(weights, Fraction(0))
+    half = Fraction(1, 2)
+    for profile in result.profiles:
+        grades = given_grades(ballots, profile.option)
+        median = grade_index(profile.majority_grade)
+        assert 2 * sum((w for g, w in zip(grades, weights, strict=True) if g <= median), 0) > total
+        assert 2 * sum((w for g, w in zip(grades, weights, strict=True) if g < median), 0) <= total
+        assert profile.total == total
+        own = profile.majority_value_steps()
+        assert own[0][:2] == (Fraction(0), profile.majority_grade)
+        worse = [t for t, upper, _ in own if upper != profile.majority_grade]
+        better = [t for t, _, lower in own if lower != profile.majority_grade]
+        assert worse[:1] == ([half - profile.q] if profile.q else [])
+        assert better[:1] == ([half - profile.p] if profile.p else [])
+
+    steps = {p.option: p.majority_value_steps() for p in result.profiles}
+    points = sorted({t for option_steps in steps.values() for t, _, _ in option_steps})
+
+    def value(option: str) -> tuple[tuple[int, int], ...]:
+        sampled = []
+        for point in points:
+            _, upper, lower = [s for s in steps[option] if s[0] <= point][-1]
+            sampled.append((grade_index(upper), grade_index(lower)))
+        return tuple(sampled)
+
+    values = {o: value(o) for o in options}
+    expected: list[str] = []
+    for v in sorted(set(values.values())):
+        expected.extend(lot_order([o for o in options if values[o] == v], "s"))
+    assert list(result.ranking) == expected
+
+    pairs = list(zip(ballots, weights, strict=True))
+    rng.shuffle(pairs)
+    shuffled = weighted(options, [b for b, _ in pairs], [w for _, w in pairs])
+    assert shuffled == result

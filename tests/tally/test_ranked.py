@@ -314,6 +314,164 @@ def test_stv_fewer_options_than_seats_elects_them_all() -> None:
     assert len(result.stages) == 1
 
 
+# --- Weighted ballots (SCIC colleges; examples built from the definition) ---------------
+
+
+def college_weights(colleges: Sequence[tuple[Fraction, int]]) -> list[Fraction]:
+    """One weight per ballot, college after college: its weight w_c over its n_c ballots."""
+    return [weight / size for weight, size in colleges for _ in range(size)]
+
+
+def test_irv_weighted_colleges_worked_example() -> None:
+    """Built from the definition of the weights (module docstring), not from a publication.
+
+    College A weighs 60 % and casts 2 ballots X > Y; college B weighs 40 % and casts 6
+    ballots Y > X. Each A ballot weighs 60 % / 2 = 3/10 and each B ballot 40 % / 6 = 1/15,
+    so X has 2 x 3/10 = 3/5 of the weight and Y 6 x 1/15 = 2/5: X has more than half and
+    wins in the first round, whereas counting heads Y wins 6 to 2.
+    """
+    ballots = expand([(2, ("X", "Y")), (6, ("Y", "X"))])
+    weights = college_weights([(Fraction(60, 100), 2), (Fraction(40, 100), 6)])
+    assert weights == [Fraction(3, 10)] * 2 + [Fraction(1, 15)] * 6
+    result = tally_irv(options=("X", "Y"), ballots=ballots, seed=SEED, weights=weights)
+    assert result.rounds == (
+        IRVRound(
+            counts={"X": Fraction(3, 5), "Y": Fraction(2, 5)},
+            exhausted=Fraction(0),
+            eliminated=None,
+        ),
+    )
+    assert all(isinstance(v, Fraction) for v in result.rounds[0].counts.values())
+    assert result.winner == "X"
+    assert (result.ballots, result.blank) == (8, 0)  # numbers of ballots, not weights
+    assert result.ties == ()
+    unweighted = tally_irv(options=("X", "Y"), ballots=ballots, seed=SEED)
+    assert unweighted.rounds == (IRVRound(counts={"X": 2, "Y": 6}, exhausted=0, eliminated=None),)
+    assert unweighted.winner == "Y"
+
+
+def test_irv_weighted_blank_ballots_are_exhausted_with_their_weight() -> None:
+    """Built from the definition: a blank weighs in neither the majority nor the counts."""
+    ballots = [["A"], ["B"], ["B"], []]
+    weights = [Fraction(1, 2), Fraction(1, 6), Fraction(1, 6), Fraction(1, 6)]
+    result = tally_irv(options=tuple("AB"), ballots=ballots, seed=SEED, weights=weights)
+    # A has 1/2 of the weight but 3/5 of the 5/6 that is not blank: a strict majority.
+    assert result.rounds == (
+        IRVRound(
+            counts={"A": Fraction(1, 2), "B": Fraction(1, 3)},
+            exhausted=Fraction(1, 6),
+            eliminated=None,
+        ),
+    )
+    assert (result.ballots, result.blank, result.winner) == (4, 1, "A")
+
+
+def test_stv_weighted_colleges_worked_example_two_seats() -> None:
+    """Built from the definition of the weights and of the exact Droop quota (module
+    docstring), not from a publication.
+
+    Three colleges, 2 seats. College A (50 %) casts 2 ballots P > Q, so each weighs 1/4;
+    college B (30 %) casts 3 ballots R > Q, 1/10 each; college C (20 %) casts 5 ballots
+    S > R, 1/25 each. The non-blank weight is 1, so the exact Droop quota is 1/3.
+
+    Stage 1: P 1/2, R 3/10, S 1/5, Q 0; P exceeds 1/3 and is elected.
+    Stage 2: P's surplus 1/2 - 1/3 = 1/6, transfer value (1/6) / (1/2) = 1/3; all of P's
+    ballots pass to Q, which gets 1/2 x 1/3 = 1/6. No one else exceeds the quota.
+    Stage 3: Q, lowest with 1/6, is excluded; its ballots (P > Q) have no continuing
+    preference left and 1/6 is exhausted.
+    Stage 4: S, lowest with 1/5, is excluded; its ballots pass to R: 3/10 + 1/5 = 1/2,
+    which exceeds the quota. Winners P then R.
+
+    Counting heads instead (10 ballots, whole-vote quota 10 // 3 + 1 = 4), S's 5 first
+    preferences elect S at once and its surplus of 1 (transfer value 1/5) brings R to 4:
+    winners S then R.
+    """
+    ballots = expand([(2, ("P", "Q")), (3, ("R", "Q")), (5, ("S", "R"))])
+    weights = college_weights([(Fraction(1, 2), 2), (Fraction(3, 10), 3), (Fraction(1, 5), 5)])
+    assert set(weights) == {Fraction(1, 4), Fraction(1, 10), Fraction(1, 25)}
+    result = tally_stv(options=tuple("PQRS"), ballots=ballots, seats=2, seed=SEED, weights=weights)
+    f = Fraction
+    assert result.quota == f(1, 3)
+    assert result.exact_quota
+    assert result.stages == (
+        STVStage(
+            kind="first",
+            votes={"P": f(1, 2), "Q": f(0), "R": f(3, 10), "S": f(1, 5)},
+            elected=("P",),
+            excluded=None,
+            surplus_from=None,
+            transfer_value=None,
+            exhausted=f(0),
+        ),
+        STVStage(
+            kind="surplus",
+            votes={"P": f(1, 3), "Q": f(1, 6), "R": f(3, 10), "S": f(1, 5)},
+            elected=(),
+            excluded=None,
+            surplus_from="P",
+            transfer_value=f(1, 3),
+            exhausted=f(0),
+        ),
+        STVStage(
+            kind="exclusion",
+            votes={"P": f(1, 3), "R": f(3, 10), "S": f(1, 5)},
+            elected=(),
+            excluded="Q",
+            surplus_from=None,
+            transfer_value=None,
+            exhausted=f(1, 6),
+        ),
+        STVStage(
+            kind="exclusion",
+            votes={"P": f(1, 3), "R": f(1, 2)},
+            elected=("R",),
+            excluded="S",
+            surplus_from=None,
+            transfer_value=None,
+            exhausted=f(1, 6),
+        ),
+    )
+    assert result.winners == ("P", "R")
+    assert (result.ballots, result.blank, result.ties) == (10, 0, ())
+
+    unweighted = tally_stv(options=tuple("PQRS"), ballots=ballots, seats=2, seed=SEED)
+    assert unweighted.quota == 4
+    assert not unweighted.exact_quota
+    assert unweighted.stages[1].transfer_value == f(1, 5)
+    assert unweighted.winners == ("S", "R")
+
+
+def test_stv_weighted_exact_quota_must_be_exceeded() -> None:
+    """Built from the definition: with the exact quota, reaching it is not enough."""
+    ballots = [["A"], ["B"], ["C", "A"]]
+    weights = [Fraction(1, 2), Fraction(3, 10), Fraction(1, 5)]
+    result = tally_stv(options=tuple("ABC"), ballots=ballots, seats=1, seed=SEED, weights=weights)
+    assert result.quota == Fraction(1, 2)
+    # A has exactly the quota at stage 1: not elected; C is excluded and A then exceeds it.
+    assert result.stages[0].votes["A"] == result.quota
+    assert result.stages[0].elected == ()
+    assert result.stages[1].excluded == "C"
+    assert result.stages[1].votes == {"A": Fraction(7, 10), "B": Fraction(3, 10)}
+    assert result.stages[1].elected == ("A",)
+    assert result.winners == ("A",)
+
+
+def test_stv_equal_weights_give_the_unweighted_count_scaled() -> None:
+    """Built from the definition: when one college votes alone, every ballot weighs the
+    same and the count is the Order's, every figure times that weight (quota 6 / 20)."""
+    weights = [Fraction(1, 20)] * len(FOOD_BALLOTS)
+    result = tally_stv(options=FOOD, ballots=FOOD_BALLOTS, seats=3, seed=SEED, weights=weights)
+    unweighted = tally_stv(options=FOOD, ballots=FOOD_BALLOTS, seats=3, seed=SEED)
+    assert not result.exact_quota
+    assert result.quota == unweighted.quota / 20 == Fraction(3, 10)
+    assert result.winners == unweighted.winners == ("Chocolate", "Oranges", "Strawberries")
+    for stage, plain in zip(result.stages, unweighted.stages, strict=True):
+        assert stage.votes == {c: v / 20 for c, v in plain.votes.items()}
+        assert stage.exhausted == plain.exhausted / 20
+        assert stage.transfer_value == plain.transfer_value
+        assert (stage.elected, stage.excluded) == (plain.elected, plain.excluded)
+
+
 # --- Blank ballots ------------------------------------------------------------------------
 
 
@@ -359,6 +517,28 @@ def test_bad_ballots_raise_invalid_ballot(ballot: Any) -> None:
 def test_stv_needs_at_least_one_seat(seats: int) -> None:
     with pytest.raises(ValueError, match="seats"):
         tally_stv(options=tuple("AB"), ballots=[["A"]], seats=seats, seed=SEED)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([Fraction(1)], "1 weights for 2 ballots"),
+        ([Fraction(1)] * 3, "3 weights for 2 ballots"),
+        ([Fraction(1), Fraction(0)], "ballot 2: a weight must be strictly positive"),
+        ([Fraction(-1, 2), Fraction(1)], "ballot 1: a weight must be strictly positive"),
+        ([Fraction(1), 0.5], "ballot 2: a weight is a Fraction"),
+        ([True, Fraction(1)], "ballot 1: a weight is a Fraction"),
+        ([Fraction(1), "1/2"], "ballot 2: a weight is a Fraction"),
+        ("11", "weights must be a sequence"),
+    ],
+    ids=["too few", "too many", "zero", "negative", "float", "bool", "string", "a string"],
+)
+def test_bad_weights_raise_value_error(weights: Any, message: str) -> None:
+    ballots = [["A", "B"], ["B"]]
+    with pytest.raises(ValueError, match=message):
+        tally_irv(options=tuple("AB"), ballots=ballots, seed=SEED, weights=weights)
+    with pytest.raises(ValueError, match=message):
+        tally_stv(options=tuple("AB"), ballots=ballots, seats=1, seed=SEED, weights=weights)
 
 
 def test_options_must_be_unique_and_present() -> None:
@@ -503,3 +683,97 @@ def test_the_lot_with_a_fixed_seed_is_stable(
     for tie in first.ties:
         if tie.broken_by == LOT:
             assert tie.chosen == (lot_order(tie.options, seed)[0],)
+
+
+# --- Properties of the weights ------------------------------------------------------------
+
+# Hypothesis budget for the weighted properties (at most 100 examples each).
+weights_settings = settings(max_examples=100, deadline=None)
+
+# Few distinct weights, so that rankings share weights and equal totals (ties) still occur.
+WEIGHTS = tuple(Fraction(w) for w in ("1", "2", "1/2", "3/10", "1/15", "2/9"))
+
+
+@st.composite
+def weighted_polls(
+    draw: st.DrawFn,
+) -> tuple[list[OptionId], list[list[OptionId]], list[Fraction]]:
+    options, ballots = draw(polls())
+    size = len(ballots)
+    weights = draw(st.lists(st.sampled_from(WEIGHTS), min_size=size, max_size=size))
+    return options, ballots, weights
+
+
+@weights_settings
+@given(poll=polls(), data=st.data())
+def test_weights_all_one_give_the_unweighted_result(
+    poll: tuple[list[OptionId], list[list[OptionId]]], data: st.DataObject
+) -> None:
+    options, ballots = poll
+    ones = [Fraction(1)] * len(ballots)
+    seats = data.draw(st.integers(1, len(options) + 1))
+    # Fractions equal to whole numbers compare (and hash) equal to them: Fraction(3) == 3.
+    weighted: object = tally_irv(options=options, ballots=ballots, seed=SEED, weights=ones)
+    assert weighted == tally_irv(options=options, ballots=ballots, seed=SEED)
+    assert tally_stv(
+        options=options, ballots=ballots, seats=seats, seed=SEED, weights=ones
+    ) == tally_stv(options=options, ballots=ballots, seats=seats, seed=SEED)
+
+
+@weights_settings
+@given(
+    poll=weighted_polls(),
+    factor=st.fractions(min_value=Fraction(1, 10), max_value=10, max_denominator=10),
+    data=st.data(),
+)
+def test_scaling_every_weight_never_changes_the_winners(
+    poll: tuple[list[OptionId], list[list[OptionId]], list[Fraction]],
+    factor: Fraction,
+    data: st.DataObject,
+) -> None:
+    options, ballots, weights = poll
+    scaled = [factor * weight for weight in weights]
+    seats = data.draw(st.integers(1, len(options)))
+    irv = tally_irv(options=options, ballots=ballots, seed=SEED, weights=weights)
+    irv_scaled = tally_irv(options=options, ballots=ballots, seed=SEED, weights=scaled)
+    assert irv_scaled.winners == irv.winners
+    assert irv_scaled.ties == irv.ties
+    stv = tally_stv(options=options, ballots=ballots, seats=seats, seed=SEED, weights=weights)
+    stv_scaled = tally_stv(options=options, ballots=ballots, seats=seats, seed=SEED, weights=scaled)
+    assert stv_scaled.winners == stv.winners
+    assert stv_scaled.ties == stv.ties
+    assert stv_scaled.exact_quota == stv.exact_quota
+    if stv.exact_quota:
+        assert stv_scaled.quota == factor * stv.quota
+
+
+@weights_settings
+@given(poll=weighted_polls(), data=st.data())
+def test_weighted_counts_conserve_the_weight_exactly(
+    poll: tuple[list[OptionId], list[list[OptionId]], list[Fraction]], data: st.DataObject
+) -> None:
+    options, ballots, weights = poll
+    total = sum(weights, Fraction(0))
+    irv = tally_irv(options=options, ballots=ballots, seed=SEED, weights=weights)
+    for round_ in irv.rounds:
+        assert all(isinstance(v, Fraction) for v in round_.counts.values())
+        assert isinstance(round_.exhausted, Fraction)
+        assert sum(round_.counts.values()) + round_.exhausted == total
+    final = irv.rounds[-1]
+    active = total - final.exhausted
+    assert 2 * final.counts[irv.winner] > active or len(final.counts) == 1
+    seats = data.draw(st.integers(1, len(options) + 1))
+    stv = tally_stv(options=options, ballots=ballots, seats=seats, seed=SEED, weights=weights)
+    assert len(stv.winners) == min(seats, len(options))
+    valid = sum((w for b, w in zip(ballots, weights, strict=True) if b), Fraction(0))
+    if stv.exact_quota:
+        assert stv.quota == valid / (seats + 1)
+    for stage in stv.stages:
+        assert sum(stage.votes.values()) + stage.exhausted == total
+        for candidate in stage.elected:
+            if stage is not stv.stages[-1]:
+                # Elected on the quota, not by filling the last seats.
+                if stv.exact_quota:
+                    assert stage.votes[candidate] > stv.quota
+                else:
+                    assert stage.votes[candidate] >= stv.quota

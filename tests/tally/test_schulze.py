@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ SEED = "0f1e2d3c"  # any fixed string: the poll would pass the SHA-256 of its ba
 MAX_EXAMPLES = 150
 OPTION_IDS = ("A", "B", "C", "D", "E")
 MAX_BALLOTS = 15
+WEIGHTED_MAX_EXAMPLES = 100  # the budget for each property of weighted ballots
 
 
 def expand(groups: Sequence[tuple[int, Sequence[OptionId]]]) -> list[list[OptionId]]:
@@ -310,3 +312,214 @@ def test_the_lot_with_a_fixed_seed_is_stable(
     assert tally_schulze(options=options, ballots=ballots, seed=seed) == first
     for tie in first.ties:
         assert tie.chosen == (lot_order(tie.options, seed)[0],)
+
+
+# --- Weighted ballots (SCIC colleges) -----------------------------------------------------
+
+
+def test_weighted_colleges_worked_example_from_the_definition() -> None:
+    """Worked out here from the definition (not a published example).
+
+    College A weighs 60 % and casts 2 ballots X>Y>Z, each weighing 60 % / 2 = 3/10;
+    college B weighs 40 % and casts 6 ballots Z>Y>X, each weighing 40 % / 6 = 1/15. In
+    weighted terms X beats Z (and Y) by 60 to 40: X is the Condorcet winner. Counting
+    heads, Z beats X by 6 to 2 and wins instead.
+    """
+    ballots = expand([(2, "XYZ"), (6, "ZYX")])
+    weights = [Fraction(3, 10)] * 2 + [Fraction(1, 15)] * 6
+    result = tally_schulze(options=tuple("XYZ"), ballots=ballots, seed=SEED, weights=weights)
+    sixty, forty = Fraction(60, 100), Fraction(40, 100)
+    assert result.d == {
+        "X": {"Y": sixty, "Z": sixty},
+        "Y": {"X": forty, "Z": sixty},
+        "Z": {"X": forty, "Y": forty},
+    }
+    assert result.p == {
+        "X": {"Y": sixty, "Z": sixty},
+        "Y": {"X": 0, "Z": sixty},
+        "Z": {"X": 0, "Y": 0},
+    }
+    assert result.ranking == (("X",), ("Y",), ("Z",))
+    assert result.winners == ("X",)
+    assert result.ties == ()
+    assert (result.ballots, result.blank, result.weight) == (8, 0, 1)
+
+    heads = tally_schulze(options=tuple("XYZ"), ballots=ballots, seed=SEED)
+    assert (heads.d["Z"]["X"], heads.d["X"]["Z"]) == (6, 2)
+    assert heads.ranking == (("Z",), ("Y",), ("X",))
+    assert heads.winners == ("Z",)
+
+
+def test_weighted_blank_ballots_weigh_in_the_total_only() -> None:
+    result = tally_schulze(
+        options=tuple("AB"),
+        ballots=[[], ["B"]],
+        seed=SEED,
+        weights=[Fraction(1, 3), Fraction(1, 6)],
+    )
+    assert (result.ballots, result.blank, result.weight) == (2, 1, Fraction(1, 2))
+    assert result.d == {"A": {"B": 0}, "B": {"A": Fraction(1, 6)}}
+    assert result.winners == ("B",)
+
+
+def test_without_weights_every_count_stays_a_plain_integer() -> None:
+    result = tally_schulze(options=tuple("ABCD"), ballots=EXAMPLE_4, seed=SEED)
+    values = [v for m in (result.d, result.p) for row in m.values() for v in row.values()]
+    assert all(type(v) is int for v in values)
+    assert type(result.weight) is int
+    assert result.weight == result.ballots == 9
+
+
+@pytest.mark.parametrize(
+    ("ballots", "weights", "message"),
+    [
+        ([["A"], ["B"]], [Fraction(1)], "1 weights for 2 ballots"),
+        ([["A"]], [Fraction(1), Fraction(1)], "2 weights for 1 ballots"),
+        ([], [Fraction(1)], "1 weights for 0 ballots"),
+        ([["A"]], [], "0 weights for 1 ballots"),
+        ([["A"], ["B"]], [Fraction(1), Fraction(0)], "weight 2: 0 is not strictly positive"),
+        ([["A"]], [Fraction(-1, 2)], "weight 1: -1/2 is not strictly positive"),
+        ([["A"]], [-1], "weight 1: -1 is not strictly positive"),
+        ([["A"]], [0.5], "weight 1: 0.5 is not an int or a Fraction"),
+        ([["A"]], [True], "weight 1: True is not an int or a Fraction"),
+        ([["A"]], ["1/2"], "weight 1: '1/2' is not an int or a Fraction"),
+    ],
+    ids=[
+        "too few",
+        "too many",
+        "weights without ballots",
+        "ballots without weights",
+        "zero",
+        "negative fraction",
+        "negative int",
+        "float",
+        "bool",
+        "string",
+    ],
+)
+def test_bad_weights_raise_value_error(
+    ballots: list[list[OptionId]], weights: list[Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        tally_schulze(options=tuple("AB"), ballots=ballots, seed=SEED, weights=weights)
+
+
+def test_whole_number_weights_are_accepted() -> None:
+    whole: list[Any] = [3, 1]  # typed as Fractions, but an int is exact too
+    result = tally_schulze(options=tuple("AB"), ballots=[["A"], ["B"]], seed=SEED, weights=whole)
+    assert result.d == {"A": {"B": 3}, "B": {"A": 1}}
+    assert result.weight == 4
+    assert result.winners == ("A",)
+
+
+positive_weights = st.builds(Fraction, st.integers(1, 6), st.integers(1, 6))
+
+
+@st.composite
+def weighted_polls(
+    draw: st.DrawFn,
+) -> tuple[list[OptionId], list[list[OptionId]], list[Fraction]]:
+    options, ballots = draw(polls())
+    weights = draw(st.lists(positive_weights, min_size=len(ballots), max_size=len(ballots)))
+    return options, ballots, weights
+
+
+weighted_settings = settings(max_examples=WEIGHTED_MAX_EXAMPLES, deadline=None)
+
+
+@weighted_settings
+@given(poll=polls())
+def test_weights_all_one_give_the_unweighted_result(
+    poll: tuple[list[OptionId], list[list[OptionId]]],
+) -> None:
+    options, ballots = poll
+    ones = [Fraction(1)] * len(ballots)
+    assert tally_schulze(options=options, ballots=ballots, seed=SEED, weights=ones) == (
+        tally_schulze(options=options, ballots=ballots, seed=SEED)
+    )
+
+
+@weighted_settings
+@given(
+    poll=weighted_polls(),
+    factor=st.builds(Fraction, st.integers(1, 50), st.integers(1, 50)),
+)
+def test_scaling_every_weight_never_changes_the_ranking(
+    poll: tuple[list[OptionId], list[list[OptionId]], list[Fraction]], factor: Fraction
+) -> None:
+    options, ballots, weights = poll
+    result = tally_schulze(options=options, ballots=ballots, seed=SEED, weights=weights)
+    scaled = tally_schulze(
+        options=options, ballots=ballots, seed=SEED, weights=[factor * w for w in weights]
+    )
+    assert scaled.ranking == result.ranking
+    assert scaled.potential_winners == result.potential_winners
+    assert scaled.winners == result.winners
+    assert scaled.ties == result.ties
+    assert scaled.weight == factor * result.weight
+    for x in options:
+        for y in options:
+            if x != y:
+                assert scaled.d[x][y] == factor * result.d[x][y]
+                assert scaled.p[x][y] == factor * result.p[x][y]
+
+
+@weighted_settings
+@given(poll=weighted_polls())
+def test_a_condorcet_winner_of_the_weighted_matrix_always_wins(
+    poll: tuple[list[OptionId], list[list[OptionId]], list[Fraction]],
+) -> None:
+    options, ballots, weights = poll
+    result = tally_schulze(options=options, ballots=ballots, seed=SEED, weights=weights)
+    assert result.weight == sum(weights, Fraction(0))
+    for x in options:
+        for y in options:
+            if x != y:
+                expected = sum(
+                    (w for b, w in zip(ballots, weights, strict=True) if prefers(b, x, y)),
+                    Fraction(0),
+                )
+                assert result.d[x][y] == expected
+    condorcet = [
+        x for x in options if all(result.d[x][y] > result.d[y][x] for y in options if y != x)
+    ]
+    if condorcet:
+        assert result.winners == (condorcet[0],)
+        assert result.potential_winners == (condorcet[0],)
+        assert result.ties == ()
+
+
+@weighted_settings
+@given(poll=polls(), data=st.data())
+def test_a_whole_weight_counts_as_that_many_ballots(
+    poll: tuple[list[OptionId], list[list[OptionId]]], data: st.DataObject
+) -> None:
+    options, ballots = poll
+    copies = data.draw(st.lists(st.integers(1, 3), min_size=len(ballots), max_size=len(ballots)))
+    weighted = tally_schulze(
+        options=options, ballots=ballots, seed=SEED, weights=[Fraction(k) for k in copies]
+    )
+    repeated = [b for b, k in zip(ballots, copies, strict=True) for _ in range(k)]
+    heads = tally_schulze(options=options, ballots=repeated, seed=SEED)
+    assert (weighted.d, weighted.p, weighted.weight) == (heads.d, heads.p, heads.ballots)
+    assert (weighted.ranking, weighted.winners, weighted.ties) == (
+        heads.ranking,
+        heads.winners,
+        heads.ties,
+    )
+
+
+@weighted_settings
+@given(poll=weighted_polls(), data=st.data())
+def test_weighted_ballot_order_never_changes_the_result(
+    poll: tuple[list[OptionId], list[list[OptionId]], list[Fraction]], data: st.DataObject
+) -> None:
+    options, ballots, weights = poll
+    pairs = data.draw(st.permutations(list(zip(ballots, weights, strict=True))))
+    shuffled = tally_schulze(
+        options=options,
+        ballots=[b for b, _ in pairs],
+        seed=SEED,
+        weights=[w for _, w in pairs],
+    )
+    assert shuffled == tally_schulze(options=options, ballots=ballots, seed=SEED, weights=weights)

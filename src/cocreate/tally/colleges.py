@@ -17,10 +17,10 @@ college. An exact half under a strict majority is a tie, which rejects.
 Options (approval, dot and score voting) are weighed the same way: each college gives
 every option a value between 0 and 1 — the share of its ballots approving it, the share
 of its points it received, or its mean score scaled to 0–1 — and the assembly's value is
-the weighted mean over the colleges that cast ballots. Ranked methods and majority
-judgment would need each ballot weighted (college weight / its ballots) inside their
-own tallies; until then the app refuses them with weighted colleges rather than count
-heads. Consent needs no weights: one objection, from any college, is enough.
+the weighted mean over the colleges that cast ballots. Ranked methods (IRV, STV,
+Schulze) and majority judgment weigh each ballot instead, inside their own tallies: a
+ballot of college c weighs w_c / n_c, n_c being the ballots that express something in
+that college. Consent needs no weights: one objection, from any college, is enough.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Majority judgment (jugement majoritaire) of Balinski and Laraki.
+"""Majority judgment (jugement majoritaire) of Balinski and Laraki, optionally weighted.
 
 Each voter grades every option on a common scale of words, here the usual French one, best
 first: Excellent, Très bien, Bien, Assez bien, Passable, Insuffisant, À rejeter (``GRADES``,
@@ -15,17 +15,36 @@ one ("0 == REJECT": ``StaticDefaultTally`` / ``TallyWithDefaultGrade`` in
 MieuxVoter/majority-judgment-library-java). A ballot naming an unknown option, or giving
 something that is not one of the grade keys, raises ``InvalidBallot``.
 
-Merit profile. Per option: the number of grades of each level (``counts``, aligned with
-``GRADES``) and their shares of the ballots as exact ``Fraction``.
+Weights. ``weights``, if given, is aligned with the ballots and gives each ballot a strictly
+positive exact weight (``Fraction``; a different length or a weight <= 0 raises
+``ValueError``). In a SCIC the app gives every ballot of college c the weight w_c / n_c, the
+college's weight over its number of ballots. Without weights every ballot weighs 1, and all
+that follows reads "number of ballots" for "weight": the results are those of plain majority
+judgment. A weighted tally is exactly the plain tally of the electorate in which every ballot
+is cloned in proportion to its weight (k * w copies of a ballot of weight w, for any k that
+makes every k * w a whole number; a property test checks it), so only the ratios of the
+weights matter: multiplying all of them by one factor changes the counts and nothing else.
 
-Majority grade. The median of the option's grades. With an even number of ballots there are
-two middle grades and the majority grade is the LOWER one (Balinski and Laraki's "lower
-middlemost"; in Wikipedia's wording, "the lower middle if the number is even"). Equivalently:
-the best grade that more than half of the voters give at least.
+Merit profile. Per option: the total weight of each grade (``counts``, aligned with
+``GRADES``: whole numbers without weights, ``Fraction`` with weights) and their shares of the
+total weight, exact ``Fraction`` adding up to 1. Lay the grades out best first along [0, 1):
+with s_i the share of grade i (0 = Excellent) and C_i = s_0 + ... + s_i (C_(-1) = 0), grade i
+covers [C_(i-1), C_i). Write Q(x), for 0 <= x < 1, for the grade whose interval contains x, and
+Q-(x), for 0 < x <= 1, for the grade i with C_(i-1) < x <= C_i (the one just below x).
+
+Majority grade. Q(1/2): the best grade g such that the grades at least as good as g weigh
+MORE than half the total weight. Without weights this is the median of the option's grades,
+and with an even number of ballots the LOWER of the two middle grades (Balinski and Laraki's
+"lower middlemost"; in Wikipedia's wording, "the lower middle if the number is even"): with
+n ballots, the number of grades at least as good as g is a whole number, which exceeds n / 2
+exactly when it exceeds n // 2, so Q(1/2) is the grade at 0-based position n // 2 of the
+option's grades sorted best first, for n odd and even alike. Equivalently: the best grade that
+more than half of the voters (of the weight) give at least.
 
 Ranking. Options are ranked by majority grade. Between options with the same majority grade
-alpha, the majority gauge (p, alpha, q) decides, where p is the share of grades strictly
-better than alpha and q the share strictly worse (Balinski and Laraki 2007, 2011):
+alpha, the majority gauge (p, alpha, q) decides, where p is the share (of the total weight)
+of grades strictly better than alpha and q the share strictly worse (Balinski and Laraki 2007,
+2011):
 
 * an option with p > q is "alpha+": it ranks above every option "alpha-" of the same grade,
   and among the "alpha+" the larger p ranks higher;
@@ -36,22 +55,53 @@ profile makes its median fall, not rise, so "-" is what the majority value below
 (Mieux Voter's reference code makes the same choice: on equal adhesion and contestation
 groups it "favors contestation", ``ProposalTallyAnalysis`` in the Java library above).
 
-When majority grade and gauge are both equal, the majority value decides: remove one
-majority grade from each tied option and compare the new majority grades, and so on; the
-option whose sequence of successive majority grades is first better ranks higher
-(Balinski and Laraki's "majority value" and "majority ranking"). Since every option has the
-same number of grades, this sequence is the option's sorted grades read from the lower
-middle outward (middle, then alternately the nearest grade on each side), so it is computed
-in one pass. The gauge never contradicts the majority value (a property test checks it): it
-settles most ties early and gives the readable verdict ("bien+", "bien-").
+When majority grade and gauge are both equal, the majority value decides: Balinski and
+Laraki's "majority value" and "majority ranking" remove one majority grade from each tied
+option, compare the new majority grades, and so on; the option whose sequence of successive
+majority grades is first better ranks higher. Removing "one grade" has no meaning with
+fractional weights, so the majority value is read from the profile laid out on [0, 1), from
+the middle outward: for 0 <= t < 1/2,
 
-Options whose majority values are equal have identical merit profiles; nothing in the ballots
-separates them and the documented lot of ``base.lot_order`` with the poll's ``seed`` orders
-them. Each such group is reported in ``ties`` (``broken_by="lot"``, ``chosen`` = the group in
-the order the lot placed it). Ties the method itself settled are not reported.
+    U(t) = Q(1/2 + t)   (the grade at distance t on the worse side of the middle),
+    L(t) = Q-(1/2 - t)  (the grade at distance t on the better side),
 
-Pure and deterministic: the result depends only on the options, the multiset of ballots (not
-their order) and the seed.
+and the majority value is the function t -> (U(t), L(t)). Two options compare at the first t
+where their pairs differ, and there by U, then by L (the better grade ranks higher). Both are
+step functions, constant on [b, b') between the points where 1/2 + t or 1/2 - t crosses some
+C_i, so the comparison samples every option at all those points (``majority_value_steps``
+shows an option's steps). This is what removing an equal tiny weight epsilon from the
+majority grade at each step gives, in the limit (or exactly, at the scale of one ballot, in
+the cloned electorate above): the removed weight is always the band [1/2 - t, 1/2 + t) and
+the next majority grade lies at one of its two edges.
+
+Reduction to the unweighted rule. With n ballots, weights 1, the k-th grade of the sorted
+list (0-based, best first) covers [k/n, (k+1)/n). For n = 2m, on t in [j/n, (j+1)/n) the pair
+is (grade m + j, grade m - 1 - j): the reading is grades m, m - 1, m + 1, m - 2, ... For
+n = 2m + 1, the pair is (grade m, grade m) on [0, 1/2n), then (grade m + 1 + j, grade
+m - 1 - j) on each next interval of length 1/n: the reading is m, m, m + 1, m - 1, m + 2, ...
+These are exactly the successive majority grades obtained by removing one majority grade at a
+time (the lower median of the remaining grades is next to the removed ones: on the worse side
+when both sides are equally long, else on the better side), except that an odd n repeats the
+first one, at the same place for all options since they all have n grades; so the order of
+the options is exactly the unweighted one (a property test checks it against the definition
+applied literally, and that weights all 1 give identical results).
+
+The gauge never contradicts the majority value: with majority grade alpha covering
+[p, 1 - q), U leaves alpha, for a worse grade, at t = 1/2 - q and L leaves it, for a better
+one, at t = 1/2 - p. If p > q the better side moves first, so every "alpha+" ranks above every
+"alpha-", the larger p earlier; if q >= p the worse side moves first (U is compared first when
+both move together), the larger q earlier. The gauge settles most ties early and gives the
+readable verdict ("bien+", "bien-").
+
+Options whose majority values are equal have the same shares (Q gives back every C_i), i.e.
+identical merit profiles up to the total weight, which is the same for all options; nothing
+in the ballots separates them and the documented lot of ``base.lot_order`` with the poll's
+``seed`` orders them. Each such group is reported in ``ties`` (``broken_by="lot"``,
+``chosen`` = the group in the order the lot placed it). Ties the method itself settled are
+not reported.
+
+Pure and deterministic: the result depends only on the options, the multiset of ballots
+(with their weights; not their order) and the seed.
 """
 
 from __future__ import annotations
@@ -117,16 +167,18 @@ class MeritProfile:
     """How the voters graded one option, and what majority judgment reads from it."""
 
     option: OptionId
-    counts: tuple[int, ...]  # number of each grade, aligned with GRADES (best first)
-    shares: tuple[Fraction, ...]  # counts / number of ballots
-    majority_grade: str  # grade key of the lower median
+    # Total weight of each grade, aligned with GRADES (best first): the number of ballots
+    # (int) without weights, a Fraction with weights.
+    counts: tuple[int | Fraction, ...]
+    shares: tuple[Fraction, ...]  # counts / total weight
+    majority_grade: str  # grade key of the (weighted) lower median
     p: Fraction  # share of grades strictly better than the majority grade
     q: Fraction  # share of grades strictly worse than the majority grade
 
     @property
-    def total(self) -> int:
-        """Number of grades, i.e. of ballots."""
-        return sum(self.counts)
+    def total(self) -> int | Fraction:
+        """Total weight of the grades: the number of ballots without weights."""
+        return sum(self.counts, 0)
 
     @property
     def gauge_sign(self) -> str:
@@ -138,15 +190,41 @@ class MeritProfile:
         """The majority grade and its sign, e.g. "bien+"."""
         return self.majority_grade + self.gauge_sign
 
-    def count(self, grade: str) -> int:
+    def count(self, grade: str) -> int | Fraction:
         return self.counts[_INDEX[grade]]
 
     def share(self, grade: str) -> Fraction:
         return self.shares[_INDEX[grade]]
 
     def majority_value(self) -> tuple[str, ...]:
-        """Successive majority grades, removing one majority grade at each step."""
-        return tuple(GRADE_KEYS[i] for i in _majority_value(self.counts))
+        """Successive majority grades, removing one majority grade at each step.
+
+        Needs whole counts (always the case without weights). Raises ``ValueError`` for a
+        profile with fractional counts: read ``majority_value_steps`` instead.
+        """
+        whole: list[int] = []
+        for count in self.counts:
+            if isinstance(count, Fraction):
+                if count.denominator != 1:
+                    raise ValueError(
+                        "removing one grade at a time needs whole counts; "
+                        "use majority_value_steps() for a weighted profile"
+                    )
+                whole.append(count.numerator)
+            else:
+                whole.append(count)
+        return tuple(GRADE_KEYS[i] for i in _majority_value(whole))
+
+    def majority_value_steps(self) -> tuple[tuple[Fraction, str, str], ...]:
+        """The majority value t -> (U(t), L(t)) of the module docstring, as steps (t, U, L):
+        from t until the next step's t (or 1/2), the grade at distance t from the middle on
+        the worse side is U, on the better side L. Consecutive steps differ."""
+        steps: list[tuple[Fraction, str, str]] = []
+        for t in sorted(_breakpoints(self.shares)):
+            upper, lower = _reading_at(self.shares, t)
+            if not steps or steps[-1][1:] != (GRADE_KEYS[upper], GRADE_KEYS[lower]):
+                steps.append((t, GRADE_KEYS[upper], GRADE_KEYS[lower]))
+        return tuple(steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +233,7 @@ class MajorityJudgmentResult:
     ranking: tuple[OptionId, ...]  # best first
     profiles: tuple[MeritProfile, ...]  # in the order of the poll's options
     ties: tuple[Tie, ...]  # groups nothing but the lot could order, in ranking order
-    ballot_count: int
+    ballot_count: int  # the number of ballots, weighted or not
 
     def profile(self, option: OptionId) -> MeritProfile:
         for profile in self.profiles:
@@ -165,17 +243,26 @@ class MajorityJudgmentResult:
 
 
 def tally_majority_judgment(
-    *, options: Sequence[OptionId], ballots: Iterable[Ballot], seed: str
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Ballot],
+    seed: str,
+    weights: Sequence[Fraction] | None = None,
 ) -> MajorityJudgmentResult:
     """Count majority-judgment ballots; rank the options by the rules of the module docstring.
 
+    ``weights``, aligned with ``ballots``, weighs each ballot (None: every ballot weighs 1).
+
     Raises ``InvalidBallot`` for a ballot that is not a mapping, names an unknown option or
-    gives an unknown grade, and ``ValueError`` for bad options or when there is no ballot
-    (no median exists then).
+    gives an unknown grade, ``ValueError`` for bad options, when there is no ballot (no median
+    exists then), or when the weights are not as many as the ballots or not all > 0, and
+    ``TypeError`` for a weight that is not a ``Fraction`` (or an ``int``).
     """
     opts = check_options(options)
     known = frozenset(opts)
-    counts = {option: [0] * len(GRADES) for option in opts}
+    checked = None if weights is None else _check_weights(weights)
+    zero: int | Fraction = 0 if checked is None else Fraction(0)
+    counts: dict[OptionId, list[int | Fraction]] = {option: [zero] * len(GRADES) for option in opts}
     ballot_count = 0
     for ballot in ballots:
         if not isinstance(ballot, Mapping):
@@ -185,14 +272,26 @@ def tally_majority_judgment(
                 raise InvalidBallot(f"unknown option {option!r}")
             if not isinstance(grade, str) or grade not in _INDEX:
                 raise InvalidBallot(f"unknown grade {grade!r} for option {option!r}")
+        if checked is None:
+            weight: int | Fraction = 1
+        elif ballot_count < len(checked):
+            weight = checked[ballot_count]
+        else:
+            raise ValueError(f"weights must match the ballots: only {len(checked)} weights")
         for option in opts:
-            counts[option][_INDEX[ballot.get(option, UNGRADED)]] += 1
+            counts[option][_INDEX[ballot.get(option, UNGRADED)]] += weight
         ballot_count += 1
     if ballot_count == 0:
         raise ValueError("majority judgment needs at least one ballot")
+    if checked is not None and len(checked) != ballot_count:
+        raise ValueError(
+            f"weights must match the ballots: {len(checked)} weights for {ballot_count} ballots"
+        )
 
-    profiles = tuple(_profile(option, tuple(counts[option]), ballot_count) for option in opts)
-    keys = {profile.option: _rank_key(profile) for profile in profiles}
+    profiles = tuple(_profile(option, tuple(counts[option])) for option in opts)
+    # The majority values are step functions: sample them all where any of them steps.
+    points = sorted(set().union(*(_breakpoints(profile.shares) for profile in profiles)))
+    keys = {profile.option: _rank_key(profile, points) for profile in profiles}
     ordered = sorted(opts, key=lambda option: keys[option])
 
     ranking: list[OptionId] = []
@@ -221,29 +320,71 @@ def tally_majority_judgment(
     )
 
 
-def _profile(option: OptionId, counts: tuple[int, ...], total: int) -> MeritProfile:
-    median = _median_index(counts)
-    above = sum(counts[:median])
-    below = sum(counts[median + 1 :])
+_HALF: Final[Fraction] = Fraction(1, 2)
+
+
+def _check_weights(weights: Sequence[Fraction]) -> tuple[Fraction, ...]:
+    checked: list[Fraction] = []
+    for weight in weights:
+        if isinstance(weight, bool) or not isinstance(weight, Fraction | int):
+            raise TypeError(f"a weight must be an exact Fraction, got {weight!r}")
+        if weight <= 0:
+            raise ValueError(f"weights must be > 0, got {weight}")
+        checked.append(Fraction(weight))
+    return tuple(checked)
+
+
+def _profile(option: OptionId, counts: tuple[int | Fraction, ...]) -> MeritProfile:
+    total = sum(counts, Fraction(0))
+    shares = tuple(Fraction(count) / total for count in counts)
+    median = _quantile(shares, _HALF)
     return MeritProfile(
         option=option,
         counts=counts,
-        shares=tuple(Fraction(count, total) for count in counts),
+        shares=shares,
         majority_grade=GRADE_KEYS[median],
-        p=Fraction(above, total),
-        q=Fraction(below, total),
+        p=sum(shares[:median], Fraction(0)),
+        q=sum(shares[median + 1 :], Fraction(0)),
     )
 
 
-def _median_index(counts: Sequence[int]) -> int:
-    """Index (best first) of the lower middlemost grade: the grade at position n // 2."""
-    position = sum(counts) // 2
-    seen = 0
-    for index, count in enumerate(counts):
-        seen += count
-        if seen > position:
+def _quantile(shares: Sequence[Fraction], x: Fraction) -> int:
+    """Q(x), 0 <= x < 1: index (best first) of the grade i with C_(i-1) <= x < C_i.
+
+    Q(1/2) is the (weighted) lower median: without weights, the grade at position n // 2.
+    """
+    cumulative = Fraction(0)
+    for index, share in enumerate(shares):
+        cumulative += share
+        if x < cumulative:
             return index
-    raise ValueError("no grades")
+    raise ValueError(f"no grade at {x}")
+
+
+def _quantile_below(shares: Sequence[Fraction], x: Fraction) -> int:
+    """Q-(x), 0 < x <= 1: index (best first) of the grade i with C_(i-1) < x <= C_i."""
+    cumulative = Fraction(0)
+    for index, share in enumerate(shares):
+        cumulative += share
+        if x <= cumulative:
+            return index
+    raise ValueError(f"no grade below {x}")
+
+
+def _reading_at(shares: Sequence[Fraction], t: Fraction) -> tuple[int, int]:
+    """(U(t), L(t)) = (Q(1/2 + t), Q-(1/2 - t)), 0 <= t < 1/2: the majority value at t."""
+    return _quantile(shares, _HALF + t), _quantile_below(shares, _HALF - t)
+
+
+def _breakpoints(shares: Sequence[Fraction]) -> set[Fraction]:
+    """The t in [0, 1/2) where U or L may change: 0 and where 1/2 +- t meets some C_i."""
+    points = {Fraction(0)}
+    cumulative = Fraction(0)
+    for share in shares:
+        cumulative += share
+        if 0 < cumulative < 1:
+            points.add(abs(cumulative - _HALF))
+    return points
 
 
 def _majority_value(counts: Sequence[int]) -> tuple[int, ...]:
@@ -268,10 +409,14 @@ def _majority_value(counts: Sequence[int]) -> tuple[int, ...]:
     return tuple(sequence)
 
 
-def _rank_key(profile: MeritProfile) -> tuple[int, int, Fraction, tuple[int, ...]]:
-    """Sort key, smaller is better: majority grade, then gauge, then majority value."""
+def _rank_key(
+    profile: MeritProfile, points: Sequence[Fraction]
+) -> tuple[int, int, Fraction, tuple[tuple[int, int], ...]]:
+    """Sort key, smaller is better: majority grade, then gauge, then majority value (sampled
+    at ``points``, which must contain the breakpoints of every profile compared)."""
     grade = _INDEX[profile.majority_grade]
+    value = tuple(_reading_at(profile.shares, t) for t in points)
     if profile.p > profile.q:  # alpha+: above every alpha-, larger p first
-        return (grade, 0, -profile.p, _majority_value(profile.counts))
+        return (grade, 0, -profile.p, value)
     # alpha- (q >= p): below every alpha+, larger q last
-    return (grade, 1, profile.q, _majority_value(profile.counts))
+    return (grade, 1, profile.q, value)

@@ -11,16 +11,32 @@ not count among the votes expressed (Code électoral art. L65).
 The order of the ballots never matters: identical rankings are grouped and every count is
 a sum, exact in integers or :class:`fractions.Fraction`.
 
+Weights. Both counts take an optional ``weights``, one per ballot, in the order of the
+ballots: exact, strictly positive :class:`fractions.Fraction` values. They exist for the
+voting colleges of a SCIC (société coopérative d'intérêt collectif, loi n° 47-1775 of
+10 September 1947, art. 19 octies): the statutes give each college ``c`` a weight ``w_c``,
+the weights adding up to 100 %, and each college must weigh its share whatever its size.
+So the app gives every ballot of college ``c`` the weight ``w_c / n_c``, where ``n_c`` is
+the number of ballots cast in that college. A ballot then counts for its weight wherever
+it would count for one: every tally, majority, quota and exhausted pile below is a sum of
+weights instead of a number of ballots, exact in fractions. Without weights every ballot
+weighs 1, and the counts are whole numbers (IRV) or fractions of whole ballots (STV).
+``ballots`` and ``blank`` still report numbers of ballots, not weights. Scaling
+every weight by the same factor scales every figure and changes neither the winners nor
+the ties.
+
 Instant-runoff voting (:func:`tally_irv`). Rounds are counted until one is decided:
 
 1. Each ballot counts for its highest-ranked option still *continuing* (not eliminated).
    A ballot with no continuing option left is *exhausted*.
 2. An option with a strict majority of the continuing ballots (more than half of the
-   ballots not exhausted) wins. So does the last continuing option.
+   ballots not exhausted; with weights, more than half of their weight) wins. So does the
+   last continuing option.
 3. Otherwise the option with the fewest votes is eliminated and the next round begins.
 
 Every round reports the count of each continuing option, the exhausted ballots (blanks
-included, cumulative), and the option eliminated (``None`` in the final round).
+included, cumulative), and the option eliminated (``None`` in the final round): whole
+numbers of ballots without weights, exact fractions (sums of weights) with them.
 
 Single transferable vote (:func:`tally_stv`) follows the counting rules 45 to 52 of the
 Scottish Local Government Elections Order 2007 (SSI 2007/42, schedule 1), with one
@@ -28,18 +44,29 @@ deliberate change: arithmetic is exact (:class:`fractions.Fraction`) where the O
 truncates transfer values to five decimal places, so a recount can never differ by a
 rounding and every stage adds up exactly.
 
-- Quota: the whole-vote Droop quota ``floor(valid / (seats + 1)) + 1``, where ``valid`` is
-  the number of non-blank ballots (rule 46). It is an integer on purpose: it is the figure
-  the Order prescribes and members can check it by hand, and since
-  ``(seats + 1) * quota > valid`` no more than ``seats`` candidates can ever reach it. The
-  "exact" Droop variant (``valid / (seats + 1)``, elected on strictly exceeding it) only
-  matters to Meek-style counts, which this is not. The quota is reported as a Fraction so
-  that all the arithmetic is of one kind.
+- Quota, unweighted: the whole-vote Droop quota of the Order,
+  ``floor(valid / (seats + 1)) + 1``, where ``valid`` is the number of non-blank ballots
+  (rule 46), and a candidate is elected on *reaching* it (rule 47). It is an integer on
+  purpose: it is the figure the Order prescribes and members can check it by hand, and
+  since ``(seats + 1) * quota > valid`` no more than ``seats`` candidates can ever reach
+  it. The quota is reported as a Fraction so that all the arithmetic is of one kind.
+- Quota, weighted: rounding up to the next whole vote only makes sense when votes come in
+  whole ballots, so with weights the count uses the *exact* Droop quota
+  ``valid / (seats + 1)``, ``valid`` being the total weight of the non-blank ballots, and a
+  candidate is elected on strictly *exceeding* it (the Newland–Britton rule); since
+  ``(seats + 1) * quota = valid``, no more than ``seats`` candidates can exceed it
+  (``STVResult.exact_quota`` is then True). One exception: when every non-blank ballot
+  has the same weight ``w`` (a single college voted, say), the weights change nothing and
+  the count is the unweighted one with every figure multiplied by ``w``: quota
+  ``w * (floor(valid ballots / (seats + 1)) + 1)``, elected on reaching it. So weights
+  all equal to 1 give exactly the unweighted count, and scaling the weights never changes
+  the result but for its scale.
 - Stage 1 counts first preferences (rule 45). At the end of every stage, each continuing
-  candidate whose votes reach the quota is elected (rule 47); those elected at the same
-  stage are elected in decreasing order of votes. Then, when the continuing candidates are
-  no more than the seats left, they are all elected, in decreasing order of votes, and the
-  count ends (rule 52). It also ends when every seat is filled.
+  candidate whose votes reach the quota (exceed it, with the exact quota) is elected
+  (rule 47); those elected at the same stage are elected in decreasing order of votes.
+  Then, when the continuing candidates are no more than the seats left, they are all
+  elected, in decreasing order of votes, and the count ends (rule 52). It also ends when
+  every seat is filled.
 - Otherwise, while an elected candidate has a surplus (votes above the quota) not yet
   transferred, the largest surplus is transferred (rule 49); equal surpluses go in the
   order of election, which rule 49(2) comes down to (a candidate elected earlier had the
@@ -55,7 +82,8 @@ rounding and every stage adds up exactly.
 Transfers skip candidates already elected or excluded. Every stage reports the votes of
 the elected and continuing candidates, who was elected or excluded, whose surplus was
 transferred and at which transfer value, and the exhausted value (blanks included,
-cumulative): at every stage, votes plus exhausted equal the number of ballots exactly.
+cumulative): at every stage, votes plus exhausted equal the number of ballots (their total
+weight, with weights) exactly.
 Winners are listed in order of election, and there may be fewer than ``seats`` of them
 when there are fewer options than seats.
 
@@ -81,7 +109,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar, overload
 
 from cocreate.tally.base import InvalidBallot, OptionId, Tie, check_options, lot_order
 
@@ -104,26 +132,32 @@ LOT = "lot"
 
 StageKind = Literal["first", "surplus", "exclusion"]
 
-# A vote count: whole ballots in IRV, exact fractions of ballots in STV.
+# A vote count: whole ballots in unweighted IRV, exact fractions in STV and with weights.
 _Votes = TypeVar("_Votes", int, Fraction)
 
 
 @dataclass(frozen=True, slots=True)
-class IRVRound:
-    """One instant-runoff round: the count of each continuing option and what it decided."""
+class IRVRound(Generic[_Votes]):
+    """One instant-runoff round: the count of each continuing option and what it decided.
 
-    counts: Mapping[OptionId, int]  # ballots per continuing option, in poll order
-    exhausted: int  # ballots with no continuing option left, blanks included (cumulative)
+    ``IRVRound[int]`` counts ballots (no weights); ``IRVRound[Fraction]`` sums weights.
+    """
+
+    counts: Mapping[OptionId, _Votes]  # ballots (weight) per continuing option, poll order
+    exhausted: _Votes  # ballots (weight) with no continuing option left, blanks included
     eliminated: OptionId | None  # None in the final round, which found the winner
 
 
 @dataclass(frozen=True, slots=True)
-class IRVResult:
-    """Outcome of an instant-runoff count: every round, the winner, the ties broken."""
+class IRVResult(Generic[_Votes]):
+    """Outcome of an instant-runoff count: every round, the winner, the ties broken.
 
-    ballots: int  # ballots counted, blanks included
+    ``IRVResult[int]`` without weights, ``IRVResult[Fraction]`` with them.
+    """
+
+    ballots: int  # ballots counted, blanks included (a number of ballots, even with weights)
     blank: int
-    rounds: tuple[IRVRound, ...]
+    rounds: tuple[IRVRound[_Votes], ...]
     winner: OptionId
     winners: tuple[OptionId, ...]  # (winner,)
     ties: tuple[Tie, ...]
@@ -147,9 +181,10 @@ class STVResult:
     """Outcome of an STV count: quota, every stage, winners in order of election, ties."""
 
     seats: int
-    ballots: int  # ballots counted, blanks included
+    ballots: int  # ballots counted, blanks included (a number of ballots, even with weights)
     blank: int
-    quota: Fraction  # whole-vote Droop quota of the non-blank ballots
+    quota: Fraction  # Droop quota of the non-blank ballots (their weight, with weights)
+    exact_quota: bool  # True: exact Droop quota, elected on exceeding it; False: on reaching
     stages: tuple[STVStage, ...]
     winners: tuple[OptionId, ...]  # in order of election; at most ``seats`` of them
     ties: tuple[Tie, ...]
@@ -209,37 +244,63 @@ def _break_tie(
     return drawn
 
 
-def tally_irv(
-    *, options: Sequence[OptionId], ballots: Iterable[Sequence[OptionId]], seed: str
-) -> IRVResult:
-    """Count ranked ballots by instant-runoff voting (rules in the module docstring)."""
-    poll_options = check_options(options)
-    checked = check_ranked_ballots(options=poll_options, ballots=ballots)
-    rankings = Counter(checked)
-    blank = rankings[()]
+def _check_weights(weights: Sequence[Fraction], ballots: int) -> list[Fraction]:
+    """Validate one strictly positive exact weight per ballot; return them as Fractions."""
+    if isinstance(weights, str) or not isinstance(weights, Sequence):
+        raise ValueError("weights must be a sequence, one weight per ballot")
+    if len(weights) != ballots:
+        raise ValueError(f"{len(weights)} weights for {ballots} ballots: give one per ballot")
+    checked: list[Fraction] = []
+    for number, weight in enumerate(weights, start=1):
+        # Exact numbers only: a float weight would bring its binary rounding into the count.
+        if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
+            raise ValueError(f"ballot {number}: a weight is a Fraction, not {weight!r}")
+        if weight <= 0:
+            raise ValueError(f"ballot {number}: a weight must be strictly positive, not {weight}")
+        checked.append(Fraction(weight))
+    return checked
 
-    continuing = list(poll_options)
-    history: list[dict[OptionId, int]] = []
-    rounds: list[IRVRound] = []
+
+def _group(
+    rankings: Sequence[tuple[OptionId, ...]], weights: Sequence[Fraction]
+) -> dict[tuple[OptionId, ...], Fraction]:
+    """Total weight of each distinct ranking."""
+    totals: dict[tuple[OptionId, ...], Fraction] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        totals[ranking] = totals.get(ranking, Fraction(0)) + weight
+    return totals
+
+
+def _count_irv(
+    options: tuple[OptionId, ...],
+    groups: Mapping[tuple[OptionId, ...], _Votes],
+    zero: _Votes,
+    seed: str,
+) -> tuple[OptionId, list[IRVRound[_Votes]], list[Tie]]:
+    """The rounds of an IRV count of ``groups`` (ballots or weight per ranking)."""
+    total = sum(groups.values(), zero)
+    continuing = list(options)
+    history: list[dict[OptionId, _Votes]] = []
+    rounds: list[IRVRound[_Votes]] = []
     ties: list[Tie] = []
     while True:
         in_race = set(continuing)
-        counts = dict.fromkeys(continuing, 0)
-        exhausted = 0
-        for ranking, number in rankings.items():
+        counts = dict.fromkeys(continuing, zero)
+        exhausted = zero
+        for ranking, number in groups.items():
             top = next((option for option in ranking if option in in_race), None)
             if top is None:
                 exhausted += number
             else:
                 counts[top] += number
         history.append(counts)
-        active = len(checked) - exhausted
+        active = total - exhausted
         # Strictly more than half: twice the count beats the total without rounding.
         majority = [option for option in continuing if 2 * counts[option] > active]
         if majority or len(continuing) == 1:
             winner = majority[0] if majority else continuing[0]
             rounds.append(IRVRound(counts=counts, exhausted=exhausted, eliminated=None))
-            break
+            return winner, rounds, ties
         fewest = min(counts.values())
         tied = [option for option in continuing if counts[option] == fewest]
         loser = (
@@ -250,13 +311,73 @@ def tally_irv(
         rounds.append(IRVRound(counts=counts, exhausted=exhausted, eliminated=loser))
         continuing.remove(loser)
 
+
+@overload
+def tally_irv(
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Sequence[OptionId]],
+    seed: str,
+    weights: None = None,
+) -> IRVResult[int]: ...
+
+
+@overload
+def tally_irv(
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Sequence[OptionId]],
+    seed: str,
+    weights: Sequence[Fraction],
+) -> IRVResult[Fraction]: ...
+
+
+@overload
+def tally_irv(
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Sequence[OptionId]],
+    seed: str,
+    weights: Sequence[Fraction] | None = None,
+) -> IRVResult[int] | IRVResult[Fraction]: ...
+
+
+def tally_irv(
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Sequence[OptionId]],
+    seed: str,
+    weights: Sequence[Fraction] | None = None,
+) -> IRVResult[int] | IRVResult[Fraction]:
+    """Count ranked ballots by instant-runoff voting (rules in the module docstring).
+
+    ``weights``: one strictly positive Fraction per ballot, or None for one each. Without
+    weights the counts are whole numbers of ballots; with them, exact sums of weights.
+    """
+    poll_options = check_options(options)
+    checked = check_ranked_ballots(options=poll_options, ballots=ballots)
+    blank = sum(1 for ranking in checked if not ranking)
+    if weights is None:
+        winner, rounds, ties = _count_irv(poll_options, Counter(checked), 0, seed)
+        return IRVResult(
+            ballots=len(checked),
+            blank=blank,
+            rounds=tuple(rounds),
+            winner=winner,
+            winners=(winner,),
+            ties=tuple(ties),
+        )
+    groups = _group(checked, _check_weights(weights, len(checked)))
+    weighted_winner, weighted_rounds, weighted_ties = _count_irv(
+        poll_options, groups, Fraction(0), seed
+    )
     return IRVResult(
         ballots=len(checked),
         blank=blank,
-        rounds=tuple(rounds),
-        winner=winner,
-        winners=(winner,),
-        ties=tuple(ties),
+        rounds=tuple(weighted_rounds),
+        winner=weighted_winner,
+        winners=(weighted_winner,),
+        ties=tuple(weighted_ties),
     )
 
 
@@ -265,7 +386,7 @@ class _Parcel:
     """Every ballot with one ranking: they always travel together at one value each."""
 
     ranking: tuple[OptionId, ...]
-    count: int  # ballots
+    weight: Fraction  # of its ballots together: their number, without weights
     value: Fraction  # value of each ballot, 1 until a surplus transfer reduces it
     position: int  # index in ranking of the candidate holding them; len(ranking) = exhausted
 
@@ -281,18 +402,26 @@ class _STVCount:
         self,
         options: tuple[OptionId, ...],
         checked: list[tuple[OptionId, ...]],
+        weights: list[Fraction],
         seats: int,
         seed: str,
     ) -> None:
         self.options = options
         self.seats = seats
         self.seed = seed
-        rankings = Counter(checked)
-        self.blank = rankings[()]
-        self.quota = Fraction((len(checked) - self.blank) // (seats + 1) + 1)
+        self.blank = sum(1 for ranking in checked if not ranking)
+        valid = [weight for ranking, weight in zip(checked, weights, strict=True) if ranking]
+        unit = valid[0] if valid else Fraction(1)
+        # Equal weights change nothing: the Order's whole-vote quota, in units of the weight.
+        self.exact_quota = any(weight != unit for weight in valid)
+        if self.exact_quota:
+            self.quota = sum(valid, Fraction(0)) / (seats + 1)
+        else:
+            self.quota = unit * (len(valid) // (seats + 1) + 1)
+        groups = _group(checked, weights)
         self.parcels = [
-            _Parcel(ranking=ranking, count=count, value=Fraction(1), position=0)
-            for ranking, count in rankings.items()
+            _Parcel(ranking=ranking, weight=weight, value=Fraction(1), position=0)
+            for ranking, weight in groups.items()
             if ranking
         ]
         self.continuing = list(options)  # in poll order
@@ -300,9 +429,9 @@ class _STVCount:
         self.excluded: set[OptionId] = set()
         self.transferred: set[OptionId] = set()  # elected candidates whose surplus has moved
         self.votes = dict.fromkeys(options, Fraction(0))
-        self.exhausted = Fraction(self.blank)
+        self.exhausted = groups.get((), Fraction(0))
         for parcel in self.parcels:
-            self.votes[parcel.ranking[0]] += parcel.count * parcel.value
+            self.votes[parcel.ranking[0]] += parcel.weight * parcel.value
         self.history: list[dict[OptionId, Fraction]] = []
         self.stages: list[STVStage] = []
         self.ties: list[Tie] = []
@@ -310,6 +439,12 @@ class _STVCount:
     @property
     def open_seats(self) -> int:
         return self.seats - len(self.elected)
+
+    def _has_quota(self, candidate: OptionId) -> bool:
+        """Reaches the whole-vote quota, or exceeds the exact one (rule 47)."""
+        if self.exact_quota:
+            return self.votes[candidate] > self.quota
+        return self.votes[candidate] >= self.quota
 
     def _move(self, parcel: _Parcel) -> None:
         """Pass a parcel to its next continuing preference, or to the exhausted pile."""
@@ -320,9 +455,9 @@ class _STVCount:
         parcel.position = position
         holder = parcel.holder
         if holder is None:
-            self.exhausted += parcel.count * parcel.value
+            self.exhausted += parcel.weight * parcel.value
         else:
-            self.votes[holder] += parcel.count * parcel.value
+            self.votes[holder] += parcel.weight * parcel.value
 
     def _by_votes(self, candidates: list[OptionId]) -> list[OptionId]:
         """Order candidates elected at one stage: more votes first, ties by the tie rule."""
@@ -359,7 +494,7 @@ class _STVCount:
         standing = [c for c in self.options if c in self.elected or c in self.continuing]
         votes = {c: self.votes[c] for c in standing}
         self.history.append(votes)
-        elected = self._elect([c for c in self.continuing if self.votes[c] >= self.quota])
+        elected = self._elect([c for c in self.continuing if self._has_quota(c)])
         if 0 < len(self.continuing) <= self.open_seats:
             elected += self._elect(list(self.continuing))
         self.stages.append(
@@ -417,13 +552,21 @@ def tally_stv(
     ballots: Iterable[Sequence[OptionId]],
     seats: int,
     seed: str,
+    weights: Sequence[Fraction] | None = None,
 ) -> STVResult:
-    """Count ranked ballots by STV for ``seats`` seats (rules in the module docstring)."""
+    """Count ranked ballots by STV for ``seats`` seats (rules in the module docstring).
+
+    ``weights``: one strictly positive Fraction per ballot, or None for one each. With
+    unequal weights the quota is the exact Droop quota, exceeded to be elected.
+    """
     poll_options = check_options(options)
     if isinstance(seats, bool) or not isinstance(seats, int) or seats < 1:
         raise ValueError("seats must be a whole number, at least 1")
     checked = check_ranked_ballots(options=poll_options, ballots=ballots)
-    count = _STVCount(poll_options, checked, seats, seed)
+    checked_weights = (
+        [Fraction(1)] * len(checked) if weights is None else _check_weights(weights, len(checked))
+    )
+    count = _STVCount(poll_options, checked, checked_weights, seats, seed)
     count.end_stage("first")
     while not count.done():
         count.next_stage()
@@ -432,6 +575,7 @@ def tally_stv(
         ballots=len(checked),
         blank=count.blank,
         quota=count.quota,
+        exact_quota=count.exact_quota,
         stages=tuple(count.stages),
         winners=tuple(count.elected),
         ties=tuple(count.ties),

@@ -6,11 +6,26 @@ truncated. A ballot prefers every option it ranks to every option ranked after i
 every option it leaves out; it expresses no preference between two options it leaves
 out. A blank ballot expresses no preference at all: it is counted and reported only.
 
+Weights. ``weights``, when given, holds one weight per ballot, in the order of
+``ballots``: a strictly positive ``int`` or :class:`fractions.Fraction`. A list of another
+length, or a weight that is zero, negative, a bool or a float (its binary rounding would
+make the count inexact), raises ``ValueError``. In a SCIC whose members vote in colleges
+(see :mod:`cocreate.tally.colleges`), every ballot of college c weighs ``w_c / n_c``, the
+college's weight over the number of its ballots, so that each college weighs its set share
+whatever its turnout. A ballot that weighs w counts as w ballots would: ``d``, ``p`` and
+``weight`` (the total weight of the ballots, blanks included) are sums of weights, exact
+Fractions, while ``ballots`` and ``blank`` still count ballots. Weights need not add up to
+1 or 100 %: multiplying every weight by one positive factor multiplies every ``d`` and
+``p`` by it and changes neither the ranking nor the winner. Without weights (``None``)
+every ballot weighs 1 and every count is a plain integer, ``weight`` being the number of
+ballots.
+
 The method, as defined by Markus Schulze, "A new monotonic, clone-independent, reversal
 symmetric, and Condorcet-consistent single-winner election method", Social Choice and
 Welfare 36 (2011), 267-303:
 
-1. ``d[X][Y]`` is the number of ballots that prefer X to Y.
+1. ``d[X][Y]`` is the number of ballots that prefer X to Y (with weights: their total
+   weight).
 2. The link from X to Y has strength ``d[X][Y]`` when ``d[X][Y] > d[Y][X]`` (X beats Y;
    the "winning votes" measure of a defeat) and does not exist otherwise.
 3. ``p[X][Y]`` is the strength of the strongest path from X to Y, a path being as strong
@@ -41,11 +56,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import TypeVar
 
 from cocreate.tally.base import OptionId, Tie, check_options, lot_order
 from cocreate.tally.ranked import LOT, check_ranked_ballots
 
 __all__ = ["SchulzeResult", "tally_schulze"]
+
+# A count of ballots: a whole number without weights, an exact sum of weights with them.
+_Votes = TypeVar("_Votes", int, Fraction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +74,10 @@ class SchulzeResult:
 
     ballots: int  # ballots counted, blanks included
     blank: int
-    d: Mapping[OptionId, Mapping[OptionId, int]]  # d[X][Y]: ballots preferring X to Y, X != Y
-    p: Mapping[OptionId, Mapping[OptionId, int]]  # p[X][Y]: strongest path from X to Y
+    weight: int | Fraction  # total weight of the ballots, blanks included (unweighted: ballots)
+    # d[X][Y]: ballots (their total weight) preferring X to Y, X != Y; int when unweighted
+    d: Mapping[OptionId, Mapping[OptionId, int | Fraction]]
+    p: Mapping[OptionId, Mapping[OptionId, int | Fraction]]  # p[X][Y]: strongest path X to Y
     ranking: tuple[tuple[OptionId, ...], ...]  # layers, best first; poll order within one
     potential_winners: tuple[OptionId, ...]  # the first layer
     winners: tuple[OptionId, ...]  # the one winner, drawn by lot among potential winners
@@ -63,32 +85,41 @@ class SchulzeResult:
 
 
 def tally_schulze(
-    *, options: Sequence[OptionId], ballots: Iterable[Sequence[OptionId]], seed: str
+    *,
+    options: Sequence[OptionId],
+    ballots: Iterable[Sequence[OptionId]],
+    seed: str,
+    weights: Sequence[Fraction] | None = None,
 ) -> SchulzeResult:
-    """Count ranked ballots by the Schulze method (rules in the module docstring)."""
+    """Count ranked ballots by the Schulze method (rules in the module docstring).
+
+    ``weights``, when given, holds one strictly positive weight per ballot, in the order
+    of ``ballots``; ``None`` weighs every ballot 1. Bad weights raise ``ValueError``.
+    """
     poll_options = check_options(options)
+    exact_weights = None if weights is None else _check_weights(weights)
     checked = check_ranked_ballots(options=poll_options, ballots=ballots)
-    rankings = Counter(checked)
+    blank = checked.count(())
 
-    d = {x: {y: 0 for y in poll_options if y != x} for x in poll_options}
-    for ranking, number in rankings.items():
-        ranked = set(ranking)
-        unranked = [option for option in poll_options if option not in ranked]
-        for place, x in enumerate(ranking):
-            for y in ranking[place + 1 :]:
-                d[x][y] += number
-            for y in unranked:
-                d[x][y] += number
-
-    p = {x: {y: d[x][y] if d[x][y] > d[y][x] else 0 for y in d[x]} for x in poll_options}
-    for via in poll_options:
-        for x in poll_options:
-            if x == via:
-                continue
-            for y in poll_options:
-                if y in (x, via):
-                    continue
-                p[x][y] = max(p[x][y], min(p[x][via], p[via][y]))
+    d: Mapping[OptionId, Mapping[OptionId, int | Fraction]]
+    p: Mapping[OptionId, Mapping[OptionId, int | Fraction]]
+    weight: int | Fraction
+    if exact_weights is None:
+        numbers = Counter(checked)
+        d_numbers = _pairwise(poll_options, numbers, 0)
+        d, p, weight = d_numbers, _strongest_paths(poll_options, d_numbers, 0), len(checked)
+    else:
+        if len(exact_weights) != len(checked):
+            raise ValueError(
+                f"{len(exact_weights)} weights for {len(checked)} ballots: "
+                "there must be exactly one weight per ballot"
+            )
+        weighed: dict[tuple[OptionId, ...], Fraction] = {}
+        for ranking, w in zip(checked, exact_weights, strict=True):
+            weighed[ranking] = weighed.get(ranking, Fraction(0)) + w
+        d_weights = _pairwise(poll_options, weighed, Fraction(0))
+        d, p = d_weights, _strongest_paths(poll_options, d_weights, Fraction(0))
+        weight = sum(exact_weights, Fraction(0))
 
     layers: list[tuple[OptionId, ...]] = []
     left = list(poll_options)
@@ -107,7 +138,8 @@ def tally_schulze(
 
     return SchulzeResult(
         ballots=len(checked),
-        blank=rankings[()],
+        blank=blank,
+        weight=weight,
         d=d,
         p=p,
         ranking=tuple(layers),
@@ -115,3 +147,48 @@ def tally_schulze(
         winners=(winner,),
         ties=tuple(ties),
     )
+
+
+def _check_weights(weights: Sequence[Fraction]) -> list[Fraction]:
+    """The weights as Fractions; ValueError unless each is a strictly positive int or Fraction."""
+    checked: list[Fraction] = []
+    for number, w in enumerate(weights, start=1):
+        # bool is an int, but True as a weight is surely a mistake; a float is inexact.
+        if isinstance(w, bool) or not isinstance(w, int | Fraction):
+            raise ValueError(f"weight {number}: {w!r} is not an int or a Fraction")
+        if w <= 0:
+            raise ValueError(f"weight {number}: {w} is not strictly positive")
+        checked.append(Fraction(w))
+    return checked
+
+
+def _pairwise(
+    poll_options: Sequence[OptionId], counts: Mapping[tuple[OptionId, ...], _Votes], zero: _Votes
+) -> dict[OptionId, dict[OptionId, _Votes]]:
+    """d[X][Y]: the ballots (number or total weight) ranking X above Y or ranking Y not at all."""
+    d = {x: {y: zero for y in poll_options if y != x} for x in poll_options}
+    for ranking, number in counts.items():
+        ranked = set(ranking)
+        unranked = [option for option in poll_options if option not in ranked]
+        for place, x in enumerate(ranking):
+            for y in ranking[place + 1 :]:
+                d[x][y] += number
+            for y in unranked:
+                d[x][y] += number
+    return d
+
+
+def _strongest_paths(
+    poll_options: Sequence[OptionId], d: Mapping[OptionId, Mapping[OptionId, _Votes]], zero: _Votes
+) -> dict[OptionId, dict[OptionId, _Votes]]:
+    """p[X][Y]: strength of the strongest path from X to Y over the winning links of d."""
+    p = {x: {y: d[x][y] if d[x][y] > d[y][x] else zero for y in d[x]} for x in poll_options}
+    for via in poll_options:
+        for x in poll_options:
+            if x == via:
+                continue
+            for y in poll_options:
+                if y in (x, via):
+                    continue
+                p[x][y] = max(p[x][y], min(p[x][via], p[via][y]))
+    return p
