@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from sqlmodel import col, select
 
@@ -390,3 +392,32 @@ async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
     page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
     assert "Count per college" in page.text
     assert "70.0 %" in page.text
+
+
+async def test_one_member_one_vote_under_concurrent_binding_submissions(room: Room) -> None:
+    """Ten submissions at once from one member's phone, and the proxy holder racing for the
+    same principal from another request: one ballot per member, no more."""
+    await import_csv(room, ROSTER)
+    member_codes = await codes(room)
+    alice = await member_phone(room, member_codes["001"])
+    await record_proxy(room, "003", "001")
+    poll_id = await create(room, question="Course ?", method="yes_no", binding="1")
+    await act(room, poll_id, "open")
+    chantal = await member_id(room, "003")
+
+    async def post(data: dict[str, str]) -> int:
+        response = await alice.post(f"/s/{room.code}/polls/{poll_id}/ballot", data)
+        return response.status_code
+
+    own = await asyncio.gather(*(post({"choice": "for"}) for _ in range(10)))
+    proxy = await asyncio.gather(
+        *(post({"choice": "against", "as_member": str(chantal)}) for _ in range(10))
+    )
+    assert sorted(own) == [200] + [409] * 9
+    assert sorted(proxy) == [200] + [409] * 9
+    async with room.server.db.session() as db:
+        assert len((await db.exec(select(Ballot))).all()) == 2
+        register = (await db.exec(select(VoterRegister))).all()
+    assert sorted(r.member_id or 0 for r in register) == sorted(
+        [await member_id(room, "001"), chantal]
+    )

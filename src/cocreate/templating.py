@@ -7,6 +7,7 @@ Fragments for live updates come from the same partials as the first page render
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +38,7 @@ class Templates:
         env.globals.update(locale=locale, locales=LOCALES, locale_names=LOCALE_NAMES)
         env.filters["when"] = lambda value: self.format_when(value, locale)
         env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
-        env.filters["as_number"] = lambda value: None if value is None else float(value)
+        env.filters["as_number"] = lambda value: None if value is None else float(Fraction(value))
         return env
 
     def format_when(self, value: datetime | None, locale: str) -> str:
