@@ -796,6 +796,9 @@ def _count_judgment(
     )
 
 
+# A method's count: (rules, option ids, ballots, lot seed, ballot weights). Weights are
+# given to the ranked methods and majority judgment only, in binding polls with weighted
+# colleges; the others are weighed college by college (``_count_options_by_college``).
 Counter = Callable[
     [Mapping[str, Any], Sequence[str], Sequence[Any], str, Sequence[Fraction] | None], Count
 ]
