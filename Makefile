@@ -14,7 +14,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml Makefile | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev,browser,postgres]"
+	$(PY) -m pip install --quiet -e ".[dev,browser,postgres,redis]"
 	touch $@
 
 install: $(VENV)/.installed catalogs

@@ -95,3 +95,11 @@ def test_demo_is_created_once_and_printed(database_url: str) -> None:
     assert first.output == second.output
     assert "demo@cocreate.example" in first.output
     assert "/s/" in first.output
+
+
+def test_several_workers_need_a_shared_fan_out() -> None:
+    refused = CliRunner().invoke(
+        main, ["serve", "--workers", "2"], env={"COCREATE_PUBSUB_URL": "memory://"}
+    )
+    assert refused.exit_code == 2
+    assert "COCREATE_PUBSUB_URL" in refused.output

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from cocreate.cli import main
 from cocreate.database import async_url
 from cocreate.i18n import LOCALE_DIR
+from cocreate.pubsub import from_url
 from cocreate.settings import describe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,9 +210,14 @@ def test_every_healthcheck_has_a_test_list() -> None:
     assert checked >= 3  # postgres, redis, app
 
 
-def test_single_replica_until_the_redis_backend() -> None:
-    assert environment("app")["COCREATE_PUBSUB_URL"] == "memory://"
-    assert services()["app"]["deploy"]["replicas"] == 1
+def test_fan_out_goes_through_the_composed_redis() -> None:
+    url = environment("app")["COCREATE_PUBSUB_URL"]
+    from_url(url)  # a backend the code ships (raises otherwise)
+    assert urlsplit(url).scheme == "redis"
+    assert urlsplit(url).hostname == "redis"
+    assert "redis" in services()["app"]["depends_on"]
+    replicas = services()["app"].get("deploy", {}).get("replicas", 1)
+    assert replicas == 1 or not url.startswith("memory://")
 
 
 # (g)

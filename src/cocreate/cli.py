@@ -31,17 +31,30 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to bind (default: COCREATE_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default: COCREATE_PORT).")
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
-def serve(host: str | None, port: int | None, reload: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; more than one needs COCREATE_PUBSUB_URL redis:// or postgresql://.",
+)
+def serve(host: str | None, port: int | None, reload: bool, workers: int) -> None:
     """Serve cocreate over HTTP and websockets."""
     import uvicorn
 
     settings = Settings.from_env()
+    if workers > 1 and settings.pubsub_url.startswith("memory://"):
+        raise click.UsageError(
+            "with --workers above 1, processes must share live updates: "
+            "set COCREATE_PUBSUB_URL to redis://… or postgresql://…"
+        )
     uvicorn.run(
         "cocreate.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        workers=workers,
         ws="websockets-sansio",
         ws_max_size=WS_MAX_MESSAGE_BYTES,
         ws_per_message_deflate=False,

@@ -24,7 +24,10 @@ class Settings:
     )
     pubsub_url: str = field(
         default="memory://",
-        metadata={"help": "Live fan-out backend; memory:// serves one process."},
+        metadata={
+            "help": "Live fan-out between processes: memory:// (one process), "
+            "redis://host:6379/0 or postgresql://… (LISTEN/NOTIFY)."
+        },
     )
     secret_key: str = field(
         default="",

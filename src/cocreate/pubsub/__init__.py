@@ -1,4 +1,4 @@
-"""Publish/subscribe façade; the backend is chosen by URL (``memory://`` ships now).
+"""Publish/subscribe façade; the backend is chosen by URL: memory://, redis://, postgresql://.
 
 Messages only nudge listeners: the database stays the truth, so a backend may drop
 messages (as Redis pub/sub and PostgreSQL NOTIFY do when nobody listens) without loss.
@@ -26,11 +26,22 @@ class PubSub(Protocol):
 
 
 def from_url(url: str) -> PubSub:
+    """The backend for a URL; drivers are imported only when their backend is chosen
+    (extras ``cocreate[redis]`` and ``cocreate[postgres]``)."""
     scheme = url.split("://", 1)[0]
     if scheme == "memory":
         from cocreate.pubsub.memory import MemoryPubSub
 
         return MemoryPubSub()
+    if scheme in {"redis", "rediss"}:
+        from cocreate.pubsub.redis import RedisPubSub
+
+        return RedisPubSub(url)
+    if scheme.startswith("postgres"):
+        from cocreate.pubsub.postgres import PostgresPubSub
+
+        return PostgresPubSub(url)
     raise ValueError(
-        f"unsupported COCREATE_PUBSUB_URL scheme {scheme!r}: this version ships memory://"
+        f"unsupported COCREATE_PUBSUB_URL scheme {scheme!r}: "
+        "use memory://, redis:// or postgresql://"
     )

@@ -32,7 +32,7 @@ class MemoryPubSub:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers[channel].add(queue)
         try:
-            yield _drain(queue)
+            yield drain(queue)
         finally:
             subscribers = self._subscribers.get(channel)
             if subscribers is not None:
@@ -41,6 +41,6 @@ class MemoryPubSub:
                     del self._subscribers[channel]
 
 
-async def _drain(queue: asyncio.Queue[str]) -> AsyncIterator[str]:
+async def drain(queue: asyncio.Queue[str]) -> AsyncIterator[str]:
     while True:
         yield await queue.get()

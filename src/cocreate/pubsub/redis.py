@@ -1,0 +1,52 @@
+"""Redis pub/sub: processes on several machines nudge each other's rooms.
+
+Redis forgets a message nobody listens to, and a subscriber cut off misses what was
+published meanwhile; that is fine here, since rooms read events from the database and
+also poll it every few seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub as RedisSubscription
+
+
+class RedisPubSub:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: aioredis.Redis | None = None
+
+    async def connect(self) -> None:
+        self._client = aioredis.from_url(self.url)
+
+    async def disconnect(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            raise RuntimeError("RedisPubSub.connect() was not called")
+        return self._client
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._redis().publish(channel, message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        subscription = self._redis().pubsub()
+        await subscription.subscribe(channel)
+        try:
+            yield _messages(subscription)
+        finally:
+            await subscription.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _messages(subscription: RedisSubscription) -> AsyncIterator[str]:
+    async for message in subscription.listen():
+        if message["type"] == "message":
+            data = message["data"]
+            yield data.decode() if isinstance(data, bytes) else str(data)
