@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
+from cocreate import contributions
 from cocreate.database import Database
 from cocreate.migrate import upgrade
 from cocreate.settings import Settings
 from tests.conftest import (
     Server,
     _empty_postgres,
+    frame_seq,
     open_room,
     signed_in,
     start_server,
@@ -86,3 +90,119 @@ async def test_a_phone_on_each_server_sees_the_other(two_servers: tuple[Server, 
     finally:
         for device in (facilitator, phone_one, phone_two):
             await device.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class OwnRedis:
+    """A redis-server of the test's own, on its own port, that the test may stop."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            REDIS_SERVER,
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+        raise RuntimeError("redis-server did not start")
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            await asyncio.wait_for(self.process.wait(), 10)
+            self.process = None
+
+
+REDIS_SERVER = shutil.which("redis-server") or ""
+
+
+@pytest.mark.skipif(not REDIS_SERVER, reason="redis-server is not installed")
+async def test_a_broker_outage_delays_screens_but_loses_and_repeats_nothing() -> None:
+    redis = OwnRedis()
+    await redis.start()
+    await asyncio.to_thread(_empty_postgres, POSTGRES_URL)
+    await asyncio.to_thread(upgrade, POSTGRES_URL)
+    settings = Settings(
+        database_url=POSTGRES_URL,
+        pubsub_url=redis.url,
+        secret_key="shared-secret-" + "z" * 32,
+        default_locale="en",
+    )
+    running = [await start_server(settings) for _ in range(2)]
+    one, two = (
+        Server(base_url=base, database_url=POSTGRES_URL, db=Database(POSTGRES_URL))
+        for _, _, base in running
+    )
+    devices = []
+    try:
+        facilitator = await signed_in(one, "camille@example.org")
+        room = await open_room(one, facilitator)
+        phone_one = await room.phone("Un")
+        phone_two = await type(room)(
+            two, facilitator, room.project_id, room.session_id, room.code
+        ).phone("Deux")
+        devices = [facilitator, phone_one, phone_two]
+        live_two = await phone_two.socket(room.code, "phone", last_seq=await room.seq())
+
+        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Avant la panne"})
+        await live_two.until_text("Avant la panne")
+
+        await redis.stop()  # the broker goes away; both servers keep serving
+        sent = await phone_one.post(f"/s/{room.code}/proposals", {"text": "Pendant la panne"})
+        assert sent.status_code == 200  # the write is committed, the nudge is lost
+        pid = await proposal_id_of(room, "Pendant la panne")
+        voted = await phone_two.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
+        assert voted.status_code == 200
+        await live_two.until_text("Pendant la panne", wait=15)  # the database poll
+
+        await redis.start()  # same port: the servers reconnect
+        await asyncio.sleep(2)
+        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Après la panne"})
+        await live_two.until_text("Après la panne", wait=15)
+        await live_two.quiet(1.0)
+
+        inserted = [
+            text
+            for text in ("Avant la panne", "Pendant la panne", "Après la panne")
+            for frame in live_two.frames
+            if "afterbegin:#wall" in frame and text in frame
+        ]
+        assert sorted(inserted) == sorted(["Avant la panne", "Pendant la panne", "Après la panne"])
+        seqs = [frame_seq(f) for f in live_two.frames if 'id="live-seq"' in f]
+        assert seqs == sorted(seqs)
+        assert len(seqs) == len(set(seqs))  # no event twice
+        async with one.db.session() as db:
+            tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
+        assert tally.votes_for == 1  # the vote cast during the outage is counted
+        await live_two.close()
+    finally:
+        for device in devices:
+            await device.close()
+        for server in (one, two):
+            await server.db.dispose()
+        for uv, task, _ in running:
+            uv.should_exit = True
+            await task
+        await redis.stop()

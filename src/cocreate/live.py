@@ -38,6 +38,8 @@ HELLO_TIMEOUT_S = 10.0
 COALESCE_S = 0.05  # bursts of events within 50 ms are drawn in one frame
 PRESENCE_REFRESH_S = 1.0  # at most one redraw of the connected count a second
 SAFETY_POLL_S = 5.0  # read the database this often even without a nudge
+BROKER_RETRY_FIRST_S = 0.5  # first wait before resubscribing after a broker failure…
+BROKER_RETRY_MAX_S = 30.0  # …doubling up to this
 
 # Close codes (RFC 6455 and the IANA registry); 1013 makes htmx's ws extension retry.
 CLOSE_POLICY = 1008
@@ -103,18 +105,32 @@ class Room:
                 await task
 
     async def _listen(self) -> None:
+        """Follow the session's channel; while the broker is away, back off and retry —
+        the flusher's database poll keeps every socket up to date meanwhile."""
+        failures = 0
         while True:
             try:
                 async with self.hub.pubsub.subscribe(channel(self.session_id)) as messages:
                     self._subscribed.set()
+                    if failures:
+                        log.warning("live: broker back for session %s", self.session_id)
+                        self._nudged.set()  # catch up with what the broker did not carry
+                    failures = 0
                     async for _ in messages:
                         self._nudged.set()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live: subscription to session %s failed; retrying", self.session_id)
+            except Exception as error:
+                delay = min(BROKER_RETRY_MAX_S, BROKER_RETRY_FIRST_S * 2**failures)
+                failures += 1
+                log.warning(
+                    "live: broker unavailable for session %s (%s); retrying in %.1f s",
+                    self.session_id,
+                    error,
+                    delay,
+                )
                 self._subscribed.set()
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(delay)
 
     async def _flusher(self) -> None:
         while True:
@@ -228,7 +244,7 @@ class LiveHub:
             await self.pubsub.publish(channel(session_id), str(seq))
         except Exception:
             # The write is committed; rooms will find it on their next poll.
-            log.exception("live: could not publish event %s of session %s", seq, session_id)
+            log.warning("live: could not publish event %s of session %s", seq, session_id)
 
     async def publish_all(self, session_id: int, events: list[ev.SessionEvent]) -> None:
         if events:
