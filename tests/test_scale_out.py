@@ -12,8 +12,10 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from cocreate import contributions
@@ -206,3 +208,77 @@ async def test_a_broker_outage_delays_screens_but_loses_and_repeats_nothing() ->
             uv.should_exit = True
             await task
         await redis.stop()
+
+
+class ServeProcess:
+    """`cocreate serve` in a process of its own, as an operator runs it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.env = {**os.environ, **env, "COCREATE_PORT": str(self.port)}
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "cocreate", "serve"),
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"{self.base_url}/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise RuntimeError("cocreate serve did not start")
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            await asyncio.wait_for(self.process.wait(), 15)
+            self.process = None
+
+
+@pytest.mark.parametrize("broker", ["redis", "postgresql"])
+async def test_two_cocreate_serve_processes_share_a_session(broker: str) -> None:
+    await asyncio.to_thread(_empty_postgres, POSTGRES_URL)
+    await asyncio.to_thread(upgrade, POSTGRES_URL)
+    env = {
+        "COCREATE_DATABASE_URL": POSTGRES_URL,
+        "COCREATE_PUBSUB_URL": REDIS_URL if broker == "redis" else POSTGRES_URL,
+        "COCREATE_SECRET_KEY": "process-secret-" + "w" * 32,
+        "COCREATE_DEFAULT_LOCALE": "en",
+    }
+    processes = [ServeProcess(env), ServeProcess(env)]
+    db = Database(POSTGRES_URL)
+    devices = []
+    try:
+        await asyncio.gather(*(p.start() for p in processes))
+        one, two = (
+            Server(base_url=p.base_url, database_url=POSTGRES_URL, db=db) for p in processes
+        )
+        facilitator = await signed_in(one, "camille@example.org")
+        room = await open_room(one, facilitator)
+        phone_one = await room.phone("Un")
+        phone_two = await type(room)(
+            two, facilitator, room.project_id, room.session_id, room.code
+        ).phone("Deux")
+        devices = [facilitator, phone_one, phone_two]
+        live_two = await phone_two.socket(room.code, "phone", last_seq=await room.seq())
+        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Vue par un autre processus"})
+        await live_two.until_text("Vue par un autre processus", wait=3)  # well before any poll
+        await live_two.close()
+    finally:
+        for device in devices:
+            await device.close()
+        for process in processes:
+            await process.stop()
+        await db.dispose()
