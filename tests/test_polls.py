@@ -110,6 +110,11 @@ async def test_a_secret_two_thirds_poll_from_draft_to_decision(room: Room) -> No
     assert sorted(json.loads(export.content)["ballots"]) == ["abstain", "against", "for", "for"]
     assert polls.recount(export.content).as_json() == json.loads(poll.result or "")
 
+    register = await room.facilitator.get(f"/projects/{room.project_id}/decisions")
+    assert "Adopter les nouveaux statuts" in register.text
+    assert "For / against / abstain" in register.text
+    assert poll.ballots_sha256 in register.text
+
     result = await phones[2].get(f"/s/{room.code}/polls/{poll_id}")
     assert result.status_code == 200
     assert poll.ballots_sha256 in result.text
