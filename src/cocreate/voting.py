@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from cocreate.errors import Invalid
 from cocreate.i18n import N_
@@ -269,18 +269,18 @@ class Bar:
     label: str  # how the value reads ("12", "3.4", "2/3")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Count:
     """A poll's result as the app stores and shows it (JSON-able through ``as_json``)."""
 
     method: Method
     ballots: int
-    winners: tuple[str, ...]
-    adopted: bool | None  # yes/no and consent: whether the motion passes
-    counts: dict[str, int]  # yes/no and consent: ballots per choice
-    bars: tuple[Bar, ...]
-    details: dict[str, Any]
-    ties: tuple[dict[str, Any], ...]
+    winners: tuple[str, ...] = ()
+    adopted: bool | None = None  # yes/no and consent: whether the motion passes
+    counts: dict[str, int] = field(default_factory=dict)  # yes/no, consent: per choice
+    bars: tuple[Bar, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    ties: tuple[dict[str, Any], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -312,6 +312,18 @@ def _ties(ties: Sequence[Tie]) -> tuple[dict[str, Any], ...]:
     )
 
 
+class CountInput(NamedTuple):
+    """What a method's count takes. Ballot weights are given to the ranked methods and
+    majority judgment only, in binding polls with weighted colleges; the others are
+    weighed college by college (``_count_options_by_college``)."""
+
+    rules: Mapping[str, Any]
+    options: Sequence[str]
+    ballots: Sequence[Any]
+    seed: str
+    weights: Sequence[Fraction] | None
+
+
 def count(
     *,
     method: Method,
@@ -327,12 +339,12 @@ def count(
     if method is Method.CONSENT:
         return _count_consent(ballots)
     if not ballots:
-        return Count(method, 0, (), None, {}, (), {}, ())
+        return Count(method=method, ballots=0)
     if "colleges" not in rules:
-        return _COUNTERS[method](rules, options, ballots, seed, None)
+        return _COUNTERS[method](CountInput(rules, options, ballots, seed, None))
     if method in WEIGHED_BALLOTS:
         votes, weights = _college_weights(rules["colleges"], ballots)
-        return _COUNTERS[method](rules, options, votes, seed, weights)
+        return _COUNTERS[method](CountInput(rules, options, votes, seed, weights))
     return _count_options_by_college(method, rules, options, ballots, seed)
 
 
@@ -426,8 +438,6 @@ def _count_options_by_college(
         method=method,
         ballots=len(ballots),
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(
             Bar(o, _decimal(result.values[o] * 100), f"{float(result.values[o] * 100):.1f} %")
             for o in result.ranking
@@ -569,13 +579,8 @@ def _count_consent(ballots: Sequence[Any]) -> Count:
     )
 
 
-def _count_approval(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_approval(given: CountInput) -> Count:
+    rules, options, ballots, seed, _weights = given
     result = cardinal.tally_approval(
         options=options, ballots=ballots, seed=seed, seats=int(rules.get("seats", 1))
     )
@@ -583,21 +588,14 @@ def _count_approval(
         method=Method.APPROVAL,
         ballots=result.ballots,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(Bar(o, result.approvals[o], str(result.approvals[o])) for o in result.ranking),
         details={"blank": result.blank_ballots, "ranking": list(result.ranking)},
         ties=_ties(result.ties),
     )
 
 
-def _count_dots(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_dots(given: CountInput) -> Count:
+    rules, options, ballots, seed, _weights = given
     result = cardinal.tally_dot_voting(
         options=options,
         ballots=ballots,
@@ -609,8 +607,6 @@ def _count_dots(
         method=Method.DOTS,
         ballots=result.ballots,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(Bar(o, result.totals[o], str(result.totals[o])) for o in result.ranking),
         details={
             "points_cast": result.points_cast,
@@ -621,13 +617,8 @@ def _count_dots(
     )
 
 
-def _count_score(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_score(given: CountInput) -> Count:
+    rules, options, ballots, seed, _weights = given
     result = cardinal.tally_score(
         options=options,
         ballots=ballots,
@@ -643,24 +634,17 @@ def _count_score(
         bars.append(Bar(option, _decimal(average), f"{float(average):.2f}"))
         details[option] = {"average": _fraction(average), "median": score.median}
     return Count(
-        Method.SCORE,
-        result.ballots,
-        result.winners,
-        None,
-        {},
-        tuple(bars),
-        details,
-        _ties(result.ties),
+        method=Method.SCORE,
+        ballots=result.ballots,
+        winners=result.winners,
+        bars=tuple(bars),
+        details=details,
+        ties=_ties(result.ties),
     )
 
 
-def _count_irv(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_irv(given: CountInput) -> Count:
+    _rules, options, ballots, seed, weights = given
     result = irv.tally_irv(options=options, ballots=ballots, seed=seed, weights=weights)
     last: dict[str, int | Fraction] = dict(result.rounds[-1].counts)
     total = sum(weights) if weights else result.ballots
@@ -668,8 +652,6 @@ def _count_irv(
         method=Method.IRV,
         ballots=result.ballots,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(
             Bar(o, _num(last[o]), _label(last[o]))
             for o in sorted(last, key=lambda o: last[o], reverse=True)
@@ -690,13 +672,8 @@ def _count_irv(
     )
 
 
-def _count_stv(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_stv(given: CountInput) -> Count:
+    rules, options, ballots, seed, weights = given
     result = irv.tally_stv(
         options=options,
         ballots=ballots,
@@ -713,8 +690,6 @@ def _count_stv(
         method=Method.STV,
         ballots=result.ballots,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(
             Bar(o, _decimal(v), shown(v)) for o, v in sorted(last.items(), key=lambda kv: -kv[1])
         ),
@@ -738,13 +713,8 @@ def _count_stv(
     )
 
 
-def _count_schulze(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_schulze(given: CountInput) -> Count:
+    _rules, options, ballots, seed, weights = given
     result = schulze.tally_schulze(options=options, ballots=ballots, seed=seed, weights=weights)
     beats = {
         x: sum(1 for y in options if y != x and result.d[x][y] > result.d[y][x]) for x in options
@@ -754,8 +724,6 @@ def _count_schulze(
         method=Method.SCHULZE,
         ballots=result.ballots,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=tuple(Bar(o, beats[o], str(beats[o])) for o in ranking),
         details={
             "d": {x: {y: _num(v) for y, v in row.items()} for x, row in result.d.items()},
@@ -767,13 +735,8 @@ def _count_schulze(
     )
 
 
-def _count_judgment(
-    rules: Mapping[str, Any],
-    options: Sequence[str],
-    ballots: Sequence[Any],
-    seed: str,
-    weights: Sequence[Fraction] | None,
-) -> Count:
+def _count_judgment(given: CountInput) -> Count:
+    _rules, options, ballots, seed, weights = given
     result = judgment.tally_majority_judgment(
         options=options, ballots=ballots, seed=seed, weights=weights
     )
@@ -782,8 +745,6 @@ def _count_judgment(
         method=Method.JUDGMENT,
         ballots=result.ballot_count,
         winners=result.winners,
-        adopted=None,
-        counts={},
         bars=(),
         details={
             "ranking": list(result.ranking),
@@ -796,12 +757,7 @@ def _count_judgment(
     )
 
 
-# A method's count: (rules, option ids, ballots, lot seed, ballot weights). Weights are
-# given to the ranked methods and majority judgment only, in binding polls with weighted
-# colleges; the others are weighed college by college (``_count_options_by_college``).
-Counter = Callable[
-    [Mapping[str, Any], Sequence[str], Sequence[Any], str, Sequence[Fraction] | None], Count
-]
+Counter = Callable[[CountInput], Count]
 _COUNTERS: dict[Method, Counter] = {
     Method.APPROVAL: _count_approval,
     Method.DOTS: _count_dots,
