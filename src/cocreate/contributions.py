@@ -12,16 +12,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate import agenda
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import (
     CommentAdded,
     DecisionRecorded,
     ProposalAdded,
     ProposalHidden,
     ProposalRestored,
+    ReactionCast,
     SessionEvent,
     VoteCast,
     VoteClosed,
@@ -40,12 +43,20 @@ from cocreate.models import (
     Outcome,
     Participant,
     Proposal,
+    ProposalKind,
+    ProposalNeed,
+    ProposalReaction,
+    ProposalRevision,
+    Reaction,
     Session,
     Vote,
     key,
     utcnow,
 )
 from cocreate.projects import next_seq, record_event, session_change, session_for
+from cocreate.steps import Action
+
+MAX_LINKED_NEEDS = 10
 
 
 def _clean(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
@@ -66,11 +77,28 @@ def _ensure_open(session: Session) -> None:
         raise Conflict(N_("This session is closed."))
 
 
+async def participant_may(
+    db: AsyncSession, session: Session, who: Participant, action: Action
+) -> None:
+    """The checks every participant action goes through, inside its write."""
+    _ensure_open(session)
+    fresh = await db.get(Participant, key(who), populate_existing=True)
+    if fresh is None or fresh.removed_at is not None:
+        raise Forbidden(N_("The facilitator has removed you from this session."))
+    await agenda.require(db, session, action)
+
+
+def ensure_can_join(session: Session) -> None:
+    _ensure_open(session)
+    if session.locked_at is not None:
+        raise Conflict(N_("The room is locked: nobody can join now. Ask the facilitator."))
+
+
 # --- participants -------------------------------------------------------------------
 
 
 async def join(*, db: AsyncSession, session: Session, display_name: str) -> Participant:
-    _ensure_open(session)
+    ensure_can_join(session)
     name = _clean(
         display_name,
         max_chars=MAX_NAME_CHARS,
@@ -101,21 +129,67 @@ async def participant_in(
 
 
 async def propose(
-    *, db: AsyncSession, session: Session, author: Participant, text: str
+    *,
+    db: AsyncSession,
+    session: Session,
+    author: Participant,
+    text: str,
+    kind: ProposalKind = ProposalKind.IDEA,
+    need_ids: Iterable[int] = (),
 ) -> tuple[Proposal, SessionEvent]:
-    text = _clean(
-        text,
-        max_chars=MAX_PROPOSAL_CHARS,
-        empty=N_("Write your proposal before sending it."),
-        too_long=N_("A proposal has at most %(max)d characters (yours has %(count)d)."),
-    )
+    """Put an idea (or a need) on the wall; under pre-moderation it waits for approval."""
+    if kind is ProposalKind.NEED:
+        text = _clean(
+            text,
+            max_chars=MAX_PROPOSAL_CHARS,
+            empty=N_("Describe the need before sending it."),
+            too_long=N_("A need has at most %(max)d characters (yours has %(count)d)."),
+        )
+    else:
+        text = _clean(
+            text,
+            max_chars=MAX_PROPOSAL_CHARS,
+            empty=N_("Write your proposal before sending it."),
+            too_long=N_("A proposal has at most %(max)d characters (yours has %(count)d)."),
+        )
+    needs = sorted(set(need_ids))
+    if len(needs) > MAX_LINKED_NEEDS:
+        raise Invalid(N_("Link a proposal to %(max)d needs at most."), max=MAX_LINKED_NEEDS)
+    if needs and kind is ProposalKind.NEED:
+        raise Invalid(N_("Only a proposal answers needs."))
     async with session_change(db, key(session)) as (session, seq):
-        _ensure_open(session)
-        proposal = Proposal(session_id=key(session), author_id=key(author), text=text)
+        await participant_may(
+            db, session, author, Action.NEED if kind is ProposalKind.NEED else Action.PROPOSE
+        )
+        await _check_needs(db, session, needs)
+        proposal = Proposal(
+            session_id=key(session),
+            author_id=key(author),
+            text=text,
+            kind=kind,
+            pending=session.premoderation,
+        )
         db.add(proposal)
         await db.flush()
+        db.add_all(ProposalNeed(proposal_id=key(proposal), need_id=n) for n in needs)
         event = await record_event(db, key(session), seq, ProposalAdded, key(proposal))
     return proposal, event
+
+
+async def _check_needs(db: AsyncSession, session: Session, need_ids: list[int]) -> None:
+    if not need_ids:
+        return
+    found = await db.exec(
+        select(Proposal.id).where(
+            col(Proposal.id).in_(need_ids),
+            Proposal.session_id == key(session),
+            Proposal.kind == ProposalKind.NEED,
+            col(Proposal.hidden_at).is_(None),
+            col(Proposal.merged_into_id).is_(None),
+        )
+    )
+    if len(found.all()) != len(need_ids):
+        raise NotFound(N_("This need does not exist in this session."))
 
 
 async def _proposal_in(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
@@ -129,6 +203,10 @@ async def _visible_proposal(db: AsyncSession, session: Session, proposal_id: int
     proposal = await _proposal_in(db, session, proposal_id)
     if proposal.hidden_at is not None:
         raise Conflict(N_("The facilitator has hidden this proposal."))
+    if proposal.merged_into_id is not None:
+        raise Conflict(N_("This proposal was merged into another one."))
+    if proposal.pending:
+        raise Conflict(N_("This proposal is waiting for the facilitator's approval."))
     return proposal
 
 
@@ -142,7 +220,7 @@ async def comment(
         too_long=N_("A comment has at most %(max)d characters (yours has %(count)d)."),
     )
     async with session_change(db, key(session)) as (session, seq):
-        _ensure_open(session)
+        await participant_may(db, session, author, Action.COMMENT)
         await _visible_proposal(db, session, proposal_id)
         new = Comment(proposal_id=proposal_id, author_id=key(author), text=text)
         db.add(new)
@@ -163,7 +241,7 @@ async def vote(
 ) -> SessionEvent:
     """Cast or change a vote: the current one is superseded, never overwritten."""
     async with session_change(db, key(session)) as (session, seq):
-        _ensure_open(session)
+        await participant_may(db, session, voter, Action.VOTE)
         proposal = await _visible_proposal(db, session, proposal_id)
         if proposal.vote_closed_at is not None:
             raise Conflict(N_("The vote on this proposal is closed."))
@@ -179,6 +257,67 @@ async def vote(
         )
         db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
         return await record_event(db, key(session), seq, VoteCast, proposal_id)
+
+
+def parse_reaction(raw: str) -> Reaction:
+    try:
+        return Reaction(raw)
+    except ValueError:
+        raise Invalid(N_("Choose agree, disagree or pass.")) from None
+
+
+async def react(
+    *,
+    db: AsyncSession,
+    session: Session,
+    who: Participant,
+    proposal_id: int,
+    reaction: Reaction,
+) -> SessionEvent:
+    """Agree, disagree or pass on a proposal; a new reaction replaces the previous one."""
+    async with session_change(db, key(session)) as (session, seq):
+        await participant_may(db, session, who, Action.REACT)
+        await _visible_proposal(db, session, proposal_id)
+        existing = (
+            await db.exec(
+                select(ProposalReaction).where(
+                    ProposalReaction.proposal_id == proposal_id,
+                    ProposalReaction.participant_id == key(who),
+                )
+            )
+        ).first()
+        row = existing or ProposalReaction(
+            proposal_id=proposal_id, participant_id=key(who), reaction=reaction
+        )
+        row.reaction = reaction
+        row.reacted_at = utcnow()
+        db.add(row)
+        return await record_event(db, key(session), seq, ReactionCast, proposal_id)
+
+
+async def reaction_of(
+    *, db: AsyncSession, proposal_id: int, participant_id: int
+) -> Reaction | None:
+    result = await db.exec(
+        select(ProposalReaction.reaction).where(
+            ProposalReaction.proposal_id == proposal_id,
+            ProposalReaction.participant_id == participant_id,
+        )
+    )
+    found = result.first()
+    return Reaction(found) if found is not None else None
+
+
+async def reactions_of(
+    *, db: AsyncSession, session_id: int, participant_id: int
+) -> dict[int, Reaction]:
+    """A participant's current reaction to each proposal of the session."""
+    result = await db.exec(
+        select(ProposalReaction.proposal_id, ProposalReaction.reaction)
+        .join(Proposal, col(Proposal.id) == col(ProposalReaction.proposal_id))
+        .where(Proposal.session_id == session_id, ProposalReaction.participant_id == participant_id)
+    )
+    return {pid: Reaction(reaction) for pid, reaction in result.all()}
 
 
 async def current_choice(
@@ -351,14 +490,32 @@ class CommentView:
 
 
 @dataclass
+class Reactions:
+    agree: int = 0
+    disagree: int = 0
+    pass_: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.agree + self.disagree + self.pass_
+
+
+@dataclass
 class WallItem:
-    """One proposal as screens show it: text, author, tally, comments, decision."""
+    """One proposal (or need) as screens show it: text, authors, tally, reactions,
+    comments, the needs it answers, what was merged into it, its decision."""
 
     proposal: Proposal
     author: str
     tally: Tally
     comments: list[CommentView] = field(default_factory=list)
     decision: Decision | None = None
+    reactions: Reactions = field(default_factory=Reactions)
+    # Authors of duplicates merged into it, and their texts.
+    co_authors: list[str] = field(default_factory=list)
+    merged_from: list[str] = field(default_factory=list)
+    needs: list[tuple[int, str]] = field(default_factory=list)
+    revisions: list[str] = field(default_factory=list)  # earlier texts, oldest first
 
     @property
     def id(self) -> int:
@@ -366,12 +523,33 @@ class WallItem:
         return self.proposal.id
 
     @property
+    def kind(self) -> str:
+        return str(self.proposal.kind)
+
+    @property
     def hidden(self) -> bool:
         return self.proposal.hidden_at is not None
 
     @property
+    def pending(self) -> bool:
+        return self.proposal.pending
+
+    @property
+    def pinned(self) -> bool:
+        return self.proposal.pinned_at is not None
+
+    @property
+    def shown(self) -> bool:
+        """On phones and the projector (not hidden, not waiting, not merged away)."""
+        return not (self.hidden or self.pending or self.proposal.merged_into_id is not None)
+
+    @property
     def vote_open(self) -> bool:
         return self.proposal.vote_closed_at is None
+
+    @property
+    def authors(self) -> str:
+        return ", ".join(dict.fromkeys([self.author, *self.co_authors]))
 
 
 async def wall(
@@ -380,18 +558,25 @@ async def wall(
     session_id: int,
     include_hidden: bool,
     proposal_ids: Iterable[int] | None = None,
+    kind: ProposalKind | None = None,
 ) -> list[WallItem]:
-    """Proposals of a session, newest first, with everything screens show of them."""
+    """Proposals of a session, pinned first then newest first, with everything screens
+    show of them. ``include_hidden`` (the console) adds hidden and waiting ones; merged
+    duplicates live on in the proposal they were merged into."""
     query = (
         select(Proposal, Participant.display_name)
         .join(Participant, col(Participant.id) == col(Proposal.author_id))
         .where(Proposal.session_id == session_id)
-        .order_by(col(Proposal.id).desc())
+        .order_by(col(Proposal.pinned_at).is_(None), col(Proposal.id).desc())
     )
-    if not include_hidden:
-        query = query.where(col(Proposal.hidden_at).is_(None))
-    if proposal_ids is not None:
+    if proposal_ids is None:
+        query = query.where(col(Proposal.merged_into_id).is_(None))
+    else:
         query = query.where(col(Proposal.id).in_(list(proposal_ids)))
+    if not include_hidden:
+        query = query.where(col(Proposal.hidden_at).is_(None), col(Proposal.pending).is_(False))
+    if kind is not None:
+        query = query.where(Proposal.kind == kind)
     rows = (await db.exec(query)).all()
     items = {p.id: WallItem(proposal=p, author=name, tally=Tally()) for p, name in rows}
     if not items:
@@ -413,10 +598,49 @@ async def wall(
     for d in decisions:
         if d.proposal_id is not None:  # always, given the query; mypy cannot know
             items[d.proposal_id].decision = d
-    for pid, item in items.items():
-        assert pid is not None
-        item.tally = counts[pid]
-        item.comments = comments.get(pid, [])
+    for pid, reaction, n in (
+        await db.exec(
+            select(ProposalReaction.proposal_id, ProposalReaction.reaction, sa.func.count())
+            .where(col(ProposalReaction.proposal_id).in_(ids))
+            .group_by(col(ProposalReaction.proposal_id), col(ProposalReaction.reaction))
+        )
+    ).all():
+        name = "pass_" if reaction == Reaction.PASS else str(reaction)
+        setattr(items[pid].reactions, name, n)
+    for source, name in (
+        await db.exec(
+            select(Proposal, Participant.display_name)
+            .join(Participant, col(Participant.id) == col(Proposal.author_id))
+            .where(col(Proposal.merged_into_id).in_(ids))
+            .order_by(col(Proposal.id))
+        )
+    ).all():
+        assert source.merged_into_id is not None
+        items[source.merged_into_id].co_authors.append(name)
+        items[source.merged_into_id].merged_from.append(source.text)
+    need = aliased(Proposal)
+    for pid, need_id, need_text in (
+        await db.exec(
+            select(ProposalNeed.proposal_id, col(need.id), need.text)
+            .join(need, col(need.id) == col(ProposalNeed.need_id))
+            .where(col(ProposalNeed.proposal_id).in_(ids))
+            .order_by(col(need.id))
+        )
+    ).all():
+        assert need_id is not None
+        items[pid].needs.append((need_id, need_text))
+    if include_hidden:
+        for revised, text in (
+            await db.exec(
+                select(ProposalRevision.proposal_id, ProposalRevision.text)
+                .where(col(ProposalRevision.proposal_id).in_(ids))
+                .order_by(col(ProposalRevision.id))
+            )
+        ).all():
+            items[revised].revisions.append(text)
+    for item in items.values():
+        item.tally = counts[item.id]
+        item.comments = comments.get(item.id, [])
     return list(items.values())
 
 

@@ -102,6 +102,62 @@ class PollClosed(SessionEvent):
     kind = "poll_closed"
 
 
+@dataclass(frozen=True, slots=True)
+class AgendaChanged(SessionEvent):
+    """A step was added, edited, moved or removed (subject: the session)."""
+
+    kind = "agenda_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class StepChanged(SessionEvent):
+    """The room moved to another step, or its results were revealed (subject: session)."""
+
+    kind = "step_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class TimerChanged(SessionEvent):
+    """The current step's timer was paused, resumed, extended or stopped (subject: step)."""
+
+    kind = "timer_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalChanged(SessionEvent):
+    """The facilitator corrected, pinned or unpinned a proposal."""
+
+    kind = "proposal_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalApproved(SessionEvent):
+    """A proposal waiting for moderation was approved: it appears on every screen."""
+
+    kind = "proposal_approved"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalMerged(SessionEvent):
+    """A duplicate was merged into another proposal (subject: the duplicate)."""
+
+    kind = "proposal_merged"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionCast(SessionEvent):
+    """A participant agreed, disagreed or passed on a proposal (subject: the proposal)."""
+
+    kind = "reaction_cast"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomChanged(SessionEvent):
+    """The room was locked or unlocked, pre-moderation switched, or someone removed."""
+
+    kind = "room_changed"
+
+
 EVENT_TYPES: dict[str, type[SessionEvent]] = {
     cls.kind: cls
     for cls in (
@@ -117,6 +173,14 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         PollOpened,
         BallotCast,
         PollClosed,
+        AgendaChanged,
+        StepChanged,
+        TimerChanged,
+        ProposalChanged,
+        ProposalApproved,
+        ProposalMerged,
+        ReactionCast,
+        RoomChanged,
     )
 }
 

@@ -27,6 +27,9 @@ MAX_OPTION_CHARS = 200
 MAX_POLL_OPTIONS = 30
 MAX_BALLOT_JSON_CHARS = 4_000  # the largest ballot: a grade or a score for each of 30 options
 MAX_MEMBER_NUMBER_CHARS = 40
+MAX_PROMPT_CHARS = 2_000
+MAX_STEPS = 40
+MAX_STEP_MINUTES = 240
 VOTING_CODE_LENGTH = 8
 JOIN_CODE_LENGTH = 6
 
@@ -99,6 +102,51 @@ class Session(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    # The agenda step the room is on (None: no agenda running, every input is open).
+    current_step_id: int | None = None
+    # Pre-moderation: contributions wait for the facilitator's approval before showing.
+    premoderation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    locked_at: datetime | None = None  # a locked room takes no new participants
+
+
+class Step(SQLModel, table=True):
+    """One step of a session's agenda. Its timer is stored as what it needs to compute
+    the remaining time at any instant: the planned total, the time already run before
+    the current run, and when the current run started (None while paused)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = _fk("session.id")
+    position: int
+    kind: str = Field(max_length=20)
+    title: str = Field(max_length=MAX_TITLE_CHARS)
+    prompt: str = Field(default="", max_length=MAX_PROMPT_CHARS)
+    duration_s: int | None = None  # planned; None: no timer
+    auto_close: bool = Field(default=True)  # at zero, the step's inputs close
+    # Vote steps: the poll voted on, and whether results show live or on reveal.
+    poll_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("poll.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    live_results: bool = Field(default=False)
+    revealed_at: datetime | None = None
+    started_at: datetime | None = None
+    timer_total_s: int | None = None
+    timer_elapsed_ms: int = Field(default=0)
+    timer_running_since: datetime | None = None
+
+
+class FacilitationScript(SQLModel, table=True):
+    """An agenda saved for reuse: its steps as JSON (kind, title, prompt, minutes…)."""
+
+    __tablename__ = "facilitation_script"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = _fk("facilitator.id")
+    name: str = Field(max_length=MAX_TITLE_CHARS)
+    steps: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Organisation(SQLModel, table=True):
@@ -199,16 +247,87 @@ class Participant(SQLModel, table=True):
             sa.Integer, sa.ForeignKey("member.id", ondelete="SET NULL"), nullable=True
         ),
     )
+    removed_at: datetime | None = None  # removed by the facilitator: can no longer act
+
+
+class ProposalKind(enum.StrEnum):
+    IDEA = "idea"  # a solution put forward
+    NEED = "need"  # a problem a participant faces
 
 
 class Proposal(SQLModel, table=True):
+    """A contribution on the wall: an idea (a proposed solution) or a need."""
+
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = _fk("session.id")
     author_id: int = _fk("participant.id")
+    kind: ProposalKind = Field(
+        default=ProposalKind.IDEA,
+        sa_column=sa.Column(sa.String(10), nullable=False, server_default="idea"),
+    )
     text: str = Field(max_length=MAX_PROPOSAL_CHARS)
     created_at: datetime = Field(default_factory=utcnow)
     hidden_at: datetime | None = None
     vote_closed_at: datetime | None = None
+    # Pre-moderation: waiting for approval until then (None: shown).
+    pending: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    pinned_at: datetime | None = None
+    edited_at: datetime | None = None
+    # Merged into another proposal (a duplicate): it leaves the wall, its votes,
+    # comments and reactions live on in the one it was merged into.
+    merged_into_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("proposal.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+
+
+class ProposalRevision(SQLModel, table=True):
+    """A proposal's text before the facilitator corrected it: the author's words are kept."""
+
+    __tablename__ = "proposal_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    text: str = Field(max_length=MAX_PROPOSAL_CHARS)
+    replaced_at: datetime = Field(default_factory=utcnow)
+
+
+class ProposalNeed(SQLModel, table=True):
+    """An idea answers a need (both are proposals of the same session)."""
+
+    __tablename__ = "proposal_need"
+
+    proposal_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    need_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class Reaction(enum.StrEnum):
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    PASS = "pass"  # noqa: S105 - a reaction, not a password
+
+
+class ProposalReaction(SQLModel, table=True):
+    """A participant's current reaction to a proposal during a discussion."""
+
+    __tablename__ = "proposal_reaction"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "participant_id", name="uq_reaction"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id", index=False)
+    participant_id: int = _fk("participant.id")
+    reaction: Reaction = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    reacted_at: datetime = Field(default_factory=utcnow)
 
 
 class Comment(SQLModel, table=True):

@@ -30,7 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import proxies, roster, voting
-from cocreate.contributions import participant_count
+from cocreate.contributions import participant_count, participant_may
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
 from cocreate.i18n import N_
@@ -55,6 +55,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.projects import record_event, session_change, session_for
+from cocreate.steps import Action
 
 EXPORT_FORMAT = "cocreate-ballots"
 EXPORT_VERSION = 1
@@ -327,6 +328,7 @@ async def cast_ballot(
         poll = await db.get(Poll, poll_id, populate_existing=True)
         if poll is None or poll.session_id != session.id:
             raise NotFound(N_("This poll does not exist in this session."))
+        await participant_may(db, session, voter, Action.VOTE)
         if poll.opened_at is None:
             raise Conflict(N_("This poll is not open yet."))
         if poll.closed_at is not None:
