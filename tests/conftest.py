@@ -29,6 +29,9 @@ from cocreate.migrate import upgrade
 from cocreate.models import Event, Session
 from cocreate.settings import Settings
 
+# The real-browser fixture (Chromium via Playwright) lives with its helpers.
+pytest_plugins = ["tests.browsing"]
+
 PASSWORD = "correct horse battery"
 FRAME_TIMEOUT_S = 5.0
 

@@ -1,65 +1,21 @@
 """The real thing: Chromium running htmx and its websocket extension under our CSP.
 
-Phones are 360×640 touch screens. Set COCREATE_SCREENSHOTS=folder to keep screenshots
-of every audience for a look by eye.
+Phones are 360×640 touch screens. Screenshots of every audience are kept under
+tests/artifacts/ for a look by eye.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from cocreate import contributions
 from cocreate.database import Database
 from cocreate.models import Session
 from cocreate.settings import Settings
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import PASSWORD, Room, Server, open_room, signed_in, start_server
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-LIVE_MS = 5_000  # "within a second" with room to spare on a loaded CI machine
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Chromium is not installed"),
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-class Console:
-    """Collects what the page logs: CSP violations and htmx errors land here."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def watch(self, page: Any, who: str) -> Any:
-        page.on(
-            "console",
-            lambda m: m.type == "error" and self.errors.append(f"{who}: {m.text} {m.location}"),
-        )
-        page.on("pageerror", lambda e: self.errors.append(f"{who}: {e}"))
-        return page
-
-
-async def shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("COCREATE_SCREENSHOTS")
-    if folder:  # Playwright makes the folder
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+pytestmark = BROWSER_MARKS
 
 
 async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room: Room) -> None:
@@ -121,10 +77,10 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     for phone in phones:
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 360
-    await shoot(aicha, "phone-fr")
-    await shoot(bruno, "phone-en")
-    await shoot(screen, "projector")
-    await shoot(fac, "console")
+    await shoot(aicha, "live-loop/phone-fr")
+    await shoot(bruno, "live-loop/phone-en")
+    await shoot(screen, "live-loop/projector")
+    await shoot(fac, "live-loop/console")
 
     # The facilitator hides it: gone from phones and projector at once.
     await fac.locator(".card", has_text=text).locator("button", has_text="Hide").click()
@@ -143,7 +99,7 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     await fac_card.locator("button", has_text="Record the decision").click()
     await screen.locator("#decisions", has_text=text).wait_for(timeout=LIVE_MS)
     await card.locator("text=Voting on this proposal is closed.").wait_for(timeout=LIVE_MS)
-    await shoot(screen, "projector-decided")
+    await shoot(screen, "live-loop/projector-decided")
 
     # A proposal of blank lines gets past the browser but not the server: Aïcha is told why.
     await aicha.fill("#proposal-text", "   \n  ")
@@ -151,7 +107,7 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     flash = aicha.locator("#flash .error")
     await flash.wait_for(timeout=LIVE_MS)
     assert "Écrivez votre proposition" in await flash.inner_text()
-    await shoot(aicha, "phone-error")
+    await shoot(aicha, "live-loop/phone-error")
     await flash.click()  # a tap dismisses it
     await flash.wait_for(state="detached", timeout=LIVE_MS)
 
@@ -162,7 +118,7 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     assert await aicha.locator("#propose").is_hidden()
     assert await aicha.locator(".comment-form").count() == 0
     assert await aicha.locator("form.vote").count() == 0
-    await shoot(aicha, "phone-closed")
+    await shoot(aicha, "live-loop/phone-closed")
 
     # htmx reports a failed request as a console error; that one was expected.
     assert [e for e in console.errors if "422" not in e] == []
@@ -260,6 +216,6 @@ async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room)
     await screen.locator(".chart--profile").wait_for(timeout=LIVE_MS)
     await screen.locator(".poll-outcome", has_text="La Marmite").wait_for(timeout=LIVE_MS)
     await phones[1].locator(".chart--profile").wait_for(timeout=LIVE_MS)
-    await shoot(screen, "projector-judgment")
+    await shoot(screen, "live-loop/projector-judgment")
     await shoot(phones[1], "phone-judgment")
     assert console.errors == []

@@ -131,7 +131,8 @@ async def test_closing_the_session_reaches_every_phone_and_stops_contributions(r
     assert closed.status_code == 303
     frame = await live.until_text('id="session-status"')
     assert "This session is closed: thank you for taking part." in frame
-    assert 'id="propose" class="propose" hx-swap-oob="true" hidden' in frame
+    assert 'id="stage" class="stage stage--free" hx-swap-oob="true"' in frame
+    assert 'id="propose" class="propose" hidden' in frame
     assert "Voting on this proposal is closed." in frame
     refused = await phone.post(f"/s/{room.code}/proposals", {"text": "Trop tard"})
     assert refused.status_code == 409

@@ -27,7 +27,16 @@ from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.settings import Settings
 from cocreate.templating import Templates
-from cocreate.views import facilitator, members, participant, polls, projector, public
+from cocreate.views import (
+    exports,
+    facilitator,
+    members,
+    participant,
+    polls,
+    projector,
+    public,
+    sessions,
+)
 from cocreate.views.fragments import FragmentRenderer
 from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
 
@@ -70,6 +79,8 @@ routes = [
     Route(S + P + "/comments", participant.comment, methods=["POST"], name="comment"),
     Route(S + P + "/vote", participant.vote, methods=["POST"], name="vote"),
     Route(S + P + "/vote", participant.my_vote, methods=["GET"], name="my_vote"),
+    Route(S + "/needs", participant.describe_need, methods=["POST"], name="describe_need"),
+    Route(S + P + "/reaction", participant.react, methods=["POST"], name="react"),
     Route(S + "/polls/{poll_id:int}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
     Route(S + "/polls/{poll_id:int}", polls.result_page, name="poll_result"),
     Route(S + "/polls/{poll_id:int}/ballots", polls.my_ballots, name="my_ballots"),
@@ -113,6 +124,38 @@ routes = [
     Route(F + P + "/restore", facilitator.restore_proposal, methods=["POST"], name="restore"),
     Route(F + P + "/close-vote", facilitator.close_vote, methods=["POST"], name="close_vote"),
     Route(F + P + "/decision", facilitator.record_decision, methods=["POST"], name="decide"),
+    # The agenda, the timer and the room
+    Route(F + "/steps", sessions.add_step, methods=["POST"], name="add_step"),
+    Route(F + "/steps/{step_id:int}", sessions.edit_step, methods=["POST"], name="edit_step"),
+    Route(F + "/steps/{step_id:int}/move", sessions.move_step, methods=["POST"], name="move_step"),
+    Route(
+        F + "/steps/{step_id:int}/delete",
+        sessions.delete_step,
+        methods=["POST"],
+        name="delete_step",
+    ),
+    Route(F + "/agenda/{move}", sessions.go, methods=["POST"], name="agenda_move"),
+    Route(F + "/timer/{op}", sessions.timer, methods=["POST"], name="timer"),
+    Route(F + "/reveal", sessions.reveal, methods=["POST"], name="reveal"),
+    Route(F + "/scripts", sessions.save_script, methods=["POST"], name="save_script"),
+    Route(F + "/scripts/apply", sessions.apply_script, methods=["POST"], name="apply_script"),
+    Route(F + "/room", sessions.room_settings, methods=["POST"], name="room_settings"),
+    Route(F + "/people", sessions.people, name="people"),
+    Route(
+        F + "/participants/{participant_id:int}/remove",
+        sessions.remove_participant,
+        methods=["POST"],
+        name="remove_participant",
+    ),
+    Route(F + P + "/approve", sessions.approve, methods=["POST"], name="approve"),
+    Route(F + P + "/pin", sessions.pin, methods=["POST"], name="pin"),
+    Route(F + P + "/unpin", sessions.unpin, methods=["POST"], name="unpin"),
+    Route(F + P + "/edit", sessions.edit_text, methods=["POST"], name="edit_text"),
+    Route(F + P + "/merge", sessions.merge, methods=["POST"], name="merge"),
+    Route(F + P + "/needs", sessions.link_need, methods=["POST"], name="link_need"),
+    # What is left of a session: minutes and contributions
+    Route(F + "/minutes", exports.minutes_page, name="minutes"),
+    Route(F + "/contributions.csv", exports.contributions_csv, name="contributions_csv"),
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
     Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),

@@ -209,6 +209,12 @@ class Room:
     def connected(self) -> int:
         return sum(1 for c in self.clients if c.audience is Audience.PHONE)
 
+    def by_role(self) -> dict[Audience, int]:
+        counts = dict.fromkeys(Audience, 0)
+        for client in self.clients:
+            counts[client.audience] += 1
+        return counts
+
     async def _presence(self) -> None:
         while True:
             await self._presence_dirty.wait()
@@ -219,11 +225,12 @@ class Room:
             if any(c.audience is Audience.CONSOLE for c in watchers):
                 async with self.hub.db.session() as db:
                     joined = await participant_count(db=db, session_id=self.session_id)
+            roles = self.by_role()
             frames: dict[tuple[Audience, str], str] = {}
             for client in watchers:
                 key = (client.audience, client.locale)
                 if key not in frames:
-                    frames[key] = self.hub.renderer.presence(*key, count, joined)
+                    frames[key] = self.hub.renderer.presence(*key, count, joined, roles)
                 client.offer(frames[key])
             await asyncio.sleep(PRESENCE_REFRESH_S)
 
@@ -277,6 +284,10 @@ class LiveHub:
     def connected(self, session_id: int) -> int:
         room = self.rooms.get(session_id)
         return room.connected() if room else 0
+
+    def connected_by_role(self, session_id: int) -> dict[Audience, int]:
+        room = self.rooms.get(session_id)
+        return room.by_role() if room else dict.fromkeys(Audience, 0)
 
 
 def origin_allowed(websocket: WebSocket, extra: frozenset[str]) -> bool:

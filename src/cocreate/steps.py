@@ -44,8 +44,9 @@ ALLOWED: dict[StepKind, frozenset[Action]] = {
     StepKind.DECISION: frozenset(),
 }
 
-# With no agenda running, a session is a free-form wall: everything is open.
-FREE = frozenset(Action)
+# With no agenda running, a session is a free-form wall: proposals, comments, reactions
+# and votes are open; needs are gathered in a needs step.
+FREE = frozenset(Action) - {Action.NEED}
 
 # Shown to a participant whose action the step refuses (translated by the view).
 REFUSALS: dict[Action, str] = {

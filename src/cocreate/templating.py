@@ -17,6 +17,16 @@ from babel.dates import format_datetime
 
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
 from cocreate.resources import resource_dir
+from cocreate.steps import KIND_HINTS, KIND_LABELS, StepKind
+
+
+def clock(milliseconds: int) -> str:
+    """A countdown as read on a clock: 4:05, or 1:02:03 past an hour (rounded up, so
+    it shows 0:00 only when the time is really up)."""
+    seconds = -(-max(0, milliseconds) // 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 class Templates:
@@ -35,7 +45,15 @@ class Templates:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-        env.globals.update(locale=locale, locales=LOCALES, locale_names=LOCALE_NAMES)
+        env.globals.update(
+            locale=locale,
+            locales=LOCALES,
+            locale_names=LOCALE_NAMES,
+            kind_labels=KIND_LABELS,
+            kind_hints=KIND_HINTS,
+            step_kinds=list(StepKind),
+        )
+        env.filters["clock"] = clock
         env.filters["when"] = lambda value: self.format_when(value, locale)
         env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
         env.filters["as_number"] = lambda value: None if value is None else float(Fraction(value))

@@ -56,4 +56,48 @@
       }
     });
   });
+
+  // The countdown. The server says how much time is left (its clock is the only one
+  // that counts); the page counts down from there with its own monotonic clock, so a
+  // phone set to the wrong time still shows the right countdown. A new #timer (paused,
+  // extended, another step) restarts the count from what it says.
+  var timer = null;
+  var timerStart = 0;
+
+  function formatClock(ms) {
+    var total = Math.ceil(ms / 1000);
+    var hours = Math.floor(total / 3600);
+    var minutes = Math.floor((total % 3600) / 60);
+    var seconds = total % 60;
+    var mm = hours ? (minutes < 10 ? "0" : "") + minutes : String(minutes);
+    return (hours ? hours + ":" : "") + mm + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+
+  function tick() {
+    var element = document.getElementById("timer");
+    if (element !== timer) {
+      timer = element;
+      timerStart = performance.now();
+    }
+    if (!timer || !timer.hasAttribute("data-remaining-ms")) {
+      return;
+    }
+    var remaining = Number(timer.getAttribute("data-remaining-ms"));
+    if (timer.getAttribute("data-running") === "true") {
+      remaining = Math.max(0, remaining - (performance.now() - timerStart));
+    }
+    var clock = timer.querySelector(".timer-clock");
+    if (clock) {
+      clock.textContent = formatClock(remaining);
+    }
+    var done = remaining <= 0;
+    timer.classList.toggle("timer--done", done);
+    var stage = document.getElementById("stage");
+    if (stage && timer.getAttribute("data-auto-close") === "true") {
+      stage.classList.toggle("inputs-closed", done);
+    }
+  }
+
+  setInterval(tick, 250);
+  document.addEventListener("htmx:load", tick);
 })();

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import accounts, contributions, polls, projects, proxies, roster
+from cocreate import accounts, agenda, contributions, moderation, polls, projects, proxies, roster
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Session
+from cocreate.models import Facilitator, ProposalKind, Session
 from cocreate.views.projector import join_url
 from cocreate.web import (
     app_state,
@@ -197,46 +198,67 @@ async def decisions_page(request: Request) -> Response:
     )
 
 
-@facilitator_page
-async def console(request: Request, facilitator: Facilitator) -> Response:
+async def console_context(
+    request: Request, facilitator: Facilitator, session_id: int
+) -> dict[str, Any]:
+    """Everything the console shows; its panels are drawn from the same context."""
     async with app_state(request).db.session() as db:
         session, project = await projects.session_for(
-            db=db, facilitator=facilitator, session_id=int_param(request, "session_id")
+            db=db, facilitator=facilitator, session_id=session_id
         )
-        assert session.id is not None
         seq = session.seq
-        items = await contributions.wall(db=db, session_id=session.id, include_hidden=True)
-        decisions = await contributions.session_decisions(db=db, session_id=session.id)
-        joined = await contributions.participant_count(db=db, session_id=session.id)
-        poll_list = await polls.poll_views(db=db, session_id=session.id, include_drafts=True)
-        proxy_log = await proxies.log(db=db, session_id=session.id)
+        items = await contributions.wall(
+            db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
+        )
+        needs = await contributions.wall(
+            db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
+        )
+        decisions = await contributions.session_decisions(db=db, session_id=session_id)
+        poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=True)
+        proxy_log = await proxies.log(db=db, session_id=session_id)
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         has_roster = bool(await roster.members(db=db, organisation=organisation))
-        present = await roster.present_members(db=db, session_id=session.id)
-    return render(
-        request,
-        "facilitator/console.html",
-        facilitator=facilitator,
-        session=session,
-        project=project,
-        items=items,
-        decisions=decisions,
-        polls=poll_list,
-        signed=set(),
-        identities=None,
-        proxy_log=proxy_log,
-        has_roster=has_roster,
-        members_present=len(present),
-        proxy_cap=organisation.proxy_cap,
-        proposals=[item for item in items if not item.hidden],
-        seq=seq,
-        joined=joined,
-        connected=app_state(request).hub.connected(session.id),
-        join_url=join_url(request, session) if session.join_code else "",
-        audience="console",
-        oob=False,
-        choices={},
-    )
+        present = await roster.present_members(db=db, session_id=session_id)
+        stage = await agenda.stage_of(db, session)
+        steps = await agenda.steps_of(db, session_id)
+        scripts = await agenda.scripts_of(db=db, facilitator=facilitator)
+        people = await moderation.participants(db=db, session_id=session_id)
+    hub = app_state(request).hub
+    return {
+        "facilitator": facilitator,
+        "session": session,
+        "project": project,
+        "items": items,
+        "needs": needs,
+        "decisions": decisions,
+        "polls": poll_list,
+        "signed": set(),
+        "identities": None,
+        "proxy_log": proxy_log,
+        "has_roster": has_roster,
+        "members_present": len(present),
+        "proxy_cap": organisation.proxy_cap,
+        "proposals": [item for item in items if item.shown],
+        "stage": stage,
+        "steps": steps,
+        "scripts": scripts,
+        "participants": people,
+        "seq": seq,
+        "joined": len(people),
+        "connected": hub.connected(session_id),
+        "roles": hub.connected_by_role(session_id),
+        "join_url": join_url(request, session) if session.join_code else "",
+        "audience": "console",
+        "oob": False,
+        "choices": {},
+        "reactions_mine": {},
+    }
+
+
+@facilitator_page
+async def console(request: Request, facilitator: Facilitator) -> Response:
+    context = await console_context(request, facilitator, int_param(request, "session_id"))
+    return render(request, "facilitator/console.html", **context)
 
 
 @facilitator_action
@@ -259,23 +281,27 @@ async def close_session(request: Request, facilitator: Facilitator) -> Response:
     return see_other(f"/sessions/{session_id}/console")
 
 
-async def _card(request: Request, session_id: int, proposal_id: int) -> Response:
+async def card_response(request: Request, session_id: int, proposal_id: int) -> Response:
     """The console's card of one proposal, or back to the console without JS."""
     if not is_htmx(request):
         return see_other(f"/sessions/{session_id}/console#proposal-{proposal_id}")
     async with app_state(request).db.session() as db:
         session = await db.get(Session, session_id)
+        assert session is not None
         items = await contributions.wall(
             db=db, session_id=session_id, include_hidden=True, proposal_ids=[proposal_id]
         )
+        stage = await agenda.stage_of(db, session)
     return render(
         request,
         "partials/card.html",
         item=items[0],
         session=session,
+        stage=stage,
         audience="console",
         oob=False,
         my_choice=None,
+        my_reaction=None,
         lazy_vote=False,
     )
 
@@ -297,7 +323,7 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
             )
         if event is not None:
             await state.hub.publish(session_id, event.seq)
-        return await _card(request, session_id, proposal_id)
+        return await card_response(request, session_id, proposal_id)
 
     return action
 
@@ -318,7 +344,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
         )
     if event is not None:
         await state.hub.publish(session_id, event.seq)
-    return await _card(request, session_id, proposal_id)
+    return await card_response(request, session_id, proposal_id)
 
 
 @facilitator_action
@@ -338,4 +364,4 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
             note=field(form, "note"),
         )
     await state.hub.publish_all(session_id, events)
-    return await _card(request, session_id, proposal_id)
+    return await card_response(request, session_id, proposal_id)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import contributions, polls
+from cocreate import agenda, contributions, moderation, polls
+from cocreate.agenda import Stage
 from cocreate.contributions import WallItem
 from cocreate.events import (
+    AgendaChanged,
     BallotCast,
     CommentAdded,
     DecisionRecorded,
@@ -23,14 +26,31 @@ from cocreate.events import (
     PollClosed,
     PollOpened,
     ProposalAdded,
+    ProposalApproved,
+    ProposalChanged,
     ProposalHidden,
+    ProposalMerged,
     ProposalRestored,
+    ReactionCast,
+    RoomChanged,
     SessionClosed,
     SessionEvent,
+    StepChanged,
+    TimerChanged,
     VoteCast,
     VoteClosed,
 )
-from cocreate.models import Comment, Decision, Proposal, Session, key
+from cocreate.models import (
+    Comment,
+    Decision,
+    FacilitationScript,
+    Participant,
+    Project,
+    Proposal,
+    ProposalKind,
+    Session,
+    key,
+)
 from cocreate.polls import PollView
 from cocreate.templating import Templates
 
@@ -53,8 +73,18 @@ DECISIONS = "decisions"
 SESSION = "session"
 POLL_CARD = "poll_card"
 POLL_TURNOUT = "poll_turnout"
-PROPOSAL_REGIONS = frozenset({CARD_INSERT, COMMENTS, TALLY, HIDE, RESTORE, CLOSED, DECIDED})
-SESSION_WIDE = frozenset({DECISIONS, SESSION})
+REDRAW = "redraw"  # corrected, pinned, linked: the whole card
+APPROVED = "approved"
+MERGED = "merged"  # subject: the duplicate, which leaves; the one kept is redrawn
+REACTIONS = "reactions"
+STAGE = "stage"  # the room moved to another step: phones and projector redraw it all
+AGENDA = "agenda"
+TIMER = "timer"
+ROOM = "room"
+PROPOSAL_REGIONS = frozenset(
+    {CARD_INSERT, COMMENTS, TALLY, HIDE, RESTORE, CLOSED, DECIDED, REDRAW, APPROVED, REACTIONS}
+)
+SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM})
 POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
@@ -70,7 +100,57 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     PollOpened: (POLL_CARD,),
     BallotCast: (POLL_TURNOUT,),
     PollClosed: (POLL_CARD, DECISIONS),
+    ProposalChanged: (REDRAW,),
+    ProposalApproved: (APPROVED,),
+    ProposalMerged: (MERGED,),
+    ReactionCast: (REACTIONS,),
+    StepChanged: (STAGE,),
+    AgendaChanged: (AGENDA,),
+    TimerChanged: (TIMER,),
+    RoomChanged: (ROOM,),
 }
+
+
+async def stage_context(
+    db: AsyncSession, session: Session, audience: Audience, participant_id: int | None = None
+) -> dict[str, Any]:
+    """What ``partials/stage.html`` draws for an audience: the step and every wall.
+
+    With a participant, their own votes and reactions too (a page or a snapshot); without
+    (a broadcast), their vote regions load themselves."""
+    session_id = key(session)
+    console = audience is Audience.CONSOLE
+    context: dict[str, Any] = {
+        "stage": await agenda.stage_of(db, session),
+        "items": await contributions.wall(
+            db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.IDEA
+        ),
+        "needs": await contributions.wall(
+            db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.NEED
+        ),
+        "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=console),
+        "decisions": await contributions.session_decisions(db=db, session_id=session_id),
+        "choices": {},
+        "reactions_mine": {},
+        "signed": set(),
+        "identities": None,
+        "lazy_votes": True,
+    }
+    if participant_id is not None:
+        voter = await db.get(Participant, participant_id)
+        assert voter is not None
+        context |= {
+            "choices": await contributions.choices_of(
+                db=db, session_id=session_id, participant_id=participant_id
+            ),
+            "reactions_mine": await contributions.reactions_of(
+                db=db, session_id=session_id, participant_id=participant_id
+            ),
+            "signed": await polls.signed(db=db, voter=voter),
+            "identities": await polls.identities(db=db, voter=voter),
+            "lazy_votes": False,
+        }
+    return context
 
 
 @dataclass
@@ -84,6 +164,30 @@ class Batch:
     decisions: list[Decision] = field(default_factory=list)
     polls: dict[int, PollView] = field(default_factory=dict)
     wall: list[WallItem] = field(default_factory=list)
+    stage: Stage | None = None
+    # Drawn only when a batch needs them: the whole stage, the console's panels.
+    stage_context: dict[str, object] = field(default_factory=dict)
+    console_context: dict[str, object] = field(default_factory=dict)
+    merged: dict[int, int] = field(default_factory=dict)  # duplicate → the one kept
+
+
+async def panel_context(db: AsyncSession, session: Session) -> dict[str, object]:
+    """What the console's agenda and room panels draw, read for a broadcast."""
+    session_id = key(session)
+    project = await db.get(Project, session.project_id)
+    assert project is not None
+    scripts = await db.exec(
+        select(FacilitationScript)
+        .where(FacilitationScript.owner_id == project.owner_id)
+        .order_by(col(FacilitationScript.name))
+    )
+    return {
+        "stage": await agenda.stage_of(db, session),
+        "steps": await agenda.steps_of(db, session_id),
+        "scripts": list(scripts.all()),
+        "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=True),
+        "participants": await moderation.participants(db=db, session_id=session_id),
+    }
 
 
 async def load_batch(db: AsyncSession, session: Session, events: list[SessionEvent]) -> Batch:
@@ -106,28 +210,47 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
         for region in _REGION_OF[type(event)]:
             key = (region, 0 if region in SESSION_WIDE else subject)
             regions.setdefault(key, None)
+    touched = {region for region, _ in regions}
+    merged: dict[int, int] = {}
+    duplicates = [pid for region, pid in regions if region == MERGED]
+    if duplicates:
+        pairs = await db.exec(
+            select(Proposal.id, Proposal.merged_into_id).where(col(Proposal.id).in_(duplicates))
+        )
+        merged = {dup: kept for dup, kept in pairs.all() if dup is not None and kept is not None}
     proposal_ids = {pid for region, pid in regions if region in PROPOSAL_REGIONS}
+    proposal_ids |= set(merged.values())
     items = {
         item.id: item
         for item in await contributions.wall(
             db=db, session_id=session.id, include_hidden=True, proposal_ids=proposal_ids
         )
     }
-    batch = Batch(session=session, last_seq=events[-1].seq, regions=list(regions), items=items)
+    batch = Batch(
+        session=session,
+        last_seq=events[-1].seq,
+        regions=list(regions),
+        items=items,
+        stage=await agenda.stage_of(db, session),
+        merged=merged,
+    )
     for region, pid in regions:
-        if region == RESTORE:
+        if region in (RESTORE, APPROVED) and pid in items:
             above = await db.exec(
                 select(Proposal.id)
                 .where(
                     Proposal.session_id == session.id,
+                    Proposal.kind == items[pid].proposal.kind,
                     col(Proposal.id) > pid,
                     col(Proposal.hidden_at).is_(None),
+                    col(Proposal.pending).is_(False),
+                    col(Proposal.merged_into_id).is_(None),
                 )
                 .order_by(col(Proposal.id))
                 .limit(1)
             )
             batch.above[pid] = above.first()
-    if any(region == DECISIONS for region, _ in regions):
+    if DECISIONS in touched:
         batch.decisions = await contributions.session_decisions(db=db, session_id=session.id)
     poll_ids = {pid for region, pid in regions if region in POLL_REGIONS}
     if poll_ids:
@@ -135,9 +258,11 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             db=db, session_id=session.id, include_drafts=True, poll_ids=sorted(poll_ids)
         )
         batch.polls = {view.id: view for view in views}
-    if any(region == SESSION for region, _ in regions):
-        # A closed session closes every vote: phones redraw each vote region.
-        batch.wall = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
+    if touched & {STAGE, SESSION}:
+        # A new step, or a closed session: phones and projector redraw the whole stage.
+        batch.stage_context = await stage_context(db, session, Audience.PHONE)
+    if touched & {STAGE, AGENDA, ROOM, TIMER}:
+        batch.console_context = await panel_context(db, session)
     return batch
 
 
@@ -159,10 +284,12 @@ class FragmentRenderer:
         field (htmx sends the page's token as a header) and nobody's own vote."""
         defaults: dict[str, object] = {
             "my_choice": None,
+            "my_reaction": None,
             "lazy_vote": False,
             "sent": False,
             "error": None,
             "text": "",
+            "needs": [],
         }
         return self.templates.render(
             f"partials/{name}.html",
@@ -184,9 +311,63 @@ class FragmentRenderer:
             if region in POLL_REGIONS:
                 parts += self._draw_poll(batch, region, batch.polls.get(pid), audience, locale)
                 continue
-            item = batch.items.get(pid) if region in PROPOSAL_REGIONS else None
-            parts += self._draw(batch, region, item, audience, locale)
+            if region in SESSION_WIDE:
+                parts += self._draw_session(batch, region, audience, locale)
+                continue
+            if region == MERGED:
+                parts.append(f'<div id="proposal-{pid}" hx-swap-oob="delete"></div>')
+                kept = batch.items.get(batch.merged.get(pid, 0))
+                if kept is not None:
+                    parts += self._draw(batch, REDRAW, kept, audience, locale)
+                continue
+            parts += self._draw(batch, region, batch.items.get(pid), audience, locale)
         return "".join(parts)
+
+    def _draw_session(
+        self, batch: Batch, region: str, audience: Audience, locale: str
+    ) -> list[str]:
+        """Regions of the whole session: the stage, the console's panels, the timer."""
+
+        def draw(name: str, **context: object) -> str:
+            return self._region(name, audience, locale, batch.session, **context)
+
+        console = audience is Audience.CONSOLE
+        if region == DECISIONS:
+            return (
+                [] if audience is Audience.PHONE else [draw("decisions", decisions=batch.decisions)]
+            )
+        if region == TIMER:
+            return [draw("timer", stage=batch.stage)]
+        if region == SESSION:
+            parts = [draw("session_status")]
+            if not console:
+                parts.append(draw("stage", **batch.stage_context))
+            return parts
+        if region == STAGE:
+            if console:
+                return [draw("agenda", **batch.console_context)]
+            return [draw("stage", **batch.stage_context)]
+        if not console:
+            return []
+        if region == AGENDA:
+            return [draw("agenda", **batch.console_context)]
+        return [draw("room", **batch.console_context)]  # ROOM
+
+    def _card(self, batch: Batch, item: WallItem, audience: Audience, locale: str) -> str:
+        """A whole card; on a phone its vote region then loads the phone's own vote."""
+        return self.templates.render(
+            "partials/card.html",
+            locale=locale,
+            audience=audience.value,
+            oob=False,
+            csrf_token=None,
+            session=batch.session,
+            stage=batch.stage,
+            item=item,
+            my_choice=None,
+            my_reaction=None,
+            lazy_vote=audience is Audience.PHONE,
+        )
 
     def _draw(
         self,
@@ -196,43 +377,38 @@ class FragmentRenderer:
         audience: Audience,
         locale: str,
     ) -> list[str]:
-        """The fragments one touched region needs on one audience's screens."""
+        """The fragments one touched region of a proposal needs on one audience's screens."""
 
         def draw(name: str, **context: object) -> str:
-            return self._region(name, audience, locale, batch.session, **context)
+            return self._region(name, audience, locale, batch.session, stage=batch.stage, **context)
 
         phone, console = audience is Audience.PHONE, audience is Audience.CONSOLE
-        if region == SESSION:
-            parts = [draw("session_status")]
-            if phone:  # a closed session closes every form on the phones
-                parts.append(draw("propose_form"))
-                for each in batch.wall:
-                    parts += [draw("vote", item=each), draw("comment_form", proposal_id=each.id)]
-            return parts
-        if region == DECISIONS:
-            return [] if phone else [draw("decisions", decisions=batch.decisions)]
-        if item is None or (item.hidden and not console and region != HIDE):
+        if item is None:
+            return []
+        if not console and not item.shown and region != HIDE:
             return []
         if region == HIDE and not console:
             return [f'<div id="proposal-{item.id}" hx-swap-oob="delete"></div>']
-        if region in (CARD_INSERT, RESTORE) and not (console and region == RESTORE):
-            above = batch.above.get(item.id) if region == RESTORE else None
-            target = f"afterend:#proposal-{above}" if above else "afterbegin:#wall"
-            # A restored card loads this phone's own vote when it lands.
-            card = self.templates.render(
-                "partials/card.html",
-                locale=locale,
-                audience=audience.value,
-                oob=False,
-                csrf_token=None,
-                session=batch.session,
-                item=item,
-                my_choice=None,
-                lazy_vote=region == RESTORE,
-            )
-            return [f'<div hx-swap-oob="{target}">{card}</div>']
+        if region == APPROVED and console:
+            region = REDRAW
+        if region in (CARD_INSERT, RESTORE, APPROVED) and not (console and region == RESTORE):
+            wall = "needs" if item.kind == ProposalKind.NEED else "wall"
+            above = batch.above.get(item.id) if region != CARD_INSERT else None
+            target = f"afterend:#proposal-{above}" if above else f"afterbegin:#{wall}"
+            return [
+                f'<div hx-swap-oob="{target}">{self._card(batch, item, audience, locale)}</div>'
+            ]
+        if region == REDRAW:
+            card = self._card(batch, item, audience, locale)
+            return [
+                card.replace(
+                    f'id="proposal-{item.id}"', f'id="proposal-{item.id}" hx-swap-oob="true"', 1
+                )
+            ]
         if region == TALLY:
             return [draw("tally", item=item)]
+        if region == REACTIONS:
+            return [draw("reaction_counts", item=item)]
         if region == COMMENTS:
             count = draw("comment_count", item=item)
             return [count] if audience is Audience.SCREEN else [draw("comments", item=item), count]
@@ -264,6 +440,7 @@ class FragmentRenderer:
             oob=False,
             csrf_token=None,
             session=batch.session,
+            stage=batch.stage,
             view=view,
             identities=None,  # a binding poll's card loads this phone's own ballots
             signed=set(),
@@ -271,8 +448,17 @@ class FragmentRenderer:
         # Inserted at the top; the page's script drops an older copy of the same card.
         return [f'<div hx-swap-oob="afterbegin:#polls">{card}</div>']
 
-    def presence(self, audience: Audience, locale: str, connected: int, joined: int) -> str:
-        return self._region("presence", audience, locale, None, connected=connected, joined=joined)
+    def presence(
+        self,
+        audience: Audience,
+        locale: str,
+        connected: int,
+        joined: int,
+        roles: dict[Audience, int],
+    ) -> str:
+        return self._region(
+            "presence", audience, locale, None, connected=connected, joined=joined, roles=roles
+        )
 
     async def snapshot(
         self,
@@ -283,24 +469,14 @@ class FragmentRenderer:
         participant_id: int | None,
     ) -> str:
         """Every live region afresh, for a socket too far behind to catch up event by event."""
-        session_id = key(session)
         seq = session.seq  # read before the state: the state is at least this recent
-        items = await contributions.wall(
-            db=db, session_id=session_id, include_hidden=audience is Audience.CONSOLE
-        )
-        choices = (
-            await contributions.choices_of(
-                db=db, session_id=session_id, participant_id=participant_id
-            )
-            if participant_id is not None
-            else {}
-        )
-        parts = [
-            self.seq_marker(seq),
-            self._region("wall", audience, locale, session, items=items, choices=choices),
-            self._region("session_status", audience, locale, session),
-        ]
-        if audience is not Audience.PHONE:
-            decisions = await contributions.session_decisions(db=db, session_id=session_id)
-            parts.append(self._region("decisions", audience, locale, session, decisions=decisions))
+        parts = [self.seq_marker(seq), self._region("session_status", audience, locale, session)]
+        if audience is Audience.CONSOLE:
+            context = await stage_context(db, session, audience)
+            context |= await panel_context(db, session)
+            for name in ("walls", "decisions", "agenda", "room", "polls"):
+                parts.append(self._region(name, audience, locale, session, **context))
+        else:
+            context = await stage_context(db, session, audience, participant_id)
+            parts.append(self._region("stage", audience, locale, session, **context))
         return "".join(parts)

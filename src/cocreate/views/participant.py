@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import contributions, polls, projects
-from cocreate.errors import Forbidden, NotFound
+from cocreate import agenda, contributions, projects
+from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Participant, Project, Session
+from cocreate.models import Participant, Project, ProposalKind, Session, key
+from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
     app_state,
     field,
@@ -52,35 +54,24 @@ async def session_page(request: Request) -> Response:
         project = await db.get(Project, session.project_id)
     if participant is None:
         return render(request, "participant/join.html", session=session, project=project, name="")
-    assert session.id is not None
     assert participant.id is not None
     async with app_state(request).db.session() as db:
-        fresh = await db.get(Session, session.id)
+        fresh = await db.get(Session, key(session))
         assert fresh is not None
         seq = fresh.seq  # before the state: the page is at least as recent as its number
-        items = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
-        choices = await contributions.choices_of(
-            db=db, session_id=session.id, participant_id=participant.id
-        )
-        open_polls = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
-        signed = await polls.signed(db=db, voter=participant)
-        identities = await polls.identities(db=db, voter=participant)
+        context = await stage_context(db, fresh, Audience.PHONE, participant.id)
     return render(
         request,
         "participant/session.html",
         session=fresh,
         project=project,
         participant=participant,
-        polls=open_polls,
-        signed=signed,
-        identities=identities,
-        items=items,
-        choices=choices,
         seq=seq,
         audience="phone",
         oob=False,
         text="",
         error=None,
+        **context,
     )
 
 
@@ -96,27 +87,98 @@ async def join(request: Request) -> Response:
     return see_other(session_url(request, session))
 
 
+def _need_ids(form: FormData) -> list[int]:
+    raw = form.getlist("need")
+    if not all(isinstance(value, str) and value.isdigit() for value in raw):
+        raise Invalid(N_("Choose needs from the list."))
+    return [int(str(value)) for value in raw]
+
+
 async def propose(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.session() as db:
         _, event = await contributions.propose(
-            db=db, session=session, author=participant, text=field(form, "text")
+            db=db,
+            session=session,
+            author=participant,
+            text=field(form, "text"),
+            need_ids=_need_ids(form),
         )
-    assert session.id is not None
-    await state.hub.publish(session.id, event.seq)
+        needs = await contributions.wall(
+            db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
+        )
+    await state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
         request,
         "partials/propose_form.html",
         session=session,
+        needs=needs,
         audience="phone",
         oob=False,
         text="",
         error=None,
         sent=True,
+    )
+
+
+async def describe_need(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await require_participant(request)
+    state = app_state(request)
+    async with state.db.session() as db:
+        _, event = await contributions.propose(
+            db=db,
+            session=session,
+            author=participant,
+            text=field(form, "text"),
+            kind=ProposalKind.NEED,
+        )
+    await state.hub.publish(key(session), event.seq)
+    if not is_htmx(request):
+        return see_other(session_url(request, session))
+    return render(
+        request,
+        "partials/need_form.html",
+        session=session,
+        audience="phone",
+        oob=False,
+        text="",
+        need_sent=True,
+    )
+
+
+async def react(request: Request) -> Response:
+    form = await read_form(request)
+    session, participant = await require_participant(request)
+    proposal_id = int_param(request, "proposal_id")
+    reaction = contributions.parse_reaction(field(form, "reaction"))
+    state = app_state(request)
+    async with state.db.session() as db:
+        event = await contributions.react(
+            db=db, session=session, who=participant, proposal_id=proposal_id, reaction=reaction
+        )
+        fresh = await db.get(Session, key(session))
+        assert fresh is not None
+        stage = await agenda.stage_of(db, fresh)
+        items = await contributions.wall(
+            db=db, session_id=key(session), include_hidden=False, proposal_ids=[proposal_id]
+        )
+    await state.hub.publish(key(session), event.seq)
+    if not is_htmx(request):
+        return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
+    return render(
+        request,
+        "partials/reactions.html",
+        session=fresh,
+        stage=stage,
+        item=items[0],
+        my_reaction=reaction,
+        audience="phone",
+        oob=False,
     )
 
 
@@ -137,9 +199,12 @@ async def comment(request: Request) -> Response:
     await state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
+    async with state.db.session() as db:
+        stage = await agenda.stage_of(db, session)
     return render(
         request,
         "partials/comment_form.html",
+        stage=stage,
         session=session,
         proposal_id=proposal_id,
         audience="phone",
@@ -162,11 +227,15 @@ async def _vote_region(
         choice = await contributions.current_choice(
             db=db, proposal_id=proposal_id, participant_id=participant.id
         )
+        fresh = await db.get(Session, session.id)
+        assert fresh is not None
+        stage = await agenda.stage_of(db, fresh)
     return render(
         request,
         "partials/vote.html",
         item=items[0],
-        session=session,
+        session=fresh,
+        stage=stage,
         my_choice=choice,
         lazy_vote=False,
         audience="phone",

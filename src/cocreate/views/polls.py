@@ -11,15 +11,16 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import polls, projects, proxies, voting
+from cocreate import agenda, polls, projects, proxies, voting
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Member, Poll, Session, key
+from cocreate.models import Facilitator, Member, Poll, Project, Session, key
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
     app_state,
+    current_facilitator,
     field,
     form_fields,
     int_param,
@@ -268,6 +269,9 @@ async def declare_proxy(request: Request) -> Response:
 
 
 async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
+    """A closed poll whose result may be shown: the facilitator sees it at once, the
+    others once a vote step on it (if one is running) has revealed it."""
+    facilitator = await current_facilitator(request)
     async with app_state(request).db.session() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         views = await polls.poll_views(
@@ -276,10 +280,15 @@ async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
             include_drafts=False,
             poll_ids=[int_param(request, "poll_id")],
         )
+        stage = await agenda.stage_of(db, session)
+        project = await db.get(Project, session.project_id)
     if not views:
         raise NotFound(N_("This poll does not exist in this session."))
     if views[0].poll.closed_at is None:
         raise Forbidden(N_("The result is shown once the poll is closed."))
+    runs_it = facilitator is not None and project is not None and project.owner_id == facilitator.id
+    if stage.hides_poll(views[0].id) and not runs_it:
+        raise Forbidden(N_("The facilitator has not revealed the results yet."))
     return session, views[0]
 
 

@@ -8,8 +8,9 @@ import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import contributions, polls, projects
+from cocreate import projects
 from cocreate.models import Session
+from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import app_state, render
 
 
@@ -27,24 +28,17 @@ async def screen(request: Request) -> Response:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         assert session.id is not None
         seq = session.seq
-        items = await contributions.wall(db=db, session_id=session.id, include_hidden=False)
-        decisions = await contributions.session_decisions(db=db, session_id=session.id)
-        poll_list = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
+        context = await stage_context(db, session, Audience.SCREEN)
     return render(
         request,
         "projector/screen.html",
         session=session,
-        items=items,
-        decisions=decisions,
-        polls=poll_list,
-        signed=set(),
-        identities=None,
         seq=seq,
         join_url=join_url(request, session),
         connected=app_state(request).hub.connected(session.id),
         audience="screen",
         oob=False,
-        choices={},
+        **context,
     )
 
 

@@ -1,0 +1,312 @@
+"""What is left of a session: its minutes (procès-verbal) and its contributions as rows.
+
+The minutes gather what a printed record of the meeting shows: who ran it, who came,
+the agenda, the needs and ideas shown with their counts, poll results and decisions.
+The rows list every need, idea and comment, hidden and merged ones included, for a
+spreadsheet. Both are for the session's facilitator only (``session_for`` checks).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cocreate import agenda, contributions, polls, projects, proxies, roster
+from cocreate.contributions import WallItem
+from cocreate.models import (
+    Comment,
+    Decision,
+    Facilitator,
+    Member,
+    Participant,
+    Project,
+    Proposal,
+    ProposalKind,
+    Session,
+    Step,
+    key,
+)
+from cocreate.steps import KIND_LABELS, StepKind
+
+# --- the minutes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    """One step of the agenda as the minutes list it."""
+
+    number: int  # 1-based, in agenda order
+    kind: StepKind
+    label: str  # the kind's name, marked for translation (the template translates it)
+    title: str
+    minutes: int | None  # planned; None: no timer
+    started_at: datetime | None  # None: the room never reached it
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Needs or ideas of a session: those the room saw, and how many it did not."""
+
+    shown: list[WallItem]  # oldest first
+    hidden: int  # hidden by moderation
+    pending: int  # still waiting for approval (never shown)
+    # Ideas answering each need (for needs), by need id.
+    answered_by: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Minutes:
+    session: Session
+    project: Project
+    facilitator_name: str
+    joined: int  # participants who joined, removed ones included
+    members_present: list[Member]  # joined with their voting code, by name
+    proxy_log: list[proxies.ProxyLine]
+    steps: list[AgendaLine]
+    needs: Contributions
+    ideas: Contributions
+    poll_views: list[polls.PollView]  # opened ones, oldest first
+    decisions: list[Decision]  # oldest first
+
+
+def agenda_lines(steps: Sequence[Step]) -> list[AgendaLine]:
+    lines = []
+    for number, step in enumerate(steps, start=1):
+        kind = StepKind(step.kind)
+        lines.append(
+            AgendaLine(
+                number=number,
+                kind=kind,
+                label=KIND_LABELS[kind],
+                title=step.title,
+                minutes=step.duration_s // 60 if step.duration_s else None,
+                started_at=step.started_at,
+            )
+        )
+    return lines
+
+
+def _contributions(items: Iterable[WallItem], answers: Iterable[WallItem] = ()) -> Contributions:
+    ordered = sorted(items, key=lambda item: item.id)
+    shown = [item for item in ordered if item.shown]
+    answered_by: dict[int, list[int]] = defaultdict(list)
+    for idea in sorted(answers, key=lambda item: item.id):
+        if idea.shown:
+            for need_id, _ in idea.needs:
+                answered_by[need_id].append(idea.id)
+    return Contributions(
+        shown=shown,
+        hidden=sum(item.hidden for item in ordered),
+        pending=sum(item.pending and not item.hidden for item in ordered),
+        answered_by=dict(answered_by),
+    )
+
+
+async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int) -> Minutes:
+    """Everything the minutes show; NotFound or Forbidden unless the facilitator runs it."""
+    session, project = await projects.session_for(
+        db=db, facilitator=facilitator, session_id=session_id
+    )
+    needs = await contributions.wall(
+        db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
+    )
+    ideas = await contributions.wall(
+        db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
+    )
+    present = await roster.present_members(db=db, session_id=session_id)
+    members = (
+        list(
+            (
+                await db.exec(
+                    select(Member)
+                    .where(col(Member.id).in_(sorted(present)))
+                    .order_by(col(Member.name), col(Member.id))
+                )
+            ).all()
+        )
+        if present
+        else []
+    )
+    poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=False)
+    decisions = await contributions.session_decisions(db=db, session_id=session_id)
+    return Minutes(
+        session=session,
+        project=project,
+        facilitator_name=facilitator.display_name,
+        joined=await contributions.participant_count(db=db, session_id=session_id),
+        members_present=members,
+        proxy_log=await proxies.log(db=db, session_id=session_id),
+        steps=agenda_lines(await agenda.steps_of(db, session_id)),
+        needs=_contributions(needs, answers=ideas),
+        ideas=_contributions(ideas),
+        poll_views=sorted(poll_list, key=lambda view: view.id),
+        decisions=sorted(decisions, key=lambda d: (d.decided_at, key(d))),
+    )
+
+
+# --- the contributions as CSV ---------------------------------------------------------
+
+CSV_COLUMNS = (
+    "type",
+    "id",
+    "parent_id",
+    "author",
+    "text",
+    "created_at",
+    "status",
+    "votes_for",
+    "votes_against",
+    "votes_abstain",
+    "agree",
+    "disagree",
+    "pass",
+    "answers_needs",
+)
+# What a spreadsheet would read as the start of a formula (or a DDE call).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | None
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """One need, idea or comment, as a line of the export."""
+
+    type: str  # "need", "idea" or "comment"
+    id: int
+    parent_id: int | None  # the proposal a comment is on
+    author: str
+    text: str
+    created_at: datetime
+    status: str  # "shown", "hidden", "pending" or "merged into N"
+    votes_for: int | None = None
+    votes_against: int | None = None
+    votes_abstain: int | None = None
+    agree: int | None = None
+    disagree: int | None = None
+    pass_: int | None = None
+    answers_needs: tuple[int, ...] = ()
+
+    def cells(self) -> list[Cell]:
+        return [
+            self.type,
+            self.id,
+            self.parent_id,
+            self.author,
+            self.text,
+            iso_utc(self.created_at),
+            self.status,
+            self.votes_for,
+            self.votes_against,
+            self.votes_abstain,
+            self.agree,
+            self.disagree,
+            self.pass_,
+            " ".join(str(n) for n in self.answers_needs),
+        ]
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 in UTC; stored times without a zone are UTC (SQLite drops it)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_of(proposal: Proposal) -> str:
+    if proposal.merged_into_id is not None:
+        return f"merged into {proposal.merged_into_id}"
+    if proposal.hidden_at is not None:
+        return "hidden"
+    if proposal.pending:
+        return "pending"
+    return "shown"
+
+
+async def contribution_rows(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int
+) -> list[ContributionRow]:
+    """Needs, then ideas, each followed by its comments, oldest first; merged duplicates,
+    hidden and waiting ones included. A comment's status is its proposal's."""
+    await projects.session_for(db=db, facilitator=facilitator, session_id=session_id)
+    ids = (await db.exec(select(Proposal.id).where(Proposal.session_id == session_id))).all()
+    # Given ids, the wall lists merged duplicates too (it leaves them out otherwise).
+    items = await contributions.wall(
+        db=db,
+        session_id=session_id,
+        include_hidden=True,
+        proposal_ids=[pid for pid in ids if pid is not None],
+    )
+    comments: dict[int, list[tuple[Comment, str]]] = defaultdict(list)
+    if items:
+        for comment, name in (
+            await db.exec(
+                select(Comment, Participant.display_name)
+                .join(Participant, col(Participant.id) == col(Comment.author_id))
+                .where(col(Comment.proposal_id).in_([item.id for item in items]))
+                .order_by(col(Comment.id))
+            )
+        ).all():
+            comments[comment.proposal_id].append((comment, name))
+    kinds = {ProposalKind.NEED: 0, ProposalKind.IDEA: 1}
+    rows: list[ContributionRow] = []
+    for item in sorted(items, key=lambda item: (kinds[item.proposal.kind], item.id)):
+        status = status_of(item.proposal)
+        rows.append(
+            ContributionRow(
+                type=str(item.proposal.kind),
+                id=item.id,
+                parent_id=None,
+                author=item.author,
+                text=item.proposal.text,
+                created_at=item.proposal.created_at,
+                status=status,
+                votes_for=item.tally.votes_for,
+                votes_against=item.tally.votes_against,
+                votes_abstain=item.tally.votes_abstain,
+                agree=item.reactions.agree,
+                disagree=item.reactions.disagree,
+                pass_=item.reactions.pass_,
+                answers_needs=tuple(need_id for need_id, _ in item.needs),
+            )
+        )
+        rows.extend(
+            ContributionRow(
+                type="comment",
+                id=key(comment),
+                parent_id=item.id,
+                author=name,
+                text=comment.text,
+                created_at=comment.created_at,
+                status=status,
+            )
+            for comment, name in comments[item.id]
+        )
+    return rows
+
+
+def neutralise(value: Cell) -> str:
+    """A cell as text a spreadsheet shows as typed: a would-be formula gets a quote."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(rows: Iterable[ContributionRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row.cells()])
+    return out.getvalue()

@@ -1,0 +1,90 @@
+"""What the real-browser tests share: Debian's Chromium driven by Playwright.
+
+`playwright install` cannot download browsers where we run: the tests use the system's
+Chromium (COCREATE_CHROMIUM, else /usr/bin/chromium) and skip, saying why, without it.
+Screenshots go under tests/artifacts/ (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("COCREATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LIVE_MS = 5_000  # "within a second" with room to spare on a loaded CI machine
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING = {"serious", "critical"}
+
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason="Chromium is not installed"
+)
+BROWSER_MARKS = [pytest.mark.browser, NEEDS_CHROMIUM]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+class Console:
+    """Collects what pages log: CSP violations and htmx errors land here."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def watch(self, page: Any, who: str) -> Any:
+        page.on(
+            "console",
+            lambda m: m.type == "error" and self.errors.append(f"{who}: {m.text} {m.location}"),
+        )
+        page.on("pageerror", lambda e: self.errors.append(f"{who}: {e}"))
+        return page
+
+
+async def shoot(page: Any, name: str) -> None:
+    """A full-page screenshot as tests/artifacts/<name>.png (Playwright makes folders)."""
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
+        for node in violation["nodes"]:
+            summary = node.get("failureSummary", "").replace("\n", " ")
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:200]}")
+            if summary:
+                lines.append(f"        {summary}")
+    return "\n".join(lines)
+
+
+async def axe_problems(page: Any) -> list[str]:
+    """Serious and critical violations; the minor and moderate ones only as information."""
+    axe_playwright = pytest.importorskip("axe_playwright_python.async_playwright")
+    results = await axe_playwright.Axe().run(page, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    if not blocking:
+        return []
+    others = [v for v in violations if v["impact"] not in BLOCKING]
+    return [
+        f"axe-core:\n{describe(blocking)}\n"
+        f"(minor and moderate, for information: {describe(others) or 'none'})"
+    ]
