@@ -34,10 +34,11 @@ test: install
 	$(BIN)/pytest
 
 # The same suite on PostgreSQL (its schema `public` in that database is wiped per test).
+# Real-browser tests check pages, not storage: they run once, in `make test`.
 test-postgres: install
 	COCREATE_TEST_ON=postgres \
 	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -19,8 +19,6 @@ from cocreate.models import Poll, Proposal
 from tests.browsing import BROWSER_MARKS, LIVE_MS, axe_problems
 from tests.conftest import PASSWORD, Room
 
-pytest.importorskip("axe_playwright_python.async_playwright")
-
 pytestmark = BROWSER_MARKS
 
 LANGUAGES = {"en": "en-GB", "fr": "fr-FR"}
