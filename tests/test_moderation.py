@@ -148,7 +148,9 @@ async def test_a_locked_room_takes_no_one_new_and_a_removed_participant_can_no_l
     assert "Unlock the room" in locked.text
     late = Browser(room.server)
     room.devices.append(late)
-    await late.get(f"/s/{room.code}")
+    page = (await late.get(f"/s/{room.code}")).text
+    assert "The room is locked" in page
+    assert 'id="display_name"' not in page
     refused = await late.post(f"/s/{room.code}/join", {"display_name": "Zoé"}, htmx=False)
     assert refused.status_code == 409
     assert "The room is locked" in refused.text

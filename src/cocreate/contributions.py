@@ -560,14 +560,17 @@ async def wall(
     proposal_ids: Iterable[int] | None = None,
     kind: ProposalKind | None = None,
 ) -> list[WallItem]:
-    """Proposals of a session, pinned first then newest first, with everything screens
-    show of them. ``include_hidden`` (the console) adds hidden and waiting ones; merged
-    duplicates live on in the proposal they were merged into."""
+    """Proposals of a session, waiting ones first, then pinned, then newest, with
+    everything screens show of them. ``include_hidden`` (the console) adds hidden and
+    waiting ones; merged duplicates live on in the proposal they were merged into."""
     query = (
         select(Proposal, Participant.display_name)
         .join(Participant, col(Participant.id) == col(Proposal.author_id))
         .where(Proposal.session_id == session_id)
-        .order_by(col(Proposal.pinned_at).is_(None), col(Proposal.id).desc())
+        # The console's moderation queue first (phones never see it), then pins.
+        .order_by(
+            col(Proposal.pending).desc(), col(Proposal.pinned_at).is_(None), col(Proposal.id).desc()
+        )
     )
     if proposal_ids is None:
         query = query.where(col(Proposal.merged_into_id).is_(None))

@@ -288,6 +288,8 @@ async def join_as_member(*, db: AsyncSession, session: Session, code: str) -> Pa
     ).first()
     if present is not None:
         return present
+    if session.locked_at is not None:
+        raise Conflict(N_("The room is locked: nobody can join now. Ask the facilitator."))
     participant = Participant(
         session_id=key(session), display_name=member.name[:MAX_NAME_CHARS], member_id=key(member)
     )
