@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cocreate.accounts import authenticate
 from cocreate.cli import main
 from cocreate.database import Database
-from cocreate.models import Facilitator
+from cocreate.models import FacilitationScript, Facilitator, Step
 from cocreate.settings import Settings, describe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +95,21 @@ def test_demo_is_created_once_and_printed(database_url: str) -> None:
     assert first.output == second.output
     assert "demo@cocreate.example" in first.output
     assert "/s/" in first.output
+    # Its session has an agenda ready to start, once, and the same saved as a script.
+
+    async def stored() -> tuple[list[str], int]:
+        handle = Database(database_url)
+        try:
+            async with handle.session() as db:
+                kinds = (await db.exec(select(Step.kind).order_by(col(Step.position)))).all()
+                scripts = (await db.exec(select(FacilitationScript))).all()
+                return list(kinds), len(scripts)
+        finally:
+            await handle.dispose()
+
+    kinds, scripts = asyncio.run(stored())
+    assert kinds == ["info", "needs", "ideas", "discussion", "grouping", "vote", "decision"]
+    assert scripts == 1
 
 
 def test_several_workers_need_a_shared_fan_out() -> None:

@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a facilitator, a project and one live session."""
+"""Demo data for `make run`: a facilitator, a project and one live session with an
+agenda ready to start (saved as a facilitation script too)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from cocreate import accounts, projects
+from cocreate import accounts, agenda, projects
 from cocreate.database import Database
 from cocreate.models import Facilitator, Project, Session
 
@@ -19,6 +20,17 @@ DEMO_NEED = (
     "juste, cuisiner ensemble et rompre l'isolement."
 )
 DEMO_SESSION = "Atelier de co-construction n°1"
+# A workshop as facilitators plan it: (kind, title, what the room is asked, minutes).
+DEMO_AGENDA = [
+    ("info", "Bienvenue", "Ce soir, on part de vos besoins pour imaginer le tiers-lieu.", ""),
+    ("needs", "Ce qui vous manque", "Qu'est-ce qui est difficile pour vous aujourd'hui ?", "5"),
+    ("ideas", "Vos idées", "Quelle solution répondrait à un de ces besoins ?", "8"),
+    ("discussion", "On en discute", "Commentez, dites si vous êtes d'accord.", "10"),
+    ("grouping", "On regroupe", "L'animation fusionne les idées qui se ressemblent.", ""),
+    ("vote", "On vote", "Pour, contre ou abstention sur chaque idée.", "5"),
+    ("decision", "On décide", "Les décisions de la soirée.", ""),
+]
+DEMO_SCRIPT = "Atelier besoins → décision"
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,21 @@ async def ensure_demo(database_url: str) -> Demo:
                     db=db, facilitator=facilitator, project_id=project.id, title=DEMO_SESSION
                 )
             assert session.id is not None
+            if not await agenda.steps_of(db, session.id):
+                await agenda.add_steps(
+                    db=db,
+                    facilitator=facilitator,
+                    session_id=session.id,
+                    drafts=[
+                        agenda.parse_step(
+                            kind=kind, title=title, prompt=prompt, minutes=minutes, auto_close=True
+                        )
+                        for kind, title, prompt, minutes in DEMO_AGENDA
+                    ],
+                )
+                await agenda.save_script(
+                    db=db, facilitator=facilitator, session_id=session.id, name=DEMO_SCRIPT
+                )
             session = await projects.open_session(
                 db=db, facilitator=facilitator, session_id=session.id
             )
