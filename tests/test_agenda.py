@@ -312,3 +312,11 @@ async def test_a_vote_step_keeps_its_polls_result_hidden_until_revealed(room: Ro
     assert (
         "The facilitator will reveal the results." not in (await phone.get(f"/s/{room.code}")).text
     )
+
+
+async def test_without_an_agenda_needs_wait_for_a_needs_step(room: Room) -> None:
+    phone = await room.phone("Awa")
+    refused = await phone.post(f"/s/{room.code}/needs", {"text": "Un besoin hors étape"})
+    assert refused.status_code == 409
+    assert "Needs are gathered during a needs step of the agenda." in refused.text
+    assert (await phone.post(f"/s/{room.code}/proposals", {"text": "Une idée"})).is_success

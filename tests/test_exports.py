@@ -223,8 +223,14 @@ async def test_the_csv_lists_every_contribution_safely_for_spreadsheets(room: Ro
     facilitator = await _facilitator(room)
     aicha = await room.phone("Aïcha")
     eve = await room.phone("@Eve")
+    # Needs are gathered in a needs step; then the agenda ends and the wall is free.
+    base = f"/sessions/{room.session_id}"
+    step = {"kind": "needs", "title": "Besoins", "prompt": "", "minutes": "", "auto_close": "1"}
+    assert (await room.facilitator.post(f"{base}/steps", step)).status_code == 200
+    assert (await room.facilitator.post(f"{base}/agenda/start")).status_code == 200
     need = await _need(room, aicha, NEED)
     duplicate = await _need(room, eve, "Pas de salle le soir")
+    assert (await room.facilitator.post(f"{base}/agenda/end")).status_code == 200
     tricky = 'Une "cuisine", partagée;\nouverte le samedi'
     idea = await _idea(room, aicha, tricky, need=str(need))
     formulas = ['=HYPERLINK("http://evil.example","clic")', "+1", "@SUM(A1:A9)", "-2+3"]

@@ -34,6 +34,7 @@ from cocreate.models import (
 )
 from cocreate.projects import record_event, session_change, session_for
 from cocreate.steps import (
+    NOT_ON_THE_FREE_WALL,
     REFUSALS,
     TIME_UP,
     Action,
@@ -162,7 +163,8 @@ async def require(db: AsyncSession, session: Session, action: Action) -> None:
     stage = await stage_of(db, session)
     if stage.may(action):
         return
-    assert stage.current is not None  # with no agenda running everything is allowed
+    if stage.current is None:
+        raise Conflict(NOT_ON_THE_FREE_WALL)
     if action in allowed(stage.kind):
         raise Conflict(TIME_UP)
     raise Conflict(REFUSALS[action], step=stage.current.step.title)

@@ -57,6 +57,7 @@ REFUSALS: dict[Action, str] = {
     Action.VOTE: N_("This is not the moment to vote: the current step is “%(step)s”."),
 }
 TIME_UP = N_("Time is up for this step: its inputs are closed.")
+NOT_ON_THE_FREE_WALL = N_("Needs are gathered during a needs step of the agenda.")
 
 KIND_LABELS: dict[StepKind, str] = {
     StepKind.INFO: N_("Information"),
