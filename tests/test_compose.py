@@ -99,8 +99,8 @@ def container_port(mapping: str | int | dict[str, Any]) -> int:
 
 
 # (a)
-def test_compose_has_exactly_the_four_services() -> None:
-    assert set(services()) == {"postgres", "redis", "migrate", "app"}
+def test_compose_has_exactly_the_five_services() -> None:
+    assert set(services()) == {"postgres", "redis", "migrate", "app", "proxy"}
 
 
 # (b)
@@ -143,9 +143,9 @@ def test_dockerfile_cmd_is_the_app_command() -> None:
 
 
 # (d)
-def test_app_port_is_published_configured_and_exposed() -> None:
-    ports = [container_port(mapping) for mapping in services()["app"]["ports"]]
-    assert APP_PORT in ports
+def test_app_port_is_exposed_to_the_proxy_configured_and_in_the_image() -> None:
+    assert "ports" not in services()["app"], "replicas are reached through the proxy only"
+    assert [str(port) for port in services()["app"]["expose"]] == [str(APP_PORT)]
     assert environment("app")["COCREATE_PORT"] == str(APP_PORT)
     assert ip_address(environment("app")["COCREATE_HOST"]).is_unspecified  # all interfaces
     exposed = {port.split("/")[0] for args in arguments("EXPOSE") for port in args.split()}
@@ -207,7 +207,32 @@ def test_every_healthcheck_has_a_test_list() -> None:
         assert len(test) >= 2, f"{name}: healthcheck test is empty"
         assert test[0] in {"CMD", "CMD-SHELL"}, f"{name}: {test[0]}"
         checked += 1
-    assert checked >= 3  # postgres, redis, app
+    assert checked >= 4  # postgres, redis, app, proxy
+
+
+def test_several_replicas_sit_behind_the_proxy() -> None:
+    replicas = services()["app"]["deploy"]["replicas"]
+    assert isinstance(replicas, int)
+    assert replicas > 1
+    proxy = services()["proxy"]
+    assert [container_port(mapping) for mapping in proxy["ports"]] == [APP_PORT]
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
+    assert f"http://127.0.0.1:{APP_PORT}/health" in proxy["healthcheck"]["test"]
+    mounted = dict(volume.split(":")[:2] for volume in proxy["volumes"])
+    assert mounted == {"./deploy/Caddyfile": "/etc/caddy/Caddyfile"}
+    assert (ROOT / "deploy" / "Caddyfile").is_file()
+
+
+def test_the_proxy_listens_on_the_published_port_and_finds_every_replica() -> None:
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    lines = [line.strip() for line in caddyfile.splitlines() if not line.strip().startswith("#")]
+    assert f":{APP_PORT} {{" in lines
+    # Every replica, by the service's DNS name and the port the app listens on.
+    assert f"dynamic a app {environment('app')['COCREATE_PORT']} {{" in lines
+    assert "app" in services()
+    assert "lb_policy round_robin" in lines
+    # Behind it, the app trusts the forwarded headers (it is reachable through it only).
+    assert environment("app")["COCREATE_FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_fan_out_goes_through_the_composed_redis() -> None:

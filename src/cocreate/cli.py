@@ -59,6 +59,7 @@ def serve(host: str | None, port: int | None, reload: bool, workers: int) -> Non
         ws_max_size=WS_MAX_MESSAGE_BYTES,
         ws_per_message_deflate=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,
     )
 

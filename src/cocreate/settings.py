@@ -69,6 +69,13 @@ class Settings:
         default="Europe/Paris",
         metadata={"help": "Time zone in which dates and times are shown."},
     )
+    forwarded_allow_ips: str = field(
+        default="127.0.0.1",
+        metadata={
+            "help": "Proxies trusted for X-Forwarded-For/-Proto, comma-separated ('*': any; "
+            "only when the app is reachable through the proxy alone)."
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `cocreate serve` binds."})
     port: int = field(default=8000, metadata={"help": "Port `cocreate serve` listens on."})
 
