@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -19,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cocreate import pubsub
-from cocreate.database import Database
+from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_endpoint
@@ -284,7 +283,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    log.exception("database unavailable", exc_info=exc)
+    """The database is away: say so, ask to retry (nothing of this request was kept)."""
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
     message = app_state(request).templates.gettext(
         locale_of(request), N_("The service is briefly unavailable. Try again in a moment.")
     )
@@ -336,7 +336,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             RuleError: rule_error,
             HTTPException: http_error,
-            OperationalError: database_unavailable,
+            **dict.fromkeys(OUTAGES, database_unavailable),
             500: server_error,
         },
     )

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # writers wait this long for the lock before failing
+
+# What the database being away looks like: the driver's errors once connected (wrapped by
+# SQLAlchemy), and the socket's own while connecting (asyncpg lets those through as they
+# are). Nothing was committed when one of these is raised: the user may simply retry.
+OUTAGES: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    socket.gaierror,
+    TimeoutError,
+)
 
 
 def async_url(url: str) -> sa.URL:

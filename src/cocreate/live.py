@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from cocreate import events as ev
 from cocreate import projects
 from cocreate.contributions import participant_count, participant_in
-from cocreate.database import Database
+from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError
 from cocreate.models import Event, Facilitator, Project, Session
 from cocreate.pubsub import PubSub
@@ -142,6 +142,8 @@ class Room:
                     await self._flush_locked()
             except asyncio.CancelledError:
                 raise
+            except OUTAGES as error:  # drawn on the next poll, once the database is back
+                log.warning("live: database unavailable for session %s: %s", self.session_id, error)
             except Exception:
                 log.exception("live: could not draw events of session %s", self.session_id)
             await asyncio.sleep(COALESCE_S)
@@ -219,20 +221,30 @@ class Room:
         while True:
             await self._presence_dirty.wait()
             self._presence_dirty.clear()
-            count = self.connected()
-            watchers = [c for c in self.clients if c.audience is not Audience.PHONE]
-            joined = 0
-            if any(c.audience is Audience.CONSOLE for c in watchers):
-                async with self.hub.db.session() as db:
-                    joined = await participant_count(db=db, session_id=self.session_id)
-            roles = self.by_role()
-            frames: dict[tuple[Audience, str], str] = {}
-            for client in watchers:
-                key = (client.audience, client.locale)
-                if key not in frames:
-                    frames[key] = self.hub.renderer.presence(*key, count, joined, roles)
-                client.offer(frames[key])
+            try:
+                await self._send_presence()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database away: try again a moment later
+                log.warning("live: presence of session %s not drawn: %s", self.session_id, error)
+                self._presence_dirty.set()
             await asyncio.sleep(PRESENCE_REFRESH_S)
+
+    async def _send_presence(self) -> None:
+        """The connected counts to the projector and the consoles (phones show none)."""
+        count = self.connected()
+        watchers = [c for c in self.clients if c.audience is not Audience.PHONE]
+        joined = 0
+        if any(c.audience is Audience.CONSOLE for c in watchers):
+            async with self.hub.db.session() as db:
+                joined = await participant_count(db=db, session_id=self.session_id)
+        roles = self.by_role()
+        frames: dict[tuple[Audience, str], str] = {}
+        for client in watchers:
+            key = (client.audience, client.locale)
+            if key not in frames:
+                frames[key] = self.hub.renderer.presence(*key, count, joined, roles)
+            client.offer(frames[key])
 
 
 class LiveHub:
@@ -263,7 +275,11 @@ class LiveHub:
             room = self.rooms.get(session_id)
             if room is None:
                 room = Room(self, session_id)
-                await room.start()
+                try:
+                    await room.start()
+                except BaseException:
+                    await room.stop()
+                    raise
                 self.rooms[session_id] = room
             room.members.add(client)
             return room
@@ -389,10 +405,14 @@ async def live_endpoint(websocket: WebSocket) -> None:
     try:
         async with state.db.session() as db:
             session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
+        allowed, participant_id = await _authorize(websocket, session, audience)
     except RuleError:
         await websocket.close(code=CLOSE_POLICY, reason="unknown session")
         return
-    allowed, participant_id = await _authorize(websocket, session, audience)
+    except OUTAGES as error:
+        log.warning("live: database unavailable (%s); socket asked to retry", error)
+        await websocket.close(code=CLOSE_TRY_AGAIN, reason="database unavailable")
+        return
     if not allowed:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
@@ -400,8 +420,10 @@ async def live_endpoint(websocket: WebSocket) -> None:
     client = Client(websocket, audience, locale_of(websocket), participant_id)
     room: Room | None = None
     pump: asyncio.Task[None] | None = None
+    heard = False  # the hello came (a timeout before it is the phone's, not the database's)
     try:
         last_seen = await _read_hello(websocket)
+        heard = True
         room = await state.hub.enter(session.id, client)
         await room.catch_up(client, last_seen)
         pump = asyncio.create_task(_pump(client))
@@ -425,8 +447,12 @@ async def live_endpoint(websocket: WebSocket) -> None:
             overflow.cancel()
     except _Close as close:
         await _close(websocket, close.code, close.reason)
-    except TimeoutError:
-        await _close(websocket, CLOSE_POLICY, "expected a hello message")
+    except OUTAGES as error:
+        if isinstance(error, TimeoutError) and not heard:
+            await _close(websocket, CLOSE_POLICY, "expected a hello message")
+        else:
+            log.warning("live: database unavailable (%s); socket asked to retry", error)
+            await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
