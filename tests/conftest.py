@@ -75,7 +75,7 @@ POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
 ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     async def reset() -> None:
         engine = make_engine(url)
         try:
@@ -92,7 +92,7 @@ def _empty_postgres(url: str) -> None:
 def database_url(tmp_path: Path) -> str:
     if ON_POSTGRES:
         assert POSTGRES_URL, "COCREATE_TEST_DATABASE_URL must name the PostgreSQL to test on"
-        _empty_postgres(POSTGRES_URL)
+        empty_postgres(POSTGRES_URL)
         url = POSTGRES_URL
     else:
         url = f"sqlite:///{tmp_path / 'cocreate.db'}"

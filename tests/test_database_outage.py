@@ -25,7 +25,7 @@ from cocreate.settings import Settings
 from tests.conftest import (
     POSTGRES_URL,
     Server,
-    _empty_postgres,
+    empty_postgres,
     open_room,
     signed_in,
     start_server,
@@ -90,7 +90,7 @@ def through(relay: Relay, url: str) -> str:
 
 @pytest.fixture
 def migrated() -> str:
-    _empty_postgres(POSTGRES_URL)
+    empty_postgres(POSTGRES_URL)
     upgrade(POSTGRES_URL)
     return POSTGRES_URL
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,6 +14,8 @@ from sqlmodel import SQLModel
 
 from cocreate import models  # noqa: F401  (registers the tables)
 from cocreate.cli import main
+from cocreate.database import make_engine
+from tests.conftest import POSTGRES_URL, empty_postgres
 
 
 def test_db_upgrade_on_an_empty_database_matches_the_models(tmp_path: Path) -> None:
@@ -36,5 +40,34 @@ def test_db_upgrade_twice_changes_nothing(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
     again = runner.invoke(main, ["db", "upgrade"], env=env)
+    assert again.exit_code == 0
+    assert "up to date" in again.output
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="COCREATE_TEST_DATABASE_URL is not set")
+def test_db_upgrade_on_an_empty_postgresql_matches_the_models() -> None:
+    empty_postgres(POSTGRES_URL)
+    env = {"COCREATE_DATABASE_URL": POSTGRES_URL}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+
+    async def differences() -> tuple[list[object], set[str]]:
+        engine = make_engine(POSTGRES_URL)
+        try:
+            async with engine.connect() as connection:
+
+                def compare(sync: sa.Connection) -> tuple[list[object], set[str]]:
+                    context = MigrationContext.configure(sync, opts={"compare_type": True})
+                    tables = set(sa.inspect(sync).get_table_names())
+                    return list(compare_metadata(context, SQLModel.metadata)), tables
+
+                return await connection.run_sync(compare)
+        finally:
+            await engine.dispose()
+
+    diff, tables = asyncio.run(differences())
+    assert diff == []
+    assert {t.name for t in SQLModel.metadata.sorted_tables} <= tables
+    again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert again.exit_code == 0
     assert "up to date" in again.output

@@ -24,7 +24,7 @@ from cocreate.migrate import upgrade
 from cocreate.settings import Settings
 from tests.conftest import (
     Server,
-    _empty_postgres,
+    empty_postgres,
     frame_seq,
     open_room,
     signed_in,
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(params=["redis", "postgresql"])
 async def two_servers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Server, Server]]:
     # Both run their own event loop (Alembic's async engine): off this one.
-    await asyncio.to_thread(_empty_postgres, POSTGRES_URL)
+    await asyncio.to_thread(empty_postgres, POSTGRES_URL)
     await asyncio.to_thread(upgrade, POSTGRES_URL)
     pubsub_url = REDIS_URL if request.param == "redis" else POSTGRES_URL
     settings = Settings(
@@ -144,7 +144,7 @@ REDIS_SERVER = shutil.which("redis-server") or ""
 async def test_a_broker_outage_delays_screens_but_loses_and_repeats_nothing() -> None:
     redis = OwnRedis()
     await redis.start()
-    await asyncio.to_thread(_empty_postgres, POSTGRES_URL)
+    await asyncio.to_thread(empty_postgres, POSTGRES_URL)
     await asyncio.to_thread(upgrade, POSTGRES_URL)
     settings = Settings(
         database_url=POSTGRES_URL,
@@ -249,7 +249,7 @@ class ServeProcess:
 
 @pytest.mark.parametrize("broker", ["redis", "postgresql"])
 async def test_two_cocreate_serve_processes_share_a_session(broker: str) -> None:
-    await asyncio.to_thread(_empty_postgres, POSTGRES_URL)
+    await asyncio.to_thread(empty_postgres, POSTGRES_URL)
     await asyncio.to_thread(upgrade, POSTGRES_URL)
     env = {
         "COCREATE_DATABASE_URL": POSTGRES_URL,
