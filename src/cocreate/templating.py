@@ -29,6 +29,25 @@ def clock(milliseconds: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the whole process: every environment (one
+    per language, one set per app instance) compiles each template once, not each time."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class Templates:
     def __init__(self, *, timezone: str, directory: Path | None = None) -> None:
         self.directory = directory or resource_dir("templates")
@@ -41,6 +60,7 @@ class Templates:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             extensions=["jinja2.ext.i18n"],
+            bytecode_cache=_COMPILED,
             trim_blocks=True,
             lstrip_blocks=True,
         )
