@@ -79,8 +79,10 @@ async def start_server(
     return server, task, f"http://127.0.0.1:{port}"
 
 
-# `make test-postgres` runs the suite on the PostgreSQL named here instead of SQLite files.
+# `make test-postgres` runs the suite on the PostgreSQL named here instead of SQLite files,
+# with live fan-out through the Redis named here (when there is one) instead of memory://.
 POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("COCREATE_TEST_REDIS_URL", "")
 ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
 
 
@@ -151,7 +153,10 @@ def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, secret_key="test-secret-" + "x" * 32, default_locale="en"
+        database_url=database_url,
+        pubsub_url=REDIS_URL if ON_POSTGRES and REDIS_URL else "memory://",
+        secret_key="test-secret-" + "x" * 32,
+        default_locale="en",
     )
 
 
