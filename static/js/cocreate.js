@@ -57,6 +57,30 @@
     });
   });
 
+  // A card that arrives by broadcast loads this phone's own vote. If the phone votes
+  // while that load is on its way, the load's answer is older than the vote: drop it, or
+  // it would show the choice as it was before the tap.
+  var votedAt = {};
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.matches && elt.matches("form.vote")) {
+      votedAt[elt.id] = performance.now();
+    } else if (elt.hasAttribute && elt.hasAttribute("data-lazy-vote")) {
+      elt.setAttribute("data-sent-at", String(performance.now()));
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // detail.elt is the swap's target here; the element that asked is the request's.
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-lazy-vote")) {
+      return;
+    }
+    var voted = votedAt[elt.getAttribute("data-lazy-vote")];
+    if (voted !== undefined && voted >= Number(elt.getAttribute("data-sent-at"))) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // The countdown. The server says how much time is left (its clock is the only one
   // that counts); the page counts down from there with its own monotonic clock, so a
   // phone set to the wrong time still shows the right countdown. A new #timer (paused,
