@@ -7,7 +7,7 @@ CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 export COCREATE_DATABASE_URL ?= sqlite:///cocreate.db
 
-.PHONY: run install test test-postgres lint format catalogs messages clean
+.PHONY: run install test test-postgres bench lint format catalogs messages clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -40,6 +40,11 @@ test-postgres: install
 	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	COCREATE_TEST_REDIS_URL=$${COCREATE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/pytest
+
+# Load benchmark of one live session (never part of `make test`): N=1000 by default.
+N ?= 1000
+bench: install
+	$(PY) bench/live.py --participants $(N)
 
 lint: install
 	$(BIN)/ruff check .
