@@ -152,14 +152,18 @@ class Room:
         self, after: int, limit: int
     ) -> tuple[Session | None, list[ev.SessionEvent]]:
         async with self.hub.db.session() as db:
-            session = await db.get(Session, self.session_id)
             rows = await db.exec(
                 select(Event.kind, Event.seq, Event.subject_id)
                 .where(Event.session_id == self.session_id, col(Event.seq) > after)
                 .order_by(col(Event.seq))
                 .limit(limit)
             )
-            return session, [ev.from_row(k, s, sid) for k, s, sid in rows.all()]
+            events = [ev.from_row(k, s, sid) for k, s, sid in rows.all()]
+            # Read after the events: on PostgreSQL each statement sees what is committed
+            # when it runs, and the session drawn (its current step…) must be at least as
+            # recent as the newest event, never older.
+            session = await db.get(Session, self.session_id)
+            return session, events
 
     async def _flush_locked(self) -> None:
         """Draw every event committed since the last one drawn, and queue the frames."""
