@@ -353,13 +353,15 @@ class FragmentRenderer:
             return [draw("agenda", **batch.console_context)]
         return [draw("room", **batch.console_context)]  # ROOM
 
-    def _card(self, batch: Batch, item: WallItem, audience: Audience, locale: str) -> str:
+    def _card(
+        self, batch: Batch, item: WallItem, audience: Audience, locale: str, *, oob: bool = False
+    ) -> str:
         """A whole card; on a phone its vote region then loads the phone's own vote."""
         return self.templates.render(
             "partials/card.html",
             locale=locale,
             audience=audience.value,
-            oob=False,
+            oob=oob,
             csrf_token=None,
             session=batch.session,
             stage=batch.stage,
@@ -399,12 +401,7 @@ class FragmentRenderer:
                 f'<div hx-swap-oob="{target}">{self._card(batch, item, audience, locale)}</div>'
             ]
         if region == REDRAW:
-            card = self._card(batch, item, audience, locale)
-            return [
-                card.replace(
-                    f'id="proposal-{item.id}"', f'id="proposal-{item.id}" hx-swap-oob="true"', 1
-                )
-            ]
+            return [self._card(batch, item, audience, locale, oob=True)]
         if region == TALLY:
             return [draw("tally", item=item)]
         if region == REACTIONS:
