@@ -265,7 +265,7 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
 async def open_session(request: Request, facilitator: Facilitator) -> Response:
     await read_form(request)
     session_id = int_param(request, "session_id")
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await projects.open_session(db=db, facilitator=facilitator, session_id=session_id)
     return see_other(f"/sessions/{session_id}/console")
 
@@ -275,7 +275,7 @@ async def close_session(request: Request, facilitator: Facilitator) -> Response:
     await read_form(request)
     session_id = int_param(request, "session_id")
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         event = await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
     await state.hub.publish(session_id, event.seq)
     return see_other(f"/sessions/{session_id}/console")
@@ -313,7 +313,7 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
         session_id = int_param(request, "session_id")
         proposal_id = int_param(request, "proposal_id")
         state = app_state(request)
-        async with state.db.session() as db:
+        async with state.db.write() as db:
             event = await contributions.set_hidden(
                 db=db,
                 facilitator=facilitator,
@@ -338,7 +338,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         event = await contributions.close_vote(
             db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
         )
@@ -354,7 +354,7 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
     proposal_id = int_param(request, "proposal_id")
     outcome = contributions.parse_outcome(field(form, "outcome"))
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, events = await contributions.record_decision(
             db=db,
             facilitator=facilitator,

@@ -200,7 +200,7 @@ async def member_link(request: Request) -> Response:
 
 async def join_as_member(request: Request) -> Response:
     form = await read_form(request)
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         participant = await roster.join_as_member(
             db=db, session=session, code=field(form, "voting_code")

@@ -78,7 +78,7 @@ async def session_page(request: Request) -> Response:
 async def join(request: Request) -> Response:
     form = await read_form(request)
     name = field(form, "display_name")
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         participant = await contributions.join(db=db, session=session, display_name=name)
     assert session.id is not None
@@ -98,7 +98,7 @@ async def propose(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, event = await contributions.propose(
             db=db,
             session=session,
@@ -106,6 +106,7 @@ async def propose(request: Request) -> Response:
             text=field(form, "text"),
             need_ids=_need_ids(form),
         )
+    async with state.db.session() as db:
         needs = await contributions.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
         )
@@ -129,7 +130,7 @@ async def describe_need(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, event = await contributions.propose(
             db=db,
             session=session,
@@ -157,10 +158,11 @@ async def react(request: Request) -> Response:
     proposal_id = int_param(request, "proposal_id")
     reaction = contributions.parse_reaction(field(form, "reaction"))
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         event = await contributions.react(
             db=db, session=session, who=participant, proposal_id=proposal_id, reaction=reaction
         )
+    async with state.db.session() as db:
         fresh = await db.get(Session, key(session))
         assert fresh is not None
         stage = await agenda.stage_of(db, fresh)
@@ -187,7 +189,7 @@ async def comment(request: Request) -> Response:
     session, participant = await require_participant(request)
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, event = await contributions.comment(
             db=db,
             session=session,
@@ -249,7 +251,7 @@ async def vote(request: Request) -> Response:
     proposal_id = int_param(request, "proposal_id")
     choice = contributions.parse_choice(field(form, "choice"))
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         event = await contributions.vote(
             db=db, session=session, voter=participant, proposal_id=proposal_id, choice=choice
         )

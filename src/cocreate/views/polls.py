@@ -78,7 +78,7 @@ async def create_poll(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     session_id = int_param(request, "session_id")
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, event = await polls.create_poll(
             db=db, facilitator=facilitator, session_id=session_id, draft=_draft(form)
         )
@@ -116,7 +116,7 @@ def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
         await read_form(request)
         session_id = int_param(request, "session_id")
         state = app_state(request)
-        async with state.db.session() as db:
+        async with state.db.write() as db:
             events = await step(db, facilitator, session_id, int_param(request, "poll_id"))
         await state.hub.publish_all(session_id, events)
         return _console(session_id)
@@ -142,7 +142,7 @@ async def next_round(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     session_id = int_param(request, "session_id")
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         _, events = await polls.next_consent_round(
             db=db,
             facilitator=facilitator,
@@ -160,7 +160,7 @@ async def cast_ballot(request: Request) -> Response:
     poll_id = int_param(request, "poll_id")
     as_member = _as_member(field(form, "as_member"))
     state = app_state(request)
-    async with state.db.session() as db:
+    async with state.db.write() as db:
         receipt = await polls.cast_ballot(
             db=db,
             session=session,
@@ -169,6 +169,7 @@ async def cast_ballot(request: Request) -> Response:
             form=form_fields(form),
             as_member=as_member,
         )
+    async with state.db.session() as db:
         views = await polls.poll_views(
             db=db, session_id=key(session), include_drafts=False, poll_ids=[poll_id]
         )
@@ -228,7 +229,7 @@ async def my_ballots(request: Request) -> Response:
 async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     session_id = int_param(request, "session_id")
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await proxies.record(
             db=db,
             facilitator=facilitator,
@@ -243,7 +244,7 @@ async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
 async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
     await read_form(request)
     session_id = int_param(request, "session_id")
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await proxies.revoke(
             db=db,
             facilitator=facilitator,
@@ -256,7 +257,7 @@ async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
 async def declare_proxy(request: Request) -> Response:
     """A member gives their proxy, proving who they are with their own voting code."""
     form = await read_form(request)
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         proxy = await proxies.declare(
             db=db,

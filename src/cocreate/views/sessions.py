@@ -59,7 +59,7 @@ def action(change: Change, respond: Region) -> Callable[[Request], Awaitable[Res
         form = await read_form(request)
         session_id = int_param(request, "session_id")
         state = app_state(request)
-        async with state.db.session() as db:
+        async with state.db.write() as db:
             event = await change(Act(db, facilitator, session_id, form, request))
         if event is not None:
             await state.hub.publish(session_id, event.seq)

@@ -1,0 +1,143 @@
+"""Writes to a live session are committed in groups, and each is answered only once it
+is committed: many phones voting at once share a few commits, a refused write is rolled
+back alone, and a failed commit fails every write of its group without keeping any."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from cocreate.database import Database
+from cocreate.models import Vote
+from tests.conftest import Room, tally_of
+
+
+@pytest.fixture
+async def scratch(tmp_path: Path) -> AsyncIterator[tuple[Database, Path]]:
+    """A database of its own (a real SQLite file) with two small tables."""
+    path = tmp_path / "scratch.db"
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        raw.executescript(
+            """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE child (
+                id INTEGER PRIMARY KEY,
+                parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED
+            );
+            INSERT INTO parent (id) VALUES (1);
+            """
+        )
+    database = Database(f"sqlite:///{path}")
+    try:
+        yield database, path
+    finally:
+        await database.dispose()
+
+
+def children(path: Path) -> list[int]:
+    """What another process reading the file sees."""
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        return [row[0] for row in raw.execute("SELECT id FROM child ORDER BY id")]
+
+
+async def add_child(database: Database, child_id: int, parent_id: int = 1) -> int:
+    async with database.write() as db:
+        await db.exec(  # type: ignore[call-overload]
+            sa.text("INSERT INTO child (id, parent_id) VALUES (:id, :parent)"),
+            params={"id": child_id, "parent": parent_id},
+        )
+        await db.commit()
+    return child_id
+
+
+def count_commits(database: Database) -> list[int]:
+    commits: list[int] = []
+    sa.event.listen(database.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    return commits
+
+
+async def test_a_write_is_on_disk_when_its_block_ends(scratch: tuple[Database, Path]) -> None:
+    database, path = scratch
+    await add_child(database, 7)
+    assert children(path) == [7]
+
+
+async def test_writes_made_together_share_commits(scratch: tuple[Database, Path]) -> None:
+    database, path = scratch
+    commits = count_commits(database)
+    done = await asyncio.gather(*(add_child(database, n) for n in range(1, 61)))
+    assert sorted(done) == list(range(1, 61))
+    assert children(path) == list(range(1, 61))
+    # Sixty writes, a handful of commits: those queued while a group is open join it.
+    assert 1 <= len(commits) <= 10, len(commits)
+
+
+async def test_a_refused_write_is_rolled_back_alone(scratch: tuple[Database, Path]) -> None:
+    database, path = scratch
+
+    async def refused() -> None:
+        async with database.write() as db:
+            await db.exec(sa.text("INSERT INTO child (id, parent_id) VALUES (99, 1)"))  # type: ignore[call-overload]
+            raise ValueError("a broken rule")
+
+    results = await asyncio.gather(
+        add_child(database, 1), refused(), add_child(database, 2), return_exceptions=True
+    )
+    assert results[0] == 1
+    assert results[2] == 2
+    assert isinstance(results[1], ValueError)
+    assert children(path) == [1, 2]
+
+
+async def test_a_failed_commit_fails_its_whole_group_and_keeps_nothing(
+    scratch: tuple[Database, Path],
+) -> None:
+    database, path = scratch
+    await add_child(database, 1)
+    # The group's commit fails (a deferred foreign key checked at commit): every write in
+    # it is told so, none is kept, and the writer goes on with the next group.
+    results = await asyncio.gather(
+        add_child(database, 2), add_child(database, 3, parent_id=404), add_child(database, 4),
+        add_child(database, 5), return_exceptions=True,
+    )  # fmt: skip
+    failed = [r for r in results if isinstance(r, sa.exc.IntegrityError)]
+    kept = [r for r in results if isinstance(r, int)]
+    assert failed, results
+    assert children(path) == [1, *kept]
+    assert 3 not in kept
+    await add_child(database, 6)
+    assert children(path)[-1] == 6
+
+
+async def test_phones_voting_at_once_are_all_counted(room: Room) -> None:
+    """Forty phones vote at the same moment: every acknowledged vote is stored and
+    counted, once, and the tally every screen shows agrees."""
+    author = await room.phone("Awa")
+    await author.post(f"/s/{room.code}/proposals", {"text": "Une épicerie solidaire"})
+    page = await author.get(f"/s/{room.code}")
+    proposal_id = int(re.findall(r'id="proposal-(\d+)"', page.text)[0])
+    phones = [await room.phone(f"Phone {n}") for n in range(40)]
+    choices = ["for", "against", "abstain"]
+    answers = await asyncio.gather(
+        *(
+            phone.post(f"/s/{room.code}/proposals/{proposal_id}/vote", {"choice": choices[n % 3]})
+            for n, phone in enumerate(phones)
+        )
+    )
+    assert [a.status_code for a in answers] == [200] * 40
+    async with room.server.db.session() as db:
+        stored = (
+            await db.exec(select(func.count()).where(col(Vote.proposal_id) == proposal_id))
+        ).one()
+    assert stored == 40
+    screen = await room.projector()
+    shown = await screen.get(f"/s/{room.code}/screen")
+    assert tally_of(shown.text, proposal_id) == {"for": 14, "against": 13, "abstain": 13}
