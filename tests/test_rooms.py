@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from cocreate import contributions, projects
 from cocreate.database import Database
-from cocreate.live import SEND_QUEUE_FRAMES, Client, LiveHub
+from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, _Close
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
@@ -55,7 +56,7 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
 
         async def next_event_frame(client: Client) -> str:
             while True:  # skip the projector's "people connected" frames
-                frame = await client.queue.get()
+                frame = await client.next_frame()
                 if 'id="live-seq"' in frame:
                     return frame
 
@@ -72,14 +73,17 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
         await phone.close()
 
 
-def test_a_socket_that_cannot_keep_up_is_marked_for_closing() -> None:
+async def test_a_socket_that_cannot_keep_up_is_closed_to_reconnect() -> None:
     client = fake_client(Audience.PHONE, "fr")
     for n in range(SEND_QUEUE_FRAMES):
         client.offer(f"frame {n}")
-    assert not client.overflowed.is_set()
+    assert not client.overflowed
     client.offer("one too many")
-    assert client.overflowed.is_set()
-    assert client.queue.qsize() == SEND_QUEUE_FRAMES
+    assert client.overflowed
+    assert len(client.frames) == SEND_QUEUE_FRAMES  # nothing buffered past the limit
+    with pytest.raises(_Close, match="too slow") as closing:
+        await client.next_frame()
+    assert closing.value.code == CLOSE_TRY_AGAIN
 
 
 async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: Room) -> None:

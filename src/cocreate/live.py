@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
+from collections import deque
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -53,22 +53,67 @@ def channel(session_id: int) -> str:
     return f"session:{session_id}"
 
 
-@dataclass(eq=False)
 class Client:
-    websocket: WebSocket
-    audience: Audience
-    locale: str
-    participant_id: int | None
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(SEND_QUEUE_FRAMES))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    """One socket: who is watching, and the frames waiting to be sent to it.
+
+    A plain deque and one future to wake the socket's sender: a connection costs a few
+    hundred bytes of its own, whatever else the room holds.
+    """
+
+    __slots__ = (
+        "_wakeup",
+        "audience",
+        "ended",
+        "frames",
+        "locale",
+        "overflowed",
+        "participant_id",
+        "websocket",
+    )
+
+    def __init__(
+        self, websocket: WebSocket, audience: Audience, locale: str, participant_id: int | None
+    ) -> None:
+        self.websocket = websocket
+        self.audience = audience
+        self.locale = locale
+        self.participant_id = participant_id
+        self.frames: deque[str] = deque()
+        self.overflowed = False  # the phone fell SEND_QUEUE_FRAMES behind: it reconnects
+        self.ended: BaseException | None = None  # why the socket stopped, from the reader
+        self._wakeup: asyncio.Future[None] | None = None
 
     def offer(self, frame: str) -> None:
-        if self.overflowed.is_set():
+        if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        if len(self.frames) >= SEND_QUEUE_FRAMES:
+            self.overflowed = True
+        else:
+            self.frames.append(frame)
+        self._wake()
+
+    def end(self, reason: BaseException) -> None:
+        """The socket's reader stopped (the phone left, or sent what it must not)."""
+        self.ended = reason
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def next_frame(self) -> str:
+        """The next frame to send; raises when the socket must stop instead."""
+        while not self.frames and not self.overflowed and self.ended is None:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        if self.ended is not None:
+            raise self.ended
+        if self.overflowed:
+            raise _Close(CLOSE_TRY_AGAIN, "too slow; reconnect")
+        return self.frames.popleft()
 
 
 class Room:
@@ -385,12 +430,6 @@ class _Close(Exception):
         self.reason = reason
 
 
-async def _pump(client: Client) -> None:
-    while True:
-        frame = await client.queue.get()
-        await client.websocket.send_text(frame)
-
-
 async def live_endpoint(websocket: WebSocket) -> None:
     """``/ws/{code}/{audience}``: phone, screen (projector) or console of one session."""
     state = app_state(websocket)
@@ -423,32 +462,18 @@ async def live_endpoint(websocket: WebSocket) -> None:
     assert session.id is not None
     client = Client(websocket, audience, locale_of(websocket), participant_id)
     room: Room | None = None
-    pump: asyncio.Task[None] | None = None
+    reader: asyncio.Task[None] | None = None
     heard = False  # the hello came (a timeout before it is the phone's, not the database's)
     try:
         last_seen = await _read_hello(websocket)
         heard = True
         room = await state.hub.enter(session.id, client)
         await room.catch_up(client, last_seen)
-        pump = asyncio.create_task(_pump(client))
-        overflow = asyncio.create_task(client.overflowed.wait())
-        try:
-            while True:
-                # Phones send nothing after the hello; reading notices them leaving and
-                # enforces the size limit on anything they do send.
-                receive = asyncio.ensure_future(_receive(websocket))
-                done, _ = await asyncio.wait(
-                    {receive, pump, overflow}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if receive not in done:
-                    receive.cancel()
-                    if overflow in done:
-                        raise _Close(CLOSE_TRY_AGAIN, "too slow; reconnect")
-                    pump.result()
-                    return
-                receive.result()
-        finally:
-            overflow.cancel()
+        # Two tasks per socket: this one sends, the reader notices the phone leaving
+        # (phones send nothing after the hello) and enforces the limits on what comes.
+        reader = asyncio.create_task(_read_until_gone(websocket, client))
+        while True:
+            await websocket.send_text(await client.next_frame())
     except _Close as close:
         await _close(websocket, close.code, close.reason)
     except OUTAGES as error:
@@ -460,12 +485,20 @@ async def live_endpoint(websocket: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await pump
+        if reader is not None:
+            reader.cancel()
         if room is not None:
             await state.hub.release(room, client)
+
+
+async def _read_until_gone(websocket: WebSocket, client: Client) -> None:
+    try:
+        while True:
+            await _receive(websocket)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # a disconnect, or a _Close for what it sent
+        client.end(error)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
