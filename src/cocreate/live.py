@@ -231,7 +231,11 @@ class Room:
     async def catch_up(self, client: Client, last_seen: int | None) -> None:
         """Send a joining socket what it missed, then let it receive the stream."""
         async with self.lock:
-            await self._flush_locked()
+            if last_seen is not None and last_seen > self.last_seq:
+                # The page is newer than what the room drew: draw up to it first. Level
+                # or behind, no read is needed here: the flusher sends the socket every
+                # event after the room's last, committed or yet to come.
+                await self._flush_locked()
             behind = None if last_seen is None else self.last_seq - last_seen
             if behind is None or behind < 0 or behind > MAX_CATCHUP_EVENTS:
                 async with self.hub.db.session() as db:
