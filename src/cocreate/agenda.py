@@ -158,11 +158,12 @@ async def stage_of(db: AsyncSession, session: Session, now: datetime | None = No
     return Stage(None, has_agenda=bool(steps))
 
 
-async def require(db: AsyncSession, session: Session, action: Action) -> None:
-    """Refuse a participant's action the current step does not allow (inside a write)."""
+async def require(db: AsyncSession, session: Session, action: Action) -> Stage:
+    """Refuse a participant's action the current step does not allow (inside a write);
+    the stage that allows it otherwise."""
     stage = await stage_of(db, session)
     if stage.may(action):
-        return
+        return stage
     if stage.current is None:
         raise Conflict(NOT_ON_THE_FREE_WALL)
     if action in allowed(stage.kind):

@@ -79,13 +79,14 @@ def _ensure_open(session: Session) -> None:
 
 async def participant_may(
     db: AsyncSession, session: Session, who: Participant, action: Action
-) -> None:
-    """The checks every participant action goes through, inside its write."""
+) -> agenda.Stage:
+    """The checks every participant action goes through, inside its write; the stage
+    that allows the action."""
     _ensure_open(session)
     fresh = await db.get(Participant, key(who), populate_existing=True)
     if fresh is None or fresh.removed_at is not None:
         raise Forbidden(N_("The facilitator has removed you from this session."))
-    await agenda.require(db, session, action)
+    return await agenda.require(db, session, action)
 
 
 def ensure_can_join(session: Session) -> None:
@@ -236,12 +237,22 @@ def parse_choice(raw: str) -> Choice:
         raise Invalid(N_("Choose for, against or abstain.")) from None
 
 
+@dataclass(frozen=True)
+class CastVote:
+    """A vote as it was committed, with what the voter's phone redraws from it."""
+
+    event: SessionEvent
+    session: Session
+    stage: agenda.Stage
+    item: WallItem  # the proposal alone: its tally reaches every screen by broadcast
+
+
 async def vote(
     *, db: AsyncSession, session: Session, voter: Participant, proposal_id: int, choice: Choice
-) -> SessionEvent:
+) -> CastVote:
     """Cast or change a vote: the current one is superseded, never overwritten."""
     async with session_change(db, key(session)) as (session, seq):
-        await participant_may(db, session, voter, Action.VOTE)
+        stage = await participant_may(db, session, voter, Action.VOTE)
         proposal = await _visible_proposal(db, session, proposal_id)
         if proposal.vote_closed_at is not None:
             raise Conflict(N_("The vote on this proposal is closed."))
@@ -256,7 +267,8 @@ async def vote(
             .values(superseded_at=now)
         )
         db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
-        return await record_event(db, key(session), seq, VoteCast, proposal_id)
+        event = await record_event(db, key(session), seq, VoteCast, proposal_id)
+        return CastVote(event, session, stage, WallItem(proposal, author="", tally=Tally()))
 
 
 def parse_reaction(raw: str) -> Reaction:

@@ -120,7 +120,7 @@ async def project_list(request: Request, facilitator: Facilitator) -> Response:
 async def create_project(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     values = {k: field(form, k) for k in ("title", "need", "territory")}
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         try:
             project = await projects.create_project(db=db, owner=facilitator, **values)
         except RuleError as error:
@@ -158,7 +158,7 @@ async def project_page(request: Request, facilitator: Facilitator) -> Response:
 @facilitator_action
 async def create_session(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         session = await projects.create_session(
             db=db,
             facilitator=facilitator,
@@ -172,7 +172,7 @@ async def create_session(request: Request, facilitator: Facilitator) -> Response
 async def publish_decisions(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     project_id = int_param(request, "project_id")
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await projects.set_decisions_published(
             db=db,
             facilitator=facilitator,

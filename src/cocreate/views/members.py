@@ -36,7 +36,7 @@ def _public_base(request: Request) -> str:
 
 
 async def _roster_page(request: Request, facilitator: Facilitator, **extra: object) -> Response:
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         people = await roster.members(db=db, organisation=organisation)
         groups = await roster.colleges(db=db, organisation=organisation)
@@ -86,12 +86,12 @@ async def import_roster(request: Request, facilitator: Facilitator) -> Response:
     finally:
         await form.close()  # an uploaded file is spooled to disk: let it go
     templates, locale = app_state(request).templates, locale_of(request)
-    async with app_state(request).db.session() as db:
-        try:
+    try:
+        async with app_state(request).db.write() as db:
             report = await roster.import_roster(db=db, facilitator=facilitator, text=text)
-        except Invalid as error:
-            message = translate_error(templates, locale, error)
-            return await _roster_page(request, facilitator, error=message, status_code=422)
+    except Invalid as error:
+        message = translate_error(templates, locale, error)
+        return await _roster_page(request, facilitator, error=message, status_code=422)
     if report.errors:
         lines = [
             templates.gettext(locale, N_("Line %(line)d:"), line=line)
@@ -109,7 +109,7 @@ async def import_roster(request: Request, facilitator: Facilitator) -> Response:
 async def save_member(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
     templates, locale = app_state(request).templates, locale_of(request)
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         report = await roster.save_member(
             db=db,
             facilitator=facilitator,
@@ -132,7 +132,7 @@ async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
             if not college_id.isdigit() or not value.strip().isdigit():
                 raise Invalid(N_("College weights must add up to 100 %."))
             weights[int(college_id)] = int(value)
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await roster.set_college_weights(db=db, facilitator=facilitator, weights=weights)
     return see_other("/roster")
 
@@ -145,7 +145,7 @@ async def set_settings(request: Request, facilitator: Facilitator) -> Response:
         raise Invalid(
             N_("A member may hold between 0 and %(max)d proxies."), max=roster.MAX_PROXY_CAP
         )
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=int(raw))
     return see_other("/roster")
 
@@ -153,7 +153,7 @@ async def set_settings(request: Request, facilitator: Facilitator) -> Response:
 @facilitator_page
 async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
     """A printable sheet: one card per member, with their code and its QR code."""
-    async with app_state(request).db.session() as db:
+    async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         people = await roster.members(db=db, organisation=organisation)
     base = _public_base(request)

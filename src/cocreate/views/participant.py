@@ -252,14 +252,24 @@ async def vote(request: Request) -> Response:
     choice = contributions.parse_choice(field(form, "choice"))
     state = app_state(request)
     async with state.db.write() as db:
-        event = await contributions.vote(
+        cast = await contributions.vote(
             db=db, session=session, voter=participant, proposal_id=proposal_id, choice=choice
         )
-    assert session.id is not None
-    await state.hub.publish(session.id, event.seq)
+    await state.hub.publish(key(session), cast.event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
-    return await _vote_region(request, session, participant, proposal_id)
+    # Drawn from what the vote was checked against: it was open, and the step allows it.
+    return render(
+        request,
+        "partials/vote.html",
+        item=cast.item,
+        session=cast.session,
+        stage=cast.stage,
+        my_choice=choice,
+        lazy_vote=False,
+        audience="phone",
+        oob=False,
+    )
 
 
 async def my_vote(request: Request) -> Response:
