@@ -109,6 +109,27 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(target, pool_pre_ping=True)
 
 
+@asynccontextmanager
+async def closing(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """``async with AsyncSession`` without its close in a task of its own on SQLite.
+
+    SQLAlchemy closes a session in a separate task, shielded, so that a cancellation
+    cannot abandon a close halfway through its round trips. That task runs a turn of
+    the event loop later: under load, after every other ready task, while the session
+    keeps its connection (and the writer its lock). With statements run in place
+    (SQLite here) a close has nothing to wait for and cannot be interrupted, so it is
+    done at once; with a server database, SQLAlchemy's way stays.
+    """
+    if not isinstance(db.bind, AsyncConnection | AsyncEngine) or db.bind.dialect.name != "sqlite":
+        async with db:
+            yield db
+        return
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 class _Group:
     """One transaction on the writer's connection, shared by the writes made meanwhile."""
 
@@ -138,11 +159,12 @@ class GroupCommit:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
             group = await self._open()
-            async with AsyncSession(
+            db = AsyncSession(
                 bind=group.connection,
                 join_transaction_mode="create_savepoint",
                 expire_on_commit=False,
-            ) as db:
+            )
+            async with closing(db):
                 yield db  # a write that raises is rolled back to its savepoint here
         # Told nothing until the group is on disk; if the commit fails, nothing of the
         # group was written and every write in it gets the error.
@@ -204,7 +226,8 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as db:
+        db = self._sessions()
+        async with closing(db):
             yield db
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
