@@ -616,6 +616,9 @@ async def vote_at_rate(
     every voter waits for an answer the schedule slips: the server is not keeping up,
     and the achieved rate shows it. No vote is sent after ``seconds``."""
     figures = Rate(rate=rate, seconds=seconds)
+    if not voters:
+        say("warning: no phone is connected, so none votes")
+        return Window(figures, [], 0.0)
     free: asyncio.Queue[Phone] = asyncio.Queue()
     for voter in voters:
         voter.http = voter.http or HttpConnection(HOST, port)
@@ -771,17 +774,19 @@ async def benchmark(options: Options) -> list[Pair]:
     return pairs
 
 
-def raise_open_files_limit() -> None:
-    """Each phone is a socket here and one in the server (which inherits the limit)."""
+def raise_open_files_limit(options: Options) -> None:
+    """Each phone is a socket here and one in the server (which inherits the limit), plus
+    the voters' and the joining phones' HTTP connections."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < 2 * 1024 + 2 * 10_000 // 2:
-        say(f"warning: at most {hard} open files; large N may fail to connect")
+    needed = options.participants + options.voters + options.concurrency + 100
+    if hard < needed:
+        say(f"warning: at most {hard} open files, about {needed} needed: phones will fail")
 
 
 def main(argv: list[str] | None = None) -> None:
     options = parse_options(argv)
-    raise_open_files_limit()
+    raise_open_files_limit(options)
     try:
         import uvloop
     except ImportError:
