@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -56,8 +55,9 @@ def channel(session_id: int) -> str:
 class Client:
     """One socket: who is watching, and the frames waiting to be sent to it.
 
-    A plain deque and one future to wake the socket's sender: a connection costs a few
-    hundred bytes of its own, whatever else the room holds.
+    A plain list and one future to wake the socket's sender: a connection costs a few
+    hundred bytes of its own (a deque would take 600 bytes empty; the list stays short,
+    and empty most of the time).
     """
 
     __slots__ = (
@@ -78,7 +78,7 @@ class Client:
         self.audience = audience
         self.locale = locale
         self.participant_id = participant_id
-        self.frames: deque[str] = deque()
+        self.frames: list[str] = []
         self.overflowed = False  # the phone fell SEND_QUEUE_FRAMES behind: it reconnects
         self.ended: BaseException | None = None  # why the socket stopped, from the reader
         self._wakeup: asyncio.Future[None] | None = None
@@ -113,7 +113,7 @@ class Client:
             raise self.ended
         if self.overflowed:
             raise _Close(CLOSE_TRY_AGAIN, "too slow; reconnect")
-        return self.frames.popleft()
+        return self.frames.pop(0)
 
 
 class Room:
