@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from cocreate import contributions, projects
 from cocreate.database import Database
-from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, _Close
+from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, _Close, frame
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
@@ -56,7 +56,7 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
 
         async def next_event_frame(client: Client) -> str:
             while True:  # skip the projector's "people connected" frames
-                frame = await client.next_frame()
+                frame = str((await client.next_frame())["text"])
                 if 'id="live-seq"' in frame:
                     return frame
 
@@ -76,9 +76,9 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
 async def test_a_socket_that_cannot_keep_up_is_closed_to_reconnect() -> None:
     client = fake_client(Audience.PHONE, "fr")
     for n in range(SEND_QUEUE_FRAMES):
-        client.offer(f"frame {n}")
+        client.offer(frame(f"frame {n}"))
     assert not client.overflowed
-    client.offer("one too many")
+    client.offer(frame("one too many"))
     assert client.overflowed
     assert len(client.frames) == SEND_QUEUE_FRAMES  # nothing buffered past the limit
     with pytest.raises(_Close, match="too slow") as closing:

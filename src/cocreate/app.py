@@ -20,13 +20,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from cocreate import pubsub
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError
 from cocreate.i18n import N_
-from cocreate.live import LiveHub, live_endpoint
+from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.settings import Settings
@@ -199,7 +198,7 @@ class LiveSockets:
             return
         scope["path_params"] = {"code": parts[2], "audience": parts[3]}
         scope["session"] = self._session(HTTPConnection(scope).cookies.get(SESSION_COOKIE))
-        await live_endpoint(WebSocket(scope, receive, send))
+        await live_app(scope, receive, send)
 
     def _session(self, cookie: str | None) -> CookieSession:
         if cookie:

@@ -16,6 +16,7 @@ import logging
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from cocreate import events as ev
@@ -52,6 +53,11 @@ def channel(session_id: int) -> str:
     return f"session:{session_id}"
 
 
+def frame(html: str) -> Message:
+    """The ASGI message of a frame: made once, sent as it is to every socket of a group."""
+    return {"type": "websocket.send", "text": html}
+
+
 class Client:
     """One socket: who is watching, and the frames waiting to be sent to it.
 
@@ -78,12 +84,12 @@ class Client:
         self.audience = audience
         self.locale = locale
         self.participant_id = participant_id
-        self.frames: list[str] = []
+        self.frames: list[Message] = []  # ASGI messages, each shared by its group
         self.overflowed = False  # the phone fell SEND_QUEUE_FRAMES behind: it reconnects
         self.ended: BaseException | None = None  # why the socket stopped, from the reader
         self._wakeup: asyncio.Future[None] | None = None
 
-    def offer(self, frame: str) -> None:
+    def offer(self, frame: Message) -> None:
         if self.overflowed:
             return
         if len(self.frames) >= SEND_QUEUE_FRAMES:
@@ -101,7 +107,7 @@ class Client:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
-    async def next_frame(self) -> str:
+    async def next_frame(self) -> Message:
         """The next frame to send; raises when the socket must stop instead."""
         while not self.frames and not self.overflowed and self.ended is None:
             self._wakeup = asyncio.get_running_loop().create_future()
@@ -218,11 +224,11 @@ class Room:
                 return
             async with self.hub.db.session() as db:
                 batch = await load_batch(db, session, batch_events)
-            frames: dict[tuple[Audience, str], str] = {}
+            frames: dict[tuple[Audience, str], Message] = {}
             for client in list(self.clients):
                 key = (client.audience, client.locale)
                 if key not in frames:
-                    frames[key] = self.hub.renderer.render_batch(batch, *key)
+                    frames[key] = frame(self.hub.renderer.render_batch(batch, *key))
                 client.offer(frames[key])
             self.last_seq = batch.last_seq
             if len(batch_events) < MAX_CATCHUP_EVENTS:
@@ -241,10 +247,10 @@ class Room:
                 async with self.hub.db.session() as db:
                     session = await db.get(Session, self.session_id, populate_existing=True)
                     assert session is not None
-                    frame = await self.hub.renderer.snapshot(
+                    html = await self.hub.renderer.snapshot(
                         db, session, client.audience, client.locale, client.participant_id
                     )
-                client.offer(frame)
+                client.offer(frame(html))
             elif behind > 0:
                 assert last_seen is not None
                 session, missed = await self._read_events(last_seen, behind)
@@ -252,7 +258,7 @@ class Room:
                     async with self.hub.db.session() as db:
                         batch = await load_batch(db, session, missed)
                     client.offer(
-                        self.hub.renderer.render_batch(batch, client.audience, client.locale)
+                        frame(self.hub.renderer.render_batch(batch, client.audience, client.locale))
                     )
             self.clients.add(client)
         self._presence_dirty.set()
@@ -292,11 +298,11 @@ class Room:
             async with self.hub.db.session() as db:
                 joined = await participant_count(db=db, session_id=self.session_id)
         roles = self.by_role()
-        frames: dict[tuple[Audience, str], str] = {}
+        frames: dict[tuple[Audience, str], Message] = {}
         for client in watchers:
             key = (client.audience, client.locale)
             if key not in frames:
-                frames[key] = self.hub.renderer.presence(*key, count, joined, roles)
+                frames[key] = frame(self.hub.renderer.presence(*key, count, joined, roles))
             client.offer(frames[key])
 
 
@@ -434,8 +440,14 @@ class _Close(Exception):
         self.reason = reason
 
 
-async def live_endpoint(websocket: WebSocket) -> None:
-    """``/ws/{code}/{audience}``: phone, screen (projector) or console of one session."""
+async def live_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """``/ws/{code}/{audience}`` as an ASGI app (the scope has path_params and session)."""
+    await live_endpoint(WebSocket(scope, receive, send), send)
+
+
+async def live_endpoint(websocket: WebSocket, send: Send) -> None:
+    """Phone, screen (projector) or console of one session. Frames go out through the
+    server's own ``send``: the same message object for every socket of a group."""
     state = app_state(websocket)
     if not origin_allowed(websocket, state.settings.extra_origins()):
         # Cross-site handshakes are refused outright (HTTP 403): no socket is opened.
@@ -477,7 +489,7 @@ async def live_endpoint(websocket: WebSocket) -> None:
         # (phones send nothing after the hello) and enforces the limits on what comes.
         reader = asyncio.create_task(_read_until_gone(websocket, client))
         while True:
-            await websocket.send_text(await client.next_frame())
+            await send(await client.next_frame())
     except _Close as close:
         await _close(websocket, close.code, close.reason)
     except OUTAGES as error:
@@ -486,8 +498,8 @@ async def live_endpoint(websocket: WebSocket) -> None:
         else:
             log.warning("live: database unavailable (%s); socket asked to retry", error)
             await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # gone (the server's send raises OSError once the phone has left)
     finally:
         if reader is not None:
             reader.cancel()
