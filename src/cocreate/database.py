@@ -82,6 +82,11 @@ class _InlineSQLite(aiosqlite.Connection):
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        if fn == self._connection.commit:
+            # A commit waits for the disk (synchronous=FULL): in the thread, the loop
+            # serves everyone else meanwhile. Only the writer commits, once per group,
+            # holding its lock: nobody else touches this connection until it is done.
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         return fn(*args, **kwargs)
 
 
