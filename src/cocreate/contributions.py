@@ -266,7 +266,11 @@ async def vote(
             )
             .values(superseded_at=now)
         )
-        db.add(Vote(proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now))
+        await db.exec(
+            sa.insert(Vote).values(
+                proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now
+            )
+        )
         event = await record_event(db, key(session), seq, VoteCast, proposal_id)
         return CastVote(event, session, stage, WallItem(proposal, author="", tally=Tally()))
 

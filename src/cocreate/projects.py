@@ -186,7 +186,15 @@ async def record_event(
     db: AsyncSession, session_id: int, seq: int, cls: type[E], subject_id: int
 ) -> E:
     """Write the event row of a change, commit the change, and return the event."""
-    db.add(Event(session_id=session_id, seq=seq, kind=cls.kind, subject_id=subject_id))
+    await db.exec(
+        sa.insert(Event).values(
+            session_id=session_id,
+            seq=seq,
+            kind=cls.kind,
+            subject_id=subject_id,
+            created_at=utcnow(),
+        )
+    )
     await db.commit()
     return cls(seq=seq, subject_id=subject_id)
 
