@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
-from cocreate.database import Database
-from cocreate.models import Vote
+from cocreate.database import Database, WriteOutsideWriter
+from cocreate.models import Choice, Vote
 from tests.conftest import Room, tally_of
 
 
@@ -141,3 +141,28 @@ async def test_phones_voting_at_once_are_all_counted(room: Room) -> None:
     screen = await room.projector()
     shown = await screen.get(f"/s/{room.code}/screen")
     assert tally_of(shown.text, proposal_id) == {"for": 14, "against": 13, "abstain": 13}
+
+
+async def test_the_apps_read_sessions_refuse_to_write(tmp_path: Path) -> None:
+    """On SQLite a write outside the writer would wait for its lock on the event loop:
+    the app's read sessions refuse any, whether an ORM flush or a statement."""
+    database = Database(f"sqlite:///{tmp_path / 'guarded.db'}", reads_only_in_sessions=True)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(Vote.metadata.create_all)
+        with pytest.raises(WriteOutsideWriter):
+            async with database.session() as db:
+                await db.exec(sa.update(Vote).values(choice="for"))
+
+        async def add_a_vote() -> None:
+            async with database.session() as db:
+                db.add(Vote(proposal_id=1, participant_id=1, choice=Choice.FOR))
+                await db.commit()
+
+        with pytest.raises(WriteOutsideWriter):
+            await add_a_vote()
+        async with database.write() as db:  # the writer may
+            await db.exec(sa.update(Vote).values(choice="for"))
+            await db.commit()
+    finally:
+        await database.dispose()

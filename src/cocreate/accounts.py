@@ -75,10 +75,17 @@ async def authenticate(*, db: AsyncSession, email: str, password: str) -> Facili
     # Argon2 takes tens of milliseconds of CPU on purpose: keep it off the event loop.
     if not await asyncio.to_thread(_verify, stored, password):
         return None
-    if facilitator is None:
-        return None
-    if _hasher.check_needs_rehash(facilitator.password_hash):
-        facilitator.password_hash = hash_password(password)
+    return facilitator
+
+
+def needs_rehash(facilitator: Facilitator) -> bool:
+    """True when the stored hash was made with weaker settings than today's."""
+    return _hasher.check_needs_rehash(facilitator.password_hash)
+
+
+async def store_hash(*, db: AsyncSession, facilitator_id: int, password_hash: str) -> None:
+    facilitator = await db.get(Facilitator, facilitator_id)
+    if facilitator is not None:
+        facilitator.password_hash = password_hash
         db.add(facilitator)
         await db.commit()
-    return facilitator

@@ -354,7 +354,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
         gc.set_threshold(*GC_THRESHOLDS)
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, reads_only_in_sessions=True)
         templates = Templates(timezone=settings.timezone)
         broker = pubsub.from_url(settings.pubsub_url)
         await broker.connect()

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # writers wait this long for the lock before failing
@@ -218,14 +220,44 @@ class GroupCommit:
             await asyncio.gather(*self._committers, return_exceptions=True)
 
 
+class WriteOutsideWriter(RuntimeError):
+    """A read session tried to write: writes go through ``Database.write()``."""
+
+
+READ_ONLY = "cocreate_read_only"  # the mark of a read session, in ``Session.info``
+
+
+@sa.event.listens_for(SyncSession, "before_flush")
+def _no_flush_when_reading(session: SyncSession, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteOutsideWriter("this session only reads: write in Database.write()")
+
+
+@sa.event.listens_for(SyncSession, "do_orm_execute")
+def _no_statement_when_reading(state: ORMExecuteState) -> None:
+    if state.session.info.get(READ_ONLY) and (
+        state.is_insert or state.is_update or state.is_delete
+    ):
+        raise WriteOutsideWriter("this session only reads: write in Database.write()")
+
+
 class Database:
     """The engine, a session factory and the group-commit writer; one per app, made in
-    the lifespan."""
+    the lifespan.
 
-    def __init__(self, url: str) -> None:
+    With ``reads_only_in_sessions`` (the app's), ``session()`` refuses to write: on
+    SQLite a write there would wait for the writer's lock on the event loop itself, so
+    the app makes sure none is ever tried. Tests and the command line, writing from
+    their own process or their own instance, keep ordinary sessions.
+    """
+
+    def __init__(self, url: str, *, reads_only_in_sessions: bool = False) -> None:
         self.engine = make_engine(url)
         self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+            self.engine,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            info={READ_ONLY: True} if reads_only_in_sessions else {},
         )
         self._writer = GroupCommit(self.engine)
 

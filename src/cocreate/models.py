@@ -149,6 +149,9 @@ class FacilitationScript(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+DEFAULT_PROXY_CAP = 1  # proxies one member may hold, until the facilitator says otherwise
+
+
 class Organisation(SQLModel, table=True):
     """The cooperative or association whose members vote. One per facilitator account for
     now; its settings are the statutes' (how many proxies one member may hold)."""
@@ -163,7 +166,7 @@ class Organisation(SQLModel, table=True):
         )
     )
     name: str = Field(max_length=MAX_TITLE_CHARS)
-    proxy_cap: int = Field(default=1)
+    proxy_cap: int = Field(default=DEFAULT_PROXY_CAP)
     created_at: datetime = Field(default_factory=utcnow)
 
 

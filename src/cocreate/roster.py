@@ -56,11 +56,16 @@ def new_voting_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(VOTING_CODE_LENGTH))
 
 
-async def organisation_for(*, db: AsyncSession, facilitator: Facilitator) -> Organisation:
-    """The facilitator's organisation, made on first use."""
-    found = (
+async def find_organisation(*, db: AsyncSession, facilitator: Facilitator) -> Organisation | None:
+    """The facilitator's organisation if it was made (reading only)."""
+    return (
         await db.exec(select(Organisation).where(Organisation.owner_id == key(facilitator)))
     ).first()
+
+
+async def organisation_for(*, db: AsyncSession, facilitator: Facilitator) -> Organisation:
+    """The facilitator's organisation, made on first use (in a write)."""
+    found = await find_organisation(db=db, facilitator=facilitator)
     if found is not None:
         return found
     organisation = Organisation(owner_id=key(facilitator), name=facilitator.display_name)
