@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
+from sqlmodel import select
+
+from cocreate import accounts
+from cocreate.models import Facilitator
 from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
 
 
@@ -82,3 +87,34 @@ async def test_login_only_redirects_inside_the_site(server: Server) -> None:
         await browser.close()
     finally:
         await facilitator.close()
+
+
+async def stored_facilitator(server: Server, email: str) -> Facilitator:
+    async with server.db.session() as db:
+        return (await db.exec(select(Facilitator).where(Facilitator.email == email))).one()
+
+
+async def test_signing_in_upgrades_a_hash_made_with_weaker_settings(server: Server) -> None:
+    """A hash from older, weaker Argon2 settings is replaced at the next sign-in (through
+    the writer), and the password still works."""
+    await (await signed_in(server, "ines@example.org")).close()
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16)
+    ines = await stored_facilitator(server, "ines@example.org")
+    ines.password_hash = old_hash = weak.hash(PASSWORD)
+    async with server.db.session() as db:
+        db.add(ines)
+        await db.commit()
+    assert accounts.needs_rehash(await stored_facilitator(server, "ines@example.org"))
+    again = Browser(server)
+    try:
+        await again.get("/login")
+        signed = await again.post(
+            "/login", {"email": "ines@example.org", "password": PASSWORD}, htmx=False
+        )
+        assert signed.status_code == 303
+    finally:
+        await again.close()
+    ines = await stored_facilitator(server, "ines@example.org")
+    assert ines.password_hash != old_hash
+    assert not accounts.needs_rehash(ines)
+    assert accounts._verify(ines.password_hash, PASSWORD)
