@@ -53,23 +53,21 @@ def session_url(request: Request, session: Session) -> str:
 
 async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
-    session, participant = await _session_and_participant(request)
-    if session.join_code != request.path_params["code"]:
-        return see_other(session_url(request, session))
     async with app_state(request).db.session() as db:
+        # One read session for the whole page: the busiest page of a join storm.
+        session, participant = await _identify(db, request)
+        if session.join_code != request.path_params["code"]:
+            return see_other(session_url(request, session))
         project = await db.get(Project, session.project_id)
+        if participant is not None:
+            seq = session.seq  # read before the state: the page is at least that recent
+            context = await stage_context(db, session, Audience.PHONE, key(participant))
     if participant is None:
         return render(request, "participant/join.html", session=session, project=project, name="")
-    assert participant.id is not None
-    async with app_state(request).db.session() as db:
-        fresh = await db.get(Session, key(session))
-        assert fresh is not None
-        seq = fresh.seq  # before the state: the page is at least as recent as its number
-        context = await stage_context(db, fresh, Audience.PHONE, participant.id)
     return render(
         request,
         "participant/session.html",
-        session=fresh,
+        session=session,
         project=project,
         participant=participant,
         seq=seq,
