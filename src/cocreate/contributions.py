@@ -109,8 +109,7 @@ async def join(*, db: AsyncSession, session: Session, display_name: str) -> Part
     assert session.id is not None
     participant = Participant(session_id=session.id, display_name=name)
     db.add(participant)
-    await db.commit()
-    await db.refresh(participant)
+    await db.commit()  # the flush gave it its id; nothing else comes from the database
     return participant
 
 
