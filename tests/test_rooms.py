@@ -29,7 +29,7 @@ class CountingRenderer(FragmentRenderer):
 
 
 def fake_client(audience: Audience, locale: str) -> Client:
-    return Client(websocket=None, audience=audience, locale=locale, participant_id=None)  # type: ignore[arg-type]
+    return Client(audience=audience, locale=locale, participant_id=None)
 
 
 async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) -> None:

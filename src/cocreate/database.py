@@ -268,8 +268,9 @@ class Database:
             yield db
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A session for one write to a live session, committed with the writes made
-        at the same moment; leaving the block means the write is committed."""
+        """A session for one write (every write of the app goes through here),
+        committed with the writes made at the same moment; leaving the block means the
+        write is committed."""
         return self._writer.session()
 
     async def dispose(self) -> None:

@@ -74,13 +74,9 @@ class Client:
         "locale",
         "overflowed",
         "participant_id",
-        "websocket",
     )
 
-    def __init__(
-        self, websocket: WebSocket, audience: Audience, locale: str, participant_id: int | None
-    ) -> None:
-        self.websocket = websocket
+    def __init__(self, audience: Audience, locale: str, participant_id: int | None) -> None:
         self.audience = audience
         self.locale = locale
         self.participant_id = participant_id
@@ -476,7 +472,7 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
     assert session.id is not None
-    client = Client(websocket, audience, locale_of(websocket), participant_id)
+    client = Client(audience, locale_of(websocket), participant_id)
     room: Room | None = None
     reader: asyncio.Task[None] | None = None
     heard = False  # the hello came (a timeout before it is the phone's, not the database's)
@@ -498,8 +494,9 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         else:
             log.warning("live: database unavailable (%s); socket asked to retry", error)
             await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass  # gone (the server's send raises OSError once the phone has left)
+    except (WebSocketDisconnect, RuntimeError, OSError) as gone:
+        # The phone left (the server's send raises OSError once it has): nothing to close.
+        log.debug("live: a %s socket of session %s left: %r", audience, session.id, gone)
     finally:
         if reader is not None:
             reader.cancel()
