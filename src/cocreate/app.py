@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cocreate import pubsub
+from cocreate.ballot_box import BallotBox
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError
 from cocreate.i18n import N_
@@ -360,7 +361,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await broker.connect()
         hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates))
         try:
-            yield {"app": AppState(settings=settings, db=db, templates=templates, hub=hub)}
+            ballots = BallotBox(db, hub)
+            yield {
+                "app": AppState(
+                    settings=settings, db=db, templates=templates, hub=hub, ballots=ballots
+                )
+            }
         finally:
             await hub.close()
             await broker.disconnect()

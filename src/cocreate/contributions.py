@@ -8,7 +8,7 @@ and its ``Event`` row, and commits. Publishing is the caller's job, after the co
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import agenda
-from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, RuleError
 from cocreate.events import (
     CommentAdded,
     DecisionRecorded,
@@ -53,10 +53,20 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import next_seq, record_event, session_change, session_for
+from cocreate.projects import (
+    next_seq,
+    record_event,
+    session_by_code,
+    session_change,
+    session_for,
+)
 from cocreate.steps import Action
 
 MAX_LINKED_NEEDS = 10
+
+JOIN_FIRST = N_("Join the session with a name first.")
+REMOVED = N_("The facilitator has removed you from this session.")
+NO_SUCH_PROPOSAL = N_("This proposal does not exist in this session.")
 
 
 def _clean(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
@@ -85,7 +95,7 @@ async def participant_may(
     _ensure_open(session)
     fresh = await db.get(Participant, key(who), populate_existing=True)
     if fresh is None or fresh.removed_at is not None:
-        raise Forbidden(N_("The facilitator has removed you from this session."))
+        raise Forbidden(REMOVED)
     return await agenda.require(db, session, action)
 
 
@@ -195,19 +205,23 @@ async def _check_needs(db: AsyncSession, session: Session, need_ids: list[int]) 
 async def _proposal_in(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
     proposal = await db.get(Proposal, proposal_id, populate_existing=True)
     if proposal is None or proposal.session_id != session.id:
-        raise NotFound(N_("This proposal does not exist in this session."))
+        raise NotFound(NO_SUCH_PROPOSAL)
     return proposal
 
 
 async def _visible_proposal(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
     proposal = await _proposal_in(db, session, proposal_id)
+    _ensure_visible(proposal)
+    return proposal
+
+
+def _ensure_visible(proposal: Proposal) -> None:
     if proposal.hidden_at is not None:
         raise Conflict(N_("The facilitator has hidden this proposal."))
     if proposal.merged_into_id is not None:
         raise Conflict(N_("This proposal was merged into another one."))
     if proposal.pending:
         raise Conflict(N_("This proposal is waiting for the facilitator's approval."))
-    return proposal
 
 
 async def comment(
@@ -246,32 +260,162 @@ class CastVote:
     item: WallItem  # the proposal alone: its tally reaches every screen by broadcast
 
 
-async def vote(
-    *, db: AsyncSession, session: Session, voter: Participant, proposal_id: int, choice: Choice
-) -> CastVote:
-    """Cast or change a vote: the current one is superseded, never overwritten."""
-    async with session_change(db, key(session)) as (session, seq):
-        stage = await participant_may(db, session, voter, Action.VOTE)
-        proposal = await _visible_proposal(db, session, proposal_id)
-        if proposal.vote_closed_at is not None:
-            raise Conflict(N_("The vote on this proposal is closed."))
-        now = utcnow()
-        await db.exec(
-            sa.update(Vote)
+@dataclass(frozen=True)
+class Ballot:
+    """A phone's vote on a proposal, as its request asked for it."""
+
+    code: str  # the session's join code, from the URL
+    voter_in: Callable[[int], int | None]  # the phone's participant in a session, if any
+    proposal_id: int
+    choice: Choice
+
+
+async def vote_all(db: AsyncSession, ballots: Sequence[Ballot]) -> list[CastVote | RuleError]:
+    """Cast many votes in one write (each ballot's outcome, in order); a change of mind
+    supersedes the voter's current vote, never overwrites it.
+
+    Each ballot meets the rules of a vote cast alone (the session open, its step
+    allowing votes, the voter in it and not removed, the proposal visible and its vote
+    open), read once for all; a refused ballot gets its own error and the others are
+    cast. Each vote has its event, numbered in the order the ballots came.
+    """
+    by_code: dict[str, dict[int, Ballot]] = defaultdict(dict)
+    for index, ballot in enumerate(ballots):
+        by_code[ballot.code][index] = ballot
+    outcomes: dict[int, CastVote | RuleError] = {}
+    for code, in_session in by_code.items():
+        outcomes.update(await _vote_in(db, code, in_session))
+    await db.commit()
+    return [outcomes[index] for index in range(len(ballots))]
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    ballot: Ballot
+    voter_id: int
+    proposal: Proposal
+
+
+async def _vote_in(
+    db: AsyncSession, code: str, ballots: dict[int, Ballot]
+) -> dict[int, CastVote | RuleError]:
+    try:
+        # Locked first (PostgreSQL's row; on SQLite the writer holds the file's lock), so
+        # the rules read below cannot change before the votes are written.
+        session = await session_by_code(db=db, code=code, lock=True)
+        _ensure_open(session)
+        stage = await agenda.require(db, session, Action.VOTE)
+    except RuleError as refused:
+        return dict.fromkeys(ballots, refused)
+    checked = await _check_ballots(db, session, ballots)
+    accepted = {index: it for index, it in checked.items() if isinstance(it, _Accepted)}
+    events = await _write_votes(db, session, accepted)
+    return {
+        index: CastVote(events[index], session, stage, WallItem(it.proposal, "", Tally()))
+        if isinstance(it, _Accepted)
+        else it
+        for index, it in checked.items()
+    }
+
+
+async def _check_ballots(
+    db: AsyncSession, session: Session, ballots: dict[int, Ballot]
+) -> dict[int, _Accepted | RuleError]:
+    session_id = key(session)
+    voters = {
+        participant.id: participant
+        for participant in await db.exec(
+            select(Participant)
             .where(
-                col(Vote.proposal_id) == proposal_id,
-                col(Vote.participant_id) == key(voter),
-                col(Vote.superseded_at).is_(None),
+                col(Participant.id).in_({b.voter_in(session_id) for b in ballots.values()}),
+                Participant.session_id == session_id,
             )
-            .values(superseded_at=now)
+            .execution_options(populate_existing=True)
         )
-        await db.exec(
-            sa.insert(Vote).values(
-                proposal_id=proposal_id, participant_id=key(voter), choice=choice, cast_at=now
+    }
+    proposals = {
+        proposal.id: proposal
+        for proposal in await db.exec(
+            select(Proposal)
+            .where(
+                col(Proposal.id).in_({b.proposal_id for b in ballots.values()}),
+                Proposal.session_id == session_id,
             )
+            .execution_options(populate_existing=True)
         )
-        event = await record_event(db, key(session), seq, VoteCast, proposal_id)
-        return CastVote(event, session, stage, WallItem(proposal, author="", tally=Tally()))
+    }
+    checked: dict[int, _Accepted | RuleError] = {}
+    for index, ballot in ballots.items():
+        voter = voters.get(ballot.voter_in(session_id))
+        proposal = proposals.get(ballot.proposal_id)
+        try:
+            if voter is None:
+                raise Forbidden(JOIN_FIRST)
+            if voter.removed_at is not None:
+                raise Forbidden(REMOVED)
+            if proposal is None:
+                raise NotFound(NO_SUCH_PROPOSAL)
+            _ensure_visible(proposal)
+            if proposal.vote_closed_at is not None:
+                raise Conflict(N_("The vote on this proposal is closed."))
+        except RuleError as refused:
+            checked[index] = refused
+        else:
+            checked[index] = _Accepted(ballot, key(voter), proposal)
+    return checked
+
+
+async def _write_votes(
+    db: AsyncSession, session: Session, accepted: dict[int, _Accepted]
+) -> dict[int, VoteCast]:
+    """The votes, the voters' previous votes superseded, and one event per vote: a few
+    statements for the whole batch."""
+    if not accepted:
+        return {}
+    session_id, now = key(session), utcnow()
+    last = await next_seq(db, session_id, count=len(accepted))
+    events = {
+        index: VoteCast(seq=last - len(accepted) + 1 + n, subject_id=it.proposal.id or 0)
+        for n, (index, it) in enumerate(accepted.items())
+    }
+    # A voter who changed their mind within the batch: the last ballot is the current vote.
+    current = {(it.proposal.id, it.voter_id): index for index, it in accepted.items()}
+    connection = await db.connection()
+    await connection.execute(
+        sa.update(Vote)
+        .where(
+            sa.tuple_(col(Vote.proposal_id), col(Vote.participant_id)).in_(list(current)),
+            col(Vote.superseded_at).is_(None),
+        )
+        .values(superseded_at=now)
+    )
+    await connection.execute(
+        sa.insert(Vote),
+        [
+            {
+                "proposal_id": it.proposal.id,
+                "participant_id": it.voter_id,
+                "choice": it.ballot.choice,
+                "cast_at": now,
+                "superseded_at": None if current[it.proposal.id, it.voter_id] == index else now,
+            }
+            for index, it in accepted.items()
+        ],
+    )
+    await connection.execute(
+        sa.insert(Event),
+        [
+            {
+                "session_id": session_id,
+                "seq": event.seq,
+                "kind": VoteCast.kind,
+                "subject_id": event.subject_id,
+                "created_at": now,
+            }
+            for event in events.values()
+        ],
+    )
+    return events
 
 
 def parse_reaction(raw: str) -> Reaction:

@@ -153,12 +153,13 @@ async def open_session(*, db: AsyncSession, facilitator: Facilitator, session_id
     return session
 
 
-async def next_seq(db: AsyncSession, session_id: int) -> int:
-    """Take the session's next event number (inside a write transaction)."""
+async def next_seq(db: AsyncSession, session_id: int, count: int = 1) -> int:
+    """Take the session's next event number, or the next ``count`` of them (the last is
+    returned), inside a write transaction."""
     result = await db.exec(
         sa.update(Session)
         .where(col(Session.id) == session_id)
-        .values(seq=col(Session.seq) + 1)
+        .values(seq=col(Session.seq) + count)
         .returning(col(Session.seq))
     )
     return int(result.scalar_one())
@@ -295,11 +296,16 @@ async def _needs_of_decisions(db: AsyncSession, decisions: list[Decision]) -> di
     return found
 
 
-async def session_by_code(*, db: AsyncSession, code: str) -> Session:
+async def session_by_code(*, db: AsyncSession, code: str, lock: bool = False) -> Session:
+    """The session of a join code; ``lock``: read afresh and locked until the write's
+    transaction ends (PostgreSQL; SQLite's writer holds the whole file already)."""
     code = normalize_join_code(code)
     if len(code) != JOIN_CODE_LENGTH:
         raise Invalid(N_("A join code has %(n)d characters."), n=JOIN_CODE_LENGTH)
-    result = await db.exec(select(Session).where(Session.join_code == code))
+    query = select(Session).where(Session.join_code == code)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    result = await db.exec(query)
     session = result.first()
     if session is None:
         raise NotFound(

@@ -19,6 +19,7 @@ from cocreate.settings import Settings
 from cocreate.templating import Templates
 
 if TYPE_CHECKING:
+    from cocreate.ballot_box import BallotBox
     from cocreate.live import LiveHub
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
@@ -36,6 +37,7 @@ class AppState:
     db: Database
     templates: Templates
     hub: LiveHub
+    ballots: BallotBox
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import agenda, contributions, projects
+from cocreate.contributions import JOIN_FIRST
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.models import Participant, Project, ProposalKind, Session, key
@@ -23,8 +26,6 @@ from cocreate.web import (
     render,
     see_other,
 )
-
-JOIN_FIRST = N_("Join the session with a name first.")
 
 
 async def _identify(db: AsyncSession, request: Request) -> tuple[Session, Participant | None]:
@@ -251,21 +252,16 @@ async def _vote_region(
 
 async def vote(request: Request) -> Response:
     form = await read_form(request)
-    proposal_id = int_param(request, "proposal_id")
-    state = app_state(request)
-    async with state.db.write() as db:
-        # Who votes is read in the write itself: one read of the session and the
-        # participant instead of two, on the busiest path of a general assembly.
-        session, participant = await _identify(db, request)
-        if participant is None:
-            raise Forbidden(JOIN_FIRST)
-        choice = contributions.parse_choice(field(form, "choice"))
-        cast = await contributions.vote(
-            db=db, session=session, voter=participant, proposal_id=proposal_id, choice=choice
-        )
-    await state.hub.publish(key(session), cast.event.seq)
+    ballot = contributions.Ballot(
+        code=request.path_params["code"],
+        voter_in=partial(remembered_participant, request),
+        proposal_id=int_param(request, "proposal_id"),
+        choice=contributions.parse_choice(field(form, "choice")),
+    )
+    # Written with the other votes of the moment, acknowledged after their commit.
+    cast = await app_state(request).ballots.cast(ballot)
     if not is_htmx(request):
-        return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
+        return see_other(session_url(request, cast.session) + f"#proposal-{ballot.proposal_id}")
     # Drawn from what the vote was checked against: it was open, and the step allows it.
     return render(
         request,
@@ -273,7 +269,7 @@ async def vote(request: Request) -> Response:
         item=cast.item,
         session=cast.session,
         stage=cast.stage,
-        my_choice=choice,
+        my_choice=ballot.choice,
         lazy_vote=False,
         audience="phone",
         oob=False,
