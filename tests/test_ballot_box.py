@@ -1,0 +1,142 @@
+"""Votes on proposals are cast in batches: every ballot is checked against the same rules
+as a vote cast alone, a refused ballot gets its own answer without refusing the others,
+and each vote keeps its own event; a phone's answer is its own vote."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sqlmodel import col, select
+
+from cocreate import contributions
+from cocreate.contributions import Ballot, CastVote
+from cocreate.errors import Conflict, Forbidden, NotFound, RuleError
+from cocreate.models import Choice, Event, Participant, Proposal, Session, Vote, utcnow
+from tests.conftest import Room, tally_of
+
+
+async def proposal(room: Room, text: str) -> int:
+    author = await room.phone(f"Author of {text}")
+    await author.post(f"/s/{room.code}/proposals", {"text": text})
+    page = await author.get(f"/s/{room.code}")
+    return max(int(n) for n in re.findall(r'id="proposal-(\d+)"', page.text))
+
+
+async def participant_id(room: Room, name: str) -> int:
+    async with room.server.db.session() as db:
+        found = (await db.exec(select(Participant).where(Participant.display_name == name))).one()
+    assert found.id is not None
+    return found.id
+
+
+def ballot(room: Room, voter: int | None, proposal_id: int, choice: str) -> Ballot:
+    return Ballot(room.code, lambda _session_id: voter, proposal_id, Choice(choice))
+
+
+async def test_a_batch_casts_the_good_ballots_and_refuses_each_bad_one_alone(room: Room) -> None:
+    idea = await proposal(room, "Un jardin partagé")
+    hidden = await proposal(room, "Une proposition cachée")
+    for name in ("Awa", "Bruno", "Chloé"):
+        await room.phone(name)
+    awa, bruno, chloe = [await participant_id(room, n) for n in ("Awa", "Bruno", "Chloé")]
+    async with room.server.db.session() as db:
+        removed = await db.get(Participant, bruno)
+        concealed = await db.get(Proposal, hidden)
+        assert removed is not None and concealed is not None
+        removed.removed_at = concealed.hidden_at = utcnow()
+        db.add_all([removed, concealed])
+        await db.commit()
+    seq_before = await room.seq()
+
+    async with room.server.db.write() as db:
+        outcomes = await contributions.vote_all(
+            db,
+            [
+                ballot(room, awa, idea, "for"),
+                ballot(room, bruno, idea, "for"),  # removed by the facilitator
+                ballot(room, chloe, hidden, "for"),  # a hidden proposal
+                ballot(room, chloe, 999_999, "for"),  # no such proposal
+                ballot(room, None, idea, "for"),  # a phone that never joined
+                ballot(room, awa, idea, "against"),  # Awa changes her mind at once
+                ballot(room, chloe, idea, "abstain"),
+            ],
+        )
+
+    kinds = [type(outcome) for outcome in outcomes]
+    assert kinds == [CastVote, Forbidden, Conflict, NotFound, Forbidden, CastVote, CastVote]
+    refusals = [o.message for o in outcomes if isinstance(o, RuleError)]
+    assert refusals == [
+        "The facilitator has removed you from this session.",
+        "The facilitator has hidden this proposal.",
+        "This proposal does not exist in this session.",
+        "Join the session with a name first.",
+    ]
+    # One event per vote cast, numbered in the order the ballots came.
+    cast = [o for o in outcomes if isinstance(o, CastVote)]
+    assert [c.event.seq for c in cast] == [seq_before + 1, seq_before + 2, seq_before + 3]
+    assert await room.seq() == seq_before + 3
+    async with room.server.db.session() as db:
+        events = (await db.exec(select(Event).where(Event.seq > seq_before))).all()
+        votes = (await db.exec(select(Vote).order_by(col(Vote.id)))).all()
+    assert [(e.seq, e.kind, e.subject_id) for e in events] == [
+        (seq_before + n, "vote_cast", idea) for n in (1, 2, 3)
+    ]
+    # Awa's first vote is kept, superseded by the second: one current vote per voter.
+    assert [(v.participant_id, v.choice, v.superseded_at is None) for v in votes] == [
+        (awa, "for", False),
+        (awa, "against", True),
+        (chloe, "abstain", True),
+    ]
+    screen = await (await room.projector()).get(f"/s/{room.code}/screen")
+    assert tally_of(screen.text, idea) == {"for": 0, "against": 1, "abstain": 1}
+
+
+async def test_a_step_that_allows_no_vote_refuses_the_whole_batch_and_writes_nothing(
+    room: Room,
+) -> None:
+    idea = await proposal(room, "Un atelier vélo")
+    await room.phone("Awa")
+    awa = await participant_id(room, "Awa")
+    async with room.server.db.session() as db:
+        session = await db.get(Session, room.session_id)
+        assert session is not None
+        session.closed_at = utcnow()
+        db.add(session)
+        await db.commit()
+    seq_before = await room.seq()
+    async with room.server.db.write() as db:
+        outcomes = await contributions.vote_all(
+            db, [ballot(room, awa, idea, "for"), ballot(room, awa, idea, "against")]
+        )
+    assert [getattr(o, "message", None) for o in outcomes] == ["This session is closed."] * 2
+    assert await room.seq() == seq_before
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(Vote))).all() == []
+
+
+async def test_phones_voting_together_each_get_their_own_answer(room: Room) -> None:
+    """Thirty phones vote at the same instant, one of them removed just before: each
+    phone's answer shows its own vote, the removed one is told why, and the tally on
+    the projector counts each vote once."""
+    idea = await proposal(room, "Une cantine solidaire")
+    phones = [await room.phone(f"Phone {n}") for n in range(30)]
+    removed = await participant_id(room, "Phone 7")
+    await room.facilitator.post(f"/sessions/{room.session_id}/participants/{removed}/remove")
+    choices = ["for", "against", "abstain"]
+    answers = await asyncio.gather(
+        *(
+            phone.post(f"/s/{room.code}/proposals/{idea}/vote", {"choice": choices[n % 3]})
+            for n, phone in enumerate(phones)
+        )
+    )
+    for n, answer in enumerate(answers):
+        if n == 7:
+            assert answer.status_code == 403
+            assert "removed you" in answer.text
+            continue
+        assert answer.status_code == 200, answer.text
+        pressed = re.findall(r'value="(\w+)" class="vote-\w+" aria-pressed="true"', answer.text)
+        assert pressed == [choices[n % 3]], f"phone {n} sees its own vote"
+    screen = await (await room.projector()).get(f"/s/{room.code}/screen")
+    assert tally_of(screen.text, idea) == {"for": 10, "against": 9, "abstain": 10}
