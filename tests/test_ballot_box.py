@@ -43,7 +43,8 @@ async def test_a_batch_casts_the_good_ballots_and_refuses_each_bad_one_alone(roo
     async with room.server.db.session() as db:
         removed = await db.get(Participant, bruno)
         concealed = await db.get(Proposal, hidden)
-        assert removed is not None and concealed is not None
+        assert removed is not None
+        assert concealed is not None
         removed.removed_at = concealed.hidden_at = utcnow()
         db.add_all([removed, concealed])
         await db.commit()

@@ -42,7 +42,7 @@ from cocreate.views import (
     public,
     sessions,
 )
-from cocreate.views.fragments import FragmentRenderer
+from cocreate.views.fragments import FragmentRenderer, SharedStages
 from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
 
 log = logging.getLogger(__name__)
@@ -359,12 +359,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         templates = Templates(timezone=settings.timezone)
         broker = pubsub.from_url(settings.pubsub_url)
         await broker.connect()
-        hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates))
+        stages = SharedStages()
+        hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates, stages))
         try:
             ballots = BallotBox(db, hub)
             yield {
                 "app": AppState(
-                    settings=settings, db=db, templates=templates, hub=hub, ballots=ballots
+                    settings=settings,
+                    db=db,
+                    templates=templates,
+                    hub=hub,
+                    ballots=ballots,
+                    stages=stages,
                 )
             }
         finally:

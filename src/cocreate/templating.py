@@ -61,6 +61,10 @@ class Templates:
             undefined=jinja2.StrictUndefined,
             extensions=["jinja2.ext.i18n"],
             bytecode_cache=_COMPILED,
+            # Templates ship with the code: never stat their files again on each render
+            # (with auto_reload, every include of every card did). `serve --reload`
+            # restarts the process on a change anyway.
+            auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
         )

@@ -21,6 +21,7 @@ from cocreate.templating import Templates
 if TYPE_CHECKING:
     from cocreate.ballot_box import BallotBox
     from cocreate.live import LiveHub
+    from cocreate.views.fragments import SharedStages
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
 MAX_FORM_PART_BYTES = 16 * 1024
@@ -38,6 +39,7 @@ class AppState:
     templates: Templates
     hub: LiveHub
     ballots: BallotBox
+    stages: SharedStages
 
 
 def app_state(conn: HTTPConnection) -> AppState:

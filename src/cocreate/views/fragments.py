@@ -8,6 +8,7 @@ state of the regions they touch, so replaying an event is harmless.
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,16 +112,45 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
 }
 
 
-async def stage_context(
-    db: AsyncSession, session: Session, audience: Audience, participant_id: int | None = None
-) -> dict[str, Any]:
-    """What ``partials/stage.html`` draws for an audience: the step and every wall.
+SHARED_STAGE_SECONDS = 1.0  # a step's clock moves on without an event: read again after
+SHARED_STAGE_ENTRIES = 1_000
 
-    With a participant, their own votes and reactions too (a page or a snapshot); without
-    (a broadcast), their vote regions load themselves."""
+
+class SharedStages:
+    """The part of a stage every phone (or screen) of a session sees alike, read once
+    per event number and shared by the pages drawn meanwhile.
+
+    A join storm loads thousands of phone pages of the same session within seconds, each
+    with the same step, walls, polls and decisions: a dozen reads that were most of a
+    join. An entry serves the pages of its session while the session is at the event
+    number read before the entry (so the entry is at least that recent, and a page
+    drawn from it catches up from there like any other), for at most a second. What
+    is the phone's own (its votes, reactions, signatures) is read for each page.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, Audience], tuple[int, float, dict[str, Any]]] = {}
+
+    async def get(self, db: AsyncSession, session: Session, audience: Audience) -> dict[str, Any]:
+        if audience is Audience.CONSOLE:  # hidden proposals and drafts: never shared
+            return await _shared_context(db, session, audience)
+        entry_key, seq, now = (key(session), audience), session.seq, time.monotonic()
+        entry = self._entries.get(entry_key)
+        if entry is not None and entry[0] == seq and now - entry[1] < SHARED_STAGE_SECONDS:
+            return entry[2]
+        context = await _shared_context(db, session, audience)
+        if len(self._entries) >= SHARED_STAGE_ENTRIES:
+            self._entries = {
+                k: e for k, e in self._entries.items() if now - e[1] < SHARED_STAGE_SECONDS
+            }
+        self._entries[entry_key] = (seq, now, context)
+        return context
+
+
+async def _shared_context(db: AsyncSession, session: Session, audience: Audience) -> dict[str, Any]:
     session_id = key(session)
     console = audience is Audience.CONSOLE
-    context: dict[str, Any] = {
+    return {
         "stage": await agenda.stage_of(db, session),
         "items": await contributions.wall(
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.IDEA
@@ -130,6 +160,29 @@ async def stage_context(
         ),
         "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=console),
         "decisions": await contributions.session_decisions(db=db, session_id=session_id),
+    }
+
+
+async def stage_context(
+    db: AsyncSession,
+    session: Session,
+    audience: Audience,
+    participant_id: int | None = None,
+    *,
+    shared: SharedStages | None = None,
+) -> dict[str, Any]:
+    """What ``partials/stage.html`` draws for an audience: the step and every wall.
+
+    With a participant, their own votes and reactions too (a page or a snapshot); without
+    (a broadcast), their vote regions load themselves. With ``shared``, what every phone
+    sees alike may come from a page drawn a moment ago at the same event number."""
+    session_id = key(session)
+    context: dict[str, Any] = {
+        **(
+            await shared.get(db, session, audience)
+            if shared is not None
+            else await _shared_context(db, session, audience)
+        ),
         "choices": {},
         "reactions_mine": {},
         "signed": set(),
@@ -269,8 +322,9 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
 class FragmentRenderer:
     """Draws live regions with the page's own partials, as out-of-band swaps."""
 
-    def __init__(self, templates: Templates) -> None:
+    def __init__(self, templates: Templates, stages: SharedStages | None = None) -> None:
         self.templates = templates
+        self.stages = stages or SharedStages()
 
     def _region(
         self,
@@ -474,6 +528,6 @@ class FragmentRenderer:
             for name in ("walls", "decisions", "agenda", "room", "polls"):
                 parts.append(self._region(name, audience, locale, session, **context))
         else:
-            context = await stage_context(db, session, audience, participant_id)
+            context = await stage_context(db, session, audience, participant_id, shared=self.stages)
             parts.append(self._region("stage", audience, locale, session, **context))
         return "".join(parts)

@@ -62,7 +62,9 @@ async def session_page(request: Request) -> Response:
         project = await db.get(Project, session.project_id)
         if participant is not None:
             seq = session.seq  # read before the state: the page is at least that recent
-            context = await stage_context(db, session, Audience.PHONE, key(participant))
+            context = await stage_context(
+                db, session, Audience.PHONE, key(participant), shared=app_state(request).stages
+            )
     if participant is None:
         return render(request, "participant/join.html", session=session, project=project, name="")
     return render(
