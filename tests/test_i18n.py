@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from cocreate.i18n import LOCALE_DIR, negotiate
+from cocreate.templating import Templates
 from tests.conftest import Browser, Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +69,24 @@ def test_every_string_in_the_code_is_translated_into_french() -> None:
             missing.append(msgid)
     assert seen > 100  # the extraction did find the strings
     assert missing == []
+
+
+def test_template_translations_escape_what_users_wrote() -> None:
+    """``_`` and ``ngettext`` in templates: the catalog's text, its parameters escaped,
+    ``%%`` a percent sign, plurals by count, in each language."""
+    templates = Templates(timezone="Europe/Paris", directory=ROOT / "templates")
+    source = (
+        '{{ _("Join") }}|{{ _("Weighted by college: %(percent)s %% for (the colleges that'
+        ' voted weigh %(weight)d %%).", percent="<b>50</b>", weight=3) }}|'
+        '{{ ngettext("%(num)d minute", "%(num)d minutes", n) }}'
+    )
+    for locale, join, minutes in (("en", "Join", "minutes"), ("fr", "Rejoindre", "minutes")):
+        env = templates._envs[locale]
+        one, many = (env.from_string(source).render(n=n) for n in (1, 5))
+        parts = one.split("|")
+        assert parts[0] == join
+        assert re.search(r"&lt;b&gt;50&lt;/b&gt;\s%", parts[1])
+        assert "<b>" not in parts[1]
+        assert re.search(r"3\s%\)", parts[1])
+        assert parts[2] == "1 minute"
+        assert many.split("|")[2] == f"5 {minutes}"

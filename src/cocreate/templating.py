@@ -6,6 +6,7 @@ Fragments for live updates come from the same partials as the first page render
 
 from __future__ import annotations
 
+import gettext
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_datetime
+from markupsafe import Markup
 
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
 from cocreate.resources import resource_dir
@@ -48,6 +50,35 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _COMPILED = _CompiledTemplates()
 
 
+def _gettext_functions(catalog: gettext.NullTranslations) -> dict[str, Any]:
+    """``_``, ``gettext`` and ``ngettext`` as the i18n extension's new-style functions
+    behave with autoescape on (the translation is markup, its ``%(name)s`` parameters
+    are escaped, ``%`` is always applied), as plain functions: the extension's go
+    through three context calls each, which was most of a small fragment's rendering
+    (a vote's answer: 110 µs, 8 strings)."""
+
+    static: dict[str, Markup] = {}  # most strings have no parameters: formatted once
+
+    def _format(translated: str, variables: dict[str, Any]) -> Markup:
+        # The catalog's text is ours, as in the templates; what users wrote comes in
+        # through the parameters, which Markup's % escapes.
+        return Markup(translated) % variables  # noqa: S704
+
+    def _gettext(message: str, /, **variables: Any) -> Markup:
+        if variables:
+            return _format(catalog.gettext(message), variables)
+        text = static.get(message)
+        if text is None:
+            text = static[message] = _format(catalog.gettext(message), variables)
+        return text
+
+    def _ngettext(singular: str, plural: str, count: int, /, **variables: Any) -> Markup:
+        variables.setdefault("num", count)
+        return _format(catalog.ngettext(singular, plural, count), variables)
+
+    return {"_": _gettext, "gettext": _gettext, "ngettext": _ngettext}
+
+
 class Templates:
     def __init__(self, *, timezone: str, directory: Path | None = None) -> None:
         self.directory = directory or resource_dir("templates")
@@ -69,6 +100,7 @@ class Templates:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.globals.update(_gettext_functions(translations(locale)))
         env.globals.update(
             locale=locale,
             locales=LOCALES,
