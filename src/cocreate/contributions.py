@@ -383,7 +383,7 @@ async def _write_votes(
     session_id, now = key(session), utcnow()
     last = await next_seq(db, session_id, count=len(accepted))
     events = {
-        index: VoteCast(seq=last - len(accepted) + 1 + n, subject_id=it.proposal.id or 0)
+        index: VoteCast(seq=last - len(accepted) + 1 + n, subject_id=key(it.proposal))
         for n, (index, it) in enumerate(accepted.items())
     }
     # A voter who changed their mind within the batch: the last ballot is the current vote.
