@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import time
 from base64 import b64decode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,31 @@ LARGE_BODIES = {"/roster/import": ROSTER_FILE_BYTES + MAX_BODY_BYTES}  # …but 
 # phones joined. Larger thresholds make collections rarer; what they leave uncollected
 # a little longer is young garbage, a few megabytes at most.
 GC_THRESHOLDS = (50_000, 20, 100)
+SLOW_COLLECTION_S = 0.1  # a collection this long is logged: every screen waited
+
+
+class _SlowCollections:
+    """Logs the garbage collections that stopped the server long enough to notice (a
+    full one walks every object: with thousands of phones, hundreds of ms)."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        if took >= SLOW_COLLECTION_S:
+            log.warning(
+                "a garbage collection (generation %d, %d objects freed) stopped the server"
+                " for %.0f ms",
+                info["generation"],
+                info["collected"],
+                took * 1000,
+            )
+
+
 SESSION_COOKIE = "cocreate"
 SESSION_MAX_AGE_S = 60 * 60 * 24 * 90  # a phone stays the same participant for 90 days
 
@@ -361,6 +387,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await broker.connect()
         stages = SharedStages()
         hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates, stages))
+        collections = _SlowCollections()
+        gc.callbacks.append(collections)
         try:
             ballots = BallotBox(db, hub)
             yield {
@@ -377,6 +405,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.close()
             await broker.disconnect()
             await db.dispose()
+            gc.callbacks.remove(collections)
 
     return Starlette(
         routes=routes,
