@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from starlette.types import Message
 
 from cocreate import app, contributions, projects
 from cocreate.database import Database
-from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, _Close, frame
+from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, frame
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
@@ -29,8 +30,34 @@ class CountingRenderer(FragmentRenderer):
         return super().render_batch(batch, audience, locale)
 
 
-def fake_client(audience: Audience, locale: str) -> Client:
-    return Client(audience=audience, locale=locale, participant_id=None)
+class Connection:
+    """A phone's connection as the server's ``send`` sees it: takes frames at once while
+    open, makes the sender wait while full."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+        self.takes = asyncio.Event()
+        self.takes.set()
+        self.arrived = asyncio.Event()
+
+    async def send(self, message: Message) -> None:
+        await self.takes.wait()
+        self.sent.append(message)
+        self.arrived.set()
+
+    async def until_sent(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.sent) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    def texts(self) -> list[str]:
+        return [str(m.get("text", m.get("code"))) for m in self.sent]
+
+
+def fake_client(audience: Audience, locale: str, connection: Connection | None = None) -> Client:
+    send = (connection or Connection()).send
+    return Client(audience=audience, locale=locale, participant_id=None, send=send)
 
 
 async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) -> None:
@@ -39,9 +66,14 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
     renderer = CountingRenderer(Templates(timezone="Europe/Paris"))
     hub = LiveHub(db=db, pubsub=MemoryPubSub(), renderer=renderer)
     try:
-        clients = [fake_client(Audience.PHONE, "fr") for _ in range(40)]
-        clients += [fake_client(Audience.PHONE, "en") for _ in range(10)]
-        clients += [fake_client(Audience.SCREEN, "fr")]
+        groups = [(Audience.PHONE, "fr")] * 40 + [(Audience.PHONE, "en")] * 10
+        connections = [Connection() for _ in range(51)]
+        clients = [
+            fake_client(audience, locale, connection)
+            for (audience, locale), connection in zip(
+                [*groups, (Audience.SCREEN, "fr")], connections, strict=True
+            )
+        ]
         for client in clients:
             live_room = await hub.enter(room.session_id, client)
             await live_room.catch_up(client, await room.seq())
@@ -55,14 +87,16 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
             )
         await hub.publish(room.session_id, event.seq)
 
-        async def next_event_frame(client: Client) -> str:
+        async def event_frame(connection: Connection) -> str:
             while True:  # skip the projector's "people connected" frames
-                frame = str((await client.next_frame())["text"])
-                if 'id="live-seq"' in frame:
-                    return frame
+                for text in connection.texts():
+                    if "Rendue deux fois" in text:
+                        return text
+                connection.arrived.clear()
+                await connection.arrived.wait()
 
         async with asyncio.timeout(5):
-            frames = {await next_event_frame(c) for c in clients}
+            frames = {await event_frame(c) for c in connections}
         assert sorted(renderer.renders) == sorted(
             [(Audience.PHONE, "fr"), (Audience.PHONE, "en"), (Audience.SCREEN, "fr")]
         )
@@ -74,17 +108,61 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
         await phone.close()
 
 
+async def test_a_frame_is_sent_in_place_when_the_connection_takes_it() -> None:
+    connection = Connection()
+    client = fake_client(Audience.PHONE, "fr", connection)
+    client.offer(frame("one"))
+    # Sent before offer() returned: no task, no wake-up of the socket.
+    assert connection.texts() == ["one"]
+    assert client._sender is None
+
+
+async def test_frames_wait_in_order_while_a_connection_is_full() -> None:
+    connection = Connection()
+    client = fake_client(Audience.PHONE, "fr", connection)
+    connection.takes.clear()  # the phone's network stalls
+    for n in range(5):
+        client.offer(frame(f"frame {n}"))
+    assert connection.texts() == []
+    connection.takes.set()
+    await connection.until_sent(5)
+    assert connection.texts() == [f"frame {n}" for n in range(5)]
+    await asyncio.sleep(0)  # the sender task ends once the backlog is sent
+    client.offer(frame("after"))
+    assert connection.texts()[-1] == "after"  # in place again
+
+
 async def test_a_socket_that_cannot_keep_up_is_closed_to_reconnect() -> None:
-    client = fake_client(Audience.PHONE, "fr")
+    connection = Connection()
+    client = fake_client(Audience.PHONE, "fr", connection)
+    connection.takes.clear()
+    client.offer(frame("first"))  # waits for the connection
     for n in range(SEND_QUEUE_FRAMES):
         client.offer(frame(f"frame {n}"))
-    assert not client.overflowed
+    assert not client.too_slow
     client.offer(frame("one too many"))
-    assert client.overflowed
-    assert len(client.frames) == SEND_QUEUE_FRAMES  # nothing buffered past the limit
-    with pytest.raises(_Close, match="too slow") as closing:
-        await client.next_frame()
-    assert closing.value.code == CLOSE_TRY_AGAIN
+    assert client.too_slow
+    client.offer(frame("ignored"))
+    connection.takes.set()
+    await connection.until_sent(2)
+    await asyncio.sleep(0.05)  # and nothing after
+    # What was being sent goes out, then the close: nothing queued past the limit.
+    assert connection.texts() == ["first", str(CLOSE_TRY_AGAIN)]
+    assert connection.sent[-1]["reason"] == "too slow; reconnect"
+
+
+async def test_a_phone_gone_is_sent_nothing_more() -> None:
+    attempts: list[Message] = []
+
+    async def gone(message: Message) -> None:
+        attempts.append(message)
+        raise OSError("the connection was closed")
+
+    client = Client(audience=Audience.PHONE, locale="fr", participant_id=None, send=gone)
+    client.offer(frame("one"))
+    client.offer(frame("two"))
+    assert isinstance(client.gone, OSError)
+    assert len(attempts) == 1
 
 
 async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: Room) -> None:

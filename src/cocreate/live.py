@@ -3,8 +3,8 @@
 A socket first says hello with the last event number its page has seen; the room
 brings itself up to date from the database, sends the socket what it missed (or a
 fresh snapshot when too far behind), then streams. Each batch of events is rendered
-once per audience and language and the same bytes are queued to every socket of that
-group. A socket whose queue overflows is closed with 1013 and its phone reconnects.
+once per audience and language and the same bytes are sent to every socket of that
+group. A socket that falls too far behind is closed with 1013 and its phone reconnects.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import contextlib
 import json
 import logging
 import time
+import types
+from collections.abc import Awaitable, Generator
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
@@ -63,64 +66,111 @@ def frame(html: str) -> Message:
     return {"type": "websocket.send", "text": html}
 
 
-class Client:
-    """One socket: who is watching, and the frames waiting to be sent to it.
+def _start(awaitable: Awaitable[None]) -> Awaitable[None] | None:
+    """Run an awaitable by hand until it first waits: None if it finished without
+    waiting, else an awaitable that finishes it (to be awaited in a task).
 
-    A plain list and one future to wake the socket's sender: a connection costs a few
-    hundred bytes of its own (a deque would take 600 bytes empty; the list stays short,
-    and empty most of the time).
+    A server's ``send`` waits only while the connection's buffer is full; run in place,
+    sending a frame to a phone that takes it costs no task switch. An exception raised
+    before the first wait propagates here."""
+    steps = awaitable.__await__()
+    try:
+        waiting_on = steps.send(None)
+    except StopIteration:
+        return None
+    return _finish(steps, waiting_on)
+
+
+@types.coroutine
+def _finish(steps: Generator[Any, Any, None], waiting_on: Any) -> Generator[Any, Any, None]:
+    """The rest of an awaitable stopped by hand at ``waiting_on`` (what it yielded to
+    its event loop, usually a future): wait for that as a task would have, then resume
+    the awaitable where it stopped."""
+    try:
+        yield waiting_on
+    except BaseException:
+        steps.close()
+        raise
+    yield from steps
+
+
+class Client:
+    """One socket: who is watching, and the way frames reach it.
+
+    Frames are sent by whoever draws them (the room, in its own loop over every socket
+    of a group) through the server's own ``send``, in place, as long as the phone's
+    connection takes them at once: no task and no wake-up per socket and frame, as
+    ``websockets.broadcast`` does. Only a phone whose connection is full gets a task
+    of its own, for as long as it stays full, with the frames drawn meanwhile queued
+    behind it in order; one that falls ``SEND_QUEUE_FRAMES`` behind is closed with
+    1013 once its connection takes the close (its page reconnects and catches up).
     """
 
     __slots__ = (
-        "_wakeup",
+        "_backlog",
+        "_send",
+        "_sender",
         "audience",
-        "ended",
-        "frames",
+        "gone",
         "locale",
-        "overflowed",
         "participant_id",
+        "too_slow",
     )
 
-    def __init__(self, audience: Audience, locale: str, participant_id: int | None) -> None:
+    def __init__(
+        self, audience: Audience, locale: str, participant_id: int | None, send: Send
+    ) -> None:
         self.audience = audience
         self.locale = locale
         self.participant_id = participant_id
-        self.frames: list[Message] = []  # ASGI messages, each shared by its group
-        self.overflowed = False  # the phone fell SEND_QUEUE_FRAMES behind: it reconnects
-        self.ended: BaseException | None = None  # why the socket stopped, from the reader
-        self._wakeup: asyncio.Future[None] | None = None
+        self._send = send
+        self._backlog: list[Message] = []  # behind a send waiting for the phone's connection
+        self._sender: asyncio.Task[None] | None = None  # only while the connection is full
+        self.too_slow = False  # fell SEND_QUEUE_FRAMES behind: to be closed with 1013
+        self.gone: BaseException | None = None  # why frames can no longer be sent
 
-    def offer(self, frame: Message) -> None:
-        if self.overflowed:
+    def offer(self, message: Message) -> None:
+        """Send a frame now if the connection takes it, else queue it behind the others."""
+        if self.gone is not None or self.too_slow:
             return
-        if len(self.frames) >= SEND_QUEUE_FRAMES:
-            self.overflowed = True
-        else:
-            self.frames.append(frame)
-        self._wake()
+        if self._sender is not None:
+            if len(self._backlog) >= SEND_QUEUE_FRAMES:
+                self.too_slow = True
+                self._backlog.clear()  # never sent: the reconnect catches the phone up
+            else:
+                self._backlog.append(message)
+            return
+        try:
+            rest = _start(self._send(message))
+        except Exception as error:  # the phone left (the server's send raises)
+            self.gone = error
+            return
+        if rest is not None:
+            self._sender = asyncio.create_task(self._send_queued(rest))
 
-    def end(self, reason: BaseException) -> None:
-        """The socket's reader stopped (the phone left, or sent what it must not)."""
-        self.ended = reason
-        self._wake()
+    async def _send_queued(self, rest: Awaitable[None]) -> None:
+        try:
+            await rest
+            while self._backlog and not self.too_slow:
+                await self._send(self._backlog.pop(0))
+            if self.too_slow:
+                await self._send(_close_message(CLOSE_TRY_AGAIN, "too slow; reconnect"))
+        except Exception as error:
+            self.gone = error
+        finally:
+            self._sender = None
 
-    def _wake(self) -> None:
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
+    def stop(self) -> None:
+        """The socket is ending: nothing more is sent to it."""
+        if self.gone is None:
+            self.gone = WebSocketDisconnect(CLOSE_NORMAL)
+        self._backlog.clear()
+        if self._sender is not None:
+            self._sender.cancel()
 
-    async def next_frame(self) -> Message:
-        """The next frame to send; raises when the socket must stop instead."""
-        while not self.frames and not self.overflowed and self.ended is None:
-            self._wakeup = asyncio.get_running_loop().create_future()
-            try:
-                await self._wakeup
-            finally:
-                self._wakeup = None
-        if self.ended is not None:
-            raise self.ended
-        if self.overflowed:
-            raise _Close(CLOSE_TRY_AGAIN, "too slow; reconnect")
-        return self.frames.pop(0)
+
+def _close_message(code: int, reason: str) -> Message:
+    return {"type": "websocket.close", "code": code, "reason": reason}
 
 
 class Room:
@@ -482,21 +532,21 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
     assert session.id is not None
-    client = Client(audience, locale_of(websocket), participant_id)
+    client = Client(audience, locale_of(websocket), participant_id, send)
     room: Room | None = None
-    reader: asyncio.Task[None] | None = None
     heard = False  # the hello came (a timeout before it is the phone's, not the database's)
     try:
         last_seen = await _read_hello(websocket)
         heard = True
         room = await state.hub.enter(session.id, client)
         await room.catch_up(client, last_seen)
-        # Two tasks per socket: this one sends, the reader notices the phone leaving
-        # (phones send nothing after the hello) and enforces the limits on what comes.
-        reader = asyncio.create_task(_read_until_gone(websocket, client))
+        # One task per socket, this one: frames are sent by the room (see Client), and
+        # phones send nothing after the hello, so reading notices the phone leaving and
+        # enforces the limits on what comes.
         while True:
-            await send(await client.next_frame())
+            await _receive(websocket)
     except _Close as close:
+        client.stop()
         await _close(websocket, close.code, close.reason)
     except OUTAGES as error:
         if isinstance(error, TimeoutError) and not heard:
@@ -505,23 +555,11 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
             log.warning("live: database unavailable (%s); socket asked to retry", error)
             await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
     except (WebSocketDisconnect, RuntimeError, OSError) as gone:
-        # The phone left (the server's send raises OSError once it has): nothing to close.
         log.debug("live: a %s socket of session %s left: %r", audience, session.id, gone)
     finally:
-        if reader is not None:
-            reader.cancel()
+        client.stop()
         if room is not None:
             await state.hub.release(room, client)
-
-
-async def _read_until_gone(websocket: WebSocket, client: Client) -> None:
-    try:
-        while True:
-            await _receive(websocket)
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:  # a disconnect, or a _Close for what it sent
-        client.end(error)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
