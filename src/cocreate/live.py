@@ -28,7 +28,7 @@ from cocreate import projects
 from cocreate.contributions import participant_count, participant_in
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError
-from cocreate.models import Event, Facilitator, Project, Session
+from cocreate.models import Event, Facilitator, Project, Session, key
 from cocreate.pubsub import PubSub
 from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
 from cocreate.web import app_state, locale_of, remembered_participant
@@ -434,6 +434,15 @@ def origin_allowed(websocket: WebSocket, extra: frozenset[str]) -> bool:
     return parts.scheme in {"http", "https"} and parts.netloc == host
 
 
+async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool, int | None]:
+    """(session id, allowed, participant id) of a socket. Only numbers are kept for the
+    socket's life: the session's ORM object would cost every socket a few KiB."""
+    async with app_state(websocket).db.session() as db:
+        session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
+    allowed, participant_id = await _authorize(websocket, session, audience)
+    return key(session), allowed, participant_id
+
+
 async def _authorize(
     websocket: WebSocket, session: Session, audience: Audience
 ) -> tuple[bool, int | None]:
@@ -518,9 +527,7 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         await websocket.close(code=CLOSE_POLICY, reason="unknown audience")
         return
     try:
-        async with state.db.session() as db:
-            session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
-        allowed, participant_id = await _authorize(websocket, session, audience)
+        session_id, allowed, participant_id = await _identify(websocket, audience)
     except RuleError:
         await websocket.close(code=CLOSE_POLICY, reason="unknown session")
         return
@@ -531,14 +538,13 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
     if not allowed:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
-    assert session.id is not None
     client = Client(audience, locale_of(websocket), participant_id, send)
     room: Room | None = None
     heard = False  # the hello came (a timeout before it is the phone's, not the database's)
     try:
         last_seen = await _read_hello(websocket)
         heard = True
-        room = await state.hub.enter(session.id, client)
+        room = await state.hub.enter(session_id, client)
         await room.catch_up(client, last_seen)
         # One task per socket, this one: frames are sent by the room (see Client), and
         # phones send nothing after the hello, so reading notices the phone leaving and
@@ -555,7 +561,7 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
             log.warning("live: database unavailable (%s); socket asked to retry", error)
             await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
     except (WebSocketDisconnect, RuntimeError, OSError) as gone:
-        log.debug("live: a %s socket of session %s left: %r", audience, session.id, gone)
+        log.debug("live: a %s socket of session %s left: %r", audience, session_id, gone)
     finally:
         client.stop()
         if room is not None:
