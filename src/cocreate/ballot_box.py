@@ -19,6 +19,7 @@ from cocreate.contributions import Ballot, CastVote, vote_all
 from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.live import LiveHub
+from cocreate.models import key
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class BallotBox:
                 if not future.done():
                     future.set_exception(outcome)
                 continue
-            session_id = outcome.session.id or 0
+            session_id = key(outcome.session)
             latest[session_id] = max(latest.get(session_id, 0), outcome.event.seq)
             if not future.done():
                 future.set_result(outcome)

@@ -54,6 +54,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.projects import (
+    insert_events,
     next_seq,
     record_event,
     session_by_code,
@@ -410,19 +411,7 @@ async def _write_votes(
             for index, it in accepted.items()
         ],
     )
-    await connection.execute(
-        sa.insert(Event),
-        [
-            {
-                "session_id": session_id,
-                "seq": event.seq,
-                "kind": VoteCast.kind,
-                "subject_id": event.subject_id,
-                "created_at": now,
-            }
-            for event in events.values()
-        ],
-    )
+    await insert_events(db, session_id, list(events.values()))
     return events
 
 

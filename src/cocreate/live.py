@@ -239,20 +239,18 @@ class Room:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), timeout=SAFETY_POLL_S)
             self._nudged.clear()
-            started = time.perf_counter()
+            took = 0.0  # drawing only: waiting for the lock (sockets catching up) is not
             try:
                 async with self.lock:
-                    # Timed from here: a wait for the lock (sockets catching up during
-                    # a join storm) is not time spent drawing.
                     started = time.perf_counter()
                     await self._flush_locked()
+                    took = time.perf_counter() - started
             except asyncio.CancelledError:
                 raise
             except OUTAGES as error:  # drawn on the next poll, once the database is back
                 log.warning("live: database unavailable for session %s: %s", self.session_id, error)
             except Exception:
                 log.exception("live: could not draw events of session %s", self.session_id)
-            took = time.perf_counter() - started
             await asyncio.sleep(max(COALESCE_S, FLUSH_PAUSE_FACTOR * took))
 
     async def _read_events(

@@ -7,7 +7,7 @@ project is theirs, whatever the page showed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -183,21 +183,33 @@ async def session_change(db: AsyncSession, session_id: int) -> AsyncIterator[tup
         raise
 
 
+async def insert_events(db: AsyncSession, session_id: int, events: Sequence[SessionEvent]) -> None:
+    """Write the event rows of changes (one statement, however many), without committing."""
+    now = utcnow()
+    connection = await db.connection()
+    await connection.execute(
+        sa.insert(Event),
+        [
+            {
+                "session_id": session_id,
+                "seq": event.seq,
+                "kind": event.kind,
+                "subject_id": event.subject_id,
+                "created_at": now,
+            }
+            for event in events
+        ],
+    )
+
+
 async def record_event(
     db: AsyncSession, session_id: int, seq: int, cls: type[E], subject_id: int
 ) -> E:
     """Write the event row of a change, commit the change, and return the event."""
-    await db.exec(
-        sa.insert(Event).values(
-            session_id=session_id,
-            seq=seq,
-            kind=cls.kind,
-            subject_id=subject_id,
-            created_at=utcnow(),
-        )
-    )
+    event = cls(seq=seq, subject_id=subject_id)
+    await insert_events(db, session_id, [event])
     await db.commit()
-    return cls(seq=seq, subject_id=subject_id)
+    return event
 
 
 async def close_session(
