@@ -50,7 +50,7 @@ class Storm:
     failed: int = 0
     duration_s: float = math.nan
     joins_per_s: float = math.nan
-    join_p50_ms: float = math.nan  # the three requests of a join, page to page
+    join_p50_ms: float = math.nan  # the join page and the name (answered with the session)
     join_p99_ms: float = math.nan
     handshake_p50_ms: float = math.nan  # websocket: connect until 101
     handshake_p99_ms: float = math.nan

@@ -207,7 +207,8 @@ def require(response: Response, status: int, what: str) -> Response:
 
 
 async def join(site: Site, phone: Phone, http: HttpConnection) -> None:
-    """As the join page does: load it (cookie, token), post the name, load the session."""
+    """As the join page does: load it (cookie, token), post the name as htmx does, and
+    the answer is the session page."""
     page = require(await http.request("GET", f"/s/{site.code}"), 200, "join page")
     phone.keep(page)
     token = page.between(CSRF)
@@ -215,23 +216,30 @@ async def join(site: Site, phone: Phone, http: HttpConnection) -> None:
         raise RuntimeError("no CSRF token on the join page")
     form = {"display_name": phone.name, "csrf_token": token}
     joined = await http.request(
-        "POST", f"/s/{site.code}/join", cookie=phone.cookie_header, form=form
+        "POST",
+        f"/s/{site.code}/join",
+        cookie=phone.cookie_header,
+        form=form,
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
-    phone.keep(require(joined, 303, "join"))
-    await load_session_page(site, phone, http)
+    read_session_page(phone, require(joined, 200, "join"))
 
 
 async def load_session_page(site: Site, phone: Phone, http: HttpConnection) -> Response:
     """The session page: its CSRF token and the event number it was drawn at."""
     page = await http.request("GET", f"/s/{site.code}", cookie=phone.cookie_header)
-    phone.keep(require(page, 200, "session page"))
+    read_session_page(phone, require(page, 200, "session page"))
+    return page
+
+
+def read_session_page(phone: Phone, page: Response) -> None:
+    phone.keep(page)
     token = page.between(CSRF)
     if token is None:
         raise RuntimeError("no CSRF token on the session page")
     phone.csrf = token
     drawn_at = page.between(PAGE_SEQ)
     phone.page_seq = int(drawn_at) if drawn_at else None
-    return page
 
 
 async def connect(site: Site, phone: Phone, watch: Watch, within_s: float) -> float:

@@ -50,7 +50,7 @@ def storm_rows(storm: Storm, what: str) -> list[tuple[str, str]]:
         ("duration, rate", f"{number(storm.duration_s, 1)} s, {number(storm.joins_per_s)}/s"),
     ]
     if what == "app":
-        rows.append(("join (3 requests) p50 / p99", pair_of(storm.join_p50_ms, storm.join_p99_ms)))
+        rows.append(("join (page + name) p50 / p99", pair_of(storm.join_p50_ms, storm.join_p99_ms)))
     rows += [
         ("handshake p50 / p99", pair_of(storm.handshake_p50_ms, storm.handshake_p99_ms)),
         ("server RSS per connected phone", f"{number(storm.rss_per_phone_kib, 1)} KiB"),

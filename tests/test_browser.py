@@ -47,6 +47,11 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
         await page.wait_for_selector(".connection")
         phones.append(page)
     aicha, bruno = phones
+    # The name's answer was swapped in at the session's own address: a reload keeps it.
+    assert aicha.url == f"{base}/s/{room.code}"
+    await aicha.reload()
+    await aicha.wait_for_selector(".connection", timeout=LIVE_MS)
+    assert await aicha.inner_text(".whoami") == "Vous participez en tant que Aïcha."
     assert await aicha.inner_text("h2#propose-title") == "Proposer une solution"
     await screen.wait_for_selector("text=2 people connected", timeout=LIVE_MS)
 

@@ -117,19 +117,17 @@ async def join(*, db: AsyncSession, session: Session, display_name: str) -> Part
         empty=N_("Choose a name that others will see."),
         too_long=N_("This name is too long: at most %(max)d characters."),
     )
-    assert session.id is not None
-    participant = Participant(session_id=session.id, display_name=name)
-    # A plain INSERT: the busiest write of a join storm, and the ORM's unit of work
-    # costs more than the rest of it; nothing but the id comes from the database.
+    participant = Participant(session_id=key(session), display_name=name)
+    # A plain INSERT built once: the busiest write of a join storm, and the ORM's unit
+    # of work costs more than the rest of it; nothing but the id comes from the database.
     connection = await db.connection()
-    inserted = await connection.execute(
-        sa.insert(Participant)
-        .values(participant.model_dump(exclude={"id"}))
-        .returning(col(Participant.id))
-    )
+    inserted = await connection.execute(_INSERT_PARTICIPANT, participant.model_dump(exclude={"id"}))
     participant.id = inserted.scalar_one()
     await db.commit()
     return participant
+
+
+_INSERT_PARTICIPANT = sa.insert(Participant).returning(col(Participant.id))
 
 
 async def participant_in(

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -437,33 +438,30 @@ async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool
     socket's life: the session's ORM object would cost every socket a few KiB."""
     async with app_state(websocket).db.session() as db:
         session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
-    allowed, participant_id = await _authorize(websocket, session, audience)
+        allowed, participant_id = await _authorize(db, websocket, session, audience)
     return key(session), allowed, participant_id
 
 
 async def _authorize(
-    websocket: WebSocket, session: Session, audience: Audience
+    db: AsyncSession, websocket: WebSocket, session: Session, audience: Audience
 ) -> tuple[bool, int | None]:
     """(allowed, participant id) for a socket of this audience."""
-    assert session.id is not None
     if audience is Audience.SCREEN:
         return True, None
-    state = app_state(websocket)
-    async with state.db.session() as db:
-        if audience is Audience.PHONE:
-            participant = await participant_in(
-                db=db, session=session, participant_id=remembered_participant(websocket, session.id)
-            )
-            return participant is not None, participant.id if participant else None
-        facilitator_id = websocket.session.get("facilitator_id")
-        facilitator = (
-            await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+    if audience is Audience.PHONE:
+        participant = await participant_in(
+            db=db, session=session, participant_id=remembered_participant(websocket, key(session))
         )
-        project = await db.get(Project, session.project_id)
-        return (
-            facilitator is not None and project is not None and project.owner_id == facilitator.id,
-            None,
-        )
+        return participant is not None, participant.id if participant else None
+    facilitator_id = websocket.session.get("facilitator_id")
+    facilitator = (
+        await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+    )
+    project = await db.get(Project, session.project_id)
+    return (
+        facilitator is not None and project is not None and project.owner_id == facilitator.id,
+        None,
+    )
 
 
 async def _receive(websocket: WebSocket) -> str:

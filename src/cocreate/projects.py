@@ -314,19 +314,42 @@ _BY_CODE = select(Session).where(Session.join_code == sa.bindparam("code"))
 _BY_CODE_LOCKED = _BY_CODE.with_for_update().execution_options(populate_existing=True)
 
 
-async def session_by_code(*, db: AsyncSession, code: str, lock: bool = False) -> Session:
-    """The session of a join code; ``lock``: read afresh and locked until the write's
-    transaction ends (PostgreSQL; SQLite's writer holds the whole file already)."""
+_WITH_PROJECT = (
+    select(Session, Project)
+    .join(Project, col(Project.id) == col(Session.project_id))
+    .where(Session.join_code == sa.bindparam("code"))
+)
+
+
+def _checked_code(code: str) -> str:
     code = normalize_join_code(code)
     if len(code) != JOIN_CODE_LENGTH:
         raise Invalid(N_("A join code has %(n)d characters."), n=JOIN_CODE_LENGTH)
-    result = await db.exec(
-        _BY_CODE_LOCKED if lock else _BY_CODE,
-        params={"code": code},
+    return code
+
+
+def _no_session(code: str) -> NotFound:
+    return NotFound(
+        N_("No session has the code %(code)s. Check it with the facilitator."), code=code
     )
+
+
+async def session_by_code(*, db: AsyncSession, code: str, lock: bool = False) -> Session:
+    """The session of a join code; ``lock``: read afresh and locked until the write's
+    transaction ends (PostgreSQL; SQLite's writer holds the whole file already)."""
+    code = _checked_code(code)
+    result = await db.exec(_BY_CODE_LOCKED if lock else _BY_CODE, params={"code": code})
     session = result.first()
     if session is None:
-        raise NotFound(
-            N_("No session has the code %(code)s. Check it with the facilitator."), code=code
-        )
+        raise _no_session(code)
     return session
+
+
+async def session_and_project_by_code(*, db: AsyncSession, code: str) -> tuple[Session, Project]:
+    """The session of a join code and its project, in one read (the phone's pages)."""
+    code = _checked_code(code)
+    row = (await db.exec(_WITH_PROJECT, params={"code": code})).first()
+    if row is None:
+        raise _no_session(code)
+    session, project = row
+    return session, project

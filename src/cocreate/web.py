@@ -139,9 +139,13 @@ def translate_error(templates: Templates, locale: str, error: RuleError) -> str:
 def render(
     request: Request, template: str, /, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A full page or a partial, in the request's language, with the shared context."""
+    """A full page or a partial, in the request's language, with the shared context.
+
+    ``page_path``: the address the page is shown at, when it is not the request's (a
+    page answering a form posted elsewhere)."""
     state = app_state(request)
     locale = locale_of(request)
+    context.setdefault("page_path", request.url.path)
     html = state.templates.render(
         template,
         locale=locale,

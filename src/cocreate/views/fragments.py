@@ -169,13 +169,16 @@ async def stage_context(
     audience: Audience,
     participant_id: int | None = None,
     *,
+    newcomer: bool = False,
     shared: SharedStages | None = None,
 ) -> dict[str, Any]:
     """What ``partials/stage.html`` draws for an audience: the step and every wall.
 
     With a participant, their own votes and reactions too (a page or a snapshot); without
     (a broadcast), their vote regions load themselves. With ``shared``, what every phone
-    sees alike may come from a page drawn a moment ago at the same event number."""
+    sees alike may come from a page drawn a moment ago at the same event number. A
+    ``newcomer`` participant (joined by the request drawing the page) has nothing of
+    their own yet: no votes, reactions or signatures, and votes only for themselves."""
     session_id = key(session)
     context: dict[str, Any] = {
         **(
@@ -189,7 +192,9 @@ async def stage_context(
         "identities": None,
         "lazy_votes": True,
     }
-    if participant_id is not None:
+    if participant_id is not None and newcomer:
+        context |= {"identities": [None], "lazy_votes": False}
+    elif participant_id is not None:
         voter = await db.get(Participant, participant_id)
         assert voter is not None
         context |= {

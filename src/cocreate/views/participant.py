@@ -49,27 +49,54 @@ async def require_participant(request: Request) -> tuple[Session, Participant]:
 
 
 def session_url(request: Request, session: Session) -> str:
-    return request.url_for("participant_session", code=session.join_code).path
+    # The route named participant_session: spelled out, as finding it by name walks the
+    # whole routing table (a twentieth of a join) and a join code needs no quoting.
+    return f"{request.scope.get('root_path', '')}/s/{session.join_code}"
 
 
 async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
     async with app_state(request).db.session() as db:
         # One read session for the whole page: the busiest page of a join storm.
-        session, participant = await _identify(db, request)
+        session, project = await projects.session_and_project_by_code(
+            db=db, code=request.path_params["code"]
+        )
         if session.join_code != request.path_params["code"]:
             return see_other(session_url(request, session))
-        project = await db.get(Project, session.project_id)
-        if participant is not None:
-            seq = session.seq  # read before the state: the page is at least that recent
-            context = await stage_context(
-                db, session, Audience.PHONE, key(participant), shared=app_state(request).stages
+        participant = await contributions.participant_in(
+            db=db, session=session, participant_id=remembered_participant(request, key(session))
+        )
+        if participant is None:
+            return render(
+                request, "participant/join.html", session=session, project=project, name=""
             )
-    if participant is None:
-        return render(request, "participant/join.html", session=session, project=project, name="")
+        return await _phone_page(request, db, session, project, participant)
+
+
+async def _phone_page(
+    request: Request,
+    db: AsyncSession,
+    session: Session,
+    project: Project,
+    participant: Participant,
+    *,
+    newcomer: bool = False,
+) -> Response:
+    """The session as this phone sees it. A ``newcomer`` (joined by this very request)
+    has no votes, reactions or signatures yet: nothing of its own to read."""
+    seq = session.seq  # read before the state: the page is at least that recent
+    context = await stage_context(
+        db,
+        session,
+        Audience.PHONE,
+        key(participant),
+        newcomer=newcomer,
+        shared=app_state(request).stages,
+    )
     return render(
         request,
         "participant/session.html",
+        page_path=session_url(request, session),
         session=session,
         project=project,
         participant=participant,
@@ -83,15 +110,28 @@ async def session_page(request: Request) -> Response:
 
 
 async def join(request: Request) -> Response:
+    """Join with a name. The plain form is answered with a redirect to the session page;
+    under htmx with the session page itself, the address staying the session's (a reload
+    loads it again): one round trip less for a phone on a poor network, and for the
+    server in a join storm."""
     form = await read_form(request)
     name = field(form, "display_name")
-    async with app_state(request).db.write() as db:
+    state = app_state(request)
+    async with state.db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         participant = await contributions.join(db=db, session=session, display_name=name)
-    assert session.id is not None
-    assert participant.id is not None
-    remember_participant(request, session.id, participant.id)
-    return see_other(session_url(request, session))
+    remember_participant(request, key(session), key(participant))
+    url = session_url(request, session)
+    if not is_htmx(request):
+        return see_other(url)
+    async with state.db.session() as db:
+        # Read again after the commit: the page shows the session as it is now.
+        session, project = await projects.session_and_project_by_code(
+            db=db, code=request.path_params["code"]
+        )
+        response = await _phone_page(request, db, session, project, participant, newcomer=True)
+    response.headers["HX-Replace-Url"] = url
+    return response
 
 
 def _need_ids(form: FormData) -> list[int]:

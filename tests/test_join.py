@@ -1,0 +1,75 @@
+"""Joining a session from a phone: with htmx the name's answer is the session page
+itself (one round trip less on a poor network); without JS, a redirect to it."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from cocreate.models import Participant, Proposal
+from tests.conftest import Browser, Room
+
+
+async def participants(room: Room) -> int:
+    async with room.server.db.session() as db:
+        return int((await db.exec(select(func.count()).select_from(Participant))).one())
+
+
+async def test_the_answer_to_a_name_is_the_page_a_reload_shows(room: Room) -> None:
+    # Something on the wall, with votes, so the page has a stage of its own to draw.
+    author = await room.phone("Aïcha")
+    await author.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
+    async with room.server.db.session() as db:
+        proposal = (await db.exec(select(Proposal))).one()
+    await author.post(f"/s/{room.code}/proposals/{proposal.id}/vote", {"choice": "for"})
+
+    phone = Browser(room.server)
+    room.devices.append(phone)
+    join_page = await phone.get(f"/s/{room.code}")
+    assert 'id="flash"' in join_page.text  # where a refused name is said
+    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno"})
+
+    assert joined.status_code == 200, joined.text
+    # The address stays the session's: a reload (or a bookmark) loads the same page.
+    assert joined.headers["hx-replace-url"] == f"/s/{room.code}"
+    assert "You take part as Bruno." in joined.text
+    assert "Un jardin partagé" in joined.text
+    assert f'name="next" value="/s/{room.code}"' in joined.text  # the language switch
+    assert f'ws-connect="/ws/{room.code}/phone"' in joined.text
+    reloaded = await phone.get(f"/s/{room.code}")
+    # Drawn without reading the newcomer's votes and reactions (there are none yet),
+    # the page is the one drawn by reading them.
+    assert reloaded.text == joined.text
+    assert await participants(room) == 2
+
+
+async def test_a_refused_name_is_said_in_the_message_region_and_nothing_is_stored(
+    room: Room,
+) -> None:
+    phone = Browser(room.server)
+    room.devices.append(phone)
+    await phone.get(f"/s/{room.code}")
+    for name in ("   ", "x" * 61):
+        refused = await phone.post(f"/s/{room.code}/join", {"display_name": name})
+        assert refused.status_code == 422
+        assert refused.headers["hx-retarget"] == "#flash"
+        assert "You take part" not in refused.text
+    assert "Choose a name that others will see." in (
+        await phone.post(f"/s/{room.code}/join", {"display_name": ""})
+    ).text
+    assert await participants(room) == 0
+    # Still at the join form, and a good name then joins.
+    assert 'id="display_name"' in (await phone.get(f"/s/{room.code}")).text
+    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Chloé"})
+    assert joined.status_code == 200
+    assert await participants(room) == 1
+
+
+async def test_without_javascript_the_name_is_answered_with_a_redirect(room: Room) -> None:
+    phone = Browser(room.server)
+    room.devices.append(phone)
+    await phone.get(f"/s/{room.code}")
+    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Dana"}, htmx=False)
+    assert joined.status_code == 303
+    assert joined.headers["location"] == f"/s/{room.code}"
+    page = await phone.get(f"/s/{room.code}")
+    assert "You take part as Dana." in page.text
