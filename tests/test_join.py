@@ -53,9 +53,10 @@ async def test_a_refused_name_is_said_in_the_message_region_and_nothing_is_store
         assert refused.status_code == 422
         assert refused.headers["hx-retarget"] == "#flash"
         assert "You take part" not in refused.text
-    assert "Choose a name that others will see." in (
-        await phone.post(f"/s/{room.code}/join", {"display_name": ""})
-    ).text
+    assert (
+        "Choose a name that others will see."
+        in (await phone.post(f"/s/{room.code}/join", {"display_name": ""})).text
+    )
     assert await participants(room) == 0
     # Still at the join form, and a good name then joins.
     assert 'id="display_name"' in (await phone.get(f"/s/{room.code}")).text
