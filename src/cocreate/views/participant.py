@@ -118,17 +118,17 @@ async def join(request: Request) -> Response:
     name = field(form, "display_name")
     state = app_state(request)
     async with state.db.write() as db:
-        session = await projects.session_by_code(db=db, code=request.path_params["code"])
+        session, project = await projects.session_and_project_by_code(
+            db=db, code=request.path_params["code"]
+        )
         participant = await contributions.join(db=db, session=session, display_name=name)
     remember_participant(request, key(session), key(participant))
     url = session_url(request, session)
     if not is_htmx(request):
         return see_other(url)
+    # The session as read in the write: its event number was read before anything the
+    # page draws, so the page is at least that recent (the socket brings what follows).
     async with state.db.session() as db:
-        # Read again after the commit: the page shows the session as it is now.
-        session, project = await projects.session_and_project_by_code(
-            db=db, code=request.path_params["code"]
-        )
         response = await _phone_page(request, db, session, project, participant, newcomer=True)
     response.headers["HX-Replace-Url"] = url
     return response
