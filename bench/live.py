@@ -81,7 +81,7 @@ from figures import (
     ratios,
 )
 from phones import HttpConnection, LiveSocket, Reach, Response, Watch, open_socket
-from report import ROOT, print_report, write_results
+from report import ROOT, print_report, python_pace_us, write_results
 from servers import (
     HOST,
     AppServer,
@@ -795,14 +795,15 @@ def raise_open_files_limit(options: Options) -> None:
 def main(argv: list[str] | None = None) -> None:
     options = parse_options(argv)
     raise_open_files_limit(options)
+    pace_us = python_pace_us()  # before any server runs: the machine at rest
     try:
         import uvloop
     except ImportError:
         pairs = asyncio.run(benchmark(options))
     else:
         pairs = uvloop.run(benchmark(options))
-    print_report(pairs, options)
-    out = write_results(pairs, options)
+    print_report(pairs, options, pace_us)
+    out = write_results(pairs, options, pace_us)
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
 

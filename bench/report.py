@@ -7,6 +7,7 @@ import math
 import os
 import platform
 import time
+import timeit
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,18 @@ def print_comparison(pairs: list[Pair]) -> None:
     print_grid("app compared with the websockets baseline: app / baseline", header, rows)
 
 
-def print_report(pairs: list[Pair], options: Options) -> None:
+def python_pace_us() -> float:
+    """How long this machine takes, today, for a fixed piece of pure Python (best of
+    five, microseconds; lower is faster). Virtual machines of the same description
+    differ by two or three times in this figure, and so do the absolute figures of
+    their runs: compare absolute figures only between runs of similar pace (the
+    ratios to the baseline, measured side by side, need no such care)."""
+    loop = "sum(i * i for i in range(10_000))"
+    return min(timeit.repeat(loop, number=20, repeat=5)) / 20 * 1e6
+
+
+def print_report(pairs: list[Pair], options: Options, pace_us: float) -> None:
+    print(f"\nthis machine's Python pace: {pace_us:,.0f} µs per reference loop (lower is faster)")
     print_app(pairs[0].app, options)
     print_comparison(pairs)
     print_grid(
@@ -238,7 +250,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def write_results(pairs: list[Pair], options: Options) -> Path:
+def write_results(pairs: list[Pair], options: Options, pace_us: float) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "-postgres" if options.postgres else ""
     out = RESULTS / f"live-{options.participants}{suffix}.json"
@@ -249,6 +261,7 @@ def write_results(pairs: list[Pair], options: Options) -> Path:
         "profile": bool(options.profile),
         "python": platform.python_version(),
         "cpus": len(os.sched_getaffinity(0)),
+        "python_pace_us": round(pace_us),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     document = {
