@@ -93,6 +93,50 @@ async def test_a_batch_casts_the_good_ballots_and_refuses_each_bad_one_alone(roo
     assert tally_of(screen.text, idea) == {"for": 0, "against": 1, "abstain": 1}
 
 
+async def test_the_same_choice_again_is_answered_and_writes_nothing(room: Room) -> None:
+    """A second tap, or a phone retrying a vote whose answer it never got (the server
+    went down after the commit): the vote counts once, with no new row and no event."""
+    idea = await proposal(room, "Une ressourcerie")
+    await room.phone("Awa")
+    awa = await participant_id(room, "Awa")
+    async with room.server.db.write() as db:
+        [first] = await contributions.vote_all(db, [ballot(room, awa, idea, "for")])
+    seq_before = await room.seq()
+
+    async with room.server.db.write() as db:
+        outcomes = await contributions.vote_all(
+            db,
+            [
+                ballot(room, awa, idea, "for"),  # the same again: nothing to write
+                ballot(room, awa, idea, "against"),  # a change of mind
+                ballot(room, awa, idea, "against"),  # and its repeat within the batch
+                ballot(room, awa, idea, "for"),  # back to "for": a change again
+            ],
+        )
+    assert all(isinstance(o, CastVote) for o in outcomes)
+    assert [o.event is None for o in outcomes if isinstance(o, CastVote)] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert await room.seq() == seq_before + 2
+    async with room.server.db.session() as db:
+        votes = (await db.exec(select(Vote).order_by(col(Vote.id)))).all()
+    assert [(v.choice, v.superseded_at is None) for v in votes] == [
+        ("for", False),
+        ("against", False),
+        ("for", True),
+    ]
+    # Over HTTP, the repeat is answered as a vote is: the phone's choice, pressed.
+    phone = room.devices[-1]
+    again = await phone.post(f"/s/{room.code}/proposals/{idea}/vote", {"choice": "for"})
+    assert again.status_code == 200
+    assert 'value="for" class="vote-for" aria-pressed="true"' in again.text
+    assert await room.seq() == seq_before + 2
+    assert isinstance(first, CastVote)
+
+
 async def test_a_step_that_allows_no_vote_refuses_the_whole_batch_and_writes_nothing(
     room: Room,
 ) -> None:

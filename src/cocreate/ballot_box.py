@@ -76,8 +76,9 @@ class BallotBox:
                 if not future.done():
                     future.set_exception(outcome)
                 continue
-            session_id = key(outcome.session)
-            latest[session_id] = max(latest.get(session_id, 0), outcome.event.seq)
+            if outcome.event is not None:  # else the same choice again: nothing written
+                session_id = key(outcome.session)
+                latest[session_id] = max(latest.get(session_id, 0), outcome.event.seq)
             if not future.done():
                 future.set_result(outcome)
         for session_id, seq in latest.items():

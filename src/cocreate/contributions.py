@@ -259,9 +259,11 @@ def parse_choice(raw: str) -> Choice:
 
 @dataclass(frozen=True)
 class CastVote:
-    """A vote as it was committed, with what the voter's phone redraws from it."""
+    """A vote as it was committed, with what the voter's phone redraws from it. No
+    event: the voter's current vote already had this choice, and nothing was written
+    (a phone retrying a vote whose answer it never got counts it once)."""
 
-    event: SessionEvent
+    event: SessionEvent | None
     session: Session
     stage: agenda.Stage
     item: WallItem  # the proposal alone: its tally reaches every screen by broadcast
@@ -315,14 +317,41 @@ async def _vote_in(
     except RuleError as refused:
         return dict.fromkeys(ballots, refused)
     checked = await _check_ballots(db, session, ballots)
-    accepted = {index: it for index, it in checked.items() if isinstance(it, _Accepted)}
+    accepted = await _changes(
+        db, {index: it for index, it in checked.items() if isinstance(it, _Accepted)}
+    )
     events = await _write_votes(db, session, accepted)
     return {
-        index: CastVote(events[index], session, stage, WallItem(it.proposal, "", Tally()))
+        index: CastVote(events.get(index), session, stage, WallItem(it.proposal, "", Tally()))
         if isinstance(it, _Accepted)
         else it
         for index, it in checked.items()
     }
+
+
+async def _changes(db: AsyncSession, accepted: dict[int, _Accepted]) -> dict[int, _Accepted]:
+    """The ballots that change their voter's current vote, in order: a ballot with the
+    choice already current (a second tap, a phone retrying a vote whose answer was lost)
+    is answered as cast and writes nothing."""
+    if not accepted:
+        return accepted
+    pairs = {(key(it.proposal), it.voter_id) for it in accepted.values()}
+    current: dict[tuple[int, int], str] = {
+        (proposal_id, voter_id): choice
+        for proposal_id, voter_id, choice in await db.exec(
+            select(Vote.proposal_id, Vote.participant_id, Vote.choice).where(
+                sa.tuple_(col(Vote.proposal_id), col(Vote.participant_id)).in_(list(pairs)),
+                col(Vote.superseded_at).is_(None),
+            )
+        )
+    }
+    changes = {}
+    for index, it in accepted.items():
+        pair = (key(it.proposal), it.voter_id)
+        if current.get(pair) != it.ballot.choice:
+            current[pair] = it.ballot.choice
+            changes[index] = it
+    return changes
 
 
 async def _check_ballots(
