@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cocreate import pubsub
 from cocreate.ballot_box import BallotBox
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError
+from cocreate.errors import RuleError, UnknownCode
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
@@ -44,7 +44,16 @@ from cocreate.views import (
     sessions,
 )
 from cocreate.views.fragments import FragmentRenderer, SharedStages
-from cocreate.web import AppState, app_state, is_htmx, locale_of, render, translate_error
+from cocreate.web import (
+    AppState,
+    Limits,
+    app_state,
+    client_of,
+    is_htmx,
+    locale_of,
+    render,
+    translate_error,
+)
 
 log = logging.getLogger(__name__)
 QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine")
@@ -278,6 +287,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class CodeGuesses:
+    """A client that tried too many unknown join codes is refused every session page
+    for a while (429), the sessions that exist included: answering those would tell
+    a guesser which codes are live. The sockets do the same (``live``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/s/"):
+            request = Request(scope, receive)
+            guesses = app_state(request).limits.code_guesses
+            who = client_of(request)
+            if guesses.exhausted(who):
+                seconds = max(1, guesses.retry_after(who))
+                message = app_state(request).templates.gettext(
+                    locale_of(request),
+                    N_("Too many unknown codes were tried from here. Try again in %(n)d s."),
+                    n=seconds,
+                )
+                response = _error_response(request, 429, message)
+                response.headers["Retry-After"] = str(seconds)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies over MAX_BODY_BYTES with 413, declared or streamed; a roster
     file may be larger."""
@@ -340,6 +376,8 @@ def _back(request: Request) -> str:
 
 async def rule_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RuleError)
+    if isinstance(exc, UnknownCode):
+        app_state(request).limits.code_guesses.take(client_of(request))
     message = translate_error(app_state(request).templates, locale_of(request), exc)
     return _error_response(request, exc.status_code, message)
 
@@ -404,6 +442,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     hub=hub,
                     ballots=ballots,
                     stages=stages,
+                    limits=Limits.default(),
                 )
             }
         finally:
@@ -426,6 +465,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 same_site="lax",
                 https_only=settings.https_only,
             ),
+            Middleware(CodeGuesses),  # inside the session: its pages are in the user's language
         ],
         exception_handlers={
             RuleError: rule_error,

@@ -28,6 +28,10 @@ class NotFound(RuleError):
     status_code = 404
 
 
+class UnknownCode(NotFound):
+    """No session has this join code: a guess, when it comes too often (see limits)."""
+
+
 class Forbidden(RuleError):
     status_code = 403
 

@@ -28,11 +28,12 @@ from cocreate import events as ev
 from cocreate import projects
 from cocreate.contributions import participant_count, participant_in
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError
+from cocreate.errors import RuleError, UnknownCode
+from cocreate.limits import TokenBucket
 from cocreate.models import Event, Facilitator, Project, Session, key
 from cocreate.pubsub import PubSub
 from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
-from cocreate.web import app_state, locale_of, remembered_participant
+from cocreate.web import app_state, client_of, locale_of, remembered_participant
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ SEND_QUEUE_FRAMES = 256  # frames waiting for a slow phone before it is dropped
 MAX_CATCHUP_EVENTS = 500  # further behind than this, a socket gets a snapshot instead
 MAX_WS_MESSAGE_BYTES = 1_024  # phones only ever send a hello
 HELLO_TIMEOUT_S = 10.0
+# Pages send nothing after their hello; a socket sending more than this is flooding.
+FLOOD_BURST = 20
+FLOOD_PER_S = 2.0
 COALESCE_S = 0.1  # events within 100 ms of the last frame are drawn in the next one
 # After a frame that took t to draw and send, wait at least t * this before the next:
 # under a stream of votes, fan-out to a crowded room takes at most half the CPU and
@@ -522,9 +526,15 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
     except ValueError:
         await websocket.close(code=CLOSE_POLICY, reason="unknown audience")
         return
+    guesses, who = state.limits.code_guesses, client_of(websocket)
+    if guesses.exhausted(who):
+        await websocket.close(code=CLOSE_POLICY, reason="too many unknown codes; wait")
+        return
     try:
         session_id, allowed, participant_id = await _identify(websocket, audience)
-    except RuleError:
+    except RuleError as refused:
+        if isinstance(refused, UnknownCode):
+            guesses.take(who)
         await websocket.close(code=CLOSE_POLICY, reason="unknown session")
         return
     except OUTAGES as error:
@@ -545,8 +555,11 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         # One task per socket, this one: frames are sent by the room (see Client), and
         # phones send nothing after the hello, so reading notices the phone leaving and
         # enforces the limits on what comes.
-        while True:
+        await _receive(websocket)
+        flood = TokenBucket(burst=FLOOD_BURST, per_second=FLOOD_PER_S)  # only if it sends
+        while flood.take():
             await _receive(websocket)
+        raise _Close(CLOSE_POLICY, "too many messages")
     except _Close as close:
         client.stop()
         await _close(websocket, close.code, close.reason)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownCode
 from cocreate.events import SessionClosed, SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import (
@@ -328,8 +328,8 @@ def _checked_code(code: str) -> str:
     return code
 
 
-def _no_session(code: str) -> NotFound:
-    return NotFound(
+def _no_session(code: str) -> UnknownCode:
+    return UnknownCode(
         N_("No session has the code %(code)s. Check it with the facilitator."), code=code
     )
 

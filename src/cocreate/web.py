@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.i18n import LOCALES, N_, negotiate
+from cocreate.limits import RateLimit
 from cocreate.models import Facilitator
 from cocreate.settings import Settings
 from cocreate.templating import Templates
@@ -40,6 +42,53 @@ class AppState:
     hub: LiveHub
     ballots: BallotBox
     stages: SharedStages
+    limits: Limits
+
+
+# Unknown join codes tried from one client: a room's typos fit in the burst, and at one
+# a second a guesser needs two months on average to find one of a hundred live sessions
+# (29^6, about 595 million codes).
+CODE_GUESS_BURST = 60
+CODE_GUESSES_PER_S = 1.0
+# Failed sign-ins: per client, and per client and e-mail (a password guessed slowly).
+SIGN_IN_BURST_PER_CLIENT = 20
+SIGN_INS_PER_S_PER_CLIENT = 1 / 10
+SIGN_IN_BURST_PER_ACCOUNT = 5
+SIGN_INS_PER_S_PER_ACCOUNT = 1 / 60
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may try, and how fast (see ``cocreate.limits``)."""
+
+    code_guesses: RateLimit
+    sign_ins: RateLimit
+    sign_ins_per_account: RateLimit
+
+    @classmethod
+    def default(cls) -> Limits:
+        return cls(
+            code_guesses=RateLimit(burst=CODE_GUESS_BURST, per_second=CODE_GUESSES_PER_S),
+            sign_ins=RateLimit(
+                burst=SIGN_IN_BURST_PER_CLIENT, per_second=SIGN_INS_PER_S_PER_CLIENT
+            ),
+            sign_ins_per_account=RateLimit(
+                burst=SIGN_IN_BURST_PER_ACCOUNT, per_second=SIGN_INS_PER_S_PER_ACCOUNT
+            ),
+        )
+
+
+def client_of(conn: HTTPConnection) -> str:
+    """Who a limit counts: the client's address (the proxy's client, behind a trusted
+    proxy); an IPv6 client by its /64, which one machine usually has whole."""
+    address = conn.client.host if conn.client else ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def app_state(conn: HTTPConnection) -> AppState:

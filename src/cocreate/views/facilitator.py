@@ -18,6 +18,7 @@ from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Sessio
 from cocreate.views.projector import join_url
 from cocreate.web import (
     app_state,
+    client_of,
     current_facilitator,
     field,
     int_param,
@@ -71,6 +72,29 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
     password = field(form, "password")
+    limits = app_state(request).limits
+    client = client_of(request)
+    account = (client, email.strip().casefold())
+    if limits.sign_ins.exhausted(client) or limits.sign_ins_per_account.exhausted(account):
+        # Refused before the password is hashed: guessing costs the server nothing more.
+        seconds = max(
+            1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
+        )
+        message = app_state(request).templates.gettext(
+            locale_of(request),
+            N_("Too many failed sign-ins. Try again in %(n)d s."),
+            n=seconds,
+        )
+        response = render(
+            request,
+            "facilitator/login.html",
+            status_code=429,
+            email=email,
+            error=message,
+            next=_next(request, field(form, "next")),
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
     async with app_state(request).db.session() as db:
         facilitator = await accounts.authenticate(db=db, email=email, password=password)
     if facilitator is not None and accounts.needs_rehash(facilitator):
@@ -82,6 +106,8 @@ async def login(request: Request) -> Response:
                 db=db, facilitator_id=key(facilitator), password_hash=new_hash
             )
     if facilitator is None:
+        limits.sign_ins.take(client)
+        limits.sign_ins_per_account.take(account)
         message = app_state(request).templates.gettext(
             locale_of(request), N_("Wrong e-mail or password.")
         )

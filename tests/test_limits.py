@@ -1,0 +1,123 @@
+"""What one client may try, and how fast: join-code guessing, sign-ins, socket floods."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+import websockets
+
+from cocreate.limits import RateLimit, TokenBucket
+from cocreate.projects import JOIN_CODE_ALPHABET
+from cocreate.web import CODE_GUESS_BURST, SIGN_IN_BURST_PER_ACCOUNT
+from tests.conftest import PASSWORD, Browser, Room
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_allows_its_burst_then_one_more_per_refill() -> None:
+    clock = Clock()
+    bucket = TokenBucket(burst=3, per_second=0.5, clock=clock)
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    assert bucket.empty()
+    assert bucket.seconds_until_one() == 2
+    clock.now += 1.9
+    assert not bucket.take()
+    clock.now += 0.1
+    assert bucket.take()
+    clock.now += 3600  # refills up to the burst, never beyond
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+
+
+def test_each_key_has_its_own_allowance_and_memory_stays_bounded() -> None:
+    clock = Clock()
+    limit = RateLimit(burst=2, per_second=1.0, max_keys=100, clock=clock)
+    assert [limit.take("a"), limit.take("a"), limit.take("a")] == [True, True, False]
+    assert limit.exhausted("a")
+    assert not limit.exhausted("b")  # never seen: nothing spent
+    assert limit.take("b")
+    assert limit.retry_after("a") == 1
+    # Many clients: full buckets are forgotten first, without losing a limit.
+    for n in range(500):
+        limit.take(n)
+        clock.now += 0.5
+    assert len(limit) <= 100
+
+
+def unknown_codes(known: str) -> list[str]:
+    codes = ("".join(letters) for letters in itertools.product(JOIN_CODE_ALPHABET[:4], repeat=6))
+    return [code for code in itertools.islice(codes, CODE_GUESS_BURST + 5) if code != known]
+
+
+async def test_guessing_join_codes_is_stopped_and_then_says_nothing(room: Room) -> None:
+    phone = await room.phone("Awa")
+    visitor = Browser(room.server)
+    room.devices.append(visitor)
+    guesses = unknown_codes(room.code)
+    for code in guesses[:CODE_GUESS_BURST]:
+        assert (await visitor.get(f"/s/{code}")).status_code == 404
+    # Out of guesses: every session page is refused, the live one's too (else its
+    # answer would tell the guesser it exists), with when to come back.
+    for path in (f"/s/{guesses[-1]}", f"/s/{room.code}", f"/s/{room.code}/screen"):
+        refused = await visitor.get(path)
+        assert refused.status_code == 429
+        assert "Too many unknown codes were tried from here" in refused.text
+        assert 1 <= int(refused.headers["retry-after"]) <= 2
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        socket = await phone.socket(room.code, "phone")
+        await socket.ws.recv()
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+        1008,
+        "too many unknown codes; wait",
+    )
+    # The facilitator's console is not a session page: untouched.
+    assert (await room.facilitator.get(f"/sessions/{room.session_id}/console")).status_code == 200
+
+
+async def test_failed_sign_ins_are_slowed_per_account(room: Room) -> None:
+    visitor = Browser(room.server)
+    room.devices.append(visitor)
+    await visitor.get("/login")
+    for _ in range(SIGN_IN_BURST_PER_ACCOUNT):
+        wrong = await visitor.post(
+            "/login", {"email": "camille@example.org", "password": "guess"}, htmx=False
+        )
+        assert wrong.status_code == 400
+    # Even the right password now waits: the guesser cannot tell it was right.
+    held = await visitor.post(
+        "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
+    )
+    assert held.status_code == 429
+    assert "Too many failed sign-ins. Try again in" in held.text
+    assert int(held.headers["retry-after"]) > 0
+    assert "facilitator_id" not in str(visitor.http.cookies)
+    # Another account from the same place is still answered.
+    other = await visitor.post(
+        "/login", {"email": "dominique@example.org", "password": "guess"}, htmx=False
+    )
+    assert other.status_code == 400
+
+
+async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
+    phone = await room.phone("Awa")
+    calm = await phone.socket(room.code, "phone")
+    for _ in range(3):  # a few stray messages are tolerated
+        await calm.ws.send(json.dumps({"last_seq": 0}))
+    assert await calm.quiet(0.3) is not None
+    assert calm.ws.close_code is None
+    flood = await phone.socket(room.code, "phone")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        for _ in range(200):
+            await flood.ws.send(json.dumps({"last_seq": 0}))
+        while True:
+            await flood.ws.recv()
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "too many messages")
