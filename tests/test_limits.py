@@ -70,8 +70,8 @@ async def test_guessing_join_codes_is_stopped_and_then_says_nothing(room: Room) 
         assert refused.status_code == 429
         assert "Too many unknown codes were tried from here" in refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 2
+    socket = await phone.socket(room.code, "phone")
     with pytest.raises(websockets.ConnectionClosed) as closed:
-        socket = await phone.socket(room.code, "phone")
         await socket.ws.recv()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
@@ -114,10 +114,14 @@ async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
     assert await calm.quiet(0.3) is not None
     assert calm.ws.close_code is None
     flood = await phone.socket(room.code, "phone")
-    with pytest.raises(websockets.ConnectionClosed) as closed:
+
+    async def flood_until_closed() -> None:
         for _ in range(200):
             await flood.ws.send(json.dumps({"last_seq": 0}))
         while True:
             await flood.ws.recv()
+
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await flood_until_closed()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "too many messages")
