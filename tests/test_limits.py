@@ -70,9 +70,13 @@ async def test_guessing_join_codes_is_stopped_and_then_says_nothing(room: Room) 
         assert refused.status_code == 429
         assert "Too many unknown codes were tried from here" in refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 2
-    socket = await phone.socket(room.code, "phone")
-    with pytest.raises(websockets.ConnectionClosed) as closed:
+
+    async def open_and_listen() -> None:
+        socket = await phone.socket(room.code, "phone")  # sends its hello: may be refused
         await socket.ws.recv()
+
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await open_and_listen()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
         1008,
