@@ -41,6 +41,12 @@ async def test_session_cookie_is_signed_httponly_and_samesite(server: Server) ->
         cookie = response.headers["set-cookie"].lower()
         assert "httponly" in cookie
         assert "samesite=lax" in cookie
+        assert "secure" not in cookie  # plain HTTP (development): a Secure one would be lost
+        # Over HTTPS (here as a trusted proxy says it), the cookie is Secure.
+        newcomer = Browser(server)
+        over_https = await newcomer.http.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "; secure" in over_https.headers["set-cookie"].lower()
+        await newcomer.close()
         # A tampered cookie is not a session.
         browser.http.cookies.set("cocreate", "forged." + "a" * 40)
         assert (await browser.get("/projects")).status_code == 303

@@ -287,6 +287,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class SecureCookies:
+    """Cookies set in answer to an HTTPS request are marked ``Secure`` (behind a trusted
+    proxy, its ``X-Forwarded-Proto`` says), whatever ``COCREATE_HTTPS_ONLY`` says: that
+    setting makes every cookie ``Secure``, for a site that is only ever served over
+    HTTPS; this covers one reached both ways, without breaking plain-HTTP development."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, value + b"; secure")
+                    if name.lower() == b"set-cookie" and b"secure" not in value.lower()
+                    else (name, value)
+                    for name, value in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
+
+
 class CodeGuesses:
     """A client that tried too many unknown join codes is refused every session page
     for a while (429), the sessions that exist included: answering those would tell
@@ -457,6 +484,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
+            Middleware(SecureCookies),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.signing_key(),
