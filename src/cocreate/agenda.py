@@ -509,6 +509,8 @@ def script_steps(script: FacilitationScript) -> list[StepDraft]:
 async def apply_script(
     *, db: AsyncSession, facilitator: Facilitator, session_id: int, script_id: int
 ) -> SessionEvent:
+    # Whose session first, as everywhere: a stranger learns nothing about the scripts.
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
     script = await db.get(FacilitationScript, script_id)
     if script is None or script.owner_id != facilitator.id:
         raise NotFound(N_("This facilitation script does not exist."))
