@@ -7,7 +7,7 @@ CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 export COCREATE_DATABASE_URL ?= sqlite:///cocreate.db
 
-.PHONY: run install test test-postgres bench lint format catalogs messages clean
+.PHONY: run install test test-postgres bench lint audit format catalogs messages clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -45,6 +45,12 @@ test-postgres: install
 N ?= 1000
 bench: install
 	$(PY) bench/live.py --participants $(N)
+
+# Known vulnerabilities in the installed versions, from PyPI's and OSV's databases (it
+# needs to reach them: not part of .ci/run, whose machines cannot; see SECURITY.md).
+audit: install
+	$(PY) -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --skip-editable --strict
 
 lint: install
 	$(BIN)/ruff check .
