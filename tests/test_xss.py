@@ -1,0 +1,911 @@
+"""Cross-site scripting (issue 7, item 2): what people write is shown as text, everywhere.
+
+A corpus of payloads (tests/xss_payloads.py: script tags, event handlers, `javascript:`,
+`data:` and `vbscript:` URLs, SVG, MathML, htmx and websocket attributes, template
+syntax, Unicode tricks, entities…) is put into every field a person writes: participant
+names, needs, proposals, comments, a facilitator's correction, decision notes, poll
+questions, options and objections, step titles and prompts, a facilitation script's
+name, a project's title, need and territory, a session's title, the roster's member
+names, numbers and colleges. The pages that show them are opened in a real headless
+Chromium:
+
+* live: a phone, the projector and the console are open before anything is written, so
+  every payload reaches them as htmx fragments over the websocket (the riskiest path);
+* drawn by the server: the same pages reloaded, the join page, the minutes, the
+  decisions register, poll results, the project pages, the roster and its voting-code
+  sheet, a member's link, a proxy given; refused forms and addresses echoing their input;
+* exported: the contributions CSV (formulas neutralised) and a poll's ballot file.
+
+Two of the browser profiles bypass the Content-Security-Policy: there, a payload that got
+into the markup would really run, so "nothing ran" proves the escaping, not only the CSP.
+The others keep the CSP and count its violations, which must stay at zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import ssl
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import markupsafe
+import pytest
+from sqlmodel import col, select
+
+from cocreate.models import Member, Poll, PollOption, Proposal, ProposalKind, Session
+from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
+from tests.conftest import PASSWORD, Browser, Room, Server
+from tests.xss_payloads import INERT, MARKER_RE, MARKERS, PAYLOADS, Payload
+
+MAX_NAME = 60  # cocreate.models.MAX_NAME_CHARS
+MAX_OPTION = 200  # cocreate.models.MAX_OPTION_CHARS
+MAX_MEMBER_NAME = 120  # on the roster (cocreate.roster.parse_roster_csv)
+MAX_NUMBER = 40  # cocreate.models.MAX_MEMBER_NUMBER_CHARS
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would compute
+EMAIL = "camille@example.org"  # the facilitator the `room` fixture signs in
+OK = (200, 303)
+WAIT_MS = 30_000  # hundreds of live fragments to swap, on a busy two-core machine
+
+# Before any script of a page: count CSP violations, and give each marker a function that
+# records its call (a payload calls `xssNN()` where it would run code).
+INIT_SCRIPT = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample || ""}`);
+}, true);
+window.__xssCalls = [];
+for (const marker of MARKERS) {
+  window[marker] = () => { window.__xssCalls.push(marker); };
+}
+""".replace("MARKERS", json.dumps(MARKERS))
+
+# One look at a page: the list of what is wrong with it (empty: all is well).
+# - nothing a payload made: no event handler, no style attribute, no `javascript:`,
+#   `data:` or `vbscript:` URL, no marker in a tag or attribute name, and a marker in an
+#   attribute value only where the templates put user text (a form field's value, an
+#   aria-label): anywhere else, a payload wrote it;
+# - no htmx or websocket attribute (hx-*, data-hx-*, ws-*, sse-*) holding a marker;
+# - no kind of element the templates never draw, and only their own scripts, style
+#   sheets, metadata, image (the projector's QR code) and SVG (result charts, the QR
+#   codes of the voting sheet);
+# - no comment node holding a marker;
+# - no CSP violation, no call of a payload's function;
+# - every text expected on the page is in its textContent, exactly as stored: drawn as
+#   text, not parsed (nor merely blocked). textContent keeps the source's whitespace, so
+#   the comparison is exact; what the server itself normalises on the way in (stripping,
+#   control characters, a step title's runs of spaces) is applied to the expected texts
+#   beforehand (`cleaned`, `squeezed`). textContent leaves out input values, but not a
+#   textarea's text: only texts also drawn as page text are expected.
+CHECK_PAGE = r"""
+(expected) => {
+  const MARK = /xss\d\d/;
+  const SCRIPT_URL = /^(javascript|data|vbscript):/i;
+  const URL_ATTRS = new Set(["href", "src", "srcset", "action", "formaction", "xlink:href",
+    "data", "srcdoc", "poster", "background", "codebase", "cite", "ping", "lowsrc",
+    "dynsrc", "longdesc", "usemap", "manifest", "icon", "archive", "classid", "to",
+    "values", "from", "by", "content"]);
+  const VALUE_HOLDERS = new Set(["input", "option", "button"]);
+  const HTMX_ATTR = /^(data-)?(hx-|ws-|sse-)/;
+  const FORBIDDEN = "iframe, frame, frameset, object, embed, applet, base, math, style, " +
+    "template, noscript, noembed, noframes, plaintext, xmp, listing, marquee, isindex, " +
+    "keygen, video, audio, source, track, portal, bgsound, canvas, dialog";
+  const problems = [];
+  const show = (el) => {
+    const html = el.outerHTML;
+    return html.length > 200 ? html.slice(0, 200) + "…" : html;
+  };
+  for (const el of document.querySelectorAll(FORBIDDEN)) {
+    problems.push(`an element the templates never draw: ${show(el)}`);
+  }
+  for (const el of document.querySelectorAll("script")) {
+    if (!(el.getAttribute("src") || "").startsWith("/static/") || el.textContent.trim()) {
+      problems.push(`script: ${show(el)}`);
+    }
+  }
+  for (const el of document.querySelectorAll("link")) {
+    const href = el.getAttribute("href") || "";
+    if (el.parentElement !== document.head || !href.startsWith("/static/")) {
+      problems.push(`link: ${show(el)}`);
+    }
+  }
+  for (const el of document.querySelectorAll("meta")) {
+    const known = el.hasAttribute("charset") ||
+      ["viewport", "htmx-config"].includes(el.getAttribute("name"));
+    if (el.parentElement !== document.head || !known || el.hasAttribute("http-equiv")) {
+      problems.push(`meta: ${show(el)}`);
+    }
+  }
+  for (const el of document.querySelectorAll("svg")) {
+    if (!el.matches(".chart, .segno")) problems.push(`svg: ${show(el)}`);
+  }
+  for (const el of document.querySelectorAll("img")) {
+    if (!el.classList.contains("qr")) problems.push(`img: ${show(el)}`);
+  }
+  for (const el of document.querySelectorAll("*")) {
+    if (MARK.test(el.localName)) problems.push(`an element made by a payload: ${show(el)}`);
+    for (const { name, value } of el.attributes) {
+      if (name.startsWith("on")) problems.push(`event handler ${name}: ${show(el)}`);
+      if (name === "style") problems.push(`style attribute: ${show(el)}`);
+      if (MARK.test(name)) problems.push(`attribute ${name} made by a payload: ${show(el)}`);
+      const userText = name === "aria-label" ||
+        (name === "value" && VALUE_HOLDERS.has(el.localName));
+      if (HTMX_ATTR.test(name) && MARK.test(value)) {
+        problems.push(`htmx attribute ${name} made by a payload: ${show(el)}`);
+      } else if (MARK.test(value) && !userText) {
+        problems.push(`marker in attribute ${name}: ${show(el)}`);
+      }
+      if (URL_ATTRS.has(name) && SCRIPT_URL.test(value.replace(/[\u0000-\u0020]/g, ""))) {
+        problems.push(`script URL in ${name}: ${show(el)}`);
+      }
+    }
+  }
+  const comments = document.createTreeWalker(document, NodeFilter.SHOW_COMMENT);
+  while (comments.nextNode()) {
+    if (MARK.test(comments.currentNode.data)) {
+      problems.push(`comment node made by a payload: ${comments.currentNode.data.slice(0, 120)}`);
+    }
+  }
+  if (window.__cspViolations.length) {
+    problems.push(`CSP violations: ${window.__cspViolations.join(" | ")}`);
+  }
+  if (window.__xssCalls.length) problems.push(`payload code ran: ${window.__xssCalls.join(", ")}`);
+  const text = document.documentElement.textContent;
+  const missing = expected.filter((t) => !text.includes(t));
+  if (missing.length) {
+    problems.push(`${missing.length} of ${expected.length} texts not shown as written, ` +
+      `such as ${JSON.stringify(missing.slice(0, 5))}`);
+  }
+  return problems;
+}
+"""
+
+
+def cleaned(text: str) -> str:
+    """As the server stores a name, need, proposal or comment (contributions._clean):
+    control characters (zero-width ones and direction overrides included) dropped."""
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+
+
+def squeezed(text: str) -> str:
+    """As the server stores a step's title: runs of whitespace made one space."""
+    return " ".join(text.split())
+
+
+def bundle(start: int, limit: int, *, single_line: bool = False) -> str:
+    """Payloads from `start` on (round the corpus), as many as fit in `limit` characters."""
+    parts: list[str] = []
+    size = -1
+    for offset in range(len(PAYLOADS)):
+        text = PAYLOADS[(start + offset) % len(PAYLOADS)].text
+        if single_line and len(text.splitlines()) != 1:
+            continue
+        if size + 1 + len(text) <= limit:
+            parts.append(text)
+            size += 1 + len(text)
+    return " ".join(parts)
+
+
+def starting(prefix: str) -> int:
+    """The index of the payload that starts so."""
+    return next(n for n, payload in enumerate(PAYLOADS) if payload.text.startswith(prefix))
+
+
+def spreadsheet_cell(text: str) -> str:
+    """What the CSV must hold for a text: as written; a would-be formula behind a quote."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def ok(response: httpx.Response, *codes: int) -> httpx.Response:
+    assert response.status_code in (codes or OK), (response.status_code, response.text[:800])
+    return response
+
+
+async def together(calls: Iterable[Awaitable[Any]], at_once: int = 8) -> list[Any]:
+    """Requests sent a few at a time, as a room sends them (the server then batches the
+    live fragments); each must succeed: 200, or 303 after a plain form."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(call: Awaitable[Any]) -> Any:
+        async with gate:
+            result = await call
+        if isinstance(result, httpx.Response):
+            ok(result)
+        return result
+
+    return await asyncio.gather(*(one(call) for call in calls))
+
+
+# One TLS context for every client: httpx would load the CA bundle for each (60 ms), and
+# this test makes a hundred of them (the server is plain HTTP on the loopback).
+TLS = ssl.create_default_context()
+
+
+class Device(Browser):
+    """A device as tests.conftest.Browser makes it, but with the shared TLS context and
+    no connection reused once idle for 2 s: uvicorn closes one idle for 5 s, and a
+    request sent on it at that moment fails (ReadError), a race that this long test, on
+    a loaded machine, would otherwise lose now and then."""
+
+    def __init__(self, server: Server, cookies: httpx.Cookies | None = None) -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(
+            base_url=server.base_url,
+            headers={"Accept-Language": "en"},
+            cookies=cookies,
+            follow_redirects=False,
+            timeout=10,
+            verify=TLS,
+            limits=httpx.Limits(keepalive_expiry=2),
+        )
+        self.csrf = ""
+
+
+class Pages:
+    """The browser's side: its profiles, every request they made, what they logged."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.browser = browser
+        self.base = base
+        self.console = Console()
+        self.requests: list[tuple[str, str]] = []  # (which page, what URL)
+        self.asked: set[str] = set()  # addresses the test opened with a payload in them
+
+    async def page(self, who: str, *, bypass_csp: bool = False, **options: Any) -> Any:
+        """A page in a profile of its own (its own cookies)."""
+        ctx = await self.browser.new_context(bypass_csp=bypass_csp, **options)
+        await ctx.add_init_script(INIT_SCRIPT)
+        page = self.console.watch(await ctx.new_page(), who)
+        page.on("request", lambda request: self.requests.append((who, request.url)))
+        page.on("websocket", lambda ws: self.requests.append((who, ws.url)))
+        return page
+
+    def fetched_for_payloads(self) -> list[str]:
+        """What the pages requested because a payload asked (a marker in the URL)."""
+        return [
+            f"{who}: {url}"
+            for who, url in self.requests
+            if MARKER_RE.search(url) and url not in self.asked
+        ]
+
+    async def sign_in(self, page: Any) -> None:
+        await page.goto(f"{self.base}/login")
+        await page.fill("#email", EMAIL)
+        await page.fill("#password", PASSWORD)
+        await page.click("button.primary")
+        await page.wait_for_url(f"{self.base}/projects", timeout=LIVE_MS)
+
+    async def join(self, page: Any, code: str, name: str, expected: list[str]) -> None:
+        """Through the join form (the join page checked first), as a phone does."""
+        await page.goto(f"{self.base}/s/{code}")
+        await check(page, "join page", expected)
+        await page.fill("#display_name", name)
+        await page.click("button.primary")
+        await page.wait_for_selector(".whoami", timeout=LIVE_MS)
+
+
+async def check(page: Any, where: str, expected: list[str]) -> None:
+    problems = await page.evaluate(CHECK_PAGE, expected)
+    assert problems == [], f"{where} ({page.url}):\n" + "\n".join(problems)
+
+
+async def visit(page: Any, url: str, where: str, expected: list[str]) -> None:
+    """Open a page (until its load event: htmx has processed it by then) and check it."""
+    response = await page.goto(url)
+    assert response is not None, url
+    assert response.status == 200, (url, response.status)
+    await check(page, where, expected)
+
+
+@dataclass
+class Written:
+    """What the test wrote, as the server keeps it: what the pages must show as text."""
+
+    project: list[str]  # title, need, session title
+    territory: str
+    step_titles: list[str]
+    vote_step: list[str]  # the current step's title and prompt
+    script_name: str
+    names: list[str]  # one per payload, in the corpus' order
+    needs: dict[int, str]
+    ideas: dict[int, str]  # as corrected
+    earlier_text: str  # the corrected idea's text before its correction
+    merged: int  # an idea merged into another (its text is listed in that one's card)
+    comments: list[str]
+    notes: dict[int, str]  # per decided idea
+    questions: list[str]
+    ranked: list[str]  # the closed ranked poll's options
+    open_options: list[str]  # the options of the polls still open
+    reasons: list[str]  # objections in the closed, named consent poll
+    voters: list[str]  # who objected
+    polls: dict[str, int]
+    members: list[str]  # the roster: one member per payload
+    numbers: list[str]  # their member numbers (payloads too, when short enough)
+    colleges: list[str]
+    voting_codes: list[str]
+
+
+@dataclass
+class Scene:
+    """The session under test, its facilitator's client, the pages open on it."""
+
+    room: Room
+    fac: Device
+    project_id: int
+    session_id: int
+    code: str
+    pages: Pages
+    live: dict[str, Any]  # by name: the pages open before anything is written
+
+    async def caught_up(self) -> None:
+        """Wait until every live page has swapped in the fragments of the session's events
+        so far (and what they trigger has been sent)."""
+        async with self.room.server.db.session() as db:
+            session = await db.get(Session, self.session_id, populate_existing=True)
+            assert session is not None
+        waits = await asyncio.gather(
+            *(
+                page.wait_for_function(
+                    "seq => Number(document.getElementById('live-seq')?.dataset.seq) >= seq",
+                    arg=session.seq,
+                    timeout=WAIT_MS,
+                )
+                for page in self.live.values()
+            ),
+            return_exceptions=True,
+        )
+        for (where, page), waited in zip(self.live.items(), waits, strict=True):
+            if isinstance(waited, Exception):  # a payload may have broken the page: say how
+                await check(page, f"{where}, stuck before event {session.seq}", [])
+                raise AssertionError(
+                    f"{where} never showed event {session.seq}; it shows {page.url}; "
+                    f"payloads fetched {self.pages.fetched_for_payloads()}"
+                ) from waited
+        await asyncio.sleep(0.3)
+
+
+async def write_everything(scene: Scene, project: list[str], territory: str) -> Written:
+    """Every payload into every field, through HTTP, with the live pages open (the phone
+    also tries to propose too early, to see a refusal that names a step)."""
+    room, fac, code, live = scene.room, scene.fac, scene.code, scene.live
+    server, project_id, session_id = room.server, scene.project_id, scene.session_id
+    base = f"/sessions/{session_id}"
+
+    # The agenda: step titles and prompts, and the agenda saved as a named script.
+    kinds = ("needs", "ideas", "discussion", "vote")
+    step_titles = [bundle(10 + 17 * n, 200) for n in range(len(kinds))]
+    step_prompts = [bundle(40 + 13 * n, 2000) for n in range(len(kinds))]
+    for kind, title, prompt in zip(kinds, step_titles, step_prompts, strict=True):
+        step = {"kind": kind, "title": title, "prompt": prompt, "minutes": "", "auto_close": "1"}
+        if kind == "vote":
+            step["live_results"] = "1"  # closed polls show their results on every screen
+        ok(await fac.post(f"{base}/steps", step), 200)
+    script_name = bundle(60, 200)
+    ok(await fac.post(f"{base}/scripts", {"name": script_name}), 200)
+    ok(await fac.post(f"{base}/agenda/start"), 200)
+
+    # One participant per payload, named by it. A name longer than 60 characters is
+    # refused: the phone then takes the payload's first 60 characters.
+    async def join(payload: Payload) -> tuple[Device, str]:
+        device = Device(server)
+        room.devices.append(device)
+        ok(await device.get(f"/s/{code}"), 200)
+        name = payload.text
+        if len(cleaned(name)) > MAX_NAME:
+            refused = await device.post(f"/s/{code}/join", {"display_name": name}, htmx=False)
+            assert refused.status_code == 422, refused.text
+            name = name[:MAX_NAME]
+        ok(await device.post(f"/s/{code}/join", {"display_name": name}, htmx=False), 303)
+        return device, cleaned(name)
+
+    joined = await together(join(payload) for payload in PAYLOADS)
+    phones: list[Device] = [device for device, _ in joined]
+    names: list[str] = [name for _, name in joined]
+
+    async def ids_of(kind: ProposalKind) -> list[int]:
+        """Needs or ideas in the corpus' order (each text holds its own marker)."""
+        async with server.db.session() as db:
+            found = await db.exec(
+                select(Proposal.id, Proposal.text).where(
+                    Proposal.session_id == session_id, Proposal.kind == kind
+                )
+            )
+            by_text = {text: pid for pid, text in found.all() if pid is not None}
+        return [by_text[cleaned(p.text)] for p in PAYLOADS]
+
+    # Needs, during the needs step.
+    await together(
+        device.post(f"/s/{code}/needs", {"text": payload.text})
+        for device, payload in zip(phones, PAYLOADS, strict=True)
+    )
+    need_ids = await ids_of(ProposalKind.NEED)
+    # A first look, live: the needs and their authors' names, on every page.
+    await scene.caught_up()
+    seen = [*(cleaned(p.text) for p in PAYLOADS), *names]
+    for where, page in live.items():
+        await check(page, f"{where}, live, with the needs", seen)
+    phone = live["phone"]
+    # Proposing now is refused, and the refusal names the step by its title: escaped in
+    # the answer, and shown as text in the message region of a phone that tries.
+    refused = await phones[0].post(f"/s/{code}/proposals", {"text": "too early"})
+    assert refused.status_code == 409, refused.text
+    assert str(markupsafe.escape(squeezed(step_titles[0]))) in refused.text
+    await phone.evaluate("document.getElementById('propose').parentElement.hidden = false")
+    await phone.fill("#proposal-text", PAYLOADS[0].text)
+    await phone.evaluate("document.querySelector('#propose form').requestSubmit()")
+    await phone.wait_for_selector("#flash .error", timeout=LIVE_MS)
+    await check(phone, "phone showing a refusal", [squeezed(step_titles[0])])
+    ok(await fac.post(f"{base}/agenda/next"), 200)
+
+    # Ideas, each answering its author's need (the card quotes the need).
+    await together(
+        device.post(f"/s/{code}/proposals", {"text": payload.text, "need": str(need_id)})
+        for device, payload, need_id in zip(phones, PAYLOADS, need_ids, strict=True)
+    )
+    idea_ids = await ids_of(ProposalKind.IDEA)
+    ok(await fac.post(f"{base}/agenda/next"), 200)
+
+    # Comments, during the discussion: each on the next phone's idea.
+    await together(
+        device.post(
+            f"/s/{code}/proposals/{idea_ids[(n + 1) % len(idea_ids)]}/comments",
+            {"text": payload.text},
+        )
+        for n, (device, payload) in enumerate(zip(phones, PAYLOADS, strict=True))
+    )
+
+    # The facilitator corrects an idea, merges one into another, decides on a quarter.
+    ideas = {pid: cleaned(p.text) for pid, p in zip(idea_ids, PAYLOADS, strict=True)}
+    correction = PAYLOADS[starting("-2+3+cmd")].text  # a spreadsheet formula
+    ok(await fac.post(f"{base}/proposals/{idea_ids[0]}/edit", {"text": correction}), 200)
+    earlier_text, ideas[idea_ids[0]] = ideas[idea_ids[0]], cleaned(correction)
+    merged = idea_ids[1]
+    ok(await fac.post(f"{base}/proposals/{merged}/merge", {"into": str(idea_ids[2])}), 200)
+    outcomes = ("adopted", "rejected", "deferred")
+    notes = {
+        pid: PAYLOADS[(n + 7) % len(PAYLOADS)].text
+        for n, pid in enumerate(idea_ids)
+        if n % 4 == 0 and pid != merged
+    }
+    await together(
+        fac.post(f"{base}/proposals/{pid}/decision", {"outcome": outcomes[n % 3], "note": note})
+        for n, (pid, note) in enumerate(notes.items())
+    )
+
+    # Polls: payloads as questions and options (one per line: options of one line only).
+    option_texts = [
+        p.text.strip()
+        for p in PAYLOADS
+        if len(p.text.splitlines()) == 1 and len(p.text.strip()) <= MAX_OPTION
+    ]
+    ranked, graded, approved = option_texts[:30], option_texts[30:60], option_texts[60:90]
+    assert len(approved) >= 2
+    specs = {
+        "ranked": ("irv", ranked, True),  # closed: its rounds, option by option
+        "judgment": ("judgment", graded, True),  # open: each option graded on phones
+        "consent": ("consent", [], False),  # closed, named: who objected, and why
+        "approval": ("approval", approved, True),  # open
+    }
+    questions = [bundle(3 + 11 * n, 300, single_line=True) for n in range(len(specs))]
+    for (method, options, secret), question in zip(specs.values(), questions, strict=True):
+        form = {
+            "question": question,
+            "method": method,
+            "options": "\n".join(options),
+            "csrf_token": fac.csrf,
+        }
+        if secret:
+            form["secret"] = "1"
+        ok(await fac.http.post(f"{base}/polls", data=form), 303)
+    async with server.db.session() as db:
+        found = await db.exec(
+            select(Poll.id).where(Poll.session_id == session_id).order_by(col(Poll.id))
+        )
+        polls = dict(zip(specs, [pid for pid in found.all() if pid is not None], strict=True))
+        ranked_options = [
+            oid
+            for oid in (
+                await db.exec(
+                    select(PollOption.id)
+                    .where(PollOption.poll_id == polls["ranked"])
+                    .order_by(col(PollOption.position))
+                )
+            ).all()
+            if oid is not None
+        ]
+    for poll_id in polls.values():
+        ok(await fac.post(f"{base}/polls/{poll_id}/open", htmx=False), 303)
+    ok(await fac.post(f"{base}/agenda/next"), 200)  # the vote step
+    voters = list(range(8))
+    reasons = [PAYLOADS[(n + 45) % len(PAYLOADS)].text for n in voters]
+    await together(
+        phones[n].post(
+            f"/s/{code}/polls/{polls['ranked']}/ballot",
+            {f"rank-{ranked_options[n]}": "1", f"rank-{ranked_options[n + 5]}": "2"},
+        )
+        for n in voters
+    )
+    await together(
+        phones[n].post(
+            f"/s/{code}/polls/{polls['consent']}/ballot",
+            {"choice": "objection", "reason": reason},
+        )
+        for n, reason in zip(voters, reasons, strict=True)
+    )
+    for closing in ("ranked", "consent"):
+        ok(await fac.post(f"{base}/polls/{polls[closing]}/close", htmx=False), 303)
+    # Each page has swapped in the fragments up to the last event (the roster's changes
+    # below are not sent live).
+    await scene.caught_up()
+    ok(await fac.post(f"/projects/{project_id}/publish", {"published": "1"}, htmx=False), 303)
+
+    # The roster: a member per payload, named by it (numbers and colleges are payloads too,
+    # when short enough); the first two come with their voting code, the third gives the
+    # first a proxy.
+    members = [p.text.strip()[:MAX_MEMBER_NAME].strip() for p in PAYLOADS]
+    numbers = [p.text.strip() if len(p.text.strip()) <= MAX_NUMBER else p.marker for p in PAYLOADS]
+    colleges = [p.text.strip()[:MAX_NAME].strip() for p in PAYLOADS[3::10]]
+    lines = io.StringIO()
+    sheet = csv.writer(lines)
+    sheet.writerow(["name", "number", "email", "college"])
+    for n, (name, number) in enumerate(zip(members, numbers, strict=True)):
+        sheet.writerow([name, number, "", colleges[n % len(colleges)]])
+    imported = ok(await fac.post("/roster/import", {"csv": lines.getvalue()}, htmx=False), 200)
+    assert f"Import done: {len(members)} added, 0 updated." in imported.text
+    async with server.db.session() as db:
+        found_codes = await db.exec(select(Member.number, Member.voting_code))
+        code_of = dict(found_codes.all())
+    voting_codes = [code_of[number] for number in numbers]
+    for n in (0, 1):
+        device = Device(server)
+        room.devices.append(device)
+        ok(await device.get(f"/s/{code}"), 200)
+        sent = {"voting_code": voting_codes[n]}
+        ok(await device.post(f"/s/{code}/join-member", sent, htmx=False), 303)
+    proxy = {"principal": numbers[2], "holder": numbers[0]}
+    ok(await fac.post(f"{base}/proxies", proxy, htmx=False), 303)
+
+    return Written(
+        project=project,
+        territory=territory,
+        step_titles=[squeezed(title) for title in step_titles],
+        vote_step=[squeezed(step_titles[-1]), step_prompts[-1].strip()],
+        script_name=script_name.strip(),
+        names=names,
+        needs={nid: cleaned(p.text) for nid, p in zip(need_ids, PAYLOADS, strict=True)},
+        ideas=ideas,
+        earlier_text=earlier_text,
+        merged=merged,
+        comments=[cleaned(payload.text) for payload in PAYLOADS],
+        notes={pid: note.strip() for pid, note in notes.items()},
+        questions=questions,
+        ranked=ranked,
+        open_options=graded + approved,
+        reasons=[reason.strip() for reason in reasons],
+        voters=[names[n] for n in voters],
+        polls=polls,
+        members=members,
+        numbers=numbers,
+        colleges=colleges,
+        voting_codes=voting_codes,
+    )
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room: Room) -> None:
+    server = room.server
+    base = server.base_url
+    fac = Device(server, cookies=room.facilitator.http.cookies)  # the facilitator, signed in
+    fac.csrf = room.facilitator.csrf
+    room.devices.append(fac)
+
+    # A project and a session whose every title is made of payloads.
+    project_title, project_need = bundle(0, 200), bundle(5, 2000)
+    territory, session_title = bundle(20, 200), bundle(starting("</title>"), 200)
+    project_fields = {"title": project_title, "need": project_need, "territory": territory}
+    created = ok(await fac.post("/projects", project_fields, htmx=False), 303)
+    project_id = int(created.headers["location"].rsplit("/", 1)[1])
+    made = ok(
+        await fac.post(f"/projects/{project_id}/sessions", {"title": session_title}, htmx=False),
+        303,
+    )
+    session_id = int(made.headers["location"].split("/")[2])
+    ok(await fac.post(f"/sessions/{session_id}/open", htmx=False), 303)
+    async with server.db.session() as db:
+        session = await db.get(Session, session_id)
+        assert session is not None
+        assert session.join_code
+        code = session.join_code
+    project = [project_title.strip(), project_need.strip(), session_title.strip()]
+
+    # The pages, open before anything else is written: a phone, the projector and the
+    # console. The phone comes twice: once under the CSP, once without it (there, what got
+    # into the markup would run). The console without CSP is opened at the end.
+    pages = Pages(browser, base)
+    desk = {"viewport": {"width": 1280, "height": 900}}
+    handheld = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True}
+    console = await pages.page("console", **desk)
+    raw_console = await pages.page("console without CSP", bypass_csp=True, **desk)
+    screen = await pages.page("projector", viewport={"width": 1600, "height": 900})
+    phone = await pages.page("phone", **handheld)
+    raw_phone = await pages.page("phone without CSP", bypass_csp=True, **handheld)
+    raw_phone_name = PAYLOADS[starting('"><img')].text
+
+    async def open_console(page: Any) -> None:
+        await pages.sign_in(page)
+        await page.goto(f"{base}/sessions/{session_id}/console")
+
+    await asyncio.gather(
+        open_console(console),
+        pages.sign_in(raw_console),
+        screen.goto(f"{base}/s/{code}/screen"),
+        pages.join(phone, code, "Témoin", project),
+        # This one joins with a payload as its name: the page htmx swaps in greets it.
+        pages.join(raw_phone, code, raw_phone_name, project),
+    )
+    assert await raw_phone.inner_text(".whoami") == f"You take part as {raw_phone_name}."
+    live = {
+        "phone": phone,
+        "phone without CSP": raw_phone,
+        "projector": screen,
+        "console": console,
+    }
+    # Every page is connected (the console counts them) before anything is written.
+    await console.wait_for_function(
+        """() => {
+          const said = document.getElementById("presence").textContent;
+          return ["2 people connected", "1 projector", "1 console"].every((t) => said.includes(t));
+        }""",
+        timeout=LIVE_MS,
+    )
+    for where, page in live.items():
+        await check(page, f"{where}, before", [session_title.strip()])
+
+    w = await write_everything(
+        Scene(room, fac, project_id, session_id, code, pages, live), project, territory
+    )
+
+    # What each page must show as text.
+    ideas = list(w.ideas.values())  # the merged one is listed in the card it joined
+    everywhere = [session_title.strip(), *w.needs.values(), *ideas, *w.names, *w.questions]
+    phone_texts = [*everywhere, *project, *w.vote_step, *w.comments, *w.open_options]
+    console_texts = [
+        *everywhere,
+        project_title.strip(),
+        *w.comments,
+        *w.notes.values(),
+        *w.step_titles,
+        w.script_name,
+        w.earlier_text,
+        *w.open_options,
+    ]
+    expected = {
+        "phone": phone_texts,
+        "phone without CSP": [*phone_texts, cleaned(raw_phone_name)],
+        "projector": [*everywhere, *w.vote_step, *w.open_options],
+        "console": console_texts,
+    }
+
+    # Live: each page has swapped in every fragment (write_everything waited for them).
+    for where, page in live.items():
+        await check(page, f"{where}, live", expected[where])
+
+    # Drawn by the server: the same pages, reloaded. The console now lists the members
+    # present and the proxy too (neither is a live event).
+    present = [w.members[0], w.members[1], w.numbers[0], w.numbers[1]]
+    proxies = [w.members[2], w.members[0], w.numbers[2], w.numbers[0]]
+    members_present = [name[:MAX_NAME] for name in present[:2]]  # as participants' names
+    expected["console"] = [*console_texts, *members_present, *proxies]
+
+    async def reload(where: str, page: Any) -> None:
+        await page.reload()  # until its load event: htmx has processed the page
+        await check(page, f"{where}, reloaded", expected[where])
+
+    await asyncio.gather(*(reload(where, page) for where, page in live.items()))
+
+    # What is left of the session, and the other pages that show what people wrote.
+    minutes = [
+        *project,
+        w.territory,
+        *w.step_titles,
+        *w.needs.values(),
+        *(text for pid, text in w.ideas.items() if pid != w.merged),
+        *w.names,
+        *w.questions,
+        *w.notes.values(),
+        *present,
+        *proxies,
+    ]
+    decisions = [*project, *(w.ideas[pid] for pid in w.notes), *w.notes.values()]
+    ranked = [w.questions[0], session_title.strip(), *w.ranked]
+    consent = [w.questions[2], *w.reasons, *w.voters]
+    at = {
+        "minutes": f"{base}/sessions/{session_id}/minutes",
+        "decisions": f"{base}/projects/{project_id}/decisions",
+        "ranked poll": f"{base}/s/{code}/polls/{w.polls['ranked']}",
+        "consent poll": f"{base}/s/{code}/polls/{w.polls['consent']}",
+        "project": f"{base}/projects/{project_id}",
+        "projects": f"{base}/projects",
+        "console": f"{base}/sessions/{session_id}/console",
+        "roster": f"{base}/roster",
+        "sheet": f"{base}/roster/sheet",
+        "member link": f"{base}/m/{w.voting_codes[3]}",
+    }
+    roster = [*w.members, *w.numbers, *w.colleges]
+    member_link = [w.members[3], session_title.strip()]
+
+    async def facilitator_pages(page: Any, who: str) -> None:
+        await visit(page, at["minutes"], f"minutes, {who}", minutes)
+        await visit(page, at["decisions"], f"decisions, {who}", decisions)
+        await visit(page, at["consent poll"], f"consent poll's result, {who}", consent)
+        await visit(page, at["roster"], f"roster, {who}", roster)
+        if page is raw_console:  # the console, drawn by the server, without CSP at last
+            await visit(page, at["console"], f"console, {who}", expected["console"])
+            return
+        await visit(page, at["ranked poll"], f"ranked poll's result, {who}", ranked)
+        await visit(page, at["project"], f"project, {who}", [*project, w.territory])
+        await visit(page, at["projects"], f"projects, {who}", project[:2])
+        await visit(page, at["sheet"], f"voting codes, {who}", [*w.members, *w.numbers])
+
+    async def participant_pages(page: Any, who: str) -> None:
+        await visit(page, at["decisions"], f"published decisions, {who}", decisions)
+        await visit(page, at["consent poll"], f"consent poll's result, {who}", consent)
+        await visit(page, at["member link"], f"a member's link, {who}", member_link)
+
+    await asyncio.gather(
+        facilitator_pages(console, "facilitator"),
+        facilitator_pages(raw_console, "facilitator without CSP"),
+        participant_pages(phone, "phone"),
+        participant_pages(raw_phone, "phone without CSP"),
+    )
+    # Through forms, in the browser without CSP. A member gives a proxy with their link:
+    # the answer names the member who holds it.
+    await raw_phone.goto(at["member link"])
+    ours = raw_phone.locator(f"details:has(form[action='/s/{code}/proxies'])")
+    await ours.locator("summary").click()
+    await ours.locator("input[name=holder]").fill(w.numbers[1])
+    await ours.locator("button").click()
+    await raw_phone.wait_for_selector(".notice", timeout=LIVE_MS)
+    await check(raw_phone, "proxy given, without CSP", [w.members[1], session_title.strip()])
+    # A refused form shows what was typed again, as text in its fields.
+    await raw_console.goto(at["projects"])
+    await raw_console.fill("#title", "   ")  # past `required`, refused by the server
+    await raw_console.fill("#need", project_need)
+    await raw_console.click("form[action='/projects'] button.primary")
+    await raw_console.wait_for_selector("p.error", timeout=LIVE_MS)
+    assert await raw_console.input_value("#need") == project_need
+    await check(raw_console, "refused project, without CSP", [project_need.strip()])
+    # What an address carries is shown back too: where to go after signing in, an unknown
+    # page's own address (the language switcher's), a refused sign-in's e-mail address.
+    reflected = quote(raw_phone_name, safe="")
+    for path, status in ((f"/login?next=/{reflected}", 200), (f"/{reflected}", 404)):
+        response = await raw_phone.goto(base + path)
+        assert response is not None
+        assert response.status == status, path
+        pages.asked.add(response.url)
+        await check(raw_phone, f"reflected from {path}, without CSP", [])
+    await raw_phone.goto(f"{base}/login")
+    await raw_phone.evaluate(
+        """(email) => {
+          const form = document.querySelector("form[action='/login']");
+          form.email.value = email;  // not an e-mail address: past the browser's checks
+          form.password.value = "not the password";
+          form.submit();
+        }""",
+        raw_phone_name,
+    )
+    await raw_phone.wait_for_selector("p.error", timeout=LIVE_MS)
+    assert await raw_phone.input_value("#email") == raw_phone_name
+    await check(raw_phone, "refused sign-in, without CSP", [])
+    # A refused roster says which line is wrong, quoting it.
+    await raw_console.goto(at["roster"])
+    twice = w.numbers[5]
+    await raw_console.fill("#roster-csv", f'name,number\nA,"{twice}"\nB,"{twice}"\n')
+    await raw_console.click("form[action='/roster/import'] button.primary")
+    await raw_console.wait_for_selector(".error-lines", timeout=LIVE_MS)
+    said = f"Line 3: The member number {twice} appears twice."
+    await check(raw_console, "refused roster, without CSP", [said])
+
+    # Nothing a payload asked for was fetched; nothing complained about the CSP.
+    fetched = pages.fetched_for_payloads()
+    assert fetched == [], "\n".join(fetched)
+    errors = pages.console.errors
+    assert [e for e in errors if "policy" in e.lower() or "refused" in e.lower()] == []
+    # The only errors logged: the refusals asked for, of a proposal (409), of forms (422),
+    # of a sign-in (400), and the unknown address (404).
+    assert [e for e in errors if not any(f" {n} (" in e for n in (400, 404, 409, 422))] == []
+
+    # The exports: the CSV holds every text as written, a would-be formula behind a quote.
+    export = ok(await fac.get(f"/sessions/{session_id}/contributions.csv"), 200)
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    authors = dict(zip(w.needs, w.names, strict=True)) | dict(zip(w.ideas, w.names, strict=True))
+    texts = w.needs | w.ideas
+    for record in records:
+        if record["type"] != "comment":
+            pid = int(record["id"])
+            assert record["text"] == spreadsheet_cell(texts[pid]), record
+            assert record["author"] == spreadsheet_cell(authors[pid]), record
+    assert sorted(r["type"] for r in records) == sorted(
+        ["need"] * len(PAYLOADS) + ["idea"] * len(PAYLOADS) + ["comment"] * len(PAYLOADS)
+    )
+    comments = [r for r in records if r["type"] == "comment"]
+    assert sorted(r["text"] for r in comments) == sorted(map(spreadsheet_cell, w.comments))
+    assert sorted(r["author"] for r in comments) == sorted(map(spreadsheet_cell, w.names))
+    quoted = {r["text"][:2] for r in records if r["text"].startswith("'")}
+    assert quoted >= {"'=", "'+", "'-", "'@"}  # formulas of each kind were among them
+    # A poll's ballot file is JSON, which no browser draws as a page.
+    ballots = ok(await fac.get(f"/s/{code}/polls/{w.polls['consent']}/ballots.json"), 200)
+    assert ballots.headers["content-type"].startswith("application/json")
+    assert ballots.headers["x-content-type-options"] == "nosniff"
+    reasons = [ballot["reason"] for ballot in json.loads(ballots.content)["ballots"]]
+    assert sorted(reasons) == sorted(w.reasons)
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_the_checks_catch_every_payload_left_unescaped(browser: Any) -> None:
+    """The checks are not blind: each payload, written into a page raw (unescaped) in the
+    places the templates put user text, is caught by them, except the few that are text
+    even then (INERT: template syntax, entities, formulas…)."""
+    ctx = await browser.new_context(bypass_csp=True)
+    await ctx.add_init_script(INIT_SCRIPT)
+    page = await ctx.new_page()
+    contexts = (
+        "<p>{}</p>",
+        '<input value="{}">',
+        "<input value='{}'>",
+        "<input value={}>",
+        "<textarea>{}</textarea>",
+        '<svg class="chart"><text>{}</text></svg>',
+    )
+    missed = []
+    for payload in PAYLOADS:
+        raw = "".join(c.replace("{}", payload.text) for c in contexts)
+        await page.evaluate("window.__xssCalls = []; window.__cspViolations = []")
+        await page.set_content(f"<!doctype html><html><head></head><body>{raw}</body></html>")
+        if not await page.evaluate(CHECK_PAGE, []):
+            missed.append(payload.marker)
+    assert missed == sorted(INERT)
+
+
+def test_the_corpus_covers_every_kind_of_attack_and_fits_the_fields() -> None:
+    """At least 55 payloads, 50 of which fit every field (a name: 60 characters) and all
+    of which fit a proposal (500); each carries its own marker, and no other."""
+    assert len(PAYLOADS) >= 55
+    assert len(set(MARKERS)) == len(MARKERS)
+    for payload in PAYLOADS:
+        assert set(MARKER_RE.findall(payload.text)) == {payload.marker}, payload
+    assert sum(len(cleaned(p.text)) <= MAX_NAME for p in PAYLOADS) >= 50
+    assert all(len(cleaned(p.text)) <= 500 for p in PAYLOADS)
+    kinds = {
+        "script": "<script",
+        "event handler": " on",
+        "javascript: URL": "javascript:",
+        "data: URL": "data:",
+        "vbscript: URL": "vbscript:",
+        "SVG": "<svg",
+        "MathML": "<math",
+        "style": "<style",
+        "meta refresh": "http-equiv=refresh",
+        "base": "<base",
+        "htmx request": "hx-get",
+        "htmx handler": "hx-on",
+        "htmx out-of-band swap": "hx-swap-oob",
+        "htmx as data-": "data-hx-",
+        "websocket": "ws-connect",
+        "template": "{{",
+        "entity": "&#",
+        "direction override": "\u202e",
+        "zero-width": "\u200b",
+        "formula": "=hyperlink",
+    }
+    for kind, needle in kinds.items():
+        assert any(needle in p.text.lower() for p in PAYLOADS), kind
+    assert max(len(p.text) for p in PAYLOADS) > 400  # very long attribute values too
