@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import websockets
 from sqlmodel import SQLModel, select
 
-from cocreate.models import Proposal
+from cocreate.models import Poll, Proposal
 from tests.conftest import Browser, Room
 
 
@@ -179,3 +179,100 @@ async def test_websocket_closes_on_bad_messages_with_a_code(
         await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == code
+
+
+# Found by the input sweep (tests/test_input_sweep.py): numbers `str.isdigit` takes but
+# `int` refuses ('²'), numbers past 64 bits (the database refuses them) and past 4,300
+# digits (`int` refuses them) were server errors where a form or an address takes an id.
+NOT_IDS = ["²", str(2**64), "9" * 5000]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "form", "status"),
+    [
+        ("phone", "/s/{code}/proposals", {"text": "Avec un besoin", "need": "{n}"}, 422),
+        ("facilitator", "{base}/scripts/apply", {"script_id": "{n}"}, 422),
+        ("facilitator", "{base}/proposals/{pid}/merge", {"into": "{n}"}, 422),
+        ("facilitator", "{base}/proposals/{pid}/needs", {"need": "{n}"}, 422),
+        ("facilitator", "{base}/steps", {"kind": "ideas", "title": "T", "minutes": "{n}"}, 422),
+        ("facilitator", "{base}/steps", {"kind": "vote", "title": "T", "poll_id": "{n}"}, 422),
+        (
+            "facilitator",
+            "{base}/polls",
+            {"question": "Q ?", "method": "yes_no", "proposal": "{n}"},
+            404,
+        ),
+        (
+            "facilitator",
+            "{base}/polls",
+            {"question": "Q ?", "method": "yes_no", "quorum_percent": "{n}"},
+            422,
+        ),
+        ("facilitator", "/roster/colleges", {"weight-{n}": "100"}, 422),
+        ("facilitator", "/roster/colleges", {"weight-1": "{n}"}, 422),
+        ("facilitator", "/roster/settings", {"proxy_cap": "{n}"}, 422),
+    ],
+)
+async def test_numbers_that_are_no_ids_are_refused_and_store_nothing(
+    room: Room, phone: Browser, who: str, path: str, form: dict[str, str], status: int
+) -> None:
+    client = phone if who == "phone" else room.facilitator
+    pid = await existing_pid(room)
+    before = await row_counts(room)
+    for number in NOT_IDS:
+        names = {"n": number, "code": room.code, "base": f"/sessions/{room.session_id}"}
+        data = {k.format(pid=pid, **names): v.format(**names) for k, v in form.items()}
+        response = await client.post(path.format(pid=pid, **names), data, htmx=False)
+        assert response.status_code == status, (number[:30], response.text)
+    assert await row_counts(room) == before
+
+
+async def test_a_ballot_for_a_member_that_is_no_id_is_refused(room: Room, phone: Browser) -> None:
+    base = f"/sessions/{room.session_id}/polls"
+    made = await room.facilitator.post(base, {"question": "Q ?", "method": "yes_no"}, htmx=False)
+    assert made.status_code == 303, made.text
+    async with room.server.db.session() as db:
+        poll_id = (await db.exec(select(Poll.id))).one()
+    assert (await room.facilitator.post(f"{base}/{poll_id}/open", htmx=False)).status_code == 303
+    before = await row_counts(room)
+    for number in NOT_IDS:
+        ballot = await phone.post(
+            f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for", "as_member": number}
+        )
+        assert ballot.status_code == 404
+        assert "No member has this number." in ballot.text
+    assert await row_counts(room) == before
+
+
+async def test_ids_past_64_bits_in_an_address_are_no_page(room: Room, phone: Browser) -> None:
+    before = await row_counts(room)
+    for huge in ("9" * 20, "9" * 5000):
+        for path in (
+            f"/sessions/{huge}/console",
+            f"/projects/{huge}",
+            f"/s/{room.code}/polls/{huge}",
+        ):
+            response = await room.facilitator.get(path)
+            assert response.status_code == 404, path
+            assert "This page does not exist." in response.text
+        vote = await phone.post(f"/s/{room.code}/proposals/{huge}/vote", {"choice": "for"})
+        assert vote.status_code == 404
+    assert await row_counts(room) == before
+
+
+@pytest.mark.parametrize("last_seq", ["²", str(2**64), 2**64])
+async def test_websocket_hello_with_a_number_that_is_no_event_number(
+    room: Room, phone: Browser, last_seq: str | int
+) -> None:
+    """'²' was a server error (the socket dropped without a close frame)."""
+    ws = await websockets.connect(
+        f"{room.server.ws_base}/ws/{room.code}/phone",
+        origin=room.server.base_url,  # type: ignore[arg-type]
+        additional_headers={"Cookie": phone.cookie_header()},
+    )
+    await ws.send(json.dumps({"last_seq": last_seq}))
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason == "last_seq must be a whole number"

@@ -31,6 +31,7 @@ from cocreate.models import (
     Step,
     key,
     utcnow,
+    whole_number,
 )
 from cocreate.projects import record_event, session_change, session_for
 from cocreate.steps import (
@@ -219,19 +220,19 @@ def parse_step(
         raise Invalid(N_("A step's text has at most %(max)d characters."), max=MAX_PROMPT_CHARS)
     duration: int | None = None
     if minutes.strip():
-        if not minutes.strip().isdigit() or not 1 <= int(minutes) <= MAX_STEP_MINUTES:
+        duration = whole_number(minutes.strip())
+        if duration is None or not 1 <= duration <= MAX_STEP_MINUTES:
             raise Invalid(
                 N_("A step lasts from 1 to %(max)d minutes (or leave it empty: no timer)."),
                 max=MAX_STEP_MINUTES,
             )
-        duration = int(minutes)
     poll: int | None = None
     if poll_id.strip():
         if step_kind is not StepKind.VOTE:
             raise Invalid(N_("Only a vote step has a poll."))
-        if not poll_id.strip().isdigit():
+        poll = whole_number(poll_id.strip())
+        if poll is None:
             raise Invalid(N_("Choose one of the session's polls."))
-        poll = int(poll_id)
     return StepDraft(
         kind=step_kind,
         title=title,

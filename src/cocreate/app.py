@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import Session as CookieSession
@@ -114,10 +115,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 
+
+class IdConvertor(IntegerConvertor):
+    """``{name:id}``: a row's id in a path, of 19 digits at most (ids end at
+    ``models.MAX_ID``, 2**63 - 1): a longer number names nothing, and is no address here
+    (404 at routing). Starlette's ``int`` read any number of digits, and past 4,300
+    raised ValueError (a server error)."""
+
+    regex = "[0-9]{1,19}"
+
+
+register_url_convertor("id", IdConvertor())
+
 S = "/s/{code}"
-F = "/sessions/{session_id:int}"
-P = "/proposals/{proposal_id:int}"
-Q = "/polls/{poll_id:int}"
+F = "/sessions/{session_id:id}"
+P = "/proposals/{proposal_id:id}"
+Q = "/polls/{poll_id:id}"
 
 routes = [
     Route("/", public.home, name="home"),
@@ -133,11 +146,11 @@ routes = [
     Route(S + P + "/vote", participant.my_vote, methods=["GET"], name="my_vote"),
     Route(S + "/needs", participant.describe_need, methods=["POST"], name="describe_need"),
     Route(S + P + "/reaction", participant.react, methods=["POST"], name="react"),
-    Route(S + "/polls/{poll_id:int}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
-    Route(S + "/polls/{poll_id:int}", polls.result_page, name="poll_result"),
-    Route(S + "/polls/{poll_id:int}/ballots", polls.my_ballots, name="my_ballots"),
+    Route(S + "/polls/{poll_id:id}/ballot", polls.cast_ballot, methods=["POST"], name="ballot"),
+    Route(S + "/polls/{poll_id:id}", polls.result_page, name="poll_result"),
+    Route(S + "/polls/{poll_id:id}/ballots", polls.my_ballots, name="my_ballots"),
     Route(S + "/proxies", polls.declare_proxy, methods=["POST"], name="declare_proxy"),
-    Route(S + "/polls/{poll_id:int}/ballots.json", polls.ballot_export, name="ballot_export"),
+    Route(S + "/polls/{poll_id:id}/ballots.json", polls.ballot_export, name="ballot_export"),
     Route(S + "/join-member", members.join_as_member, methods=["POST"], name="join_member"),
     Route("/m/{code}", members.member_link, name="member_link"),
     # The room's projector
@@ -149,20 +162,20 @@ routes = [
     Route("/logout", facilitator.logout, methods=["POST"], name="logout"),
     Route("/projects", facilitator.project_list, methods=["GET"], name="projects"),
     Route("/projects", facilitator.create_project, methods=["POST"], name="create_project"),
-    Route("/projects/{project_id:int}", facilitator.project_page, name="project"),
+    Route("/projects/{project_id:id}", facilitator.project_page, name="project"),
     Route(
-        "/projects/{project_id:int}/sessions",
+        "/projects/{project_id:id}/sessions",
         facilitator.create_session,
         methods=["POST"],
         name="create_session",
     ),
     Route(
-        "/projects/{project_id:int}/publish",
+        "/projects/{project_id:id}/publish",
         facilitator.publish_decisions,
         methods=["POST"],
         name="publish_decisions",
     ),
-    Route("/projects/{project_id:int}/decisions", facilitator.decisions_page, name="decisions"),
+    Route("/projects/{project_id:id}/decisions", facilitator.decisions_page, name="decisions"),
     Route("/roster", members.roster_page, name="roster"),
     Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
     Route("/roster/member", members.save_member, methods=["POST"], name="save_member"),
@@ -178,10 +191,10 @@ routes = [
     Route(F + P + "/decision", facilitator.record_decision, methods=["POST"], name="decide"),
     # The agenda, the timer and the room
     Route(F + "/steps", sessions.add_step, methods=["POST"], name="add_step"),
-    Route(F + "/steps/{step_id:int}", sessions.edit_step, methods=["POST"], name="edit_step"),
-    Route(F + "/steps/{step_id:int}/move", sessions.move_step, methods=["POST"], name="move_step"),
+    Route(F + "/steps/{step_id:id}", sessions.edit_step, methods=["POST"], name="edit_step"),
+    Route(F + "/steps/{step_id:id}/move", sessions.move_step, methods=["POST"], name="move_step"),
     Route(
-        F + "/steps/{step_id:int}/delete",
+        F + "/steps/{step_id:id}/delete",
         sessions.delete_step,
         methods=["POST"],
         name="delete_step",
@@ -194,7 +207,7 @@ routes = [
     Route(F + "/room", sessions.room_settings, methods=["POST"], name="room_settings"),
     Route(F + "/people", sessions.people, name="people"),
     Route(
-        F + "/participants/{participant_id:int}/remove",
+        F + "/participants/{participant_id:id}/remove",
         sessions.remove_participant,
         methods=["POST"],
         name="remove_participant",
@@ -214,7 +227,7 @@ routes = [
     Route(F + Q + "/next-round", polls.next_round, methods=["POST"], name="next_round"),
     Route(F + "/proxies", polls.record_proxy, methods=["POST"], name="record_proxy"),
     Route(
-        F + "/proxies/{proxy_id:int}/revoke",
+        F + "/proxies/{proxy_id:id}/revoke",
         polls.revoke_proxy,
         methods=["POST"],
         name="revoke_proxy",

@@ -30,7 +30,7 @@ from cocreate.contributions import participant_count, participant_in
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, UnknownCode
 from cocreate.limits import TokenBucket
-from cocreate.models import Event, Facilitator, Project, Session, key
+from cocreate.models import MAX_ID, Event, Facilitator, Project, Session, key, whole_number
 from cocreate.pubsub import PubSub
 from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
 from cocreate.web import app_state, client_of, locale_of, remembered_participant
@@ -491,9 +491,9 @@ async def _read_hello(websocket: WebSocket) -> int | None:
         raise _Close(CLOSE_POLICY, "expected a hello message") from None
     if last is None or last == "":
         return None
-    if isinstance(last, str) and last.isdigit():
-        last = int(last)
-    if not isinstance(last, int) or isinstance(last, bool) or last < 0:
+    if isinstance(last, str):
+        last = whole_number(last)  # None when it is none
+    if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last <= MAX_ID:
         raise _Close(CLOSE_POLICY, "last_seq must be a whole number")
     return last
 

@@ -49,6 +49,19 @@ def key(row: _Stored) -> int:
     return row.id
 
 
+MAX_ID = 2**63 - 1  # ids (and every number stored) end at a 64-bit integer
+
+
+def whole_number(raw: str) -> int | None:
+    """A number as a form or a socket sends it (an id, minutes, a percentage), or None:
+    ASCII digits up to MAX_ID only. ``str.isdigit`` also takes '²', which ``int``
+    refuses; ``int`` refuses more than 4,300 digits; past 64 bits, the database does."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 class Choice(enum.StrEnum):
     FOR = "for"
     AGAINST = "against"

@@ -16,7 +16,7 @@ from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.i18n import LOCALES, N_, negotiate
 from cocreate.limits import RateLimit
-from cocreate.models import Facilitator
+from cocreate.models import MAX_ID, Facilitator
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 
@@ -145,9 +145,6 @@ def field(form: FormData, name: str) -> str:
     if isinstance(value, UploadFile):
         raise RuleErrorResponse(400, N_("Files are not accepted here."))
     return value
-
-
-MAX_ID = 2**63 - 1  # ids beyond a 64-bit integer name nothing
 
 
 def form_fields(form: FormData) -> dict[str, str | list[str]]:

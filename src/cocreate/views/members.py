@@ -14,7 +14,15 @@ from starlette.responses import Response
 from cocreate import projects, roster
 from cocreate.errors import Invalid, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Member, Organisation, Project, Session, key
+from cocreate.models import (
+    Facilitator,
+    Member,
+    Organisation,
+    Project,
+    Session,
+    key,
+    whole_number,
+)
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.views.facilitator import facilitator_action, facilitator_page
 from cocreate.views.participant import session_url
@@ -128,10 +136,11 @@ async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
     weights: dict[int, int] = {}
     for name in form:
         if name.startswith("weight-"):
-            college_id, value = name.removeprefix("weight-"), field(form, name)
-            if not college_id.isdigit() or not value.strip().isdigit():
+            college_id = whole_number(name.removeprefix("weight-"))
+            weight = whole_number(field(form, name).strip())
+            if college_id is None or weight is None:
                 raise Invalid(N_("College weights must add up to 100 %."))
-            weights[int(college_id)] = int(value)
+            weights[college_id] = weight
     async with app_state(request).db.write() as db:
         await roster.set_college_weights(db=db, facilitator=facilitator, weights=weights)
     return see_other("/roster")
@@ -140,13 +149,13 @@ async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
 @facilitator_action
 async def set_settings(request: Request, facilitator: Facilitator) -> Response:
     form = await read_form(request)
-    raw = field(form, "proxy_cap").strip()
-    if not raw.isdigit():
+    cap = whole_number(field(form, "proxy_cap").strip())
+    if cap is None:
         raise Invalid(
             N_("A member may hold between 0 and %(max)d proxies."), max=roster.MAX_PROXY_CAP
         )
     async with app_state(request).db.write() as db:
-        await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=int(raw))
+        await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=cap)
     return see_other("/roster")
 
 

@@ -13,7 +13,7 @@ from cocreate import agenda, contributions, projects
 from cocreate.contributions import JOIN_FIRST
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Participant, Project, ProposalKind, Session, key
+from cocreate.models import Participant, Project, ProposalKind, Session, key, whole_number
 from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
     app_state,
@@ -135,10 +135,12 @@ async def join(request: Request) -> Response:
 
 
 def _need_ids(form: FormData) -> list[int]:
-    raw = form.getlist("need")
-    if not all(isinstance(value, str) and value.isdigit() for value in raw):
+    ids = [
+        whole_number(value) if isinstance(value, str) else None for value in form.getlist("need")
+    ]
+    if None in ids:
         raise Invalid(N_("Choose needs from the list."))
-    return [int(str(value)) for value in raw]
+    return [need_id for need_id in ids if need_id is not None]
 
 
 async def propose(request: Request) -> Response:

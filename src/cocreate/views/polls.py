@@ -15,7 +15,7 @@ from cocreate import agenda, polls, projects, proxies, voting
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Member, Poll, Project, Session, key
+from cocreate.models import Facilitator, Member, Poll, Project, Session, key, whole_number
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -47,9 +47,10 @@ def _draft(form: FormData) -> polls.PollDraft:
     }
     proposal_ids = []
     for raw in form.getlist("proposal"):
-        if isinstance(raw, UploadFile) or not raw.isdigit():
+        proposal_id = None if isinstance(raw, UploadFile) else whole_number(raw)
+        if proposal_id is None:
             raise NotFound(N_("This proposal does not exist in this session."))
-        proposal_ids.append(int(raw))
+        proposal_ids.append(proposal_id)
     return polls.PollDraft(
         question=field(form, "question"),
         method=method,
@@ -63,10 +64,10 @@ def _draft(form: FormData) -> polls.PollDraft:
 
 
 def _percent(raw: str) -> int:
-    raw = raw.strip() or "0"
-    if not raw.isdigit() or int(raw) > 100:
+    percent = whole_number(raw.strip() or "0")
+    if percent is None or percent > 100:
         raise Invalid(N_("A quorum is a share between 0 and 100 %."))
-    return int(raw)
+    return percent
 
 
 def _console(session_id: int) -> Response:
@@ -132,9 +133,10 @@ def _as_member(raw: str) -> int | None:
     """The principal a proxy holder votes for (a member id), or None for their own vote."""
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    member_id = whole_number(raw)
+    if member_id is None:
         raise NotFound(N_("No member has this number."))
-    return int(raw)
+    return member_id
 
 
 @facilitator_action

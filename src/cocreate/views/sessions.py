@@ -19,7 +19,7 @@ from cocreate import agenda, moderation, projects
 from cocreate.errors import Invalid
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
-from cocreate.models import Facilitator
+from cocreate.models import Facilitator, whole_number
 from cocreate.steps import Move
 from cocreate.views.facilitator import (
     card_response,
@@ -169,11 +169,11 @@ async def _save_script(a: Act) -> None:
 
 
 async def _apply_script(a: Act) -> SessionEvent:
-    raw = field(a.form, "script_id")
-    if not raw.isdigit():
+    script_id = whole_number(field(a.form, "script_id"))
+    if script_id is None:
         raise Invalid(N_("Choose a facilitation script."))
     return await agenda.apply_script(
-        db=a.db, facilitator=a.facilitator, session_id=a.session_id, script_id=int(raw)
+        db=a.db, facilitator=a.facilitator, session_id=a.session_id, script_id=script_id
     )
 
 
@@ -262,10 +262,10 @@ async def _edit_text(a: Act) -> SessionEvent | None:
 
 
 def _other_id(form: FormData, name: str, message: str) -> int:
-    raw = field(form, name)
-    if not raw.isdigit():
+    number = whole_number(field(form, name))
+    if number is None:
         raise Invalid(message)
-    return int(raw)
+    return number
 
 
 async def _merge(a: Act) -> SessionEvent:
