@@ -30,7 +30,7 @@ import pytest
 
 from cocreate.demo import ensure_demo
 from cocreate.models import Choice
-from tests.conftest import Browser, Server
+from tests.conftest import ONCE, Browser, Server
 
 PHONES = 20
 VOTES = 1_000
@@ -153,6 +153,7 @@ class Phone:
             await acknowledged.add()
 
 
+@ONCE
 async def test_no_acknowledged_vote_is_lost_or_counted_twice_across_kills(
     crashable: ServerProcess, tmp_path: Path
 ) -> None:

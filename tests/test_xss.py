@@ -40,7 +40,7 @@ from sqlmodel import col, select
 
 from cocreate.models import Member, Poll, PollOption, Proposal, ProposalKind, Session
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
-from tests.conftest import PASSWORD, Browser, Room, Server
+from tests.conftest import ONCE, PASSWORD, Browser, Room, Server
 from tests.xss_payloads import INERT, MARKER_RE, MARKERS, PAYLOADS, Payload
 
 MAX_NAME = 60  # cocreate.models.MAX_NAME_CHARS
@@ -598,6 +598,7 @@ async def write_everything(scene: Scene, project: list[str], territory: str) -> 
 
 @pytest.mark.browser
 @NEEDS_CHROMIUM
+@ONCE
 async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room: Room) -> None:
     server = room.server
     base = server.base_url
