@@ -117,12 +117,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class IdConvertor(IntegerConvertor):
-    """``{name:id}``: a row's id in a path, of 19 digits at most (ids end at
-    ``models.MAX_ID``, 2**63 - 1): a longer number names nothing, and is no address here
-    (404 at routing). Starlette's ``int`` read any number of digits, and past 4,300
-    raised ValueError (a server error)."""
+    """``{name:id}``: a row's id in a path, of 10 digits at most (ids end at
+    ``models.MAX_ID``, 2**31 - 1; ``web.int_param`` refuses what lies above): a longer
+    number names nothing, and is no address here (404 at routing). Starlette's ``int``
+    read any number of digits, and past 4,300 raised ValueError (a server error)."""
 
-    regex = "[0-9]{1,19}"
+    regex = "[0-9]{1,10}"
 
 
 register_url_convertor("id", IdConvertor())

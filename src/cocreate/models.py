@@ -49,7 +49,9 @@ def key(row: _Stored) -> int:
     return row.id
 
 
-MAX_ID = 2**63 - 1  # ids (and every number stored) end at a 64-bit integer
+# Ids, event numbers and every number stored are INTEGER columns: 32 bits on PostgreSQL
+# (64 on SQLite). A larger number names nothing; sent to PostgreSQL it is an error.
+MAX_ID = 2**31 - 1
 
 
 def whole_number(raw: str) -> int | None:

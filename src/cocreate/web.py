@@ -129,6 +129,9 @@ async def read_form(
         raise
     except Exception as exc:  # malformed body: multipart or urlencoded parsers disagree
         raise HTTPException(400, "Malformed form.") from exc
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        # Never meaningful in text, and PostgreSQL cannot store it: refused whole.
+        raise RuleErrorResponse(400, N_("The form contains a NUL character."))
     sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
     expected = request.session.get(CSRF_FIELD)
     if (
