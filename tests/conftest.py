@@ -84,8 +84,9 @@ async def start_server(
 POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("COCREATE_TEST_REDIS_URL", "")
 ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
-# For tests whose subject does not depend on the database (what templates escape) or
-# that make their own SQLite file (a crash): run once, in the SQLite run of the suite.
+# For tests whose subject does not depend on the database (what templates escape, what
+# pages look like and how they are reached) or that make their own SQLite file (a crash):
+# run once, in the SQLite run of the suite (CI runs the suite twice within 15 minutes).
 ONCE = pytest.mark.skipif(
     ON_POSTGRES, reason="independent of the database: runs in the SQLite run of the suite"
 )

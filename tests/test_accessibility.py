@@ -17,9 +17,10 @@ from sqlmodel import select
 
 from cocreate.models import Poll, Proposal
 from tests.browsing import BROWSER_MARKS, LIVE_MS, axe_problems
-from tests.conftest import PASSWORD, Room
+from tests.conftest import ONCE, PASSWORD, Room
 
-pytestmark = BROWSER_MARKS
+# What a page looks like and how it is reached does not depend on the database: once.
+pytestmark = [*BROWSER_MARKS, ONCE]
 
 LANGUAGES = {"en": "en-GB", "fr": "fr-FR"}
 AUDIENCES = ("phone", "projector", "console")

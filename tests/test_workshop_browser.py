@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
-from tests.conftest import PASSWORD, Room
+from tests.conftest import ONCE, PASSWORD, Room
 
-pytestmark = BROWSER_MARKS
+# What a page looks like and how it is reached does not depend on the database: once.
+pytestmark = [*BROWSER_MARKS, ONCE]
 
 AGENDA = [
     ("needs", "Ce qui vous manque", "2"),
