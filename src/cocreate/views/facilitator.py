@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -68,6 +69,20 @@ def _next(request: Request, target: str = "") -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/projects"
 
 
+def _sign_in_refused(
+    request: Request, form: FormData, status: int, message: str, **params: Any
+) -> Response:
+    """The sign-in page again, with what was typed (but the password) and why."""
+    return render(
+        request,
+        "facilitator/login.html",
+        status_code=status,
+        email=field(form, "email"),
+        error=app_state(request).templates.gettext(locale_of(request), message, **params),
+        next=_next(request, field(form, "next")),
+    )
+
+
 async def login(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
@@ -80,18 +95,8 @@ async def login(request: Request) -> Response:
         seconds = max(
             1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
         )
-        message = app_state(request).templates.gettext(
-            locale_of(request),
-            N_("Too many failed sign-ins. Try again in %(n)d s."),
-            n=seconds,
-        )
-        response = render(
-            request,
-            "facilitator/login.html",
-            status_code=429,
-            email=email,
-            error=message,
-            next=_next(request, field(form, "next")),
+        response = _sign_in_refused(
+            request, form, 429, N_("Too many failed sign-ins. Try again in %(n)d s."), n=seconds
         )
         response.headers["Retry-After"] = str(seconds)
         return response
@@ -108,17 +113,7 @@ async def login(request: Request) -> Response:
     if facilitator is None:
         limits.sign_ins.take(client)
         limits.sign_ins_per_account.take(account)
-        message = app_state(request).templates.gettext(
-            locale_of(request), N_("Wrong e-mail or password.")
-        )
-        return render(
-            request,
-            "facilitator/login.html",
-            status_code=400,
-            email=email,
-            error=message,
-            next=_next(request, field(form, "next")),
-        )
+        return _sign_in_refused(request, form, 400, N_("Wrong e-mail or password."))
     locale = request.session.get("locale")
     request.session.clear()  # a new identity gets a new cookie session (and CSRF token)
     if locale:
