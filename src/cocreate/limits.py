@@ -48,7 +48,7 @@ class TokenBucket:
     def seconds_until_one(self) -> int:
         """Whole seconds until a token is back (0 if there is one)."""
         missing = 1.0 - self._refill()
-        return max(0, math.ceil(missing / self._per_second)) if missing > 0 else 0
+        return math.ceil(missing / self._per_second) if missing > 0 else 0
 
 
 class RateLimit:
