@@ -30,16 +30,20 @@ run: install
 	$(BIN)/cocreate demo
 	$(BIN)/cocreate serve
 
+# Two workers: each test has its own server, port and database, and CI has two cores.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The same suite on PostgreSQL (its tables are emptied per test; its schema `public` is
-# rebuilt when not at the newest migration), with live fan-out through Redis.
+# rebuilt when not at the newest migration), with live fan-out through Redis. Each worker
+# works in a database of its own, named after the given one (test_gw0, test_gw1).
 test-postgres: install
 	COCREATE_TEST_ON=postgres \
 	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	COCREATE_TEST_REDIS_URL=$${COCREATE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Load benchmark of one live session (never part of `make test`): N=1000 by default.
 N ?= 1000

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -81,8 +82,24 @@ async def start_server(
 
 # `make test-postgres` runs the suite on the PostgreSQL named here instead of SQLite files,
 # with live fan-out through the Redis named here (when there is one) instead of memory://.
-POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("COCREATE_TEST_REDIS_URL", "")
+# Under pytest-xdist (`make test` runs two workers) each worker gets a database and a Redis
+# database number of its own, so that emptying one between tests never pulls the floor
+# from under a test of the other worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def for_this_worker(url: str, kind: str) -> str:
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    if kind == "postgres":
+        return urlunsplit(parts._replace(path=f"{parts.path}_{WORKER}"))
+    number = int(parts.path.strip("/") or 0) + int(WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{number % 16}"))
+
+
+POSTGRES_URL = for_this_worker(os.environ.get("COCREATE_TEST_DATABASE_URL", ""), "postgres")
+REDIS_URL = for_this_worker(os.environ.get("COCREATE_TEST_REDIS_URL", ""), "redis")
 ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
 # For tests whose subject does not depend on the database (what templates escape, what
 # pages look like and how they are reached) or that make their own SQLite file (a crash):
@@ -90,6 +107,28 @@ ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
 ONCE = pytest.mark.skipif(
     ON_POSTGRES, reason="independent of the database: runs in the SQLite run of the suite"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_database() -> None:
+    """Create this worker's PostgreSQL database the first time it is needed."""
+    if not (POSTGRES_URL and WORKER):
+        return
+    import asyncpg
+
+    name = urlsplit(POSTGRES_URL).path.strip("/")
+    shared = urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/postgres"))
+
+    async def create() -> None:
+        connection = await asyncpg.connect(shared)
+        try:
+            exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
 
 
 def empty_postgres(url: str) -> None:

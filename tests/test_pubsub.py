@@ -7,15 +7,13 @@ COCREATE_TEST_DATABASE_URL (`.ci/run` sets both); without them they are skipped.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from cocreate.pubsub import PubSub, from_url
-
-REDIS_URL = os.environ.get("COCREATE_TEST_REDIS_URL", "")
-POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
+from tests.conftest import POSTGRES_URL, REDIS_URL
 
 BACKENDS = [
     pytest.param("memory://", id="memory"),
@@ -77,3 +75,25 @@ async def test_a_message_nobody_listens_to_is_not_kept(broker: PubSub) -> None:
 def test_unknown_schemes_are_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="memory://, redis:// or postgresql://"):
         from_url("kafka://broker")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="COCREATE_TEST_REDIS_URL is not set")
+async def test_redis_databases_keep_their_channels_apart() -> None:
+    """Redis has one pub/sub space for all its numbered databases: two deployments kept
+    apart by database number must not nudge each other's rooms."""
+    parts = urlsplit(REDIS_URL)
+    number = int(parts.path.strip("/") or 0)
+    other_url = urlunsplit(parts._replace(path=f"/{(number + 8) % 16}"))
+    ours, theirs = from_url(REDIS_URL), from_url(other_url)
+    await ours.connect()
+    await theirs.connect()
+    try:
+        async with ours.subscribe("session:1") as mine, theirs.subscribe("session:1") as other:
+            await asyncio.sleep(0.2)
+            await theirs.publish("session:1", "theirs")
+            await ours.publish("session:1", "ours")
+            assert await take(mine, 1) == ["ours"]
+            assert await take(other, 1) == ["theirs"]
+    finally:
+        await ours.disconnect()
+        await theirs.disconnect()

@@ -23,6 +23,8 @@ from cocreate.database import Database
 from cocreate.migrate import upgrade
 from cocreate.settings import Settings
 from tests.conftest import (
+    POSTGRES_URL,
+    REDIS_URL,
     Server,
     empty_postgres,
     frame_seq,
@@ -32,9 +34,6 @@ from tests.conftest import (
     tally_of,
 )
 from tests.test_live_session import proposal_id_of
-
-POSTGRES_URL = os.environ.get("COCREATE_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("COCREATE_TEST_REDIS_URL", "")
 
 pytestmark = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),

@@ -3,6 +3,10 @@
 Redis forgets a message nobody listens to, and a subscriber cut off misses what was
 published meanwhile; that is fine here, since rooms read events from the database and
 also poll it every few seconds.
+
+Redis shares one pub/sub space between all its numbered databases, so each channel is
+named after the database of the URL: two deployments that keep their data apart with
+``redis://host/1`` and ``redis://host/2`` keep their rooms' nudges apart too.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ class RedisPubSub:
     def __init__(self, url: str) -> None:
         self.url = url
         self._client: aioredis.Redis | None = None
+        self._namespace = ""
 
     async def connect(self) -> None:
         self._client = aioredis.from_url(self.url)
+        database = self._client.connection_pool.connection_kwargs.get("db", 0)
+        self._namespace = f"db{database}:"
 
     async def disconnect(self) -> None:
         if self._client is not None:
@@ -33,12 +40,12 @@ class RedisPubSub:
         return self._client
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._redis().publish(channel, message)
+        await self._redis().publish(self._namespace + channel, message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         subscription = self._redis().pubsub()
-        await subscription.subscribe(channel)
+        await subscription.subscribe(self._namespace + channel)
         try:
             yield _messages(subscription)
         finally:
