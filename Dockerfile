@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
+# Pango and a font for the PDF minutes (WeasyPrint).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 cocreate \
     && useradd --system --uid 10001 --gid cocreate --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin cocreate
@@ -23,7 +28,7 @@ COPY migrations/ migrations/
 # .gitignore is not copied, so hatchling does not leave the compiled .mo out of the wheel.
 RUN pip install --no-cache-dir "babel>=2.14" \
     && pybabel compile -d src/cocreate/locale -D messages \
-    && pip install --no-cache-dir ".[postgres,redis]" \
+    && pip install --no-cache-dir ".[postgres,redis,pdf]" \
     && cd / && rm -rf /build
 
 # Runtime directory, writable by the unprivileged user (SQLite file or generated secret key

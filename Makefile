@@ -14,7 +14,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml Makefile | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev,browser,postgres,redis]"
+	$(PY) -m pip install --quiet -e ".[dev,browser,postgres,redis,pdf]"
 	touch $@
 
 install: $(VENV)/.installed catalogs

@@ -131,6 +131,13 @@ def _worker_database() -> None:
     asyncio.run(create())
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tallying is pure code (ballots in, result out): its tests run once."""
+    for item in items:
+        if item.path.parent.name == "tally":
+            item.add_marker(ONCE)
+
+
 def empty_postgres(url: str) -> None:
     async def reset() -> None:
         engine = make_engine(url)

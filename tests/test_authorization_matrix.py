@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from starlette.routing import Route
 
 from cocreate.app import routes
-from cocreate.models import Member, Participant, Poll, Proposal, Proxy, Step
+from cocreate.models import Decision, Member, Participant, Poll, Proposal, Proxy, Step
 from tests.conftest import Browser, Room, open_room, signed_in
 from tests.test_roster import ROSTER, import_csv, record_proxy, set_cap
 
@@ -67,6 +67,9 @@ class Case:
 
 S, F = "/s/{code}", "/sessions/{session_id}"
 P, Q = "/proposals/{proposal_id}", "/polls/{poll_id}"
+D = "/projects/{project_id}/decisions"
+CORRECTION = {"text": "Corrigé", "outcome": "adopted", "note": "Erreur de saisie"}
+FOLLOW_UP = {"owner": "Le bureau", "status": "in_progress", "progress": "20", "note": ""}
 
 CASES: list[Case] = [
     # Everyone: the public pages, joining, signing in.
@@ -121,10 +124,15 @@ CASES: list[Case] = [
     # A's facilitator only.
     Case("project", "GET", "/projects/{project_id}", OWNER),
     Case("create_session", "POST", "/projects/{project_id}/sessions", OWNER, {"title": "T"}),
-    Case("decisions", "GET", "/projects/{project_id}/decisions", OWNER),  # not published
+    Case("decisions", "GET", D, OWNER),  # not published
+    Case("decision", "GET", D + "/{decision_id}", OWNER),  # not published
+    Case("record_call", "POST", D, OWNER, {"text": "Un local", "outcome": "adopted", "note": "CA"}),
+    Case("correct", "POST", D + "/{decision_id}/correction", OWNER, {**CORRECTION}),
+    Case("follow_up", "POST", D + "/{decision_id}/follow-up", OWNER, {**FOLLOW_UP}),
     Case("console", "GET", F + "/console", OWNER),
     Case("people", "GET", F + "/people", OWNER),
     Case("minutes", "GET", F + "/minutes", OWNER),
+    Case("minutes_pdf", "GET", F + "/minutes.pdf", OWNER),
     Case("contributions_csv", "GET", F + "/contributions.csv", OWNER),
     Case("open_session", "POST", F + "/open", OWNER),
     Case("approve", "POST", F + P + "/approve", OWNER),
@@ -243,6 +251,7 @@ async def build_world(room: Room) -> World:
         awa_row = (
             await db.exec(select(Participant).where(Participant.display_name == "Awa"))
         ).one()
+        decision = (await db.exec(select(Decision).where(Decision.poll_id == closed))).one()
     ideas = [p for p in proposals if p.kind == "idea"]
     assert step is not None
     return World(
@@ -262,6 +271,7 @@ async def build_world(room: Room) -> World:
             "closed_poll_id": closed,
             "draft_poll_id": draft,
             "step_id": int(step.id or 0),
+            "decision_id": int(decision.id or 0),
             "proxy_id": int(proxy.id or 0),
             "participant_id": int(awa_row.id or 0),
             "principal_id": int(members["003"].id or 0),

@@ -168,7 +168,7 @@ async def test_the_minutes_tell_the_session_in_english_and_in_french(room: Room)
     decisions = html[html.index('id="decisions-title"') :]
     assert decisions.index(IDEA) < decisions.index(QUESTION)  # in the order taken
     # Printing and the spreadsheet
-    assert "Use your browser's Print command to save as PDF." in html
+    assert f'href="/sessions/{room.session_id}/minutes.pdf?lang=fr"' in html
     assert f'href="/sessions/{room.session_id}/contributions.csv"' in html
     assert "<script>" not in html
     assert "style=" not in html

@@ -10,11 +10,16 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
-from cocreate import models  # noqa: F401  (registers the tables)
+from cocreate import (
+    models,  # noqa: F401  (registers the tables)
+    register,
+)
 from cocreate.cli import main
-from cocreate.database import make_engine
+from cocreate.database import Database, make_engine
+from cocreate.migrate import upgrade
+from cocreate.models import Decision
 from tests.conftest import POSTGRES_URL, empty_postgres
 
 
@@ -71,3 +76,71 @@ def test_db_upgrade_on_an_empty_postgresql_matches_the_models() -> None:
     again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert again.exit_code == 0
     assert "up to date" in again.output
+
+
+def test_decisions_recorded_before_the_register_are_sealed_in_order(tmp_path: Path) -> None:
+    """Upgrading a database with decisions (0006) chains them, oldest first, per project."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0006")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO facilitator (id, email, display_name, password_hash, created_at)"
+                    " VALUES (1, 'a@example.org', 'A', 'x', '2026-01-01 10:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO project (id, owner_id, title, need, territory, created_at)"
+                    " VALUES (:id, 1, 'P', '', '', '2026-01-01 10:00:00')"
+                ),
+                [{"id": 1}, {"id": 2}],
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO session (id, project_id, title, seq, created_at, premoderation)"
+                    " VALUES (:id, :id, 'S', 0, '2026-01-01 10:00:00', 0)"
+                ),
+                [{"id": 1}, {"id": 2}],
+            )
+            # Inserted out of order: the register follows the dates.
+            connection.execute(
+                sa.text(
+                    "INSERT INTO decision (id, project_id, session_id, decided_by_id,"
+                    " proposal_text, outcome, votes_for, votes_against, votes_abstain, note,"
+                    " decided_at, method, summary) VALUES (:id, :project, :project, 1, :text,"
+                    " 'adopted', 1, 0, 0, '', :at, 'show_of_hands', '')"
+                ),
+                [
+                    {"id": n, "project": p, "text": f"D{n}", "at": f"2026-02-0{d} 12:00:00.12"}
+                    for n, p, d in ((1, 1, 3), (2, 2, 1), (3, 1, 2), (4, 1, 5))
+                ],
+            )
+    finally:
+        engine.dispose()
+    upgrade(url)
+
+    async def check() -> dict[int, tuple[bool, int, list[str]]]:
+        database = Database(url)
+        found = {}
+        try:
+            async with database.session() as db:
+                for project in (1, 2):
+                    verification = await register.verify(db, project)
+                    rows = await db.exec(
+                        select(Decision)
+                        .where(Decision.project_id == project)
+                        .order_by(col(Decision.position))
+                    )
+                    texts = [d.proposal_text for d in rows.all()]
+                    found[project] = (verification.intact, verification.entries, texts)
+        finally:
+            await database.dispose()
+        return found
+
+    assert asyncio.run(check()) == {
+        1: (True, 3, ["D3", "D1", "D4"]),
+        2: (True, 1, ["D2"]),
+    }

@@ -35,6 +35,7 @@ from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 from cocreate.views import (
+    decisions,
     exports,
     facilitator,
     members,
@@ -131,6 +132,7 @@ S = "/s/{code}"
 F = "/sessions/{session_id:id}"
 P = "/proposals/{proposal_id:id}"
 Q = "/polls/{poll_id:id}"
+D = "/projects/{project_id:id}/decisions"
 
 routes = [
     Route("/", public.home, name="home"),
@@ -175,7 +177,16 @@ routes = [
         methods=["POST"],
         name="publish_decisions",
     ),
-    Route("/projects/{project_id:id}/decisions", facilitator.decisions_page, name="decisions"),
+    Route(D, decisions.register_page, methods=["GET"], name="decisions"),
+    Route(D, decisions.record_call, methods=["POST"], name="record_call"),
+    Route(D + "/{decision_id:id}", decisions.decision_page, name="decision"),
+    Route(D + "/{decision_id:id}/correction", decisions.correct, methods=["POST"], name="correct"),
+    Route(
+        D + "/{decision_id:id}/follow-up",
+        decisions.update_follow_up,
+        methods=["POST"],
+        name="follow_up",
+    ),
     Route("/roster", members.roster_page, name="roster"),
     Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
     Route("/roster/member", members.save_member, methods=["POST"], name="save_member"),
@@ -220,6 +231,7 @@ routes = [
     Route(F + P + "/needs", sessions.link_need, methods=["POST"], name="link_need"),
     # What is left of a session: minutes and contributions
     Route(F + "/minutes", exports.minutes_page, name="minutes"),
+    Route(F + "/minutes.pdf", exports.minutes_pdf, name="minutes_pdf"),
     Route(F + "/contributions.csv", exports.contributions_csv, name="contributions_csv"),
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),

@@ -1,4 +1,4 @@
-"""Command line: serve, db upgrade, facilitator add, demo."""
+"""Command line: serve, db upgrade, facilitator add, recount, verify, demo."""
 
 from __future__ import annotations
 
@@ -141,6 +141,38 @@ def recount(ballot_file: Path) -> None:
     for tie in result.ties:
         click.echo(f"Tie      : {', '.join(tie['options'])} settled by {tie['broken_by']}")
     click.echo(json.dumps(result.as_json(), sort_keys=True))
+
+
+@main.command()
+@click.argument("project", type=click.IntRange(1))
+def verify(project: int) -> None:
+    """Check the chain of seals of a project's decision register (PROJECT is its number);
+    name the first entry that does not match and exit with 1 if one does not."""
+    from cocreate.database import Database
+    from cocreate.errors import RuleError
+    from cocreate.register import Verification
+    from cocreate.register import verify as check_register
+
+    async def run() -> Verification:
+        database = Database(Settings.from_env().database_url)
+        try:
+            async with database.session() as session:
+                return await check_register(session, project)
+        finally:
+            await database.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except RuleError as error:
+        raise click.ClickException(f"project {project}: " + error.message % error.params) from error
+    if result.intact:
+        click.echo(f"Project {project}: the register's {result.entries} entries are intact.")
+        click.echo(f"Last seal: {result.head}")
+        return
+    which = f" (decision {result.decision_id})" if result.decision_id is not None else ""
+    click.echo(f"Project {project}: entry {result.first_bad}{which} does not match.", err=True)
+    click.echo(f"  {result.reason}", err=True)
+    raise SystemExit(1)
 
 
 @main.command()

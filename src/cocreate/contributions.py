@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda
+from cocreate import agenda, register
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, RuleError
 from cocreate.events import (
     CommentAdded,
@@ -618,8 +618,9 @@ async def record_decision(
             votes_against=tally.votes_against,
             votes_abstain=tally.votes_abstain,
             note=note,
+            provenance=await register.provenance(db, proposal_ids=[proposal_id]),
         )
-        db.add(decision)
+        await register.append(db, decision)
         events.append(await record_event(db, session_id, seq, DecisionRecorded, proposal_id))
     await db.refresh(decision)
     return decision, events

@@ -13,7 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +31,7 @@ from cocreate.models import (
     ProposalKind,
     Session,
     Step,
+    iso_utc,
     key,
 )
 from cocreate.steps import KIND_LABELS, StepKind
@@ -72,6 +73,8 @@ class Minutes:
     facilitator_name: str
     joined: int  # participants who joined, removed ones included
     members_present: list[Member]  # joined with their voting code, by name
+    members_represented: list[Member]  # absent, their proxy's holder present, by name
+    roster_size: int | None  # members on the organisation's roster (None: no roster)
     proxy_log: list[proxies.ProxyLine]
     steps: list[AgendaLine]
     needs: Contributions
@@ -113,6 +116,17 @@ def _contributions(items: Iterable[WallItem], answers: Iterable[WallItem] = ()) 
     )
 
 
+async def _members(db: AsyncSession, ids: set[int]) -> list[Member]:
+    if not ids:
+        return []
+    rows = await db.exec(
+        select(Member)
+        .where(col(Member.id).in_(sorted(ids)))
+        .order_by(col(Member.name), col(Member.id))
+    )
+    return list(rows.all())
+
+
 async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int) -> Minutes:
     """Everything the minutes show; NotFound or Forbidden unless the facilitator runs it."""
     session, project = await projects.session_for(
@@ -125,19 +139,8 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
         db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
     )
     present = await roster.present_members(db=db, session_id=session_id)
-    members = (
-        list(
-            (
-                await db.exec(
-                    select(Member)
-                    .where(col(Member.id).in_(sorted(present)))
-                    .order_by(col(Member.name), col(Member.id))
-                )
-            ).all()
-        )
-        if present
-        else []
-    )
+    represented = await proxies.represented(db=db, session_id=session_id)
+    organisation = await roster.organisation_of_session(db=db, session=session)
     poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=False)
     decisions = await contributions.session_decisions(db=db, session_id=session_id)
     return Minutes(
@@ -145,7 +148,13 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
         project=project,
         facilitator_name=facilitator.display_name,
         joined=await contributions.participant_count(db=db, session_id=session_id),
-        members_present=members,
+        members_present=await _members(db, present),
+        members_represented=await _members(db, represented),
+        roster_size=(
+            len(await roster.members(db=db, organisation=organisation))
+            if organisation is not None
+            else None
+        ),
         proxy_log=await proxies.log(db=db, session_id=session_id),
         steps=agenda_lines(await agenda.steps_of(db, session_id)),
         needs=_contributions(needs, answers=ideas),
@@ -215,12 +224,6 @@ class ContributionRow:
             self.pass_,
             " ".join(str(n) for n in self.answers_needs),
         ]
-
-
-def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC; stored times without a zone are UTC (SQLite drops it)."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def status_of(proposal: Proposal) -> str:

@@ -7,7 +7,7 @@ kept: a changed vote supersedes the old row instead of overwriting it.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ MAX_NAME_CHARS = 60
 MAX_TITLE_CHARS = 200
 MAX_NEED_CHARS = 2_000
 MAX_TERRITORY_CHARS = 200
+MAX_PLACE_CHARS = 200
 MAX_PROPOSAL_CHARS = 500
 MAX_COMMENT_CHARS = 1_000
 MAX_NOTE_CHARS = 2_000
@@ -32,10 +33,20 @@ MAX_STEPS = 40
 MAX_STEP_MINUTES = 240
 VOTING_CODE_LENGTH = 8
 JOIN_CODE_LENGTH = 6
+MAX_OWNER_CHARS = 120
+SHA256_HEX_CHARS = 64
+# The hash the first entry of a project's decision register is chained to.
+GENESIS_HASH = "0" * SHA256_HEX_CHARS
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """ISO 8601 in UTC to the second; stored times without a zone are UTC (SQLite drops it)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Stored(Protocol):
@@ -101,6 +112,14 @@ class Project(SQLModel, table=True):
     territory: str = Field(default="", max_length=MAX_TERRITORY_CHARS)
     decisions_published_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The decision register's length and the hash of its last entry: deleting the last
+    # entries, which no later entry seals, shows as a register shorter than this.
+    register_length: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    register_head: str = Field(
+        default=GENESIS_HASH,
+        max_length=SHA256_HEX_CHARS,
+        sa_column_kwargs={"server_default": GENESIS_HASH},
+    )
 
 
 class Session(SQLModel, table=True):
@@ -109,6 +128,10 @@ class Session(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = _fk("project.id")
     title: str = Field(max_length=MAX_TITLE_CHARS)
+    # Where it is held (an address, a room, "online"), for the minutes.
+    place: str = Field(
+        default="", max_length=MAX_PLACE_CHARS, sa_column_kwargs={"server_default": ""}
+    )
     join_code: str | None = Field(
         default=None, max_length=JOIN_CODE_LENGTH, unique=True, index=True
     )
@@ -379,11 +402,17 @@ class Vote(SQLModel, table=True):
 
 
 class Decision(SQLModel, table=True):
-    """The recorded outcome of a proposal's vote or of a poll, in the project's register."""
+    """An entry of the project's decision register: the outcome of a proposal's vote, of
+    a poll or of a facilitator's call, or the correction of an earlier entry.
+
+    Never edited: each entry carries the hash of the one before it (``register.py``)."""
+
+    __table_args__ = (sa.UniqueConstraint("project_id", "position", name="uq_decision_position"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = _fk("project.id")
-    session_id: int = _fk("session.id")
+    # None: decided outside a session (a facilitator's call recorded on the project).
+    session_id: int | None = _fk("session.id", nullable=True)
     proposal_id: int | None = Field(
         default=None,
         sa_column=sa.Column(
@@ -419,6 +448,60 @@ class Decision(SQLModel, table=True):
     turnout: int | None = None
     quorum_met: bool | None = None
     ballots_sha256: str | None = Field(default=None, max_length=64)
+    # Where it came from (needs, proposals, comments, poll and rules, result) as JSON,
+    # copied when it was decided.
+    provenance: str = Field(default="{}", sa_column=sa.Column(sa.Text, nullable=False))
+    # The entry this one corrects.
+    amends_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("decision.id"), nullable=True),
+    )
+    # Its place in the project's register (from 1), and the chain of hashes.
+    position: int = Field(default=0)
+    prev_hash: str = Field(default="", max_length=SHA256_HEX_CHARS)
+    entry_hash: str = Field(default="", max_length=SHA256_HEX_CHARS)
+
+
+class FollowUpStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    ABANDONED = "abandoned"
+
+
+class FollowUp(SQLModel, table=True):
+    """Suivi: where carrying out a decision stands now (its updates keep the history)."""
+
+    __tablename__ = "follow_up"
+
+    decision_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("decision.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    owner: str = Field(default="", max_length=MAX_OWNER_CHARS)
+    due_on: date | None = None
+    review_on: date | None = None
+    status: FollowUpStatus = Field(
+        default=FollowUpStatus.PLANNED, sa_column=sa.Column(sa.String(12), nullable=False)
+    )
+    progress: int = Field(default=0)  # percent
+    reason: str = Field(default="", max_length=MAX_NOTE_CHARS)  # why it was abandoned
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FollowUpUpdate(SQLModel, table=True):
+    """One dated update of a decision's follow-up, as it was written."""
+
+    __tablename__ = "follow_up_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = _fk("decision.id")
+    written_by_id: int = _fk("facilitator.id", index=False)
+    written_at: datetime = Field(default_factory=utcnow)
+    status: FollowUpStatus = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    progress: int
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
 
 
 class Poll(SQLModel, table=True):

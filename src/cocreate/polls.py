@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import proxies, roster, voting
+from cocreate import proxies, register, roster, voting
 from cocreate.contributions import participant_count, participant_may
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
@@ -538,8 +538,9 @@ async def close_poll(
             turnout=voters,
             quorum_met=poll.quorum_met,
             ballots_sha256=poll.ballots_sha256,
+            provenance=await register.poll_provenance(db, poll),
         )
-        db.add(decision)
+        await register.append(db, decision)
         event = await record_event(db, session_id, seq, PollClosed, poll_id)
     await db.refresh(decision)
     return decision, event

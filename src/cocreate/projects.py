@@ -9,11 +9,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,17 +21,13 @@ from cocreate.i18n import N_
 from cocreate.models import (
     JOIN_CODE_LENGTH,
     MAX_NEED_CHARS,
+    MAX_PLACE_CHARS,
     MAX_TERRITORY_CHARS,
     MAX_TITLE_CHARS,
-    Decision,
     Event,
     Facilitator,
-    PollOption,
     Project,
-    Proposal,
-    ProposalNeed,
     Session,
-    key,
     utcnow,
 )
 
@@ -117,13 +111,14 @@ async def sessions_of(*, db: AsyncSession, project: Project) -> list[Session]:
 
 
 async def create_session(
-    *, db: AsyncSession, facilitator: Facilitator, project_id: int, title: str
+    *, db: AsyncSession, facilitator: Facilitator, project_id: int, title: str, place: str = ""
 ) -> Session:
     project = await project_for(db=db, facilitator=facilitator, project_id=project_id)
     assert project.id is not None
     session = Session(
         project_id=project.id,
         title=_text(title, field=N_("Title"), max_chars=MAX_TITLE_CHARS, required=True),
+        place=_text(place, field=N_("Place"), max_chars=MAX_PLACE_CHARS, required=False),
     )
     db.add(session)
     await db.commit()
@@ -235,77 +230,6 @@ async def set_decisions_published(
     await db.commit()
     await db.refresh(project)
     return project
-
-
-@dataclass(frozen=True)
-class DecisionEntry:
-    decision: Decision
-    session_title: str
-    # Where it came from: the needs the decided proposal (or the poll's options) answer.
-    needs: list[str] = field(default_factory=list)
-
-
-async def decisions_register(
-    *, db: AsyncSession, project_id: int, reader: Facilitator | None
-) -> tuple[Project, list[DecisionEntry]]:
-    """A project's decisions, newest first: for its facilitator, or anyone once published."""
-    project = await db.get(Project, project_id)
-    if project is None:
-        raise NotFound(N_("This project does not exist."))
-    is_owner = reader is not None and reader.id == project.owner_id
-    if not is_owner and project.decisions_published_at is None:
-        raise Forbidden(N_("The facilitator has not published these decisions."))
-    rows = (
-        await db.exec(
-            select(Decision, Session.title)
-            .join(Session, col(Session.id) == col(Decision.session_id))
-            .where(Decision.project_id == project_id)
-            .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
-        )
-    ).all()
-    needs = await _needs_of_decisions(db, [d for d, _ in rows])
-    return project, [
-        DecisionEntry(decision=d, session_title=t, needs=needs.get(key(d), [])) for d, t in rows
-    ]
-
-
-async def _needs_of_decisions(db: AsyncSession, decisions: list[Decision]) -> dict[int, list[str]]:
-    """The texts of the needs each decision answers, through its proposal or the
-    proposals its poll's options came from."""
-    if not decisions:
-        return {}
-    need = aliased(Proposal)
-    by_proposal: dict[int, list[int]] = {}
-    for d in decisions:
-        if d.proposal_id is not None:
-            by_proposal.setdefault(d.proposal_id, []).append(key(d))
-    poll_ids = [d.poll_id for d in decisions if d.poll_id is not None]
-    found: dict[int, list[str]] = {}
-    if poll_ids:
-        for poll_id, proposal_id in (
-            await db.exec(
-                select(PollOption.poll_id, PollOption.proposal_id).where(
-                    col(PollOption.poll_id).in_(poll_ids), col(PollOption.proposal_id).is_not(None)
-                )
-            )
-        ).all():
-            for d in decisions:
-                if d.poll_id == poll_id and proposal_id is not None:
-                    by_proposal.setdefault(proposal_id, []).append(key(d))
-    if not by_proposal:
-        return found
-    for proposal_id, text in (
-        await db.exec(
-            select(ProposalNeed.proposal_id, need.text)
-            .join(need, col(need.id) == col(ProposalNeed.need_id))
-            .where(col(ProposalNeed.proposal_id).in_(list(by_proposal)))
-            .order_by(col(need.id))
-        )
-    ).all():
-        for decision_id in by_proposal[proposal_id]:
-            if text not in found.setdefault(decision_id, []):
-                found[decision_id].append(text)
-    return found
 
 
 # Built once: every phone request starts here, and building the statement (and its

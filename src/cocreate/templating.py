@@ -7,15 +7,16 @@ Fragments for live updates come from the same partials as the first page render
 from __future__ import annotations
 
 import gettext
+import json
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from markupsafe import Markup
 
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
@@ -125,7 +126,9 @@ class Templates:
         )
         env.filters["clock"] = clock
         env.filters["when"] = lambda value: self.format_when(value, locale)
+        env.filters["day"] = lambda value: format_date(value, "long", locale=locale)
         env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
+        env.filters["from_json"] = json.loads
         env.filters["as_number"] = lambda value: None if value is None else float(Fraction(value))
         return env
 
@@ -134,6 +137,10 @@ class Templates:
             return ""
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
         return format_datetime(aware.astimezone(self.zone), "medium", locale=locale)
+
+    def today(self) -> date:
+        """Today where the meetings happen (due dates are days there)."""
+        return datetime.now(self.zone).date()
 
     def render(self, template_name: str, /, *, locale: str, **context: Any) -> str:
         return self._envs[locale].get_template(template_name).render(context)

@@ -1,15 +1,18 @@
-"""What is left of a session: the printable minutes and the contributions as CSV, for
-the session's facilitator only."""
+"""What is left of a session: the printable minutes (a page and a PDF) and the
+contributions as CSV, for the session's facilitator only."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import minutes
+from cocreate import minutes, pdf
+from cocreate.i18n import LOCALES, N_
 from cocreate.models import Facilitator
 from cocreate.views.facilitator import facilitator_action, facilitator_page
-from cocreate.web import app_state, int_param, render
+from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render
 
 
 @facilitator_page
@@ -25,6 +28,44 @@ async def minutes_page(request: Request, facilitator: Facilitator) -> Response:
         session=record.session,
         project=record.project,
         audience="minutes",
+    )
+
+
+@facilitator_action  # a download: someone signed out or not the facilitator gets 403
+async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
+    """The minutes as a PDF, in the language asked for (``?lang=fr``) or the reader's."""
+    lang = request.query_params.get("lang") or locale_of(request)
+    if lang not in LOCALES:
+        raise RuleErrorResponse(400, N_("The minutes exist in French (fr) and English (en)."))
+    session_id = int_param(request, "session_id")
+    async with app_state(request).db.session() as db:
+        record = await minutes.gather(db=db, facilitator=facilitator, session_id=session_id)
+    html = app_state(request).templates.render(
+        "facilitator/minutes.html",
+        locale=lang,
+        request=request,
+        csrf_token="",  # nothing of the reader's session goes into the file
+        facilitator_id=None,
+        page_path=request.url.path,
+        minutes=record,
+        session=record.session,
+        project=record.project,
+        audience="minutes",
+    )
+    try:
+        body = await asyncio.to_thread(pdf.html_to_pdf, html)
+    except pdf.PdfUnavailable as error:
+        raise RuleErrorResponse(
+            503, N_("This server cannot make PDF files: print the minutes page instead.")
+        ) from error
+    name = f"session-{session_id}-minutes-{lang}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

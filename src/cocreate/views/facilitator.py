@@ -193,6 +193,7 @@ async def create_session(request: Request, facilitator: Facilitator) -> Response
             facilitator=facilitator,
             project_id=int_param(request, "project_id"),
             title=field(form, "title"),
+            place=field(form, "place"),
         )
     return see_other(f"/sessions/{session.id}/console")
 
@@ -209,22 +210,6 @@ async def publish_decisions(request: Request, facilitator: Facilitator) -> Respo
             published=field(form, "published") == "1",
         )
     return see_other(f"/projects/{project_id}")
-
-
-async def decisions_page(request: Request) -> Response:
-    """A project's decisions: its facilitator always, anyone once published."""
-    facilitator = await current_facilitator(request)
-    async with app_state(request).db.session() as db:
-        project, entries = await projects.decisions_register(
-            db=db, project_id=int_param(request, "project_id"), reader=facilitator
-        )
-    return render(
-        request,
-        "decisions.html",
-        project=project,
-        entries=entries,
-        is_owner=facilitator is not None and facilitator.id == project.owner_id,
-    )
 
 
 async def console_context(

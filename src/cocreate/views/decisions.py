@@ -1,0 +1,163 @@
+"""A project's decision register: every decision, where it came from, where it stands.
+
+The facilitator records decisions taken outside a vote, corrects entries with new ones
+and writes the follow-up; once the register is published, anyone can read it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import follow_up, register
+from cocreate.contributions import parse_outcome
+from cocreate.errors import Invalid
+from cocreate.i18n import N_
+from cocreate.models import Facilitator, FollowUpStatus, Outcome, whole_number
+from cocreate.views.facilitator import facilitator_action
+from cocreate.web import (
+    app_state,
+    current_facilitator,
+    field,
+    int_param,
+    read_form,
+    render,
+    see_other,
+)
+
+# Dates a follow-up can name: past ones (written afterwards) and a plan's horizon.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+async def _register(request: Request) -> tuple[register.Register, bool]:
+    reader = await current_facilitator(request)
+    async with app_state(request).db.session() as db:
+        found = await register.read(
+            db=db, project_id=int_param(request, "project_id"), reader=reader
+        )
+    return found, reader is not None and reader.id == found.project.owner_id
+
+
+async def register_page(request: Request) -> Response:
+    """A project's decisions, newest first: its facilitator always, anyone once published."""
+    found, is_owner = await _register(request)
+    return render(
+        request,
+        "decisions.html",
+        project=found.project,
+        entries=found.entries,
+        verification=found.verification,
+        is_owner=is_owner,
+        today=app_state(request).templates.today(),
+        outcomes=list(Outcome),
+    )
+
+
+async def decision_page(request: Request) -> Response:
+    """One entry: its provenance, its seal, its corrections and its follow-up."""
+    found, is_owner = await _register(request)
+    entry = found.entry(int_param(request, "decision_id"))
+    updates = []
+    if entry.follow_up is not None:
+        async with app_state(request).db.session() as db:
+            updates = await follow_up.history(db, int_param(request, "decision_id"))
+    return render(
+        request,
+        "decision.html",
+        project=found.project,
+        entry=entry,
+        decision=entry.decision,
+        updates=updates,
+        verification=found.verification,
+        is_owner=is_owner,
+        today=app_state(request).templates.today(),
+        statuses=list(FollowUpStatus),
+        status_labels=follow_up.STATUS_LABELS,
+        outcomes=list(Outcome),
+    )
+
+
+def _date(form: FormData, name: str) -> date | None:
+    raw = field(form, name).strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise Invalid(N_("“%(value)s” is not a date (year-month-day)."), value=raw[:20])
+    return value
+
+
+def _status(raw: str) -> FollowUpStatus:
+    try:
+        return FollowUpStatus(raw)
+    except ValueError:
+        raise Invalid(N_("Choose a status from the list.")) from None
+
+
+def _progress(raw: str) -> int:
+    value = whole_number(raw.strip().removesuffix("%").strip() or "0")
+    if value is None or value > 100:
+        raise Invalid(N_("Progress is a percentage, from 0 to 100."))
+    return value
+
+
+@facilitator_action
+async def record_call(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    project_id = int_param(request, "project_id")
+    async with app_state(request).db.write() as db:
+        decision = await register.record_call(
+            db=db,
+            facilitator=facilitator,
+            project_id=project_id,
+            text=field(form, "text"),
+            outcome=parse_outcome(field(form, "outcome")),
+            note=field(form, "note"),
+        )
+    return see_other(f"/projects/{project_id}/decisions/{decision.id}")
+
+
+@facilitator_action
+async def correct(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    async with app_state(request).db.write() as db:
+        decision = await register.record_correction(
+            db=db,
+            facilitator=facilitator,
+            project_id=int_param(request, "project_id"),
+            decision_id=int_param(request, "decision_id"),
+            text=field(form, "text"),
+            outcome=parse_outcome(field(form, "outcome")),
+            note=field(form, "note"),
+        )
+    return see_other(f"/projects/{decision.project_id}/decisions/{decision.id}")
+
+
+@facilitator_action
+async def update_follow_up(request: Request, facilitator: Facilitator) -> Response:
+    form = await read_form(request)
+    change = follow_up.Change(
+        owner=field(form, "owner"),
+        due_on=_date(form, "due_on"),
+        review_on=_date(form, "review_on"),
+        status=_status(field(form, "status")),
+        progress=_progress(field(form, "progress")),
+        note=field(form, "note"),
+    )
+    project_id = int_param(request, "project_id")
+    decision_id = int_param(request, "decision_id")
+    async with app_state(request).db.write() as db:
+        await follow_up.update(
+            db=db,
+            facilitator=facilitator,
+            project_id=project_id,
+            decision_id=decision_id,
+            change=change,
+        )
+    return see_other(f"/projects/{project_id}/decisions/{decision_id}#follow-up")
