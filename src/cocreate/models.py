@@ -34,6 +34,9 @@ MAX_STEP_MINUTES = 240
 VOTING_CODE_LENGTH = 8
 JOIN_CODE_LENGTH = 6
 MAX_OWNER_CHARS = 120
+MAX_UNIT_CHARS = 40
+MAX_TOKEN_NAME_CHARS = 80
+SURVEY_CODE_LENGTH = 10
 SHA256_HEX_CHARS = 64
 # The hash the first entry of a project's decision register is chained to.
 GENESIS_HASH = "0" * SHA256_HEX_CHARS
@@ -289,6 +292,9 @@ class Participant(SQLModel, table=True):
         ),
     )
     removed_at: datetime | None = None  # removed by the facilitator: can no longer act
+    # The participant's own link (/p/TOKEN), made when they ask for it: opened on
+    # another phone, or after the cookie is gone, it makes that phone this participant.
+    link_token: str | None = Field(default=None, max_length=32, unique=True)
 
 
 class ProposalKind(enum.StrEnum):
@@ -502,6 +508,99 @@ class FollowUpUpdate(SQLModel, table=True):
     status: FollowUpStatus = Field(sa_column=sa.Column(sa.String(12), nullable=False))
     progress: int
     note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+
+class IndicatorFamily(enum.StrEnum):
+    """The three families of impact the social and solidarity economy reports on."""
+
+    SOCIAL = "social"  # people reached, jobs created, needs met
+    ECOLOGICAL = "ecological"  # kg CO2 avoided, waste diverted
+    POLITICAL = "political"  # democratic life: who takes part in deciding
+
+
+class Indicator(SQLModel, table=True):
+    """An impact indicator of a project: what is measured, in which unit, from where to
+    where."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = _fk("project.id")
+    family: IndicatorFamily = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    name: str = Field(max_length=MAX_TITLE_CHARS)
+    unit: str = Field(default="", max_length=MAX_UNIT_CHARS)
+    # Decimal numbers as text (exact, as typed: "12.5"), compared as numbers when drawn.
+    baseline: str = Field(default="0", max_length=30)
+    target: str | None = Field(default=None, max_length=30)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IndicatorMeasurement(SQLModel, table=True):
+    """A dated value of an indicator."""
+
+    __tablename__ = "indicator_measurement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = _fk("indicator.id")
+    measured_on: date
+    value: str = Field(max_length=30)
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class IndicatorDecision(SQLModel, table=True):
+    """An indicator tells the impact of this decision (among others)."""
+
+    __tablename__ = "indicator_decision"
+
+    indicator_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    decision_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("decision.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class Survey(SQLModel, table=True):
+    """Back to the people concerned: a short questionnaire on what became of a decision,
+    for the participants of the session that took it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = _fk("decision.id")
+    # The link's code (/f/CODE), random: it is printed and shown as a QR code.
+    code: str = Field(max_length=SURVEY_CODE_LENGTH, unique=True, index=True)
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One participant's answer: did the decision answer their need (1 to 5), and why."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "participant_id", name="uq_survey_answer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = _fk("survey.id", index=False)
+    participant_id: int = _fk("participant.id")
+    rating: int  # 1 (not at all) to 5 (fully)
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A facilitator's key to the read-only API: only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    facilitator_id: int = _fk("facilitator.id")
+    name: str = Field(max_length=MAX_TOKEN_NAME_CHARS)
+    token_sha256: str = Field(max_length=SHA256_HEX_CHARS, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 class Poll(SQLModel, table=True):
