@@ -22,7 +22,17 @@ from sqlmodel import col, select
 from starlette.routing import Route
 
 from cocreate.app import routes
-from cocreate.models import Decision, Member, Participant, Poll, Proposal, Proxy, Step
+from cocreate.models import (
+    Decision,
+    Indicator,
+    Member,
+    Participant,
+    Poll,
+    Proposal,
+    Proxy,
+    Step,
+    Survey,
+)
 from tests.conftest import Browser, Room, open_room, signed_in
 from tests.test_roster import ROSTER, import_csv, record_proxy, set_cap
 
@@ -69,6 +79,9 @@ S, F = "/s/{code}", "/sessions/{session_id}"
 P, Q = "/proposals/{proposal_id}", "/polls/{poll_id}"
 D = "/projects/{project_id}/decisions"
 CORRECTION = {"text": "Corrigé", "outcome": "adopted", "note": "Erreur de saisie"}
+IMPACT = "/projects/{project_id}/impact/{indicator_id}"
+INDICATOR = {"family": "social", "name": "Repas", "baseline": "0"}
+MEASUREMENT = {"measured_on": "2026-01-01", "value": "3"}
 FOLLOW_UP = {"owner": "Le bureau", "status": "in_progress", "progress": "20", "note": ""}
 
 CASES: list[Case] = [
@@ -78,6 +91,11 @@ CASES: list[Case] = [
     Case("set_language", "POST", "/language", EVERYONE, {"locale": "fr", "next": "/"}),
     Case("health", "GET", "/health", EVERYONE),
     Case("participant_session", "GET", S, EVERYONE),
+    # Questionnaires: anyone with the link reads it; the session's participants answer.
+    Case("survey_page", "GET", "/f/{survey_code}", EVERYONE),
+    Case("survey_qr", "GET", "/f/{survey_code}/qr.svg", EVERYONE),
+    Case("answer_survey", "POST", "/f/{survey_code}", IN_A, {"rating": "4", "comment": ""}),
+    Case("participant_link", "POST", S + "/link", IN_A),
     Case("screen", "GET", S + "/screen", EVERYONE),
     Case("qr_code", "GET", S + "/qr.svg", EVERYONE),
     Case("member_link", "GET", "/m/{member_code}", EVERYONE),
@@ -129,6 +147,17 @@ CASES: list[Case] = [
     Case("record_call", "POST", D, OWNER, {"text": "Un local", "outcome": "adopted", "note": "CA"}),
     Case("correct", "POST", D + "/{decision_id}/correction", OWNER, {**CORRECTION}),
     Case("follow_up", "POST", D + "/{decision_id}/follow-up", OWNER, {**FOLLOW_UP}),
+    Case("survey", "POST", D + "/{asked_decision_id}/survey", OWNER),
+    Case("impact", "GET", "/projects/{project_id}/impact", OWNER),  # not published
+    Case("add_indicator", "POST", "/projects/{project_id}/impact", OWNER, {**INDICATOR}),
+    Case(
+        "measure",
+        "POST",
+        IMPACT + "/measurements",
+        OWNER,
+        {"measured_on": "2026-01-01", "value": "3"},
+    ),
+    Case("link_impact", "POST", IMPACT + "/decisions", OWNER, {"decision": "{decision_id}"}),
     Case("console", "GET", F + "/console", OWNER),
     Case("people", "GET", F + "/people", OWNER),
     Case("minutes", "GET", F + "/minutes", OWNER),
@@ -170,9 +199,17 @@ CASES: list[Case] = [
     Case("participant_join", "POST", S + "/join", EVERYONE, {"display_name": "Encore"}),
     Case("join_member", "POST", S + "/join-member", EVERYONE, {"voting_code": "{spare_code}"}),
     Case("logout", "POST", "/logout", EVERYONE),
+    Case("open_participant_link", "GET", "/p/{link_token}", EVERYONE),
+    Case("close_survey", "POST", D + "/{asked_decision_id}/survey/close", OWNER),
 ]
 # Sent from a throwaway copy of the role's client: they change who the client is.
-IDENTITY_CHANGING = {"participant_join", "join_member", "logout", "login"}
+IDENTITY_CHANGING = {
+    "participant_join",
+    "join_member",
+    "logout",
+    "login",
+    "open_participant_link",
+}
 
 
 def refused(status: int, location: str) -> bool:
@@ -254,6 +291,7 @@ async def build_world(room: Room) -> World:
         decision = (await db.exec(select(Decision).where(Decision.poll_id == closed))).one()
     ideas = [p for p in proposals if p.kind == "idea"]
     assert step is not None
+    asked = await asked_decision(world_room=room, awa=awa)
     return World(
         room,
         clients,
@@ -272,6 +310,7 @@ async def build_world(room: Room) -> World:
             "draft_poll_id": draft,
             "step_id": int(step.id or 0),
             "decision_id": int(decision.id or 0),
+            **asked,
             "proxy_id": int(proxy.id or 0),
             "participant_id": int(awa_row.id or 0),
             "principal_id": int(members["003"].id or 0),
@@ -279,6 +318,42 @@ async def build_world(room: Room) -> World:
             "spare_code": members["004"].voting_code,
         },
     )
+
+
+async def asked_decision(world_room: Room, awa: Browser) -> dict[str, int | str]:
+    """A decision taken in session A with an open questionnaire, an indicator, and Awa's
+    own participant link."""
+    facilitator, server = world_room.facilitator, world_room.server
+    sent = await awa.post(f"/s/{world_room.code}/proposals", {"text": "Un jardin partagé"})
+    assert sent.status_code == 200, sent.text
+    async with server.db.session() as db:
+        garden = (await db.exec(select(Proposal).where(Proposal.text == "Un jardin partagé"))).one()
+    decided = await facilitator.post(
+        f"/sessions/{world_room.session_id}/proposals/{garden.id}/decision", {"outcome": "adopted"}
+    )
+    assert decided.status_code == 200, decided.text
+    async with server.db.session() as db:
+        decision = (await db.exec(select(Decision).where(Decision.proposal_id == garden.id))).one()
+    base = f"/projects/{world_room.project_id}"
+    opened = await facilitator.post(f"{base}/decisions/{decision.id}/survey", htmx=False)
+    assert opened.status_code == 303, opened.text
+    made = await facilitator.post(f"{base}/impact", {**INDICATOR}, htmx=False)
+    assert made.status_code == 303, made.text
+    linked = await awa.post(f"/s/{world_room.code}/link", {}, htmx=False)
+    assert linked.status_code == 200, linked.text
+    async with server.db.session() as db:
+        survey = (await db.exec(select(Survey))).one()
+        indicator = (await db.exec(select(Indicator))).one()
+        token = (
+            await db.exec(select(Participant.link_token).where(Participant.display_name == "Awa"))
+        ).one()
+    assert token is not None
+    return {
+        "asked_decision_id": int(decision.id or 0),
+        "survey_code": survey.code,
+        "indicator_id": int(indicator.id or 0),
+        "link_token": token,
+    }
 
 
 async def send(world: World, role: str, case: Case) -> tuple[int, str]:

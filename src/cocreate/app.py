@@ -38,12 +38,14 @@ from cocreate.views import (
     decisions,
     exports,
     facilitator,
+    impact,
     members,
     participant,
     polls,
     projector,
     public,
     sessions,
+    surveys,
 )
 from cocreate.views.fragments import FragmentRenderer, SharedStages
 from cocreate.web import (
@@ -133,6 +135,7 @@ F = "/sessions/{session_id:id}"
 P = "/proposals/{proposal_id:id}"
 Q = "/polls/{poll_id:id}"
 D = "/projects/{project_id:id}/decisions"
+I = "/projects/{project_id:id}/impact"  # noqa: E741 - the impact pages, like D and F
 
 routes = [
     Route("/", public.home, name="home"),
@@ -187,6 +190,32 @@ routes = [
         methods=["POST"],
         name="follow_up",
     ),
+    Route(D + "/{decision_id:id}/survey", surveys.open_survey, methods=["POST"], name="survey"),
+    Route(
+        D + "/{decision_id:id}/survey/close",
+        surveys.close_survey,
+        methods=["POST"],
+        name="close_survey",
+    ),
+    Route(I, impact.impact_page, methods=["GET"], name="impact"),
+    Route(I, impact.add_indicator, methods=["POST"], name="add_indicator"),
+    Route(
+        I + "/{indicator_id:id}/measurements",
+        impact.add_measurement,
+        methods=["POST"],
+        name="measure",
+    ),
+    Route(
+        I + "/{indicator_id:id}/decisions",
+        impact.link_decisions,
+        methods=["POST"],
+        name="link_impact",
+    ),
+    Route("/f/{code}", surveys.survey_page, methods=["GET"], name="survey_page"),
+    Route("/f/{code}", surveys.answer_survey, methods=["POST"], name="answer_survey"),
+    Route("/f/{code}/qr.svg", surveys.survey_qr, name="survey_qr"),
+    Route(S + "/link", surveys.make_link, methods=["POST"], name="participant_link"),
+    Route("/p/{token}", surveys.open_link, name="open_participant_link"),
     Route("/roster", members.roster_page, name="roster"),
     Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
     Route("/roster/member", members.save_member, methods=["POST"], name="save_member"),

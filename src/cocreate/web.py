@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -204,6 +205,28 @@ def render(
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def public_url(request: Request, path: str) -> str:
+    """An absolute link to print or put in a QR code: from COCREATE_PUBLIC_URL, else
+    from this request's host."""
+    base = app_state(request).settings.public_url.rstrip("/")
+    return (base or f"{request.url.scheme}://{request.url.netloc}") + path
+
+
+def qr_svg(url: str) -> Response:
+    """A link as an SVG QR code, drawn on the server."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False
+    )
+    return Response(
+        buffer.getvalue(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 def see_other(url: str) -> RedirectResponse:

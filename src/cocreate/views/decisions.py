@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import follow_up, register
+from cocreate import follow_up, register, surveys
 from cocreate.contributions import parse_outcome
 from cocreate.errors import Invalid
 from cocreate.i18n import N_
@@ -23,6 +23,7 @@ from cocreate.web import (
     current_facilitator,
     field,
     int_param,
+    public_url,
     read_form,
     render,
     see_other,
@@ -60,10 +61,11 @@ async def decision_page(request: Request) -> Response:
     """One entry: its provenance, its seal, its corrections and its follow-up."""
     found, is_owner = await _register(request)
     entry = found.entry(int_param(request, "decision_id"))
-    updates = []
-    if entry.follow_up is not None:
-        async with app_state(request).db.session() as db:
-            updates = await follow_up.history(db, int_param(request, "decision_id"))
+    decision_id = int_param(request, "decision_id")
+    async with app_state(request).db.session() as db:
+        updates = await follow_up.history(db, decision_id) if entry.follow_up else []
+        asked = (await surveys.results_of(db, [decision_id])).get(decision_id, [])
+    survey = asked[0].survey if asked and asked[0].survey.closed_at is None else None
     return render(
         request,
         "decision.html",
@@ -77,6 +79,10 @@ async def decision_page(request: Request) -> Response:
         statuses=list(FollowUpStatus),
         status_labels=follow_up.STATUS_LABELS,
         outcomes=list(Outcome),
+        survey=survey,
+        survey_url=public_url(request, f"/f/{survey.code}") if survey else "",
+        asked=asked,
+        rating_labels=surveys.RATING_LABELS,
     )
 
 

@@ -30,17 +30,13 @@ from cocreate.web import (
     app_state,
     field,
     locale_of,
+    public_url,
     read_form,
     remember_participant,
     render,
     see_other,
     translate_error,
 )
-
-
-def _public_base(request: Request) -> str:
-    base = app_state(request).settings.public_url.rstrip("/")
-    return base or f"{request.url.scheme}://{request.url.netloc}"
 
 
 async def _roster_page(request: Request, facilitator: Facilitator, **extra: object) -> Response:
@@ -165,10 +161,9 @@ async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         people = await roster.members(db=db, organisation=organisation)
-    base = _public_base(request)
     cards = []
     for member in people:
-        url = f"{base}/m/{member.voting_code}"
+        url = public_url(request, f"/m/{member.voting_code}")
         buffer = io.BytesIO()
         segno.make(url, error="m").save(
             buffer, kind="svg", scale=4, border=1, xmldecl=False, svgns=True, omitsize=True

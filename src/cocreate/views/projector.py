@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import projects
 from cocreate.models import Session
 from cocreate.views.fragments import Audience, stage_context
-from cocreate.web import app_state, render
+from cocreate.web import app_state, public_url, qr_svg, render
 
 
 def join_url(request: Request, session: Session) -> str:
     """The absolute link a phone opens: from COCREATE_PUBLIC_URL, else this request's host."""
-    path = request.url_for("participant_session", code=session.join_code).path
-    base = app_state(request).settings.public_url.rstrip("/")
-    if not base:
-        base = f"{request.url.scheme}://{request.url.netloc}"
-    return base + path
+    return public_url(request, request.url_for("participant_session", code=session.join_code).path)
 
 
 async def screen(request: Request) -> Response:
@@ -46,12 +39,4 @@ async def qr_code(request: Request) -> Response:
     """The join link as an SVG QR code, drawn on the server."""
     async with app_state(request).db.session() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
-    buffer = io.BytesIO()
-    segno.make(join_url(request, session), error="m").save(
-        buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False
-    )
-    return Response(
-        buffer.getvalue(),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return qr_svg(join_url(request, session))

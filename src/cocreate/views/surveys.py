@@ -1,0 +1,139 @@
+"""Questionnaires on what became of a decision, and the participant's own link.
+
+The facilitator opens and closes them from the decision's page; phones answer at
+``/f/CODE``; a participant keeps ``/p/TOKEN`` to be recognised on any phone later.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cocreate import contributions, surveys
+from cocreate.models import Facilitator, FollowUp, Project, key
+from cocreate.views.facilitator import facilitator_action
+from cocreate.views.participant import require_participant
+from cocreate.web import (
+    app_state,
+    field,
+    int_param,
+    public_url,
+    qr_svg,
+    read_form,
+    remember_participant,
+    remembered_participant,
+    render,
+    see_other,
+)
+
+
+def _decision_url(request: Request) -> str:
+    project_id, decision_id = int_param(request, "project_id"), int_param(request, "decision_id")
+    return f"/projects/{project_id}/decisions/{decision_id}#survey"
+
+
+@facilitator_action
+async def open_survey(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    async with app_state(request).db.write() as db:
+        await surveys.open_survey(
+            db=db,
+            facilitator=facilitator,
+            project_id=int_param(request, "project_id"),
+            decision_id=int_param(request, "decision_id"),
+        )
+    return see_other(_decision_url(request))
+
+
+@facilitator_action
+async def close_survey(request: Request, facilitator: Facilitator) -> Response:
+    await read_form(request)
+    async with app_state(request).db.write() as db:
+        await surveys.close_survey(
+            db=db,
+            facilitator=facilitator,
+            project_id=int_param(request, "project_id"),
+            decision_id=int_param(request, "decision_id"),
+        )
+    return see_other(_decision_url(request))
+
+
+async def _survey_page(request: Request, status_code: int = 200, **extra: object) -> Response:
+    async with app_state(request).db.session() as db:
+        asked = await surveys.by_code(db, request.path_params["code"])
+        participant_id = remembered_participant(request, key(asked.session))
+        participant = await contributions.participant_in(
+            db=db, session=asked.session, participant_id=participant_id
+        )
+        mine = await surveys.my_answer(db, asked.survey, participant_id) if participant else None
+        follow_up = await db.get(FollowUp, key(asked.decision))
+    return render(
+        request,
+        "participant/survey.html",
+        status_code=status_code,
+        asked=asked,
+        decision=asked.decision,
+        participant=participant,
+        mine=mine,
+        follow_up=follow_up,
+        ratings=surveys.RATINGS,
+        rating_labels=surveys.RATING_LABELS,
+        today=app_state(request).templates.today(),
+        **extra,
+    )
+
+
+async def survey_page(request: Request) -> Response:
+    return await _survey_page(request)
+
+
+async def answer_survey(request: Request) -> Response:
+    form = await read_form(request)
+    async with app_state(request).db.write() as db:
+        asked = await surveys.by_code(db, request.path_params["code"])
+        await surveys.answer(
+            db=db,
+            asked=asked,
+            participant_id=remembered_participant(request, key(asked.session)),
+            rating=field(form, "rating"),
+            comment=field(form, "comment"),
+        )
+    return see_other(f"/f/{asked.survey.code}?thanks=1")
+
+
+async def survey_qr(request: Request) -> Response:
+    async with app_state(request).db.session() as db:
+        asked = await surveys.by_code(db, request.path_params["code"])
+    return qr_svg(public_url(request, f"/f/{asked.survey.code}"))
+
+
+async def make_link(request: Request) -> Response:
+    """The participant asks for their own link, to come back on any phone."""
+    await read_form(request)
+    session, participant = await require_participant(request)
+    async with app_state(request).db.write() as db:
+        token = await surveys.participant_link(db, key(participant))
+    return render(
+        request,
+        "participant/link.html",
+        session=session,
+        participant=participant,
+        link=public_url(request, f"/p/{token}"),
+    )
+
+
+async def open_link(request: Request) -> Response:
+    """This phone becomes the participant whose link it is; what is asked of them now."""
+    async with app_state(request).db.session() as db:
+        participant, session = await surveys.by_link(db, request.path_params["token"])
+        asked = await surveys.open_surveys_of_session(db, key(session))
+        project = await db.get(Project, session.project_id)
+    remember_participant(request, key(session), key(participant))
+    return render(
+        request,
+        "participant/welcome_back.html",
+        session=session,
+        project=project,
+        participant=participant,
+        asked=asked,
+    )

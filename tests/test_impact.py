@@ -1,0 +1,338 @@
+"""Impact indicators (social, ecological, political) with dated measurements drawn as
+charts, and questionnaires that ask the people concerned what became of a decision."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from cocreate.errors import Invalid
+from cocreate.impact import chart, parse_number
+from cocreate.models import (
+    Decision,
+    Indicator,
+    IndicatorDecision,
+    IndicatorMeasurement,
+    Participant,
+    Survey,
+    SurveyAnswer,
+)
+from tests.browsing import NEEDS_CHROMIUM, axe_problems, shoot
+from tests.conftest import PASSWORD, Browser, Room, signed_in
+from tests.test_live_session import proposal_id_of
+
+# --- numbers and charts, pure ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("12,5", "12.5"),
+        ("1 000", "1000"),
+        ("1\u202f250,75", "1250.75"),
+        ("-3", "-3"),
+        ("0.10", "0.10"),
+        ("1e3", "1000"),
+        ("-0", "0"),
+        ("42", "42"),
+    ],
+)
+def test_numbers_are_kept_as_typed_in_french_or_english(typed: str, kept: str) -> None:
+    assert parse_number(typed, name="x") == kept
+
+
+@pytest.mark.parametrize("typed", ["douze", "1,2,3", "NaN", "Infinity", "1e400", "1e20", "--1"])
+def test_what_is_not_a_number_is_refused(typed: str) -> None:
+    with pytest.raises(Invalid):
+        parse_number(typed, name="x")
+
+
+def test_a_chart_spreads_measurements_by_date_between_baseline_and_target() -> None:
+    indicator = Indicator(project_id=1, family="social", name="Repas", baseline="10", target="50")
+    measurements = [
+        IndicatorMeasurement(indicator_id=1, measured_on=date(2026, 3, 1), value="30", id=2),
+        IndicatorMeasurement(indicator_id=1, measured_on=date(2026, 1, 1), value="10", id=1),
+        IndicatorMeasurement(indicator_id=1, measured_on=date(2026, 5, 1), value="50", id=3),
+    ]
+    drawn = chart(indicator, measurements)
+    assert [p.value for p in drawn.points] == ["10", "30", "50"]  # in date order
+    xs = [p.x for p in drawn.points]
+    assert (xs[0], xs[-1]) == (8, 312)  # the whole width
+    assert xs[1] == pytest.approx(8 + 304 * 59 / 120, abs=0.1)  # by days, not by rank
+    assert drawn.points[0].y == drawn.baseline_y == 136  # the lowest value at the bottom
+    assert drawn.points[-1].y == drawn.target_y == 12  # the highest at the top
+    assert (drawn.low, drawn.high) == (Decimal(10), Decimal(50))
+    one = chart(indicator, measurements[:1])
+    assert one.points[0].x == 160  # alone: in the middle
+
+
+# --- indicators in a project ----------------------------------------------------------
+
+
+async def add_indicator(room: Room, **form: str) -> int:
+    made = await room.facilitator.post(f"/projects/{room.project_id}/impact", form, htmx=False)
+    assert made.status_code == 303, made.text
+    found = re.search(r"#indicator-(\d+)", made.headers["location"])
+    assert found is not None
+    return int(found.group(1))
+
+
+async def decide(room: Room, text: str) -> int:
+    made = await room.facilitator.post(
+        f"/projects/{room.project_id}/decisions",
+        {"text": text, "outcome": "adopted", "note": "Conseil"},
+        htmx=False,
+    )
+    assert made.status_code == 303, made.text
+    return int(made.headers["location"].rsplit("/", 1)[1])
+
+
+async def test_indicators_in_three_families_with_measurements_and_decisions(room: Room) -> None:
+    base = f"/projects/{room.project_id}/impact"
+    meals = await add_indicator(
+        room, family="social", name="Repas servis", unit="repas", baseline="0", target="1 200"
+    )
+    co2 = await add_indicator(
+        room, family="ecological", name="CO₂ évité", unit="kg", baseline="0", target=""
+    )
+    voice = await add_indicator(
+        room,
+        family="political",
+        name="Bénéficiaires qui votent",
+        unit="%",
+        baseline="12,5",
+        target="50",
+    )
+    for day, value in (("2026-01-15", "150"), ("2026-03-15", "480,5"), ("2026-02-15", "300")):
+        sent = await room.facilitator.post(
+            f"{base}/{meals}/measurements",
+            {"measured_on": day, "value": value, "note": "Registre de la cantine"},
+            htmx=False,
+        )
+        assert sent.status_code == 303, sent.text
+    kitchen = await decide(room, "Ouvrir une cantine solidaire")
+    linked = await room.facilitator.post(
+        f"{base}/{meals}/decisions", {"decision": str(kitchen)}, htmx=False
+    )
+    assert linked.status_code == 303
+
+    page = (await room.facilitator.get(base)).text
+    for text in (
+        "Social",
+        "Ecological",
+        "Political and democratic",
+        "Repas servis",
+        "Latest: 480.5 on March 15, 2026",
+        "40 % of the way to the target",
+        "Bénéficiaires qui votent",
+        "Baseline: 12.5",
+        "Target: 50",
+    ):
+        assert text in page, text
+    chart_svg = page[page.index(f'id="indicator-{meals}"') :]
+    assert chart_svg.index("<polyline") < chart_svg.index(f'id="indicator-{co2}"')
+    assert f'href="/projects/{room.project_id}/decisions/{kitchen}">Decision 1</a>' in page
+    async with room.server.db.session() as db:
+        stored = (await db.exec(select(IndicatorMeasurement))).all()
+        links = (await db.exec(select(IndicatorDecision))).all()
+    assert sorted(m.value for m in stored) == ["150", "300", "480.5"]
+    assert [(link.indicator_id, link.decision_id) for link in links] == [(meals, kitchen)]
+    # Unlinking: the box unticked.
+    await room.facilitator.post(f"{base}/{meals}/decisions", {}, htmx=False)
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(IndicatorDecision))).first() is None
+    assert voice
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "message"),
+    [
+        ("", {"family": "cultural", "name": "X", "baseline": "0"}, "Choose social"),
+        ("", {"family": "social", "name": " ", "baseline": "0"}, "Name what the indicator"),
+        ("", {"family": "social", "name": "X", "baseline": "beaucoup"}, "is not a number"),
+        ("", {"family": "social", "name": "X", "baseline": "0", "target": "1e99"}, "not a number"),
+        ("/{i}/measurements", {"measured_on": "2026-13-01", "value": "1"}, "is not a date"),
+        ("/{i}/measurements", {"measured_on": "2026-01-01", "value": ""}, "Give a number"),
+        ("/{i}/decisions", {"decision": "999999"}, "Choose decisions of this project"),
+        ("/{i}/decisions", {"decision": "abc"}, "Choose decisions of this project"),
+    ],
+)
+async def test_bad_impact_input_is_refused_and_stores_nothing(
+    room: Room, path: str, form: dict[str, str], message: str
+) -> None:
+    indicator = await add_indicator(room, family="social", name="Repas", baseline="0")
+    url = f"/projects/{room.project_id}/impact" + path.format(i=indicator)
+    refused = await room.facilitator.post(url, form, htmx=False)
+    assert refused.status_code == 422, refused.text
+    assert message in refused.text
+    async with room.server.db.session() as db:
+        assert len((await db.exec(select(Indicator))).all()) == 1
+        assert (await db.exec(select(IndicatorMeasurement))).first() is None
+        assert (await db.exec(select(IndicatorDecision))).first() is None
+
+
+async def test_indicators_are_public_with_the_decisions_and_written_by_their_owner(
+    room: Room,
+) -> None:
+    base = f"/projects/{room.project_id}/impact"
+    indicator = await add_indicator(room, family="social", name="Familles aidées", baseline="3")
+    phone = await room.phone("Awa")
+    assert (await phone.get(base)).status_code == 403
+    await room.facilitator.post(
+        f"/projects/{room.project_id}/publish", {"published": "1"}, htmx=False
+    )
+    public = await phone.get(base)
+    assert public.status_code == 200
+    assert "Familles aidées" in public.text
+    assert "/measurements" not in public.text  # no forms
+    other = await signed_in(room.server, "dominique@example.org")
+    room.devices.append(other)
+    for browser in (phone, other):
+        refused = await browser.post(
+            f"{base}/{indicator}/measurements",
+            {"measured_on": "2026-01-01", "value": "9"},
+            htmx=False,
+        )
+        assert refused.status_code == 403
+        made = await browser.post(base, {"family": "social", "name": "X", "baseline": "0"})
+        assert made.status_code == 403
+
+
+# --- asking the people concerned ----------------------------------------------------
+
+
+async def decided_in_session(room: Room, *phones: Browser) -> int:
+    await phones[0].post(f"/s/{room.code}/proposals", {"text": "Une épicerie solidaire"})
+    idea = await proposal_id_of(room, "Une épicerie solidaire")
+    for phone in phones:
+        await phone.post(f"/s/{room.code}/proposals/{idea}/vote", {"choice": "for"})
+    done = await room.facilitator.post(
+        f"/sessions/{room.session_id}/proposals/{idea}/decision", {"outcome": "adopted"}
+    )
+    assert done.status_code == 200, done.text
+    async with room.server.db.session() as db:
+        return int((await db.exec(select(Decision.id))).one() or 0)
+
+
+async def test_the_participants_say_whether_a_decision_answered_their_need(room: Room) -> None:
+    awa, ben = await room.phone("Awa"), await room.phone("Ben")
+    decision = await decided_in_session(room, awa, ben)
+    page_url = f"/projects/{room.project_id}/decisions/{decision}"
+    opened = await room.facilitator.post(page_url + "/survey", htmx=False)
+    assert opened.status_code == 303
+    page = (await room.facilitator.get(page_url)).text
+    found = re.search(r"/f/([a-z0-9]{10})/qr\.svg", page)
+    assert found is not None
+    code = found.group(1)
+    assert f"{room.server.base_url}/f/{code}" in page
+    qr = await awa.get(f"/f/{code}/qr.svg")
+    assert qr.headers["content-type"] == "image/svg+xml"
+
+    # Awa answers on the phone she used in the session, then changes her mind.
+    form = (await awa.get(f"/f/{code}")).text
+    assert "Did this decision answer your need?" in form
+    assert "Une épicerie solidaire" in form
+    for rating, comment in (("4", "Bien"), ("5", "Très bien, merci")):
+        sent = await awa.post(f"/f/{code}", {"rating": rating, "comment": comment}, htmx=False)
+        assert sent.status_code == 303, sent.text
+    assert "your answer is recorded" in (await awa.get(sent.headers["location"])).text
+
+    # Ben comes back on a new phone with his personal link.
+    shown = await ben.post(f"/s/{room.code}/link", {}, htmx=False)
+    assert shown.status_code == 200
+    link = re.search(r'id="my-link" class="copyable" readonly value="([^"]+)"', shown.text)
+    assert link is not None
+    assert (await ben.post(f"/s/{room.code}/link", {}, htmx=False)).text.count(link.group(1)) == 1
+    new_phone = Browser(room.server)
+    room.devices.append(new_phone)
+    stranger_view = (await new_phone.get(f"/f/{code}")).text
+    assert "open your personal participant link first" in stranger_view
+    refused = await new_phone.post(f"/f/{code}", {"rating": "1"}, htmx=False)
+    assert refused.status_code == 403
+    welcome = await new_phone.get(link.group(1).removeprefix(room.server.base_url))
+    assert welcome.status_code == 200
+    assert "Welcome back, Ben" in welcome.text
+    assert f'href="/f/{code}"' in welcome.text
+    sent = await new_phone.post(f"/f/{code}", {"rating": "2", "comment": ""}, htmx=False)
+    assert sent.status_code == 303
+
+    async with room.server.db.session() as db:
+        answers = (await db.exec(select(SurveyAnswer))).all()
+        names = {p.id: p.display_name for p in (await db.exec(select(Participant))).all()}
+    assert sorted((names[a.participant_id], a.rating) for a in answers) == [("Awa", 5), ("Ben", 2)]
+    for url in (page_url, f"/projects/{room.project_id}/impact"):
+        results = (await room.facilitator.get(url)).text
+        assert "2 answers · average 3.5 out of 5" in results, url
+        assert "Très bien, merci" in results
+
+    # Bad answers are refused; once closed, nothing more is taken.
+    for bad in ({"rating": "6"}, {"rating": "trois"}, {"rating": "3", "comment": "x" * 1001}):
+        assert (await awa.post(f"/f/{code}", bad, htmx=False)).status_code == 422
+    await room.facilitator.post(page_url + "/survey/close", htmx=False)
+    late = await awa.post(f"/f/{code}", {"rating": "1"}, htmx=False)
+    assert late.status_code == 409
+    async with room.server.db.session() as db:
+        assert sorted(a.rating for a in (await db.exec(select(SurveyAnswer))).all()) == [2, 5]
+
+
+async def test_only_decisions_of_a_session_can_be_asked_about(room: Room) -> None:
+    decision = await decide(room, "Assurer le local")  # a facilitator's call
+    refused = await room.facilitator.post(
+        f"/projects/{room.project_id}/decisions/{decision}/survey", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "outside a session" in refused.text
+    assert (await room.facilitator.get("/f/abcdefghjk")).status_code == 404
+    assert (await room.facilitator.get("/p/not-a-real-token-at-all")).status_code == 404
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_register_impact_and_questionnaire_pass_axe_at_360_px(
+    browser: Any, room: Room
+) -> None:
+    awa = await room.phone("Awa")
+    decision = await decided_in_session(room, awa)
+    base = f"/projects/{room.project_id}"
+    indicator = await add_indicator(
+        room, family="social", name="Repas servis", unit="repas", baseline="0", target="100"
+    )
+    for day, value in (("2026-01-15", "20"), ("2026-02-15", "45")):
+        await room.facilitator.post(
+            f"{base}/impact/{indicator}/measurements",
+            {"measured_on": day, "value": value},
+            htmx=False,
+        )
+    await room.facilitator.post(
+        f"{base}/decisions/{decision}/follow-up",
+        {"owner": "Le bureau", "status": "in_progress", "progress": "50", "note": "Local trouvé"},
+        htmx=False,
+    )
+    await room.facilitator.post(f"{base}/decisions/{decision}/survey", htmx=False)
+    async with room.server.db.session() as db:
+        code = (await db.exec(select(Survey.code))).one()
+    server = room.server.base_url
+    for locale in ("fr-FR", "en-GB"):
+        context = await browser.new_context(
+            viewport={"width": 360, "height": 640}, locale=locale, is_mobile=True
+        )
+        page = await context.new_page()
+        await page.goto(f"{server}/login")
+        await page.fill("#email", "camille@example.org")
+        await page.fill("#password", PASSWORD)
+        await page.click("button.primary")
+        await page.wait_for_url(f"{server}/projects")
+        for path in (f"{base}/decisions", f"{base}/decisions/{decision}", f"{base}/impact"):
+            await page.goto(server + path)
+            assert await axe_problems(page) == [], (locale, path)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        await shoot(page, f"impact-{locale}")
+        phone = await context.new_page()
+        await phone.goto(f"{server}/f/{code}")
+        assert await axe_problems(phone) == [], (locale, "survey")
+        await context.close()
