@@ -75,6 +75,7 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
     assert "1 member represented by proxy:" in page
     assert "Members present or represented: 3 out of 4 on the roster." in page
     assert "Quorum: 75 % of 4 members, that is 3 present or represented." in page
+    assert "Rules: Simple majority of votes expressed · quorum 75 % of members" in page
     assert decision.entry_hash in page
 
     english = await room.facilitator.get(url + ".pdf?lang=en")
