@@ -1,15 +1,26 @@
 """Demo data for `make run`: a facilitator, a project and one live session with an
-agenda ready to start (saved as a facilitation script too)."""
+agenda ready to start (saved as a facilitation script too), and a first decision with
+its follow-up and impact indicators."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import accounts, agenda, projects
+from cocreate import accounts, agenda, follow_up, impact, projects, register
 from cocreate.database import Database
-from cocreate.models import Facilitator, Project, Session
+from cocreate.models import (
+    Facilitator,
+    FollowUpStatus,
+    IndicatorFamily,
+    Outcome,
+    Project,
+    Session,
+    key,
+)
 
 DEMO_EMAIL = "demo@cocreate.example"
 # A local demo only: `cocreate demo` is never run in production.
@@ -31,6 +42,36 @@ DEMO_AGENDA = [
     ("decision", "On décide", "Les décisions de la soirée.", ""),
 ]
 DEMO_SCRIPT = "Atelier besoins → décision"
+DEMO_PLACE = "Maison de quartier, salle du rez-de-chaussée"
+# Decided before the workshop, by the association's board.
+DEMO_DECISION = "Louer pour un an l'ancienne boulangerie de la place comme local"
+DEMO_INDICATORS = [
+    # (family, name, unit, baseline, target, [(date, value)])
+    (
+        IndicatorFamily.SOCIAL,
+        "Familles inscrites",
+        "familles",
+        "0",
+        "120",
+        [(date(2026, 9, 1), "18"), (date(2026, 10, 1), "41"), (date(2026, 11, 1), "67")],
+    ),
+    (
+        IndicatorFamily.ECOLOGICAL,
+        "Produits locaux vendus",
+        "kg",
+        "0",
+        "2000",
+        [(date(2026, 10, 1), "240"), (date(2026, 11, 1), "610")],
+    ),
+    (
+        IndicatorFamily.POLITICAL,
+        "Habitant·es au conseil du lieu",
+        "%",
+        "0",
+        "50",
+        [(date(2026, 11, 1), "20")],
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -65,6 +106,7 @@ async def ensure_demo(database_url: str) -> Demo:
                     need=DEMO_NEED,
                     territory="Quartier de la Croix-Rousse, Lyon",
                 )
+                await _first_decision(db, facilitator, key(project))
             session = (
                 await db.exec(
                     select(Session).where(
@@ -76,7 +118,11 @@ async def ensure_demo(database_url: str) -> Demo:
             assert project.id is not None
             if session is None:
                 session = await projects.create_session(
-                    db=db, facilitator=facilitator, project_id=project.id, title=DEMO_SESSION
+                    db=db,
+                    facilitator=facilitator,
+                    project_id=project.id,
+                    title=DEMO_SESSION,
+                    place=DEMO_PLACE,
                 )
             assert session.id is not None
             if not await agenda.steps_of(db, session.id):
@@ -102,3 +148,58 @@ async def ensure_demo(database_url: str) -> Demo:
             return Demo(DEMO_EMAIL, DEMO_PASSWORD, project.id, session.id, session.join_code)
     finally:
         await db_handle.dispose()
+
+
+async def _first_decision(db: AsyncSession, facilitator: Facilitator, project_id: int) -> None:
+    """The board's decision that made the project possible, how far it got, and the
+    indicators the project follows."""
+    decision = await register.record_call(
+        db=db,
+        facilitator=facilitator,
+        project_id=project_id,
+        text=DEMO_DECISION,
+        outcome=Outcome.ADOPTED,
+        note="Conseil d'administration de l'association, 2 septembre 2026",
+    )
+    await follow_up.update(
+        db=db,
+        facilitator=facilitator,
+        project_id=project_id,
+        decision_id=key(decision),
+        change=follow_up.Change(
+            owner="Commission locaux",
+            due_on=date(2026, 12, 15),
+            review_on=date(2027, 6, 1),
+            status=FollowUpStatus.IN_PROGRESS,
+            progress=60,
+            note="Bail signé ; travaux de mise aux normes en cours.",
+        ),
+    )
+    for family, name, unit, baseline, target, measured in DEMO_INDICATORS:
+        indicator = await impact.add_indicator(
+            db=db,
+            facilitator=facilitator,
+            project_id=project_id,
+            family=family,
+            name=name,
+            unit=unit,
+            baseline=baseline,
+            target=target,
+        )
+        for day, value in measured:
+            await impact.record_measurement(
+                db=db,
+                facilitator=facilitator,
+                project_id=project_id,
+                indicator_id=key(indicator),
+                measured_on=day.isoformat(),
+                value=value,
+                note="",
+            )
+        await impact.link_decisions(
+            db=db,
+            facilitator=facilitator,
+            project_id=project_id,
+            indicator_id=key(indicator),
+            decision_ids=[key(decision)],
+        )
