@@ -90,6 +90,15 @@ CASES: list[Case] = [
     Case("join_by_code", "GET", "/join?code={code}", EVERYONE),
     Case("set_language", "POST", "/language", EVERYONE, {"locale": "fr", "next": "/"}),
     Case("health", "GET", "/health", EVERYONE),
+    # The JSON API: its description for anyone; its data for a token (``Authorization:
+    # Bearer``) only, never a cookie: no browser gets in, whoever is signed in (401).
+    Case("api_openapi", "GET", "/api/v1/openapi.json", EVERYONE),
+    Case("api_projects", "GET", "/api/v1/projects", NOBODY),
+    Case("api_project", "GET", "/api/v1/projects/{project_id}", NOBODY),
+    Case("api_project_sessions", "GET", "/api/v1/projects/{project_id}/sessions", NOBODY),
+    Case("api_session", "GET", "/api/v1/sessions/{session_id}", NOBODY),
+    Case("api_project_decisions", "GET", "/api/v1/projects/{project_id}/decisions", NOBODY),
+    Case("api_project_indicators", "GET", "/api/v1/projects/{project_id}/indicators", NOBODY),
     Case("participant_session", "GET", S, EVERYONE),
     # Questionnaires: anyone with the link reads it; the session's participants answer.
     Case("survey_page", "GET", "/f/{survey_code}", EVERYONE),
@@ -163,6 +172,8 @@ CASES: list[Case] = [
     Case("minutes", "GET", F + "/minutes", OWNER),
     Case("minutes_pdf", "GET", F + "/minutes.pdf", OWNER),
     Case("contributions_csv", "GET", F + "/contributions.csv", OWNER),
+    Case("open_data", "GET", "/projects/{project_id}/export/ballots.csv", OWNER),
+    Case("open_data", "GET", "/projects/{project_id}/export/decisions.json", OWNER, label="json"),
     Case("open_session", "POST", F + "/open", OWNER),
     Case("approve", "POST", F + P + "/approve", OWNER),
     Case("pin", "POST", F + P + "/pin", OWNER),

@@ -35,6 +35,7 @@ from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 from cocreate.views import (
+    api,
     decisions,
     exports,
     facilitator,
@@ -262,6 +263,12 @@ routes = [
     Route(F + "/minutes", exports.minutes_page, name="minutes"),
     Route(F + "/minutes.pdf", exports.minutes_pdf, name="minutes_pdf"),
     Route(F + "/contributions.csv", exports.contributions_csv, name="contributions_csv"),
+    # Open data of a project, for its facilitator: proposals, ballots, decisions… as CSV, JSON
+    Route(
+        "/projects/{project_id:id}/export/{dataset}.{fmt}",
+        exports.open_data,
+        name="open_data",
+    ),
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
     Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),
@@ -272,6 +279,26 @@ routes = [
         polls.revoke_proxy,
         methods=["POST"],
         name="revoke_proxy",
+    ),
+    # The read-only JSON API, with a facilitator's token (views/api.py), and its description
+    Route("/api/v1/openapi.json", api.openapi, name="api_openapi"),
+    Route("/api/v1/projects", api.projects, name="api_projects"),
+    Route("/api/v1/projects/{project_id:id}", api.project, name="api_project"),
+    Route(
+        "/api/v1/projects/{project_id:id}/sessions",
+        api.project_sessions,
+        name="api_project_sessions",
+    ),
+    Route("/api/v1/sessions/{session_id:id}", api.session, name="api_session"),
+    Route(
+        "/api/v1/projects/{project_id:id}/decisions",
+        api.project_decisions,
+        name="api_project_decisions",
+    ),
+    Route(
+        "/api/v1/projects/{project_id:id}/indicators",
+        api.project_indicators,
+        name="api_project_indicators",
     ),
     # Live updates, down only
     Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),
@@ -457,6 +484,8 @@ def _back(request: Request) -> str:
 
 async def rule_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RuleError)
+    if api.is_api(request):  # the API answers JSON, in English
+        return api.rule_error_response(exc)
     if isinstance(exc, UnknownCode):
         app_state(request).limits.code_guesses.take(client_of(request))
     message = translate_error(app_state(request).templates, locale_of(request), exc)
@@ -473,6 +502,9 @@ _HTTP_MESSAGES = {
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if api.is_api(request):
+        english = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+        return api.error_response(exc.status_code, english, exc.headers)
     locale = locale_of(request)
     templates = app_state(request).templates
     text = _HTTP_MESSAGES.get(exc.status_code)
@@ -483,6 +515,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database is away: say so, ask to retry (nothing of this request was kept)."""
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    if api.is_api(request):
+        message = "The service is briefly unavailable. Try again in a moment."
+        return api.error_response(503, message, {"Retry-After": "5"})
     message = app_state(request).templates.gettext(
         locale_of(request), N_("The service is briefly unavailable. Try again in a moment.")
     )
@@ -492,6 +527,8 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if api.is_api(request):
+        return api.error_response(500, "Internal error.")
     return HTMLResponse("Internal error.", status_code=500)
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from cocreate.settings import Settings, describe
 
 WS_MAX_MESSAGE_BYTES = 4 * 1024  # uvicorn refuses bigger websocket frames with 1009
+T = TypeVar("T")
+MAX_ID = 2**31 - 1  # ids end here (models.MAX_ID): imported lazily, like the rest
 
 
 def _settings_help() -> str:
@@ -173,6 +177,86 @@ def verify(project: int) -> None:
     click.echo(f"Project {project}: entry {result.first_bad}{which} does not match.", err=True)
     click.echo(f"  {result.reason}", err=True)
     raise SystemExit(1)
+
+
+@main.group()
+def token() -> None:
+    """API tokens: keys to the read-only JSON API (/api/v1/…) of a facilitator."""
+
+
+def _with_facilitator(email: str, action: Callable[..., Awaitable[T]]) -> T:
+    """Run ``action(db, facilitator)`` for the facilitator with this e-mail; a clean
+    error when there is none, or when a rule refuses the action."""
+    from cocreate import tokens
+    from cocreate.database import Database
+    from cocreate.errors import RuleError
+
+    async def run() -> T:
+        database = Database(Settings.from_env().database_url)
+        try:
+            async with database.session() as session:
+                found = await tokens.facilitator_by_email(db=session, email=email)
+                if found is None:
+                    raise click.ClickException(f"no facilitator has the e-mail {email}")
+                return await action(session, found)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except RuleError as error:
+        raise click.ClickException(error.message % error.params) from error
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for (a dashboard, a portal…).")
+def token_create(email: str, name: str) -> None:
+    """Make a token for the facilitator with this e-mail, and print it once."""
+    from cocreate import tokens
+
+    made = _with_facilitator(
+        email, lambda db, facilitator: tokens.create(db=db, facilitator=facilitator, name=name)
+    )
+    click.echo(f"Token {made.token.id} ({made.token.name}) for {email}:")
+    click.echo(made.secret)
+    click.echo("Keep it now: it is stored only as a hash and will not be shown again.")
+    click.echo("Send it as the header  Authorization: Bearer <token>")
+
+
+@token.command("list")
+@click.argument("email")
+def token_list(email: str) -> None:
+    """List the facilitator's tokens (never the tokens themselves: they are not kept)."""
+    from cocreate import tokens
+    from cocreate.models import iso_utc
+
+    found = _with_facilitator(
+        email, lambda db, facilitator: tokens.tokens_of(db=db, facilitator=facilitator)
+    )
+    if not found:
+        click.echo(f"{email} has no API token.")
+        return
+    for row in found:
+        used = iso_utc(row.last_used_at) if row.last_used_at else "never"
+        state = f"revoked {iso_utc(row.revoked_at)}" if row.revoked_at else "active"
+        click.echo(
+            f"{row.id:>6}  {row.name}  created {iso_utc(row.created_at)}  last used {used}  {state}"
+        )
+
+
+@token.command("revoke")
+@click.argument("email")
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))
+def token_revoke(email: str, token_id: int) -> None:
+    """Revoke one of the facilitator's tokens (TOKEN_ID as `token list` shows it)."""
+    from cocreate import tokens
+
+    _with_facilitator(
+        email,
+        lambda db, facilitator: tokens.revoke(db=db, facilitator=facilitator, token_id=token_id),
+    )
+    click.echo(f"Token {token_id} of {email} is revoked: it no longer opens the API.")
 
 
 @main.command()

@@ -8,7 +8,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import minutes, pdf
+from cocreate import minutes, opendata, pdf, projects
 from cocreate.i18n import LOCALES, N_
 from cocreate.models import Facilitator
 from cocreate.views.facilitator import facilitator_action, facilitator_page
@@ -83,6 +83,37 @@ async def contributions_csv(request: Request, facilitator: Facilitator) -> Respo
         media_type="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="session-{session_id}-contributions.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@facilitator_action  # a download: someone signed out or not the facilitator gets 403
+async def open_data(request: Request, facilitator: Facilitator) -> Response:
+    """One dataset of a project (``opendata.DATASETS``), as CSV or JSON, to publish.
+
+    CSV: UTF-8 with a byte-order mark (spreadsheets in French read the accents right),
+    every cell neutralised against formulas. JSON: the documents the API serves."""
+    project_id = int_param(request, "project_id")
+    name, fmt = request.path_params["dataset"], request.path_params["fmt"]
+    async with app_state(request).db.session() as db:
+        project = await projects.project_for(db=db, facilitator=facilitator, project_id=project_id)
+        if name not in opendata.DATASETS or fmt not in opendata.FORMATS:
+            raise RuleErrorResponse(404, N_("This page does not exist."))
+        document = await opendata.dataset(
+            db=db, facilitator=facilitator, project=project, name=name
+        )
+    if fmt == "csv":
+        body = opendata.to_csv(name, document).encode("utf-8-sig")
+        media_type = "text/csv; charset=utf-8"
+    else:
+        body = opendata.to_json(document).encode()
+        media_type = "application/json"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="project-{project_id}-{name}.{fmt}"',
             "Cache-Control": "no-store",
         },
     )
