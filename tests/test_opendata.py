@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 
 import pytest
 from sqlmodel import select
@@ -184,3 +185,23 @@ async def test_only_the_projects_facilitator_downloads_it(room: Room) -> None:
         assert (await room.facilitator.http.get(path)).status_code == 404, wrong
     missing = await room.facilitator.http.get("/projects/999999/export/ballots.csv")
     assert missing.status_code == 404
+
+
+async def test_the_register_page_links_every_download_for_its_facilitator_only(
+    room: Room,
+) -> None:
+    register = (await room.facilitator.get(f"/projects/{room.project_id}/decisions")).text
+    links = re.findall(
+        rf'href="(/projects/{room.project_id}/export/[a-z-]+\.(?:csv|json))"', register
+    )
+    assert sorted(links) == sorted(
+        export_path(room, dataset, fmt) for dataset in opendata.DATASETS for fmt in opendata.FORMATS
+    )
+    for link in links:
+        assert (await room.facilitator.http.get(link)).status_code == 200, link
+    await room.facilitator.post(
+        f"/projects/{room.project_id}/publish", {"published": "1"}, htmx=False
+    )
+    phone = await room.phone("Awa")
+    public = (await phone.get(f"/projects/{room.project_id}/decisions")).text
+    assert "/export/" not in public
