@@ -5,15 +5,23 @@ A corpus of payloads (tests/xss_payloads.py: script tags, event handlers, `javas
 syntax, Unicode tricks, entities…) is put into every field a person writes: participant
 names, needs, proposals, comments, a facilitator's correction, decision notes, poll
 questions, options and objections, step titles and prompts, a facilitation script's
-name, a project's title, need and territory, a session's title, the roster's member
-names, numbers and colleges. The pages that show them are opened in a real headless
-Chromium:
+name, a project's title, need and territory, a session's title and place, the roster's
+member names, numbers and colleges; a decision recorded without a vote (its text and
+note) and its correction; a decision's follow-up (who carries it out, each update, why it
+was abandoned); questionnaire answers' comments; impact indicators' names and units and
+their measurements' notes. Numbers and dates hold none (they are refused), but a refused
+one is quoted back. The pages that show them are opened in a real headless Chromium:
 
 * live: a phone, the projector and the console are open before anything is written, so
   every payload reaches them as htmx fragments over the websocket (the riskiest path);
 * drawn by the server: the same pages reloaded, the join page, the minutes, the
-  decisions register, poll results, the project pages, the roster and its voting-code
-  sheet, a member's link, a proxy given; refused forms and addresses echoing their input;
+  decisions register and each decision's page (with where it came from: needs,
+  proposal, comments, poll; its follow-up; its questionnaire's results), the impact page
+  and its SVG charts, poll results, the project pages, the roster and its voting-code
+  sheet, a member's link, a proxy given, a participant's own link, the welcome-back page
+  that link opens on another phone, a questionnaire on a phone (as a stranger, then
+  answered); the facilitator's pages, and what anyone reads once decisions are
+  published; refused forms and addresses echoing their input;
 * exported: the contributions CSV (formulas neutralised) and a poll's ballot file.
 
 Two of the browser profiles bypass the Content-Security-Policy: there, a payload that got
@@ -27,6 +35,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import ssl
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
@@ -38,7 +47,17 @@ import markupsafe
 import pytest
 from sqlmodel import col, select
 
-from cocreate.models import Member, Poll, PollOption, Proposal, ProposalKind, Session
+from cocreate.models import (
+    Decision,
+    Member,
+    Poll,
+    PollOption,
+    Proposal,
+    ProposalKind,
+    Session,
+    Survey,
+    key,
+)
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
 from tests.conftest import ONCE, PASSWORD, Browser, Room, Server
 from tests.xss_payloads import INERT, MARKER_RE, MARKERS, PAYLOADS, Payload
@@ -47,6 +66,8 @@ MAX_NAME = 60  # cocreate.models.MAX_NAME_CHARS
 MAX_OPTION = 200  # cocreate.models.MAX_OPTION_CHARS
 MAX_MEMBER_NAME = 120  # on the roster (cocreate.roster.parse_roster_csv)
 MAX_NUMBER = 40  # cocreate.models.MAX_MEMBER_NUMBER_CHARS
+MAX_OWNER = 120  # who carries a decision out: cocreate.models.MAX_OWNER_CHARS
+MAX_UNIT = 40  # an indicator's unit: cocreate.models.MAX_UNIT_CHARS
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would compute
 EMAIL = "camille@example.org"  # the facilitator the `room` fixture signs in
 OK = (200, 303)
@@ -175,6 +196,12 @@ def cleaned(text: str) -> str:
 def squeezed(text: str) -> str:
     """As the server stores a step's title: runs of whitespace made one space."""
     return " ".join(text.split())
+
+
+def shortened(text: str, length: int) -> str:
+    """As a template's `truncate(length, True, "…")` draws a text: whole when it is at
+    most 5 characters too long (Jinja's leeway), else cut to end with "…"."""
+    return text if len(text) <= length + 5 else text[: length - 1] + "…"
 
 
 def bundle(start: int, limit: int, *, single_line: bool = False) -> str:
@@ -312,6 +339,7 @@ class Written:
     vote_step: list[str]  # the current step's title and prompt
     script_name: str
     names: list[str]  # one per payload, in the corpus' order
+    phones: list[Device]  # theirs, in the same order
     needs: dict[int, str]
     ideas: dict[int, str]  # as corrected
     earlier_text: str  # the corrected idea's text before its correction
@@ -577,6 +605,7 @@ async def write_everything(scene: Scene, project: list[str], territory: str) -> 
         vote_step=[squeezed(step_titles[-1]), step_prompts[-1].strip()],
         script_name=script_name.strip(),
         names=names,
+        phones=phones,
         needs={nid: cleaned(p.text) for nid, p in zip(need_ids, PAYLOADS, strict=True)},
         ideas=ideas,
         earlier_text=earlier_text,
@@ -596,6 +625,173 @@ async def write_everything(scene: Scene, project: list[str], territory: str) -> 
     )
 
 
+@dataclass
+class Aftermath:
+    """What became of the decisions, as the test wrote it: the register, the follow-up,
+    the questionnaires and the impact indicators; what each page must show as text."""
+
+    register: list[str]  # the register's page (besides the project's texts)
+    decisions: dict[int, list[str]]  # each decision's page, by its id
+    new_fields: list[int]  # the decisions holding the new fields (every profile opens them)
+    call: int  # the decision taken without a vote (a follow-up date is refused there)
+    impact: list[str]  # the impact page, as anyone reads it once published
+    impact_owner: list[str]  # and as its facilitator reads it (with its forms' lists)
+    indicator: int  # an indicator (a measurement is refused there)
+    surveys: dict[str, list[str]]  # each questionnaire's phone page, by its code
+    surveyed: list[int]  # the decisions asked about, in the order of `surveys`
+    asked: list[str]  # what the welcome-back page lists: the decisions asked about
+    returning: tuple[str, str]  # a participant named by a payload: their link, their name
+
+
+async def write_the_aftermath(scene: Scene, w: Written) -> Aftermath:
+    """Payloads into what follows the session: a decision recorded without a vote and its
+    correction, follow-ups (who carries it out, the updates, why it was abandoned),
+    questionnaires answered by the phones, impact indicators (names, units, measurement
+    notes) linked to the decisions; and a participant's own link, asked for over HTTP."""
+    fac, server, code = scene.fac, scene.room.server, scene.code
+    at = f"/projects/{scene.project_id}"
+    session_title = w.project[2]
+
+    # A decision taken without a vote, then corrected by a new entry.
+    call_text, call_note = bundle(13, 500), bundle(29, 2000)
+    call = {"text": call_text, "outcome": "adopted", "note": call_note}
+    made = ok(await fac.post(f"{at}/decisions", call, htmx=False), 303)
+    call_id = int(made.headers["location"].rsplit("/", 1)[1])
+    fix_text, fix_note = bundle(starting("</textarea>"), 500), bundle(71, 2000)
+    fix = {"text": fix_text, "outcome": "deferred", "note": fix_note}
+    made = ok(await fac.post(f"{at}/decisions/{call_id}/correction", fix, htmx=False), 303)
+    fix_id = int(made.headers["location"].rsplit("/", 1)[1])
+    async with server.db.session() as db:
+        found = await db.exec(select(Decision).where(Decision.project_id == scene.project_id))
+        decided = list(found.all())
+    by_proposal = {d.proposal_id: d for d in decided if d.proposal_id is not None}
+    by_poll = {d.poll_id: d for d in decided if d.poll_id is not None}
+
+    # What each decision's page shows: its text, note and session; for a proposal, the
+    # need it answers and the comment on it (the provenance); for a poll, its options.
+    texts = {call_id: call_text.strip(), fix_id: fix_text.strip()}
+    pages = {call_id: [call_note.strip()], fix_id: [fix_note.strip()]}
+    need_texts, idea_ids = list(w.needs.values()), list(w.ideas)
+    for pid, note in w.notes.items():
+        n = idea_ids.index(pid)  # its author's need; commented on by the previous phone
+        decision = by_proposal[pid]
+        texts[key(decision)] = w.ideas[pid]
+        pages[key(decision)] = [note, session_title, need_texts[n], w.comments[n - 1]]
+    summaries = []  # what the polls chose, as the server words it: their options
+    for kind, question, options in (("ranked", 0, w.ranked), ("consent", 2, [])):
+        decision = by_poll[w.polls[kind]]
+        summary = [decision.summary] if decision.summary else []
+        texts[key(decision)] = w.questions[question]
+        pages[key(decision)] = [session_title, *options, *summary]
+        summaries += summary
+    assert sorted(texts) == sorted(key(d) for d in decided)
+
+    # The follow-up: a decision of the session is carried out, then abandoned (its reason
+    # is shown on the phones asked about it); the ranked poll's is planned; the call done.
+    first = by_proposal[next(iter(w.notes))]
+    ranked = by_poll[w.polls["ranked"]]
+    assert first.outcome != "rejected", first  # those have something to carry out
+    assert ranked.outcome != "rejected", ranked
+    owners = [bundle(5 + 19 * n, MAX_OWNER) for n in range(3)]
+    updates = [
+        (first, "in_progress", owners[0], bundle(2, 2000)),
+        (first, "abandoned", owners[0], bundle(47, 2000)),
+        (ranked, "planned", owners[1], bundle(starting("</text>"), 2000)),
+        (call_id, "done", owners[2], bundle(83, 2000)),
+    ]
+    for decision, status, owner, note in updates:
+        did = decision if isinstance(decision, int) else key(decision)
+        change = {
+            "owner": owner,
+            "due_on": "2027-03-01",
+            "review_on": "2026-01-10",
+            "status": status,
+            "progress": "40",
+            "note": note,
+        }
+        ok(await fac.post(f"{at}/decisions/{did}/follow-up", change, htmx=False), 303)
+        pages[did] += [owner.strip(), note.strip()]
+    reason = updates[1][3].strip()
+    follow_up_owners = [owner.strip() for owner in owners]
+
+    # Questionnaires on those two: eight phones answer, each comment a bundle.
+    surveyed = [key(first), key(ranked)]
+    for did in surveyed:
+        ok(await fac.post(f"{at}/decisions/{did}/survey", htmx=False), 303)
+    async with server.db.session() as db:
+        found_codes = await db.exec(select(Survey.decision_id, Survey.code))
+        code_of = dict(found_codes.all())
+    codes = [code_of[did] for did in surveyed]
+    answers = [bundle(11 * n + 1, 1000) for n in range(8)]
+    await together(
+        w.phones[n].post(
+            f"/f/{codes[n % 2]}", {"rating": str(n % 5 + 1), "comment": answer}, htmx=False
+        )
+        for n, answer in enumerate(answers)
+    )
+    comments = [answer.strip() for answer in answers]
+    for n, comment in enumerate(comments):
+        pages[surveyed[n % 2]].append(comment)
+
+    # Impact indicators, one per family: names, units and measurement notes are payloads;
+    # each tells the impact of the decisions above (their texts, shortened).
+    linked = [call_id, fix_id, *surveyed]
+    written: list[str] = []
+    indicators = []
+    for n, family in enumerate(("social", "ecological", "political")):
+        name, unit = bundle(7 + 29 * n, 200), bundle(50 + 13 * n, MAX_UNIT)
+        indicator = {"family": family, "name": name, "unit": unit, "baseline": "0", "target": "100"}
+        made = ok(await fac.post(f"{at}/impact", indicator, htmx=False), 303)
+        indicators.append(int(made.headers["location"].rsplit("-", 1)[1]))
+        written += [name.strip(), unit.strip()]
+        for k, (day, value) in enumerate((("2026-01-15", "12,5"), ("2026-06-01", "42"))):
+            note = bundle(31 + 17 * (2 * n + k), 2000)
+            measured = {"measured_on": day, "value": value, "note": note}
+            to = f"{at}/impact/{indicators[-1]}/measurements"
+            ok(await fac.post(to, measured, htmx=False), 303)
+            written.append(note.strip())
+        links = {"decision": [str(did) for did in linked], "csrf_token": fac.csrf}
+        ok(await fac.http.post(f"{at}/impact/{indicators[-1]}/decisions", data=links), 303)
+    impact = [
+        w.project[0],
+        *written,
+        *(shortened(texts[did], 60) for did in linked),
+        *(shortened(texts[did], 80) for did in surveyed),
+        *comments,
+    ]
+
+    # A participant named by a payload asks for their own link (another phone opens it).
+    answer = ok(await w.phones[0].post(f"/s/{code}/link", htmx=False), 200)
+    match = re.search(r'/p/([\w-]+)"', answer.text)
+    assert match, answer.text[:800]
+
+    register = [
+        *texts.values(),
+        call_note.strip(),
+        fix_note.strip(),
+        *w.notes.values(),
+        *(need_texts[idea_ids.index(pid)] for pid in w.notes),
+        *summaries,
+        *follow_up_owners,
+    ]
+    return Aftermath(
+        register=register,
+        decisions={did: [texts[did], *shown] for did, shown in pages.items()},
+        new_fields=[call_id, fix_id, *surveyed, key(by_poll[w.polls["consent"]])],
+        call=call_id,
+        impact=impact,
+        impact_owner=[*impact, *(shortened(text, 80) for text in texts.values())],
+        indicator=indicators[0],
+        surveys={
+            code: [session_title, texts[did], *([reason] if did == key(first) else [])]
+            for code, did in zip(codes, surveyed, strict=True)
+        },
+        surveyed=surveyed,
+        asked=[texts[did] for did in surveyed],
+        returning=(f"/p/{match.group(1)}", w.names[0]),
+    )
+
+
 @pytest.mark.browser
 @NEEDS_CHROMIUM
 @ONCE
@@ -606,16 +802,15 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     fac.csrf = room.facilitator.csrf
     room.devices.append(fac)
 
-    # A project and a session whose every title is made of payloads.
+    # A project and a session whose every title (and place) is made of payloads.
     project_title, project_need = bundle(0, 200), bundle(5, 2000)
     territory, session_title = bundle(20, 200), bundle(starting("</title>"), 200)
+    place = bundle(37, 200)
     project_fields = {"title": project_title, "need": project_need, "territory": territory}
     created = ok(await fac.post("/projects", project_fields, htmx=False), 303)
     project_id = int(created.headers["location"].rsplit("/", 1)[1])
-    made = ok(
-        await fac.post(f"/projects/{project_id}/sessions", {"title": session_title}, htmx=False),
-        303,
-    )
+    session_fields = {"title": session_title, "place": place}
+    made = ok(await fac.post(f"/projects/{project_id}/sessions", session_fields, htmx=False), 303)
     session_id = int(made.headers["location"].split("/")[2])
     ok(await fac.post(f"/sessions/{session_id}/open", htmx=False), 303)
     async with server.db.session() as db:
@@ -668,9 +863,9 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     for where, page in live.items():
         await check(page, f"{where}, before", [session_title.strip()])
 
-    w = await write_everything(
-        Scene(room, fac, project_id, session_id, code, pages, live), project, territory
-    )
+    scene = Scene(room, fac, project_id, session_id, code, pages, live)
+    w = await write_everything(scene, project, territory)
+    after = await write_the_aftermath(scene, w)
 
     # What each page must show as text.
     ideas = list(w.ideas.values())  # the merged one is listed in the card it joined
@@ -714,6 +909,7 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     minutes = [
         *project,
         w.territory,
+        place.strip(),
         *w.step_titles,
         *w.needs.values(),
         *(text for pid, text in w.ideas.items() if pid != w.merged),
@@ -723,7 +919,6 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
         *present,
         *proxies,
     ]
-    decisions = [*project, *(w.ideas[pid] for pid in w.notes), *w.notes.values()]
     ranked = [w.questions[0], session_title.strip(), *w.ranked]
     consent = [w.questions[2], *w.reasons, *w.voters]
     at = {
@@ -741,9 +936,66 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     roster = [*w.members, *w.numbers, *w.colleges]
     member_link = [w.members[3], session_title.strip()]
 
+    # Back to the people concerned, in the browser. The phone named by a payload asks for
+    # its own link, and opens it on another phone (without CSP either): greeted by its
+    # name, it is asked about the decisions, and answers on the questionnaire's page (a
+    # comment of payloads, typed in the textarea). Another participant named by a payload
+    # opens theirs on a phone under the CSP, after a look at a questionnaire as a stranger.
+    codes = list(after.surveys)
+    typed = bundle(starting("</textarea>"), 1000)
+    after.decisions[after.surveyed[0]].append(typed.strip())
+    after.impact.append(typed.strip())
+    after.impact_owner.append(typed.strip())
+    # The project's and session's titles, the decisions asked about (and the name).
+    welcome = [project_title.strip(), session_title.strip(), *after.asked]
+    returning = await pages.page("returning phone", **handheld)
+    raw_returning = await pages.page("returning phone without CSP", bypass_csp=True, **handheld)
+
+    async def come_back_without_csp() -> None:
+        await raw_phone.goto(f"{base}/s/{code}")
+        # (a click could land on the stage, which the payloads make very long)
+        await raw_phone.evaluate("document.querySelector('details.my-link form').requestSubmit()")
+        await raw_phone.wait_for_selector("#my-link", timeout=LIVE_MS)
+        me = cleaned(raw_phone_name)
+        await check(raw_phone, "participant's link, without CSP", [session_title.strip(), me])
+        link = await raw_phone.input_value("#my-link")
+        await visit(raw_returning, link, "welcome back, without CSP", [*welcome, me])
+        await raw_returning.click(f"a[href='/f/{codes[0]}']")
+        await raw_returning.wait_for_selector("#survey-comment", timeout=LIVE_MS)
+        asked = after.surveys[codes[0]]
+        await check(raw_returning, "questionnaire, without CSP", asked)
+        await raw_returning.check("input[name=rating][value='2']")
+        await raw_returning.fill("#survey-comment", typed)
+        await raw_returning.click("form[action^='/f/'] button.primary")
+        await raw_returning.wait_for_selector(".notice[role=status]", timeout=LIVE_MS)
+        assert await raw_returning.input_value("#survey-comment") == typed.strip()
+        await check(raw_returning, "questionnaire answered, without CSP", [*asked, typed.strip()])
+
+    async def come_back() -> None:
+        survey = f"{base}/f/{codes[1]}"
+        await visit(returning, survey, "questionnaire, a stranger", after.surveys[codes[1]])
+        link, name = after.returning
+        await visit(returning, base + link, "welcome back", [*welcome, name])
+        await visit(returning, survey, "questionnaire", after.surveys[codes[1]])
+
+    await asyncio.gather(come_back_without_csp(), come_back())
+
+    register = [*project, *after.register]
+    decision_pages = {did: f"{at['decisions']}/{did}" for did in after.decisions}
+    at["impact"] = f"{base}/projects/{project_id}/impact"
+
+    async def decisions_pages(page: Any, who: str) -> None:
+        """Each decision's page as its facilitator sees it without CSP (what anyone sees
+        is a part of it); elsewhere, those holding the new fields."""
+        for did, url in decision_pages.items():
+            if page is raw_console or did in after.new_fields:
+                await visit(page, url, f"decision {did}, {who}", after.decisions[did])
+
     async def facilitator_pages(page: Any, who: str) -> None:
         await visit(page, at["minutes"], f"minutes, {who}", minutes)
-        await visit(page, at["decisions"], f"decisions, {who}", decisions)
+        await visit(page, at["decisions"], f"decisions, {who}", register)
+        await decisions_pages(page, who)
+        await visit(page, at["impact"], f"impact, {who}", after.impact_owner)
         await visit(page, at["consent poll"], f"consent poll's result, {who}", consent)
         await visit(page, at["roster"], f"roster, {who}", roster)
         if page is raw_console:  # the console, drawn by the server, without CSP at last
@@ -755,7 +1007,11 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
         await visit(page, at["sheet"], f"voting codes, {who}", [*w.members, *w.numbers])
 
     async def participant_pages(page: Any, who: str) -> None:
-        await visit(page, at["decisions"], f"published decisions, {who}", decisions)
+        await visit(page, at["decisions"], f"published decisions, {who}", register)
+        await decisions_pages(page, f"published, {who}")
+        await visit(page, at["impact"], f"published impact, {who}", after.impact)
+        for survey, shown in after.surveys.items():
+            await visit(page, f"{base}/f/{survey}", f"questionnaire, {who}", shown)
         await visit(page, at["consent poll"], f"consent poll's result, {who}", consent)
         await visit(page, at["member link"], f"a member's link, {who}", member_link)
 
@@ -812,6 +1068,28 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     await raw_console.wait_for_selector(".error-lines", timeout=LIVE_MS)
     said = f"Line 3: The member number {twice} appears twice."
     await check(raw_console, "refused roster, without CSP", [said])
+    # A number and a date that are not one are quoted back (their first characters).
+    value = PAYLOADS[starting("<plaintext")].text
+    await raw_console.goto(at["impact"])
+    await raw_console.fill(f"#m-{after.indicator}-value", value)
+    await raw_console.click(f"form[action$='/impact/{after.indicator}/measurements'] button")
+    await raw_console.wait_for_selector("p.error", timeout=LIVE_MS)
+    said = f"“{value[:30]}” is not a number (the value)."
+    await check(raw_console, "refused measurement, without CSP", [said])
+    day = PAYLOADS[starting("<base")].text
+    await raw_console.goto(f"{at['decisions']}/{after.call}")
+    await raw_console.evaluate(
+        """(day) => {
+          const due = document.getElementById("fu-due");
+          due.type = "text";  // a date field takes no other text
+          due.value = day;
+        }""",
+        day,
+    )
+    await raw_console.click("form[action$='/follow-up'] button.primary")
+    await raw_console.wait_for_selector("p.error", timeout=LIVE_MS)
+    said = f"“{day[:20]}” is not a date (year-month-day)."
+    await check(raw_console, "refused follow-up date, without CSP", [said])
 
     # Nothing a payload asked for was fetched; nothing complained about the CSP.
     fetched = pages.fetched_for_payloads()
@@ -878,13 +1156,18 @@ async def test_the_checks_catch_every_payload_left_unescaped(browser: Any) -> No
 
 def test_the_corpus_covers_every_kind_of_attack_and_fits_the_fields() -> None:
     """At least 55 payloads, 50 of which fit every field (a name: 60 characters) and all
-    of which fit a proposal (500); each carries its own marker, and no other."""
+    of which fit a proposal (500); each carries its own marker, and no other. The
+    shortest fields take several at once: an indicator's unit (40), an owner (120)."""
     assert len(PAYLOADS) >= 55
     assert len(set(MARKERS)) == len(MARKERS)
     for payload in PAYLOADS:
         assert set(MARKER_RE.findall(payload.text)) == {payload.marker}, payload
     assert sum(len(cleaned(p.text)) <= MAX_NAME for p in PAYLOADS) >= 50
     assert all(len(cleaned(p.text)) <= 500 for p in PAYLOADS)
+    assert sum(len(p.text) <= MAX_UNIT for p in PAYLOADS) >= 30
+    for start in range(len(PAYLOADS)):
+        assert len(MARKER_RE.findall(bundle(start, MAX_UNIT))) >= 1
+        assert len(MARKER_RE.findall(bundle(start, MAX_OWNER))) >= 2
     kinds = {
         "script": "<script",
         "event handler": " on",
