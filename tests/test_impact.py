@@ -336,3 +336,27 @@ async def test_register_impact_and_questionnaire_pass_axe_at_360_px(
         await phone.goto(f"{server}/f/{code}")
         assert await axe_problems(phone) == [], (locale, "survey")
         await context.close()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_a_phone_asks_for_its_link_and_another_phone_becomes_it(
+    browser: Any, room: Room
+) -> None:
+    server = room.server.base_url
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, locale="fr-FR", is_mobile=True
+    )
+    page = await context.new_page()
+    await page.goto(f"{server}/s/{room.code}")
+    await page.fill("#display_name", "Awa")
+    await page.click("form[action$='/join'] button")
+    await page.wait_for_selector("text=Revenir plus tard")
+    await page.click("text=Revenir plus tard")
+    await page.click("text=Afficher mon lien personnel")
+    link = await page.input_value("#my-link")
+    assert link.startswith(f"{server}/p/")
+    other = await (await browser.new_context(viewport={"width": 360, "height": 640})).new_page()
+    await other.goto(link)
+    assert "Awa" in await other.inner_text("h1")
+    await context.close()
