@@ -131,11 +131,26 @@ def _worker_database() -> None:
     asyncio.run(create())
 
 
+# The longest tests (tens of seconds each), started first: under pytest-xdist a long test
+# dealt out last keeps one worker busy while the other has nothing left to do.
+LONG_TESTS = (
+    "test_xss.py",
+    "test_crash_safety.py",
+    "test_authorization_matrix.py",
+    "test_input_sweep.py",
+    "test_workshop_browser.py",
+    "test_browser.py",
+    "test_accessibility.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tallying is pure code (ballots in, result out): its tests run once."""
+    """Tallying is pure code (ballots in, result out): its tests run once. Long tests
+    first, then the rest in their usual order."""
     for item in items:
         if item.path.parent.name == "tally":
             item.add_marker(ONCE)
+    items.sort(key=lambda item: item.path.name not in LONG_TESTS)
 
 
 def empty_postgres(url: str) -> None:
