@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import random
 import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +21,7 @@ from sqlmodel import col, select
 from cocreate import accounts, projects, register
 from cocreate.cli import main
 from cocreate.database import Database
-from cocreate.models import Decision, Outcome, Project
+from cocreate.models import GENESIS_HASH, Decision, Outcome, Project
 from tests.conftest import Room, signed_in
 from tests.test_live_session import proposal_id_of
 
@@ -337,3 +341,90 @@ async def test_the_register_page_says_when_the_chain_is_broken(room: Room, tampe
         await db.commit()
     page = (await room.facilitator.get(base)).text
     assert re.search(r'role="alert">Entry 1 of the register does not match its seal', page)
+
+
+def test_the_documented_example_seals_as_the_documentation_says() -> None:
+    """docs/register.md lets anyone check a register without cocreate: its example must
+    be what the code seals."""
+    text = (Path(__file__).parent.parent / "docs" / "register.md").read_text()
+    example = re.search(r"```json\n(.+?)\n```", text, re.S)
+    stated = re.search(r"Its seal, chained to 64 zeros:\n\n    ([0-9a-f]{64})", text)
+    assert example is not None
+    assert stated is not None
+    content = json.loads(example.group(1))
+    assert register.seal(GENESIS_HASH, content) == stated.group(1)
+    # The example is the content of a real entry, as sealed_content builds it.
+    decision = Decision(
+        project_id=3,
+        position=1,
+        decided_by_id=1,
+        decided_at=datetime(2026, 9, 2, 18, 30, tzinfo=UTC),
+        proposal_text=content["text"],
+        outcome=Outcome.ADOPTED,
+        votes_for=0,
+        votes_against=0,
+        votes_abstain=0,
+        note=content["note"],
+        method="facilitator",
+        provenance=content["provenance"],
+    )
+    assert register.sealed_content(decision, None) == content
+
+
+def reseal(previous: str, entry: dict[str, Any]) -> str:
+    """docs/register.md's recipe, applied to an entry of the published decisions file."""
+    content = {
+        "format": 1,
+        "project": entry["project_id"],
+        "position": entry["position"],
+        "session": entry["session_id"],
+        "proposal": entry["proposal_id"],
+        "poll": entry["poll_id"],
+        "amends": entry["amends_position"],
+        "decided_by": entry["decided_by_id"],
+        "decided_at": entry["decided_at"],
+        "text": entry["text"],
+        "outcome": entry["outcome"],
+        "votes": [entry["votes"][k] for k in ("for", "against", "abstain")],
+        "method": entry["method"],
+        "summary": entry["summary"],
+        "electorate": entry["electorate_size"],
+        "turnout": entry["turnout"],
+        "quorum_met": entry["quorum_met"],
+        "ballots_sha256": entry["ballots_sha256"],
+        "note": entry["note"],
+        "provenance": json.dumps(entry["provenance"], ensure_ascii=False, sort_keys=True),
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
+
+
+async def test_anyone_can_check_the_published_register_without_cocreate(room: Room) -> None:
+    base = f"/projects/{room.project_id}/decisions"
+    phone = await room.phone("Awa")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Un « café » des parents"})
+    idea = await proposal_id_of(room, "Un « café » des parents")
+    await phone.post(f"/s/{room.code}/proposals/{idea}/comments", {"text": "Oui, le mardi"})
+    await room.facilitator.post(
+        f"/sessions/{room.session_id}/proposals/{idea}/decision", {"outcome": "adopted"}
+    )
+    called = await room.facilitator.post(
+        base, {"text": "Assurer le local", "outcome": "adopted", "note": "CA"}, htmx=False
+    )
+    await room.facilitator.post(
+        called.headers["location"] + "/correction",
+        {"text": "Assurer le local et le matériel", "outcome": "adopted", "note": "Oubli"},
+        htmx=False,
+    )
+    published = await room.facilitator.http.get(
+        f"/projects/{room.project_id}/export/decisions.json"
+    )
+    document = json.loads(published.content)
+    previous = GENESIS_HASH
+    entries = sorted(document["decisions"], key=lambda e: e["position"])
+    assert len(entries) == 3
+    for entry in entries:
+        assert entry["seal"]["prev_hash"] == previous
+        assert reseal(previous, entry) == entry["seal"]["entry_hash"], entry["position"]
+        previous = entry["seal"]["entry_hash"]
+    assert document["verification"]["head"] == previous
