@@ -356,7 +356,11 @@ async def test_a_phone_asks_for_its_link_and_another_phone_becomes_it(
     await page.click("text=Afficher mon lien personnel")
     link = await page.input_value("#my-link")
     assert link.startswith(f"{server}/p/")
-    other = await (await browser.new_context(viewport={"width": 360, "height": 640})).new_page()
+    assert await axe_problems(page) == []
+    other_context = await browser.new_context(viewport={"width": 360, "height": 640})
+    other = await other_context.new_page()
     await other.goto(link)
     assert "Awa" in await other.inner_text("h1")
+    assert await axe_problems(other) == []
+    await other_context.close()
     await context.close()
