@@ -157,6 +157,7 @@ async def test_indicators_in_three_families_with_measurements_and_decisions(room
         ("", {"family": "social", "name": "X", "baseline": "beaucoup"}, "is not a number"),
         ("", {"family": "social", "name": "X", "baseline": "0", "target": "1e99"}, "not a number"),
         ("/{i}/measurements", {"measured_on": "2026-13-01", "value": "1"}, "is not a date"),
+        ("/{i}/measurements", {"measured_on": "", "value": "1"}, "Give the date"),
         ("/{i}/measurements", {"measured_on": "2026-01-01", "value": ""}, "Give a number"),
         ("/{i}/decisions", {"decision": "999999"}, "Choose decisions of this project"),
         ("/{i}/decisions", {"decision": "abc"}, "Choose decisions of this project"),

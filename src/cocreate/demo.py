@@ -192,7 +192,7 @@ async def _first_decision(db: AsyncSession, facilitator: Facilitator, project_id
                 facilitator=facilitator,
                 project_id=project_id,
                 indicator_id=key(indicator),
-                measured_on=day.isoformat(),
+                measured_on=day,
                 value=value,
                 note="",
             )

@@ -13,12 +13,11 @@ from datetime import date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.errors import Conflict, Invalid
 from cocreate.i18n import N_
 from cocreate.models import (
     MAX_NOTE_CHARS,
     MAX_OWNER_CHARS,
-    Decision,
     Facilitator,
     FollowUp,
     FollowUpStatus,
@@ -27,7 +26,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import project_for
+from cocreate.register import decision_in
 
 STATUS_LABELS = {
     FollowUpStatus.PLANNED: N_("Planned"),
@@ -79,10 +78,9 @@ async def update(
     change: Change,
 ) -> FollowUp:
     """Write the decision's follow-up as it now stands, and keep the update."""
-    await project_for(db=db, facilitator=facilitator, project_id=project_id)
-    decision = await db.get(Decision, decision_id)
-    if decision is None or decision.project_id != project_id:
-        raise NotFound(N_("This decision does not exist."))
+    decision = await decision_in(
+        db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id
+    )
     if decision.outcome == Outcome.REJECTED:
         raise Conflict(N_("A rejected proposal has nothing to carry out."))
     current = await db.get(FollowUp, decision_id, with_for_update=True)

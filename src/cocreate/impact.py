@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,7 +49,6 @@ MAX_NUMBER_CHARS = 30
 MAX_MAGNITUDE = Decimal(10) ** 15  # beyond any count a project reports
 MAX_INDICATORS = 60  # per project
 MAX_MEASUREMENTS = 1_000  # per indicator
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def parse_number(raw: str, *, name: str, required: bool = True) -> str | None:
@@ -72,16 +72,6 @@ def parse_number(raw: str, *, name: str, required: bool = True) -> str | None:
     ):
         raise Invalid(N_("“%(value)s” is not a number (%(field)s)."), value=raw[:30], field=name)
     return "0" if value == 0 else written
-
-
-def parse_day(raw: str) -> date:
-    try:
-        day = date.fromisoformat(raw.strip())
-    except ValueError:
-        day = None
-    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise Invalid(N_("“%(value)s” is not a date (year-month-day)."), value=raw.strip()[:20])
-    return day
 
 
 def parse_family(raw: str) -> IndicatorFamily:
@@ -181,10 +171,8 @@ async def add_indicator(
         )
     if len(unit) > MAX_UNIT_CHARS:
         raise Invalid(N_("A unit has at most %(max)d characters."), max=MAX_UNIT_CHARS)
-    count = len(
-        (await db.exec(select(Indicator.id).where(Indicator.project_id == project_id))).all()
-    )
-    if count >= MAX_INDICATORS:
+    count = await db.scalar(select(sa.func.count()).where(col(Indicator.project_id) == project_id))
+    if (count or 0) >= MAX_INDICATORS:
         raise Invalid(N_("A project has at most %(max)d indicators."), max=MAX_INDICATORS)
     indicator = Indicator(
         project_id=project_id,
@@ -216,7 +204,7 @@ async def record_measurement(
     facilitator: Facilitator,
     project_id: int,
     indicator_id: int,
-    measured_on: str,
+    measured_on: date,
     value: str,
     note: str,
 ) -> IndicatorMeasurement:
@@ -224,20 +212,14 @@ async def record_measurement(
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise Invalid(N_("The note has at most %(max)d characters."), max=MAX_NOTE_CHARS)
-    count = len(
-        (
-            await db.exec(
-                select(IndicatorMeasurement.id).where(
-                    IndicatorMeasurement.indicator_id == indicator_id
-                )
-            )
-        ).all()
+    count = await db.scalar(
+        select(sa.func.count()).where(col(IndicatorMeasurement.indicator_id) == indicator_id)
     )
-    if count >= MAX_MEASUREMENTS:
+    if (count or 0) >= MAX_MEASUREMENTS:
         raise Invalid(N_("An indicator has at most %(max)d measurements."), max=MAX_MEASUREMENTS)
     measurement = IndicatorMeasurement(
         indicator_id=indicator_id,
-        measured_on=parse_day(measured_on),
+        measured_on=measured_on,
         value=parse_number(value, name=N_("the value")) or "0",
         note=note,
     )

@@ -196,6 +196,18 @@ async def poll_provenance(db: AsyncSession, poll: Poll) -> str:
 # --- decisions written on the register itself -----------------------------------------
 
 
+async def decision_in(
+    *, db: AsyncSession, facilitator: Facilitator, project_id: int, decision_id: int
+) -> Decision:
+    """An entry of a project the facilitator runs: 404 if the project has no such entry,
+    403 if the project is someone else's."""
+    await project_for(db=db, facilitator=facilitator, project_id=project_id)
+    decision = await db.get(Decision, decision_id)
+    if decision is None or decision.project_id != project_id:
+        raise NotFound(N_("This decision does not exist."))
+    return decision
+
+
 def _wording(text: str, note: str) -> tuple[str, str]:
     text, note = text.strip(), note.strip()
     if not text:
@@ -257,10 +269,9 @@ async def record_correction(
     text, note = _wording(text, note)
     if not note:
         raise Invalid(N_("Say why the decision is corrected."))
-    await project_for(db=db, facilitator=facilitator, project_id=project_id)
-    amended = await db.get(Decision, decision_id)
-    if amended is None or amended.project_id != project_id:
-        raise NotFound(N_("This decision does not exist."))
+    amended = await decision_in(
+        db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id
+    )
     decision = Decision(
         project_id=amended.project_id,
         session_id=amended.session_id,

@@ -32,7 +32,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import project_for
+from cocreate.register import decision_in
 
 RATINGS = (1, 2, 3, 4, 5)
 RATING_LABELS = {
@@ -50,21 +50,13 @@ def new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(SURVEY_CODE_LENGTH))
 
 
-async def _decision_in(
-    db: AsyncSession, facilitator: Facilitator, project_id: int, decision_id: int
-) -> Decision:
-    await project_for(db=db, facilitator=facilitator, project_id=project_id)
-    decision = await db.get(Decision, decision_id)
-    if decision is None or decision.project_id != project_id:
-        raise NotFound(N_("This decision does not exist."))
-    return decision
-
-
 async def open_survey(
     *, db: AsyncSession, facilitator: Facilitator, project_id: int, decision_id: int
 ) -> Survey:
     """The decision's open questionnaire, opened now if it has none."""
-    decision = await _decision_in(db, facilitator, project_id, decision_id)
+    decision = await decision_in(
+        db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id
+    )
     if decision.session_id is None:
         raise Conflict(
             N_("This decision was taken outside a session: there is nobody to ask in cocreate.")
@@ -84,7 +76,9 @@ async def open_survey(
 async def close_survey(
     *, db: AsyncSession, facilitator: Facilitator, project_id: int, decision_id: int
 ) -> Survey:
-    await _decision_in(db, facilitator, project_id, decision_id)
+    await decision_in(
+        db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id
+    )
     survey = await current_survey(db, decision_id)
     if survey is None:
         raise Conflict(N_("No questionnaire is open on this decision."))

@@ -6,6 +6,7 @@ import io
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -149,6 +150,27 @@ def field(form: FormData, name: str) -> str:
     if isinstance(value, UploadFile):
         raise RuleErrorResponse(400, N_("Files are not accepted here."))
     return value
+
+
+# Days a form may name: past ones (written afterwards) and a plan's horizon.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def day_field(form: FormData, name: str) -> date | None:
+    """A date field (year-month-day, as <input type="date"> sends it); None when left
+    empty; 422 naming what was typed when it is not a day we can store."""
+    raw = field(form, name).strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise RuleErrorResponse(
+            422, N_("“%(value)s” is not a date (year-month-day)."), value=raw[:20]
+        )
+    return day
 
 
 def form_fields(form: FormData) -> dict[str, str | list[str]]:

@@ -6,9 +6,6 @@ and writes the follow-up; once the register is published, anyone can read it.
 
 from __future__ import annotations
 
-from datetime import date
-
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +18,7 @@ from cocreate.views.facilitator import facilitator_action
 from cocreate.web import (
     app_state,
     current_facilitator,
+    day_field,
     field,
     int_param,
     public_url,
@@ -28,9 +26,6 @@ from cocreate.web import (
     render,
     see_other,
 )
-
-# Dates a follow-up can name: past ones (written afterwards) and a plan's horizon.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 async def _register(request: Request) -> tuple[register.Register, bool]:
@@ -86,19 +81,6 @@ async def decision_page(request: Request) -> Response:
     )
 
 
-def _date(form: FormData, name: str) -> date | None:
-    raw = field(form, name).strip()
-    if not raw:
-        return None
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise Invalid(N_("“%(value)s” is not a date (year-month-day)."), value=raw[:20])
-    return value
-
-
 def _status(raw: str) -> FollowUpStatus:
     try:
         return FollowUpStatus(raw)
@@ -150,8 +132,8 @@ async def update_follow_up(request: Request, facilitator: Facilitator) -> Respon
     form = await read_form(request)
     change = follow_up.Change(
         owner=field(form, "owner"),
-        due_on=_date(form, "due_on"),
-        review_on=_date(form, "review_on"),
+        due_on=day_field(form, "due_on"),
+        review_on=day_field(form, "review_on"),
         status=_status(field(form, "status")),
         progress=_progress(field(form, "progress")),
         note=field(form, "note"),

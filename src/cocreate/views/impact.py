@@ -3,6 +3,9 @@ charts, the decisions they relate to, and what the people concerned answered."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,6 +17,7 @@ from cocreate.views.facilitator import facilitator_action
 from cocreate.web import (
     app_state,
     current_facilitator,
+    day_field,
     field,
     int_param,
     read_form,
@@ -48,6 +52,13 @@ async def impact_page(request: Request) -> Response:
     )
 
 
+def _required_day(form: FormData, name: str) -> date:
+    day = day_field(form, name)
+    if day is None:
+        raise Invalid(N_("Give the date of the measurement."))
+    return day
+
+
 def _back(request: Request, anchor: str = "") -> Response:
     return see_other(f"/projects/{int_param(request, 'project_id')}/impact{anchor}")
 
@@ -78,7 +89,7 @@ async def add_measurement(request: Request, facilitator: Facilitator) -> Respons
             facilitator=facilitator,
             project_id=int_param(request, "project_id"),
             indicator_id=int_param(request, "indicator_id"),
-            measured_on=field(form, "measured_on"),
+            measured_on=_required_day(form, "measured_on"),
             value=field(form, "value"),
             note=field(form, "note"),
         )

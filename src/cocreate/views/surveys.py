@@ -6,11 +6,13 @@ The facilitator opens and closes them from the decision's page; phones answer at
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import contributions, surveys
-from cocreate.models import Facilitator, FollowUp, Project, key
+from cocreate.models import Facilitator, FollowUp, Project, Survey, key
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -27,35 +29,25 @@ from cocreate.web import (
 )
 
 
-def _decision_url(request: Request) -> str:
+async def _survey_action(
+    request: Request, facilitator: Facilitator, action: Callable[..., Awaitable[Survey]]
+) -> Response:
+    """Open or close the decision's questionnaire, then back to the decision's page."""
+    await read_form(request)
     project_id, decision_id = int_param(request, "project_id"), int_param(request, "decision_id")
-    return f"/projects/{project_id}/decisions/{decision_id}#survey"
+    async with app_state(request).db.write() as db:
+        await action(db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id)
+    return see_other(f"/projects/{project_id}/decisions/{decision_id}#survey")
 
 
 @facilitator_action
 async def open_survey(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
-    async with app_state(request).db.write() as db:
-        await surveys.open_survey(
-            db=db,
-            facilitator=facilitator,
-            project_id=int_param(request, "project_id"),
-            decision_id=int_param(request, "decision_id"),
-        )
-    return see_other(_decision_url(request))
+    return await _survey_action(request, facilitator, surveys.open_survey)
 
 
 @facilitator_action
 async def close_survey(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
-    async with app_state(request).db.write() as db:
-        await surveys.close_survey(
-            db=db,
-            facilitator=facilitator,
-            project_id=int_param(request, "project_id"),
-            decision_id=int_param(request, "decision_id"),
-        )
-    return see_other(_decision_url(request))
+    return await _survey_action(request, facilitator, surveys.close_survey)
 
 
 async def _survey_page(request: Request, status_code: int = 200, **extra: object) -> Response:
