@@ -306,10 +306,16 @@ def neutralise(value: Cell) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def to_csv(rows: Iterable[ContributionRow]) -> str:
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+    """A header, then rows, every cell through ``neutralise``: no text someone wrote is
+    run by a spreadsheet as a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row.cells()])
+        writer.writerow([neutralise(cell) for cell in row])
     return out.getvalue()
+
+
+def to_csv(rows: Iterable[ContributionRow]) -> str:
+    return csv_text(CSV_COLUMNS, (row.cells() for row in rows))

@@ -19,8 +19,6 @@ What the documents hold, and what they leave out on purpose:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections import defaultdict
@@ -37,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cocreate import minutes, polls, register
 from cocreate.errors import NotFound
 from cocreate.i18n import N_
-from cocreate.minutes import ContributionRow, neutralise
+from cocreate.minutes import CSV_COLUMNS, Cell, ContributionRow
 from cocreate.models import (
     Decision,
     Facilitator,
@@ -524,7 +522,6 @@ async def ballots(*, db: AsyncSession, project: Project) -> Document:
 # --- the downloads: datasets in CSV and JSON --------------------------------------------
 
 
-Cell = str | int | None
 Rows = Callable[[Document], Iterable[list[Cell]]]
 
 
@@ -652,23 +649,8 @@ class Dataset:
 
 DATASETS: dict[str, Dataset] = {
     "proposals": Dataset(
-        (
-            "session_id",
-            "session_title",
-            "type",
-            "id",
-            "parent_id",
-            "text",
-            "created_at",
-            "status",
-            "votes_for",
-            "votes_against",
-            "votes_abstain",
-            "agree",
-            "disagree",
-            "pass",
-            "answers_needs",
-        ),
+        # The session's contributions CSV, with the session, and without authors.
+        ("session_id", "session_title", *(c for c in CSV_COLUMNS if c != "author")),
         _proposal_rows,
     ),
     "ballots": Dataset(
@@ -773,15 +755,9 @@ async def dataset(
 
 
 def to_csv(name: str, document: Document) -> str:
-    """A dataset as CSV: a header, then rows; every cell through ``minutes.neutralise``,
-    so that no text a participant wrote is run by a spreadsheet as a formula."""
+    """A dataset as CSV, formulas neutralised (``minutes.csv_text``)."""
     shape = DATASETS[name]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(shape.columns)
-    for row in shape.rows(document):
-        writer.writerow([neutralise(cell) for cell in row])
-    return out.getvalue()
+    return minutes.csv_text(shape.columns, shape.rows(document))
 
 
 def to_json(document: Document) -> str:
