@@ -25,6 +25,7 @@ import websockets
 from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from sqlmodel import SQLModel, select
+from starlette.types import ASGIApp
 
 from cocreate import accounts
 from cocreate.app import create_app
@@ -58,8 +59,13 @@ class Server:
 async def start_server(
     settings: Settings, port: int = 0
 ) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    return await serve_app(create_app(settings), port)
+
+
+async def serve_app(app: ASGIApp, port: int = 0) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    """An ASGI app served by uvicorn on loopback, configured as `cocreate serve` is."""
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host="127.0.0.1",
         port=port,
         ws="websockets-sansio",

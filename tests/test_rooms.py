@@ -7,17 +7,18 @@ import logging
 from typing import Any
 
 import pytest
+import websockets
 from sqlmodel import select
 from starlette.types import Message
 
 from cocreate import app, contributions, projects
 from cocreate.database import Database
-from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, LiveHub, frame
+from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
 from cocreate.views.fragments import Audience, Batch, FragmentRenderer
-from tests.conftest import Room
+from tests.conftest import Room, serve_app
 
 
 class CountingRenderer(FragmentRenderer):
@@ -111,7 +112,7 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
 async def test_a_frame_is_sent_in_place_when_the_connection_takes_it() -> None:
     connection = Connection()
     client = fake_client(Audience.PHONE, "fr", connection)
-    client.offer(frame("one"))
+    client.offer(Frame("one"))
     # Sent before offer() returned: no task, no wake-up of the socket.
     assert connection.texts() == ["one"]
     assert client._sender is None
@@ -122,13 +123,13 @@ async def test_frames_wait_in_order_while_a_connection_is_full() -> None:
     client = fake_client(Audience.PHONE, "fr", connection)
     connection.takes.clear()  # the phone's network stalls
     for n in range(5):
-        client.offer(frame(f"frame {n}"))
+        client.offer(Frame(f"frame {n}"))
     assert connection.texts() == []
     connection.takes.set()
     await connection.until_sent(5)
     assert connection.texts() == [f"frame {n}" for n in range(5)]
     await asyncio.sleep(0)  # the sender task ends once the backlog is sent
-    client.offer(frame("after"))
+    client.offer(Frame("after"))
     assert connection.texts()[-1] == "after"  # in place again
 
 
@@ -136,13 +137,13 @@ async def test_a_socket_that_cannot_keep_up_is_closed_to_reconnect() -> None:
     connection = Connection()
     client = fake_client(Audience.PHONE, "fr", connection)
     connection.takes.clear()
-    client.offer(frame("first"))  # waits for the connection
+    client.offer(Frame("first"))  # waits for the connection
     for n in range(SEND_QUEUE_FRAMES):
-        client.offer(frame(f"frame {n}"))
+        client.offer(Frame(f"frame {n}"))
     assert not client.too_slow
-    client.offer(frame("one too many"))
+    client.offer(Frame("one too many"))
     assert client.too_slow
-    client.offer(frame("ignored"))
+    client.offer(Frame("ignored"))
     connection.takes.set()
     await connection.until_sent(2)
     await asyncio.sleep(0.05)  # and nothing after
@@ -159,8 +160,8 @@ async def test_a_phone_gone_is_sent_nothing_more() -> None:
         raise OSError("the connection was closed")
 
     client = Client(audience=Audience.PHONE, locale="fr", participant_id=None, send=gone)
-    client.offer(frame("one"))
-    client.offer(frame("two"))
+    client.offer(Frame("one"))
+    client.offer(Frame("two"))
     assert isinstance(client.gone, OSError)
     assert len(attempts) == 1
 
@@ -226,3 +227,62 @@ def test_a_long_garbage_collection_is_logged(
     watch("start", {"generation": 0, "collected": 0, "uncollectable": 0})
     watch("stop", {"generation": 0, "collected": 3, "uncollectable": 0})
     assert caplog.text == ""
+
+
+class _Sockets:
+    """An ASGI app keeping each accepted socket's Client, made with the server's own
+    ``send`` as the live endpoint makes it."""
+
+    def __init__(self) -> None:
+        self.clients: list[Client] = []
+        self.accepted = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        assert scope["type"] == "websocket"
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        self.clients.append(Client(Audience.PHONE, "fr", None, send))
+        self.accepted.set()
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+
+async def test_frames_are_written_in_place_on_uvicorn_and_wait_while_it_is_full() -> None:
+    sockets = _Sockets()
+    server, task, base = await serve_app(sockets)
+    try:
+        async with websockets.connect(base.replace("http", "ws"), compression=None) as phone:
+            await asyncio.wait_for(sockets.accepted.wait(), 5)
+            client = sockets.clients[0]
+            # The server `cocreate serve` runs: frames skip the ASGI message. Were
+            # uvicorn to change, this fails rather than the fan-out silently slowing.
+            wire = client._wire
+            assert wire is not None
+            written = Frame("un é")
+            written.message = {"type": "websocket.send", "text": "through send"}
+            client.offer(written)
+            assert await asyncio.wait_for(phone.recv(), 5) == "un é"  # not through send
+            wire.pause_writing()  # as the transport does when the phone's buffer is full
+            for n in range(3):
+                client.offer(Frame(f"attente {n}"))
+            assert client._sender is not None  # waiting for the connection, in order
+            wire.resume_writing()
+            assert [await asyncio.wait_for(phone.recv(), 5) for _ in range(3)] == [
+                f"attente {n}" for n in range(3)
+            ]
+            await asyncio.sleep(0)
+            client.offer(Frame("de nouveau"))
+            assert client._sender is None
+            assert await asyncio.wait_for(phone.recv(), 5) == "de nouveau"
+        async with asyncio.timeout(5):  # the phone left: the next frame finds it gone
+            while client.gone is None:
+                client.offer(Frame("personne"))
+                await asyncio.sleep(0.01)
+    finally:
+        server.should_exit = True
+        await task
