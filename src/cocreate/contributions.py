@@ -142,6 +142,25 @@ async def participant_in(
     return participant
 
 
+_PARTICIPANT_OF_SESSION = sa.select(col(Participant.id)).where(
+    col(Participant.id) == sa.bindparam("participant_id"),
+    col(Participant.session_id) == sa.bindparam("session_id"),
+)
+
+
+async def participant_id_in(
+    *, db: AsyncSession, session_id: int, participant_id: int | None
+) -> int | None:
+    """``participant_in`` for a socket: the id alone, in a plain read."""
+    if participant_id is None:
+        return None
+    connection = await db.connection()
+    found = await connection.execute(
+        _PARTICIPANT_OF_SESSION, {"participant_id": participant_id, "session_id": session_id}
+    )
+    return found.scalar()
+
+
 # --- proposals, comments, votes -----------------------------------------------------
 
 

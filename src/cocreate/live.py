@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -28,7 +27,7 @@ from websockets.exceptions import InvalidState
 
 from cocreate import events as ev
 from cocreate import projects
-from cocreate.contributions import participant_count, participant_in
+from cocreate.contributions import participant_count, participant_id_in
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, UnknownCode
 from cocreate.limits import TokenBucket
@@ -480,34 +479,31 @@ def origin_allowed(websocket: WebSocket, extra: frozenset[str]) -> bool:
 
 
 async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool, int | None]:
-    """(session id, allowed, participant id) of a socket. Only numbers are kept for the
-    socket's life: the session's ORM object would cost every socket a few KiB."""
+    """(session id, allowed, participant id) of a socket. Only numbers are read, in plain
+    statements, and kept for the socket's life: ORM objects would cost every socket of a
+    join storm a few KiB, and their loading most of its handshake."""
     async with app_state(websocket).db.session() as db:
-        session = await projects.session_by_code(db=db, code=websocket.path_params["code"])
-        allowed, participant_id = await _authorize(db, websocket, session, audience)
-    return key(session), allowed, participant_id
-
-
-async def _authorize(
-    db: AsyncSession, websocket: WebSocket, session: Session, audience: Audience
-) -> tuple[bool, int | None]:
-    """(allowed, participant id) for a socket of this audience."""
-    if audience is Audience.SCREEN:
-        return True, None
-    if audience is Audience.PHONE:
-        participant = await participant_in(
-            db=db, session=session, participant_id=remembered_participant(websocket, key(session))
+        session_id, project_id = await projects.session_ids_by_code(
+            db=db, code=websocket.path_params["code"]
         )
-        return participant is not None, participant.id if participant else None
-    facilitator_id = websocket.session.get("facilitator_id")
-    facilitator = (
-        await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
-    )
-    project = await db.get(Project, session.project_id)
-    return (
-        facilitator is not None and project is not None and project.owner_id == facilitator.id,
-        None,
-    )
+        if audience is Audience.SCREEN:
+            return session_id, True, None
+        if audience is Audience.PHONE:
+            participant_id = await participant_id_in(
+                db=db,
+                session_id=session_id,
+                participant_id=remembered_participant(websocket, session_id),
+            )
+            return session_id, participant_id is not None, participant_id
+        facilitator_id = websocket.session.get("facilitator_id")
+        facilitator = (
+            await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
+        )
+        project = await db.get(Project, project_id)
+        owner = (
+            facilitator is not None and project is not None and project.owner_id == key(facilitator)
+        )
+        return session_id, owner, None
 
 
 async def _receive(websocket: WebSocket) -> str:

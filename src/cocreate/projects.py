@@ -245,6 +245,11 @@ _WITH_PROJECT = (
 )
 
 
+_IDS_BY_CODE = sa.select(col(Session.id), col(Session.project_id)).where(
+    col(Session.join_code) == sa.bindparam("code")
+)
+
+
 def _checked_code(code: str) -> str:
     code = normalize_join_code(code)
     if len(code) != JOIN_CODE_LENGTH:
@@ -267,6 +272,19 @@ async def session_by_code(*, db: AsyncSession, code: str, lock: bool = False) ->
     if session is None:
         raise _no_session(code)
     return session
+
+
+async def session_ids_by_code(*, db: AsyncSession, code: str) -> tuple[int, int]:
+    """(session id, project id) of a join code: a plain read, no ORM object (a socket
+    keeps numbers only, and a join storm opens thousands of them)."""
+    code = _checked_code(code)
+    connection = await db.connection()
+    row = (await connection.execute(_IDS_BY_CODE, {"code": code})).first()
+    if row is None:
+        raise _no_session(code)
+    session_id, project_id = row
+    assert session_id is not None  # a stored row's
+    return session_id, project_id
 
 
 async def session_and_project_by_code(*, db: AsyncSession, code: str) -> tuple[Session, Project]:
