@@ -74,3 +74,51 @@ async def test_without_javascript_the_name_is_answered_with_a_redirect(room: Roo
     assert joined.headers["location"] == f"/s/{room.code}"
     page = await phone.get(f"/s/{room.code}")
     assert "You take part as Dana." in page.text
+
+
+async def test_phones_arriving_together_each_get_their_own_token_and_name(room: Room) -> None:
+    """The join page and the newcomer's page are drawn once for every phone arriving at
+    the same moment: each still gets its own token and its own name, escaped."""
+    names = ['<b>Zoé</b> & "Cie"', "Bruno"]
+    phones = [Browser(room.server, language="fr") for _ in names]
+    room.devices.extend(phones)
+    pages = [(await phone.get(f"/s/{room.code}")).text for phone in phones]
+    tokens = [phone.csrf for phone in phones]
+    assert tokens[0] != tokens[1]
+    assert all(token in page for token, page in zip(tokens, pages, strict=True))
+    assert not any("-mark-" in page for page in pages)
+    # Each token is the one its own cookie vouches for: the other phone's is refused.
+    phones[0].csrf, phones[1].csrf = tokens[1], tokens[0]
+    crossed = await phones[0].post(f"/s/{room.code}/join", {"display_name": names[0]})
+    assert crossed.status_code == 403
+    phones[0].csrf, phones[1].csrf = tokens
+    joined = [
+        await phone.post(f"/s/{room.code}/join", {"display_name": name})
+        for phone, name in zip(phones, names, strict=True)
+    ]
+    assert [answer.status_code for answer in joined] == [200, 200]
+    assert "Vous participez en tant que &lt;b&gt;Zoé&lt;/b&gt; &amp; &#34;Cie&#34;." in (
+        joined[0].text
+    )
+    assert "Bruno" not in joined[0].text
+    assert "Vous participez en tant que Bruno." in joined[1].text
+    assert "Zoé" not in joined[1].text
+    for phone, answer in zip(phones, joined, strict=True):
+        assert phone.csrf in answer.text
+        assert "-mark-" not in answer.text
+        # The same page a reload draws for this phone alone.
+        assert (await phone.get(f"/s/{room.code}")).text == answer.text
+    assert await participants(room) == 2  # the crossed token stored nothing
+
+
+async def test_a_facilitator_joining_by_name_keeps_their_menu(room: Room) -> None:
+    """Pages drawn for every arriving phone are never a signed-in facilitator's."""
+    arriving = Browser(room.server)
+    room.devices.append(arriving)
+    await arriving.get(f"/s/{room.code}")  # the page drawn for all, first
+    page = await room.facilitator.get(f"/s/{room.code}")
+    assert "My projects" in page.text
+    joined = await room.facilitator.post(f"/s/{room.code}/join", {"display_name": "Anim"})
+    assert joined.status_code == 200
+    assert "My projects" in joined.text
+    assert "You take part as Anim." in joined.text

@@ -44,8 +44,8 @@ async def test_pages_at_the_same_event_number_share_one_read(room: Room) -> None
 async def test_an_entry_is_read_again_after_its_time(
     room: Room, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stages = SharedStages()
     monkeypatch.setattr(fragments, "SHARED_STAGE_SECONDS", 0.0)
+    stages = SharedStages()
     first = await shared_for(room, stages, Audience.PHONE)
     assert await shared_for(room, stages, Audience.PHONE) is not first
 

@@ -48,7 +48,7 @@ from cocreate.views import (
     sessions,
     surveys,
 )
-from cocreate.views.fragments import FragmentRenderer, SharedStages
+from cocreate.views.fragments import AtEventNumber, FragmentRenderer, SharedStages
 from cocreate.web import (
     AppState,
     Limits,
@@ -560,6 +560,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     hub=hub,
                     ballots=ballots,
                     stages=stages,
+                    phone_pages=AtEventNumber(participant.PHONE_PAGE_SECONDS),
                     limits=Limits.default(),
                 )
             }

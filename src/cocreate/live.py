@@ -483,7 +483,7 @@ async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool
     statements, and kept for the socket's life: ORM objects would cost every socket of a
     join storm a few KiB, and their loading most of its handshake."""
     async with app_state(websocket).db.session() as db:
-        session_id, project_id = await projects.session_ids_by_code(
+        session_id, project_id, _ = await projects.session_numbers_by_code(
             db=db, code=websocket.path_params["code"]
         )
         if audience is Audience.SCREEN:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -245,9 +245,15 @@ _WITH_PROJECT = (
 )
 
 
-_IDS_BY_CODE = sa.select(col(Session.id), col(Session.project_id)).where(
+_NUMBERS_BY_CODE = sa.select(col(Session.id), col(Session.project_id), col(Session.seq)).where(
     col(Session.join_code) == sa.bindparam("code")
 )
+
+
+class SessionNumbers(NamedTuple):
+    id: int
+    project_id: int
+    seq: int  # the number of the session's last event
 
 
 def _checked_code(code: str) -> str:
@@ -274,17 +280,17 @@ async def session_by_code(*, db: AsyncSession, code: str, lock: bool = False) ->
     return session
 
 
-async def session_ids_by_code(*, db: AsyncSession, code: str) -> tuple[int, int]:
-    """(session id, project id) of a join code: a plain read, no ORM object (a socket
-    keeps numbers only, and a join storm opens thousands of them)."""
+async def session_numbers_by_code(*, db: AsyncSession, code: str) -> SessionNumbers:
+    """A join code's session as numbers only, in a plain read: no ORM object (a socket
+    keeps numbers, and a join storm opens thousands of them)."""
     code = _checked_code(code)
     connection = await db.connection()
-    row = (await connection.execute(_IDS_BY_CODE, {"code": code})).first()
+    row = (await connection.execute(_NUMBERS_BY_CODE, {"code": code})).first()
     if row is None:
         raise _no_session(code)
-    session_id, project_id = row
+    session_id, project_id, seq = row
     assert session_id is not None  # a stored row's
-    return session_id, project_id
+    return SessionNumbers(session_id, project_id, seq)
 
 
 async def session_and_project_by_code(*, db: AsyncSession, code: str) -> tuple[Session, Project]:

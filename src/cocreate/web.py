@@ -25,7 +25,7 @@ from cocreate.templating import Templates
 if TYPE_CHECKING:
     from cocreate.ballot_box import BallotBox
     from cocreate.live import LiveHub
-    from cocreate.views.fragments import SharedStages
+    from cocreate.views.fragments import AtEventNumber, SharedStages
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
 MAX_FORM_PART_BYTES = 16 * 1024
@@ -44,6 +44,8 @@ class AppState:
     hub: LiveHub
     ballots: BallotBox
     stages: SharedStages
+    # Pages every arriving phone sees alike: (template, session id, language) -> page.
+    phone_pages: AtEventNumber[tuple[str, int, str], str]
     limits: Limits
 
 
@@ -227,6 +229,30 @@ def render(
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+# Stands for each visitor's CSRF token in a page drawn once for all (random: no text
+# of a page can contain it by chance, nor a visitor guess it).
+CSRF_MARK = "csrf-mark-" + secrets.token_hex(16)
+
+
+def render_for_all(request: Request, template: str, /, **context: Any) -> str:
+    """A page as every visitor of this language sees it when no facilitator is signed
+    in, drawn with ``CSRF_MARK`` where each one's token goes (see ``for_visitor``)."""
+    context.setdefault("page_path", request.url.path)
+    return app_state(request).templates.render(
+        template,
+        locale=locale_of(request),
+        request=request,
+        csrf_token=CSRF_MARK,
+        facilitator_id=None,
+        **context,
+    )
+
+
+def for_visitor(request: Request, page: str) -> HTMLResponse:
+    """A page drawn by ``render_for_all``, with this visitor's token in it."""
+    return HTMLResponse(page.replace(CSRF_MARK, csrf_token(request)))
 
 
 def public_url(request: Request, path: str) -> str:

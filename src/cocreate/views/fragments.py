@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -112,8 +112,37 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
 }
 
 
+K = TypeVar("K")
+V = TypeVar("V")
 SHARED_STAGE_SECONDS = 1.0  # a step's clock moves on without an event: read again after
 SHARED_STAGE_ENTRIES = 1_000
+
+
+class AtEventNumber(Generic[K, V]):
+    """What was read or drawn for a session at an event number, served again while the
+    session is still at that number, for at most ``seconds``.
+
+    The event number is read before the value, so a value served is at least that
+    recent, and whatever follows reaches its reader as any other change does (the
+    socket catches up from there). ``seconds`` bounds what changes without an event.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = SHARED_STAGE_ENTRIES) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[int, float, V]] = {}
+
+    def get(self, key: K, seq: int) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != seq or time.monotonic() - entry[1] >= self.seconds:
+            return None
+        return entry[2]
+
+    def keep(self, key: K, seq: int, value: V) -> None:
+        now = time.monotonic()
+        if len(self._entries) >= self.max_entries:
+            self._entries = {k: e for k, e in self._entries.items() if now - e[1] < self.seconds}
+        self._entries[key] = (seq, now, value)
 
 
 class SharedStages:
@@ -129,21 +158,18 @@ class SharedStages:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[int, Audience], tuple[int, float, dict[str, Any]]] = {}
+        self._contexts: AtEventNumber[tuple[int, Audience], dict[str, Any]] = AtEventNumber(
+            SHARED_STAGE_SECONDS
+        )
 
     async def get(self, db: AsyncSession, session: Session, audience: Audience) -> dict[str, Any]:
         if audience is Audience.CONSOLE:  # hidden proposals and drafts: never shared
             return await _shared_context(db, session, audience)
-        entry_key, seq, now = (key(session), audience), session.seq, time.monotonic()
-        entry = self._entries.get(entry_key)
-        if entry is not None and entry[0] == seq and now - entry[1] < SHARED_STAGE_SECONDS:
-            return entry[2]
-        context = await _shared_context(db, session, audience)
-        if len(self._entries) >= SHARED_STAGE_ENTRIES:
-            self._entries = {
-                k: e for k, e in self._entries.items() if now - e[1] < SHARED_STAGE_SECONDS
-            }
-        self._entries[entry_key] = (seq, now, context)
+        entry_key = (key(session), audience)
+        context = self._contexts.get(entry_key, session.seq)
+        if context is None:
+            context = await _shared_context(db, session, audience)
+            self._contexts.keep(entry_key, session.seq, context)
         return context
 
 

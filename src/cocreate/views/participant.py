@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
+from typing import Any
 
+from markupsafe import escape
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -14,16 +17,20 @@ from cocreate.contributions import JOIN_FIRST
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.models import Participant, Project, ProposalKind, Session, key, whole_number
+from cocreate.projects import SessionNumbers
 from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
     app_state,
     field,
+    for_visitor,
     int_param,
     is_htmx,
+    locale_of,
     read_form,
     remember_participant,
     remembered_participant,
     render,
+    render_for_all,
     see_other,
 )
 
@@ -54,23 +61,76 @@ def session_url(request: Request, session: Session) -> str:
     return f"{request.scope.get('root_path', '')}/s/{session.join_code}"
 
 
+# A project's title or need, edited, shows on the pages of arriving phones after this
+# at most (the session's own changes are events: on the very next page).
+PHONE_PAGE_SECONDS = 1.0
+JOIN_PAGE = "participant/join.html"
+SESSION_PAGE = "participant/session.html"
+# Stands for an arriving phone's name in the session page drawn for all of them.
+NAME_MARK = "name-mark-" + secrets.token_hex(16)
+
+
 async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
-    async with app_state(request).db.session() as db:
-        # One read session for the whole page: the busiest page of a join storm.
-        session, project = await projects.session_and_project_by_code(
-            db=db, code=request.path_params["code"]
-        )
-        if session.join_code != request.path_params["code"]:
+    code = request.path_params["code"]
+    state = app_state(request)
+    async with state.db.session() as db:
+        numbers = await projects.session_numbers_by_code(db=db, code=code)
+        remembered = remembered_participant(request, numbers.id)
+        arriving = remembered is None and request.session.get("facilitator_id") is None
+        if arriving and code == projects.normalize_join_code(code):
+            # A phone arriving: the join page, as every arriving phone of this language
+            # sees it until the session's next event (a join storm is thousands of them).
+            return for_visitor(request, await _join_page(request, db, numbers))
+        # One read session for the whole page: the busiest page of a phone reloading.
+        session, project = await projects.session_and_project_by_code(db=db, code=code)
+        if session.join_code != code:
             return see_other(session_url(request, session))
         participant = await contributions.participant_in(
-            db=db, session=session, participant_id=remembered_participant(request, key(session))
+            db=db, session=session, participant_id=remembered
         )
         if participant is None:
             return render(
                 request, "participant/join.html", session=session, project=project, name=""
             )
         return await _phone_page(request, db, session, project, participant)
+
+
+async def _join_page(request: Request, db: AsyncSession, numbers: SessionNumbers) -> str:
+    """The join page drawn for every phone of this language (``render_for_all``), read
+    and drawn once per event number of the session and second."""
+    pages, entry = app_state(request).phone_pages, (JOIN_PAGE, numbers.id, locale_of(request))
+    page = pages.get(entry, numbers.seq)
+    if page is None:
+        session, project = await projects.session_and_project_by_code(
+            db=db, code=request.path_params["code"]
+        )
+        page = render_for_all(request, JOIN_PAGE, session=session, project=project, name="")
+        pages.keep(entry, numbers.seq, page)
+    return page
+
+
+async def _newcomer_page(
+    request: Request, session: Session, project: Project, participant: Participant
+) -> Response:
+    """The session page of a phone that has just joined by name: the same for every
+    phone joining at this event number in this language, but for its name and token.
+    Drawn once (a second at most) with marks where those go; a newcomer has no votes,
+    reactions or signatures of its own yet."""
+    state, session_id, seq = app_state(request), key(session), session.seq
+    entry = (SESSION_PAGE, session_id, locale_of(request))
+    page = state.phone_pages.get(entry, seq)
+    if page is None:
+        stand_in = Participant(id=key(participant), session_id=session_id, display_name=NAME_MARK)
+        async with state.db.session() as db:
+            context = await stage_context(
+                db, session, Audience.PHONE, key(stand_in), newcomer=True, shared=state.stages
+            )
+        page = render_for_all(
+            request, SESSION_PAGE, **_page_of(request, session, project, stand_in, seq), **context
+        )
+        state.phone_pages.keep(entry, seq, page)
+    return for_visitor(request, page.replace(NAME_MARK, escape(participant.display_name)))
 
 
 async def _phone_page(
@@ -94,19 +154,25 @@ async def _phone_page(
         shared=app_state(request).stages,
     )
     return render(
-        request,
-        "participant/session.html",
-        page_path=session_url(request, session),
-        session=session,
-        project=project,
-        participant=participant,
-        seq=seq,
-        audience="phone",
-        oob=False,
-        text="",
-        error=None,
-        **context,
+        request, SESSION_PAGE, **_page_of(request, session, project, participant, seq), **context
     )
+
+
+def _page_of(
+    request: Request, session: Session, project: Project, participant: Participant, seq: int
+) -> dict[str, Any]:
+    """What the session page draws besides the stage."""
+    return {
+        "page_path": session_url(request, session),
+        "session": session,
+        "project": project,
+        "participant": participant,
+        "seq": seq,
+        "audience": "phone",
+        "oob": False,
+        "text": "",
+        "error": None,
+    }
 
 
 async def join(request: Request) -> Response:
@@ -128,8 +194,11 @@ async def join(request: Request) -> Response:
         return see_other(url)
     # The session as read in the write: its event number was read before anything the
     # page draws, so the page is at least that recent (the socket brings what follows).
-    async with state.db.session() as db:
-        response = await _phone_page(request, db, session, project, participant, newcomer=True)
+    if request.session.get("facilitator_id") is None:
+        response = await _newcomer_page(request, session, project, participant)
+    else:  # their pages show the facilitator's menu: drawn for them alone
+        async with state.db.session() as db:
+            response = await _phone_page(request, db, session, project, participant, newcomer=True)
     response.headers["HX-Replace-Url"] = url
     return response
 
