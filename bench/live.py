@@ -183,6 +183,7 @@ class Phone:
     page_seq: int | None = None
     socket: LiveSocket | None = None
     http: HttpConnection | None = None  # opened when this phone votes
+    votes_cast: int = 0  # each vote changes the phone's choice (a repeated one stores nothing)
 
     @property
     def cookie_header(self) -> str:
@@ -660,7 +661,10 @@ async def vote_at_rate(
         voter = await free.get()
         if time.perf_counter() - started > seconds:
             break
-        tasks.append(asyncio.create_task(cast(voter, CHOICES[k % 3])))
+        # A voter's every vote changes its choice: the server stores a vote that repeats
+        # the current choice as nothing (a retry), and the figures are of stored votes.
+        voter.votes_cast += 1
+        tasks.append(asyncio.create_task(cast(voter, CHOICES[voter.votes_cast % 3])))
     await asyncio.gather(*tasks)
     summarize_rate(figures, outcomes, started)
     answers = [a for outcome, _, a in outcomes if outcome == "200"]
