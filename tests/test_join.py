@@ -3,10 +3,19 @@ itself (one round trip less on a poor network); without JS, a redirect to it."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import func, select
 
+from cocreate.contributions import Arrival, Arrived, join_all
+from cocreate.errors import Conflict, Invalid, UnknownCode
 from cocreate.models import Participant, Proposal
-from tests.conftest import Browser, Room
+from tests.conftest import Browser, Room, open_room
+
+
+async def participants_of(room: Room) -> list[Participant]:
+    async with room.server.db.session() as db:
+        return list((await db.exec(select(Participant))).all())
 
 
 async def participants(room: Room) -> int:
@@ -122,3 +131,42 @@ async def test_a_facilitator_joining_by_name_keeps_their_menu(room: Room) -> Non
     assert joined.status_code == 200
     assert "My projects" in joined.text
     assert "You take part as Anim." in joined.text
+
+
+async def test_phones_joining_together_are_written_together_each_as_itself(room: Room) -> None:
+    """Joins arriving together are written in one write: each refused one alone, and
+    every participant stored under its own name, the one its phone is then shown."""
+    other = await open_room(room.server, room.facilitator, "Autre atelier")
+    await room.facilitator.post(f"/sessions/{other.session_id}/room", {"locked": "1"})
+    arrivals = [Arrival(room.code, f"Voisine {n}") for n in range(12)]
+    arrivals[3] = Arrival(room.code, "   ")  # no name
+    arrivals[7] = Arrival(other.code, "Zoé")  # a locked room
+    arrivals[9] = Arrival("ZZZZZZ", "Yann")  # no such session
+    async with room.server.db.write() as db:
+        outcomes = await join_all(db, arrivals)
+    assert isinstance(outcomes[3], Invalid)
+    assert isinstance(outcomes[7], Conflict)
+    assert isinstance(outcomes[9], UnknownCode)
+    stored = {p.id: p.display_name for p in await participants_of(room)}
+    for arrival, outcome in zip(arrivals, outcomes, strict=True):
+        if isinstance(outcome, Arrived):
+            assert outcome.session.join_code == room.code
+            assert stored[outcome.participant.id] == arrival.display_name
+    assert len(stored) == 9
+
+    # Over HTTP, at once: each phone is shown as itself, on its answer and on reload.
+    phones = [Browser(room.server) for _ in range(15)]
+    room.devices.extend(phones)
+    for phone in phones:
+        await phone.get(f"/s/{room.code}")
+    answers = await asyncio.gather(
+        *(
+            phone.post(f"/s/{room.code}/join", {"display_name": f"Passante {n}"})
+            for n, phone in enumerate(phones)
+        )
+    )
+    for n, (phone, answer) in enumerate(zip(phones, answers, strict=True)):
+        assert answer.status_code == 200
+        assert f"You take part as Passante {n}." in answer.text
+        assert f"You take part as Passante {n}." in (await phone.get(f"/s/{room.code}")).text
+    assert len(await participants_of(room)) == 24

@@ -24,8 +24,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import pubsub
+from cocreate import contributions, pubsub
 from cocreate.ballot_box import BallotBox
+from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, UnknownCode
 from cocreate.i18n import N_
@@ -559,6 +560,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     templates=templates,
                     hub=hub,
                     ballots=ballots,
+                    arrivals=WriteBatches(db, contributions.join_all, "joins"),
                     stages=stages,
                     phone_pages=AtEventNumber(participant.PHONE_PAGE_SECONDS),
                     limits=Limits.default(),

@@ -42,6 +42,7 @@ from cocreate.models import (
     Facilitator,
     Outcome,
     Participant,
+    Project,
     Proposal,
     ProposalKind,
     ProposalNeed,
@@ -57,6 +58,7 @@ from cocreate.projects import (
     insert_events,
     next_seq,
     record_event,
+    session_and_project_by_code,
     session_by_code,
     session_change,
     session_for,
@@ -111,23 +113,82 @@ def ensure_can_join(session: Session) -> None:
 
 async def join(*, db: AsyncSession, session: Session, display_name: str) -> Participant:
     ensure_can_join(session)
+    participant = _newcomer(session, display_name)
+    await _insert_participants(db, [participant])
+    await db.commit()
+    return participant
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A phone joining a session by name (its join code, as typed in the address)."""
+
+    code: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Arrived:
+    session: Session  # as read in the write: at least as recent as the participant
+    project: Project
+    participant: Participant
+
+
+async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrived | RuleError]:
+    """Phones joining together (a join storm), in one write: each session read once,
+    every participant inserted by one statement. An unknown code, a locked room or a
+    refused name refuses its phone alone."""
+    sessions: dict[str, tuple[Session, Project] | RuleError] = {}
+    for code in dict.fromkeys(arrival.code for arrival in arrivals):
+        try:
+            session, project = await session_and_project_by_code(db=db, code=code)
+            ensure_can_join(session)
+        except RuleError as refused:
+            sessions[code] = refused
+        else:
+            sessions[code] = (session, project)
+    outcomes: list[Arrived | RuleError] = []
+    for arrival in arrivals:
+        found = sessions[arrival.code]
+        try:
+            if isinstance(found, RuleError):
+                raise found
+            outcomes.append(Arrived(*found, _newcomer(found[0], arrival.display_name)))
+        except RuleError as refused:
+            outcomes.append(refused)
+    await _insert_participants(
+        db, [outcome.participant for outcome in outcomes if isinstance(outcome, Arrived)]
+    )
+    await db.commit()
+    return outcomes
+
+
+def _newcomer(session: Session, display_name: str) -> Participant:
     name = _clean(
         display_name,
         max_chars=MAX_NAME_CHARS,
         empty=N_("Choose a name that others will see."),
         too_long=N_("This name is too long: at most %(max)d characters."),
     )
-    participant = Participant(session_id=key(session), display_name=name)
-    # A plain INSERT built once: the busiest write of a join storm, and the ORM's unit
-    # of work costs more than the rest of it; nothing but the id comes from the database.
+    return Participant(session_id=key(session), display_name=name)
+
+
+async def _insert_participants(db: AsyncSession, participants: list[Participant]) -> None:
+    """Plain INSERTs, in one statement, their ids given back in order: the busiest
+    write of a join storm, and the ORM's unit of work costs more than the rest of it."""
+    if not participants:
+        return
     connection = await db.connection()
-    inserted = await connection.execute(_INSERT_PARTICIPANT, participant.model_dump(exclude={"id"}))
-    participant.id = inserted.scalar_one()
-    await db.commit()
-    return participant
+    inserted = await connection.execute(
+        _INSERT_PARTICIPANTS, [p.model_dump(exclude={"id"}) for p in participants]
+    )
+    for participant, participant_id in zip(participants, inserted.scalars(), strict=True):
+        participant.id = participant_id
 
 
-_INSERT_PARTICIPANT = sa.insert(Participant).returning(col(Participant.id))
+_INSERT_PARTICIPANTS = sa.insert(Participant).returning(
+    col(Participant.id), sort_by_parameter_order=True
+)
 
 
 async def participant_in(

@@ -24,6 +24,8 @@ from cocreate.templating import Templates
 
 if TYPE_CHECKING:
     from cocreate.ballot_box import BallotBox
+    from cocreate.batches import WriteBatches
+    from cocreate.contributions import Arrival, Arrived
     from cocreate.live import LiveHub
     from cocreate.views.fragments import AtEventNumber, SharedStages
 
@@ -43,6 +45,7 @@ class AppState:
     templates: Templates
     hub: LiveHub
     ballots: BallotBox
+    arrivals: WriteBatches[Arrival, Arrived]  # phones joining by name
     stages: SharedStages
     # Pages every arriving phone sees alike: (template, session id, language) -> page.
     phone_pages: AtEventNumber[tuple[str, int, str], str]
