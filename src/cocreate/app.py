@@ -562,7 +562,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     ballots=ballots,
                     arrivals=WriteBatches(db, contributions.join_all, "joins"),
                     stages=stages,
-                    phone_pages=AtEventNumber(participant.PHONE_PAGE_SECONDS),
+                    phone_pages=AtEventNumber(
+                        participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES
+                    ),
                     limits=Limits.default(),
                 )
             }

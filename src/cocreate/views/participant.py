@@ -64,6 +64,8 @@ def session_url(request: Request, session: Session) -> str:
 # A project's title or need, edited, shows on the pages of arriving phones after this
 # at most (the session's own changes are events: on the very next page).
 PHONE_PAGE_SECONDS = 1.0
+# Pages kept at most (tens of KiB each): past this, those over a second old are dropped.
+PHONE_PAGE_ENTRIES = 200
 JOIN_PAGE = "participant/join.html"
 SESSION_PAGE = "participant/session.html"
 # Stands for an arriving phone's name in the session page drawn for all of them.
