@@ -170,3 +170,20 @@ async def test_phones_joining_together_are_written_together_each_as_itself(room:
         assert f"You take part as Passante {n}." in answer.text
         assert f"You take part as Passante {n}." in (await phone.get(f"/s/{room.code}")).text
     assert len(await participants_of(room)) == 24
+
+
+async def test_a_phone_that_took_part_elsewhere_is_shown_the_join_page_of_another(
+    room: Room,
+) -> None:
+    other = await open_room(room.server, room.facilitator, "Assemblée de quartier")
+    phone = await room.phone("Awa")  # remembered in the first session
+    page = await phone.get(f"/s/{other.code}")
+    assert page.status_code == 200
+    assert 'id="display_name"' in page.text
+    assert "Assemblée de quartier" in page.text
+    assert phone.csrf in page.text
+    assert "-mark-" not in page.text
+    joined = await phone.post(f"/s/{other.code}/join", {"display_name": "Awa"})
+    assert "You take part as Awa." in joined.text
+    # Back in the first session, still as herself.
+    assert "You take part as Awa." in (await phone.get(f"/s/{room.code}")).text

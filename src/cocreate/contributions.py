@@ -150,9 +150,10 @@ async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrive
     outcomes: list[Arrived | RuleError] = []
     for arrival in arrivals:
         found = sessions[arrival.code]
+        if isinstance(found, RuleError):
+            outcomes.append(found)
+            continue
         try:
-            if isinstance(found, RuleError):
-                raise found
             outcomes.append(Arrived(*found, _newcomer(found[0], arrival.display_name)))
         except RuleError as refused:
             outcomes.append(refused)

@@ -307,5 +307,10 @@ def remembered_participant(conn: HTTPConnection, session_id: int) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def remembers_a_participant(conn: HTTPConnection) -> bool:
+    """Whether this phone has taken part in any session (its cookie says so)."""
+    return bool(conn.session.get("participants"))
+
+
 def no_content() -> Response:
     return Response(status_code=204)

@@ -29,6 +29,7 @@ from cocreate.web import (
     read_form,
     remember_participant,
     remembered_participant,
+    remembers_a_participant,
     render,
     render_for_all,
     see_other,
@@ -75,27 +76,34 @@ NAME_MARK = "name-mark-" + secrets.token_hex(16)
 async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
     code = request.path_params["code"]
-    state = app_state(request)
-    async with state.db.session() as db:
-        numbers = await projects.session_numbers_by_code(db=db, code=code)
-        remembered = remembered_participant(request, numbers.id)
-        arriving = remembered is None and request.session.get("facilitator_id") is None
-        if arriving and code == projects.normalize_join_code(code):
-            # A phone arriving: the join page, as every arriving phone of this language
-            # sees it until the session's next event (a join storm is thousands of them).
+    async with app_state(request).db.session() as db:
+        if _arriving(request) and code == projects.normalize_join_code(code):
+            # The join page, as every arriving phone of this language sees it until the
+            # session's next event (a join storm is thousands of them).
+            numbers = await projects.session_numbers_by_code(db=db, code=code)
             return for_visitor(request, await _join_page(request, db, numbers))
         # One read session for the whole page: the busiest page of a phone reloading.
         session, project = await projects.session_and_project_by_code(db=db, code=code)
         if session.join_code != code:
             return see_other(session_url(request, session))
         participant = await contributions.participant_in(
-            db=db, session=session, participant_id=remembered
+            db=db, session=session, participant_id=remembered_participant(request, key(session))
         )
         if participant is None:
             return render(
                 request, "participant/join.html", session=session, project=project, name=""
             )
         return await _phone_page(request, db, session, project, participant)
+
+
+def _arriving(request: Request) -> bool:
+    """A phone that has taken part nowhere yet: the pages drawn for every arriving phone
+    are its pages too. Never a signed-in facilitator's (their pages carry their menu)."""
+    return not remembers_a_participant(request) and _drawn_for_all_fits(request)
+
+
+def _drawn_for_all_fits(request: Request) -> bool:
+    return request.session.get("facilitator_id") is None
 
 
 async def _join_page(request: Request, db: AsyncSession, numbers: SessionNumbers) -> str:
@@ -194,7 +202,7 @@ async def join(request: Request) -> Response:
         return see_other(url)
     # The session as read in the write: its event number was read before anything the
     # page draws, so the page is at least that recent (the socket brings what follows).
-    if request.session.get("facilitator_id") is None:
+    if _drawn_for_all_fits(request):
         response = await _newcomer_page(request, session, project, participant)
     else:  # their pages show the facilitator's menu: drawn for them alone
         async with state.db.session() as db:
