@@ -151,7 +151,7 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
         members_present=await _members(db, present),
         members_represented=await _members(db, represented),
         roster_size=(
-            len(await roster.members(db=db, organisation=organisation))
+            await roster.member_count(db=db, organisation=organisation)
             if organisation is not None
             else None
         ),

@@ -11,6 +11,7 @@ import io
 import secrets
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -84,13 +85,28 @@ async def organisation_of_session(*, db: AsyncSession, session: Session) -> Orga
     ).first()
 
 
+def _on_roster(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
+    return [col(Member.organisation_id) == key(organisation), col(Member.archived_at).is_(None)]
+
+
 async def members(*, db: AsyncSession, organisation: Organisation) -> list[Member]:
     result = await db.exec(
         select(Member)
-        .where(Member.organisation_id == key(organisation), col(Member.archived_at).is_(None))
+        .where(*_on_roster(organisation))
         .order_by(col(Member.name), col(Member.number))
     )
     return list(result.all())
+
+
+async def member_count(*, db: AsyncSession, organisation: Organisation) -> int:
+    """How many members the roster has, counted by the database."""
+    return int(
+        (
+            await db.exec(
+                select(sa.func.count()).select_from(Member).where(*_on_roster(organisation))
+            )
+        ).one()
+    )
 
 
 async def colleges(*, db: AsyncSession, organisation: Organisation) -> list[College]:
