@@ -54,9 +54,10 @@ async def register_page(request: Request) -> Response:
 
 async def decision_page(request: Request) -> Response:
     """One entry: its provenance, its seal, its corrections and its follow-up."""
+    # The whole register: the page states whether the chain up to this entry holds.
     found, is_owner = await _register(request)
-    entry = found.entry(int_param(request, "decision_id"))
     decision_id = int_param(request, "decision_id")
+    entry = found.entry(decision_id)
     async with app_state(request).db.session() as db:
         updates = await follow_up.history(db, decision_id) if entry.follow_up else []
         asked = (await surveys.results_of(db, [decision_id])).get(decision_id, [])
