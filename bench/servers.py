@@ -244,7 +244,7 @@ def start_profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
     """py-spy sampling the server from outside; collapsed stacks, one line each."""
     beside = Path(sys.executable).with_name("py-spy")
     binary = str(beside) if beside.exists() else (shutil.which("py-spy") or "py-spy")
-    arguments = ["--pid", str(pid), "--format", "raw", "--rate", "200", "--nonblocking"]
+    arguments = ["--pid", str(pid), "--format", "raw", "--rate", os.environ.get("PYSPY_RATE", "200"), "--nonblocking"]
     return subprocess.Popen(
         [binary, "record", *arguments, "--output", output],
         stdout=subprocess.DEVNULL,

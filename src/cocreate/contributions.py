@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import agenda, register
+from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, RuleError
 from cocreate.events import (
     CommentAdded,
@@ -179,9 +180,8 @@ async def _insert_participants(db: AsyncSession, participants: list[Participant]
     write of a join storm, and the ORM's unit of work costs more than the rest of it."""
     if not participants:
         return
-    connection = await db.connection()
-    inserted = await connection.execute(
-        _INSERT_PARTICIPANTS, [p.model_dump(exclude={"id"}) for p in participants]
+    inserted = await core(
+        db, _INSERT_PARTICIPANTS, [p.model_dump(exclude={"id"}) for p in participants]
     )
     for participant, participant_id in zip(participants, inserted.scalars(), strict=True):
         participant.id = participant_id
@@ -216,9 +216,8 @@ async def participant_id_in(
     """``participant_in`` for a socket: the id alone, in a plain read."""
     if participant_id is None:
         return None
-    connection = await db.connection()
-    found = await connection.execute(
-        _PARTICIPANT_OF_SESSION, {"participant_id": participant_id, "session_id": session_id}
+    found = await core(
+        db, _PARTICIPANT_OF_SESSION, {"participant_id": participant_id, "session_id": session_id}
     )
     return found.scalar()
 
@@ -497,16 +496,17 @@ async def _write_votes(
     }
     # A voter who changed their mind within the batch: the last ballot is the current vote.
     current = {(it.proposal.id, it.voter_id): index for index, it in accepted.items()}
-    connection = await db.connection()
-    await connection.execute(
+    await core(
+        db,
         sa.update(Vote)
         .where(
             sa.tuple_(col(Vote.proposal_id), col(Vote.participant_id)).in_(list(current)),
             col(Vote.superseded_at).is_(None),
         )
-        .values(superseded_at=now)
+        .values(superseded_at=now),
     )
-    await connection.execute(
+    await core(
+        db,
         sa.insert(Vote),
         [
             {

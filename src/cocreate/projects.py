@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownCode
 from cocreate.events import SessionClosed, SessionEvent
 from cocreate.i18n import N_
@@ -181,8 +182,8 @@ async def session_change(db: AsyncSession, session_id: int) -> AsyncIterator[tup
 async def insert_events(db: AsyncSession, session_id: int, events: Sequence[SessionEvent]) -> None:
     """Write the event rows of changes (one statement, however many), without committing."""
     now = utcnow()
-    connection = await db.connection()
-    await connection.execute(
+    await core(
+        db,
         sa.insert(Event),
         [
             {
@@ -284,8 +285,7 @@ async def session_numbers_by_code(*, db: AsyncSession, code: str) -> SessionNumb
     """A join code's session as numbers only, in a plain read: no ORM object (a socket
     keeps numbers, and a join storm opens thousands of them)."""
     code = _checked_code(code)
-    connection = await db.connection()
-    row = (await connection.execute(_NUMBERS_BY_CODE, {"code": code})).first()
+    row = (await core(db, _NUMBERS_BY_CODE, {"code": code})).first()
     if row is None:
         raise _no_session(code)
     session_id, project_id, seq = row
