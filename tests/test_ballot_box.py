@@ -13,7 +13,7 @@ from cocreate import contributions
 from cocreate.contributions import Ballot, CastVote
 from cocreate.errors import Conflict, Forbidden, NotFound, RuleError
 from cocreate.models import Choice, Event, Participant, Proposal, Session, Vote, utcnow
-from tests.conftest import Room, tally_of
+from tests.conftest import CSRF_RE, Browser, Room, tally_of
 
 
 async def proposal(room: Room, text: str) -> int:
@@ -185,3 +185,36 @@ async def test_phones_voting_together_each_get_their_own_answer(room: Room) -> N
         assert pressed == [choices[n % 3]], f"phone {n} sees its own vote"
     screen = await (await room.projector()).get(f"/s/{room.code}/screen")
     assert tally_of(screen.text, idea) == {"for": 10, "against": 9, "abstain": 10}
+
+
+async def test_the_answer_drawn_once_for_a_batch_carries_each_phones_token(room: Room) -> None:
+    """Voters of one batch choosing alike share one drawing of their answer: each still
+    gets the CSRF token of its own page (its next vote is accepted), in its language,
+    and once the vote is closed nobody is answered with the open buttons."""
+    idea = await proposal(room, "Un atelier vélo")
+    phones = [await room.phone(f"Phone {n}") for n in range(12)]
+    french = Browser(room.server, language="fr")
+    await french.post(f"/s/{room.code}/join", {"display_name": "Zoé"})
+    await french.get(f"/s/{room.code}")
+    tokens = [phone.csrf for phone in phones]
+    assert len(set(tokens)) == len(tokens)
+    vote = f"/s/{room.code}/proposals/{idea}/vote"
+    answers = await asyncio.gather(
+        *(phone.post(vote, {"choice": "for"}) for phone in [*phones, french])
+    )
+    for phone, answer in zip([*phones, french], answers, strict=True):
+        assert answer.status_code == 200, answer.text
+        assert CSRF_RE.findall(answer.text) == [phone.csrf]
+    assert "Vous avez voté" in answers[-1].text
+    assert "You voted" in answers[0].text
+    # The next vote of each phone, with the token its answer carried, is accepted.
+    again = await asyncio.gather(*(phone.post(vote, {"choice": "against"}) for phone in phones))
+    assert [a.status_code for a in again] == [200] * len(phones)
+    assert all('value="against" class="vote-against" aria-pressed="true"' in a.text for a in again)
+
+    closed = await room.facilitator.post(f"/sessions/{room.session_id}/proposals/{idea}/close-vote")
+    assert closed.status_code < 400, closed.text
+    late = await phones[0].post(vote, {"choice": "for"})
+    assert late.status_code == 409
+    assert "closed" in late.text
+    await french.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -401,8 +402,14 @@ async def _vote_in(
         db, {index: it for index, it in checked.items() if isinstance(it, _Accepted)}
     )
     events = await _write_votes(db, session, accepted)
+    # The proposal alone, once per proposal of the batch: the phone redraws its buttons.
+    items = {
+        key(it.proposal): WallItem(it.proposal, "", Tally())
+        for it in checked.values()
+        if isinstance(it, _Accepted)
+    }
     return {
-        index: CastVote(events.get(index), session, stage, WallItem(it.proposal, "", Tally()))
+        index: CastVote(events.get(index), session, stage, items[key(it.proposal)])
         if isinstance(it, _Accepted)
         else it
         for index, it in checked.items()
@@ -438,15 +445,16 @@ async def _check_ballots(
     db: AsyncSession, session: Session, ballots: dict[int, Ballot]
 ) -> dict[int, _Accepted | RuleError]:
     session_id = key(session)
-    voters = {
-        participant.id: participant
-        for participant in await db.exec(
-            select(Participant)
-            .where(
-                col(Participant.id).in_({b.voter_in(session_id) for b in ballots.values()}),
-                Participant.session_id == session_id,
-            )
-            .execution_options(populate_existing=True)
+    voter_ids = {index: ballot.voter_in(session_id) for index, ballot in ballots.items()}
+    # Voter id -> when removed (None: taking part), in a plain read.
+    voters: dict[int, datetime | None] = {
+        voter_id: removed_at
+        for voter_id, removed_at in await core(
+            db,
+            sa.select(col(Participant.id), col(Participant.removed_at)).where(
+                col(Participant.id).in_(set(voter_ids.values()) - {None}),
+                col(Participant.session_id) == session_id,
+            ),
         )
     }
     proposals = {
@@ -462,12 +470,12 @@ async def _check_ballots(
     }
     checked: dict[int, _Accepted | RuleError] = {}
     for index, ballot in ballots.items():
-        voter = voters.get(ballot.voter_in(session_id))
+        voter_id = voter_ids[index]
         proposal = proposals.get(ballot.proposal_id)
         try:
-            if voter is None:
+            if voter_id is None or voter_id not in voters:
                 raise Forbidden(JOIN_FIRST)
-            if voter.removed_at is not None:
+            if voters[voter_id] is not None:
                 raise Forbidden(REMOVED)
             if proposal is None:
                 raise NotFound(NO_SUCH_PROPOSAL)
@@ -477,7 +485,7 @@ async def _check_ballots(
         except RuleError as refused:
             checked[index] = refused
         else:
-            checked[index] = _Accepted(ballot, key(voter), proposal)
+            checked[index] = _Accepted(ballot, voter_id, proposal)
     return checked
 
 

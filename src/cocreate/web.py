@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,9 @@ class AppState:
     ballots: BallotBox
     arrivals: WriteBatches[Arrival, Arrived]  # phones joining by name
     stages: SharedStages
-    # Pages every arriving phone sees alike: (template, session id, language) -> page.
-    phone_pages: AtEventNumber[tuple[str, int, str], str]
+    # What phones see alike, drawn once per event number: (template, session id, …,
+    # language) -> page (arriving phones' pages; a vote's answer, per proposal and choice).
+    phone_pages: AtEventNumber[tuple[Hashable, ...], str]
     limits: Limits
 
 

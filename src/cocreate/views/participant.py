@@ -16,7 +16,15 @@ from cocreate import agenda, contributions, projects
 from cocreate.contributions import JOIN_FIRST
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
-from cocreate.models import Participant, Project, ProposalKind, Session, key, whole_number
+from cocreate.models import (
+    Choice,
+    Participant,
+    Project,
+    ProposalKind,
+    Session,
+    key,
+    whole_number,
+)
 from cocreate.projects import SessionNumbers
 from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
@@ -69,6 +77,7 @@ PHONE_PAGE_SECONDS = 1.0
 PHONE_PAGE_ENTRIES = 200
 JOIN_PAGE = "participant/join.html"
 SESSION_PAGE = "participant/session.html"
+VOTE_ANSWER = "partials/vote.html"
 # Stands for an arriving phone's name in the session page drawn for all of them.
 NAME_MARK = "name-mark-" + secrets.token_hex(16)
 
@@ -383,18 +392,30 @@ async def vote(request: Request) -> Response:
     cast = await app_state(request).ballots.cast(ballot)
     if not is_htmx(request):
         return see_other(session_url(request, cast.session) + f"#proposal-{ballot.proposal_id}")
-    # Drawn from what the vote was checked against: it was open, and the step allows it.
-    return render(
-        request,
-        "partials/vote.html",
-        item=cast.item,
-        session=cast.session,
-        stage=cast.stage,
-        my_choice=ballot.choice,
-        lazy_vote=False,
-        audience="phone",
-        oob=False,
-    )
+    return for_visitor(request, _vote_answer(request, cast, ballot.choice))
+
+
+def _vote_answer(request: Request, cast: contributions.CastVote, choice: Choice) -> str:
+    """The voter's buttons, drawn from what the vote was checked against (it was open,
+    the step allows it). Alike for every voter of a batch choosing the same in the same
+    language but for the CSRF token: drawn once for them (``render_for_all``)."""
+    pages, seq = app_state(request).phone_pages, cast.session.seq
+    entry = (VOTE_ANSWER, key(cast.session), key(cast.item.proposal), choice, locale_of(request))
+    answer = pages.get(entry, seq)
+    if answer is None:
+        answer = render_for_all(
+            request,
+            VOTE_ANSWER,
+            item=cast.item,
+            session=cast.session,
+            stage=cast.stage,
+            my_choice=choice,
+            lazy_vote=False,
+            audience="phone",
+            oob=False,
+        )
+        pages.keep(entry, seq, answer)
+    return answer
 
 
 async def my_vote(request: Request) -> Response:
