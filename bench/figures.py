@@ -97,6 +97,9 @@ class Rate:
     achieved_per_s: float = math.nan  # acknowledged / (last acknowledgement − start)
     ack_p50_ms: float = math.nan
     ack_p99_ms: float = math.nan
+    # Of the votes sent in the window's last second: a server not keeping up has a queue
+    # by then, and these wait for it (kept up: about the whole window's p50).
+    ack_last_second_p50_ms: float = math.nan
     screen_p50_ms: float = math.nan  # estimated vote → every screen (k-th sent ↔ event k)
     screen_p99_ms: float = math.nan
     catch_up_ms: float = math.nan  # last acknowledgement → last phone has the last vote

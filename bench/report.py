@@ -112,8 +112,8 @@ def print_app(app: AppRun, options: Options) -> None:
 
 
 def print_rates(app: AppRun, options: Options) -> None:
-    header = ["rate/s", "sent", "acked", "achieved/s", "ack p50/p99 ms", "screen p50/p99 ms"]
-    header += ["catch-up ms", "behind", "refused"]
+    header = ["rate/s", "sent", "acked", "achieved/s", "ack p50/p99 ms", "last s ack p50"]
+    header += ["screen p50/p99 ms", "catch-up ms", "behind", "refused"]
     rows = [
         [
             f"{r.rate:,}",
@@ -121,6 +121,7 @@ def print_rates(app: AppRun, options: Options) -> None:
             f"{r.acknowledged:,}",
             number(r.achieved_per_s),
             slash(r.ack_p50_ms, r.ack_p99_ms),
+            number(r.ack_last_second_p50_ms),
             slash(r.screen_p50_ms, r.screen_p99_ms),
             number(r.catch_up_ms),
             f"{r.phones_behind:,}",

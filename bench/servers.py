@@ -244,7 +244,8 @@ def start_profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
     """py-spy sampling the server from outside; collapsed stacks, one line each."""
     beside = Path(sys.executable).with_name("py-spy")
     binary = str(beside) if beside.exists() else (shutil.which("py-spy") or "py-spy")
-    arguments = ["--pid", str(pid), "--format", "raw", "--rate", os.environ.get("PYSPY_RATE", "200"), "--nonblocking"]
+    rate = os.environ.get("PYSPY_RATE", "200")  # samples per second: more for short phases
+    arguments = ["--pid", str(pid), "--format", "raw", "--rate", rate, "--nonblocking"]
     return subprocess.Popen(
         [binary, "record", *arguments, "--output", output],
         stdout=subprocess.DEVNULL,
