@@ -597,6 +597,9 @@ async def live_endpoint(websocket: WebSocket, send: Send) -> None:
         await websocket.close(code=CLOSE_POLICY, reason="not allowed")
         return
     client = Client(audience, locale_of(websocket), participant_id, send)
+    # From here on the socket keeps numbers (its Client), not the cookie's content: a
+    # kilobyte per phone, kept for hours by thousands of them.
+    websocket.scope.pop("session", None)
     room: Room | None = None
     heard = False  # the hello came (a timeout before it is the phone's, not the database's)
     try:
