@@ -9,6 +9,7 @@ import contextlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -185,6 +186,8 @@ async def test_sqlite_statements_run_in_place_and_commits_in_a_thread(
         lambda *_: seen.append(("statement", threading.get_ident())),
     )
     sa.event.listen(engine, "commit", lambda _conn: seen.append(("commit", threading.get_ident())))
+    names: list[str] = []
+    sa.event.listen(engine, "commit", lambda _conn: names.append(threading.current_thread().name))
     async with database.session() as db:
         assert (await db.exec(sa.text("SELECT count(*) FROM child"))).one() == (0,)  # type: ignore[call-overload]
     await add_child(database, 5)
@@ -195,3 +198,20 @@ async def test_sqlite_statements_run_in_place_and_commits_in_a_thread(
     assert statements == {loop}, seen
     assert commits, seen
     assert loop not in commits, seen
+    assert all(name.startswith("cocreate-commit") for name in names), names
+
+
+async def test_a_busy_thread_pool_does_not_hold_back_the_commits(
+    scratch: tuple[Database, Path],
+) -> None:
+    """PDFs and password hashes are made in the loop's default thread pool: however
+    busy it is, a write (a vote) is committed in its own thread without waiting."""
+    database, path = scratch
+    loop = asyncio.get_running_loop()
+    busy = [loop.run_in_executor(None, time.sleep, 1.0) for _ in range(12)]
+    started = time.perf_counter()
+    await asyncio.wait_for(add_child(database, 9), timeout=5)
+    took = time.perf_counter() - started
+    assert children(path) == [9]
+    assert took < 0.9, f"the write waited {took:.2f} s for the busy pool"
+    await asyncio.gather(*busy)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -222,6 +223,9 @@ class GroupCommit:
     def __init__(self, engine: AsyncEngine, inline: sa.Engine | None) -> None:
         self._engine = engine
         self._inline = inline
+        # The commit's own thread (made at the first commit): in the loop's default
+        # executor it could wait behind a PDF being drawn, and every vote with it.
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cocreate-commit")
         self._lock = asyncio.Lock()
         self._group: _Group | None = None
         self._committers: set[asyncio.Task[None]] = set()
@@ -280,7 +284,7 @@ class GroupCommit:
             connection = group.connection
             try:
                 if isinstance(connection, sa.Connection):
-                    await asyncio.to_thread(connection.commit)
+                    await asyncio.get_running_loop().run_in_executor(self._disk, connection.commit)
                 else:
                     await connection.commit()
             except BaseException as error:
@@ -296,9 +300,11 @@ class GroupCommit:
                     await _discard(connection, invalidate=False)
 
     async def drain(self) -> None:
-        """Wait for the groups being committed (at shutdown)."""
+        """Wait for the groups being committed, then let the commit's thread go (at
+        shutdown)."""
         while self._committers:
             await asyncio.gather(*self._committers, return_exceptions=True)
+        self._disk.shutdown(wait=False)
 
 
 async def _discard(connection: AsyncConnection | sa.Connection, *, invalidate: bool) -> None:
