@@ -19,7 +19,7 @@ import socket
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.ext.asyncio.session import _EXECUTE_OPTIONS
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,10 +157,14 @@ class InlineSession(AsyncSession):
         self.sync_session.close()
 
 
+# What AsyncSession adds to every execution: rows fetched before the result is returned.
+_BUFFERED = sa.util.immutabledict({"prebuffer_rows": True})
+
+
 def _buffered(options: dict[str, Any]) -> dict[str, Any]:
     extra = options.get("execution_options")
     options["execution_options"] = (
-        sa.util.immutabledict(extra).union(_EXECUTE_OPTIONS) if extra else _EXECUTE_OPTIONS
+        sa.util.immutabledict(extra).union(_BUFFERED) if extra else _BUFFERED
     )
     return options
 
@@ -283,21 +286,32 @@ class GroupCommit:
             self._group = None
             connection = group.connection
             try:
-                if isinstance(connection, sa.Connection):
-                    await asyncio.get_running_loop().run_in_executor(self._disk, connection.commit)
-                else:
-                    await connection.commit()
+                await self._end(connection, "commit")
             except BaseException as error:
                 group.committed.set_exception(error)
                 group.committed.exception()  # retrieved: writers that left need not
                 # The driver may still hold the failed transaction: never reuse it.
                 with contextlib.suppress(*OUTAGES):
-                    await _discard(connection, invalidate=True)
+                    await self._end(connection, "invalidate")
             else:
                 group.committed.set_result(None)
             finally:
                 with contextlib.suppress(*OUTAGES):
-                    await _discard(connection, invalidate=False)
+                    await self._end(connection, "close")
+
+    async def _end(
+        self,
+        connection: AsyncConnection | sa.Connection,
+        step: Literal["commit", "invalidate", "close"],
+    ) -> None:
+        """Commit the group, discard its connection for good, or give it back to the
+        pool. A sync connection's steps run in the commit's thread one after the other,
+        so none starts while a commit this task stopped waiting for still runs."""
+        if isinstance(connection, sa.Connection):
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._disk, getattr(connection, step))
+        else:
+            await getattr(connection, step)()
 
     async def drain(self) -> None:
         """Wait for the groups being committed, then let the commit's thread go (at
@@ -305,16 +319,6 @@ class GroupCommit:
         while self._committers:
             await asyncio.gather(*self._committers, return_exceptions=True)
         self._disk.shutdown(wait=False)
-
-
-async def _discard(connection: AsyncConnection | sa.Connection, *, invalidate: bool) -> None:
-    """Give the connection back to the pool, or with ``invalidate`` close it for good."""
-    if isinstance(connection, sa.Connection):
-        connection.invalidate() if invalidate else connection.close()
-    elif invalidate:
-        await connection.invalidate()
-    else:
-        await connection.close()
 
 
 class WriteOutsideWriter(RuntimeError):
