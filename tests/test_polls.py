@@ -427,3 +427,22 @@ async def test_logs_of_a_secret_vote_name_no_choice_and_no_receipt(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert receipt.group(1) not in logged
     assert "against" not in logged
+
+
+async def test_a_frame_never_counts_ballots_of_a_poll_it_shows_closed(room: Room) -> None:
+    """Ballots and the close drawn in one frame (a screen catching up, or a busy room):
+    the closed card has no turnout line, so the frame must not carry one to update
+    (htmx would report a region without a target on every screen)."""
+    phones = [await room.phone(name) for name in ("Ana", "Ben")]
+    poll_id = await create(room, question="Un local partagé ?", method="yes_no")
+    await act(room, poll_id, "open")
+    before_ballots = await room.seq()
+    for phone in phones:
+        await vote(phone, room, poll_id, {"choice": "for"})
+    await act(room, poll_id, "close")
+    screen = await room.projector()
+    live = await screen.socket(room.code, "screen", last_seq=before_ballots)
+    frame = await live.until(lambda f: f'id="poll-{poll_id}"' in f)
+    assert "Adopted" in frame
+    assert f'id="poll-turnout-{poll_id}"' not in frame
+    await live.close()

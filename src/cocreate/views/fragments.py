@@ -514,6 +514,10 @@ class FragmentRenderer:
         if view is None or (view.state == "draft" and audience is not Audience.CONSOLE):
             return []
         if region == POLL_TURNOUT:
+            if view.state != "open":
+                # Drawn as it is now: a closed card has no turnout line to update (its
+                # close, in this frame or an earlier one, redraws the whole card).
+                return []
             return [self._region("poll_turnout", audience, locale, batch.session, view=view)]
         card = self.templates.render(
             "partials/poll.html",
