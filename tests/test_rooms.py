@@ -11,8 +11,9 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, projects
+from cocreate import app, contributions, live, projects
 from cocreate.database import Database
+from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
@@ -286,3 +287,55 @@ async def test_frames_are_written_in_place_on_uvicorn_and_wait_while_it_is_full(
     finally:
         server.should_exit = True
         await task
+
+
+async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
+    """A frame drawn from a burst (more than BURST_EVENTS events) makes the room wait
+    COALESCE_BURST_S before the next: screens still move, and the CPU goes to votes."""
+    phone = await room.phone("Rosa")
+    await phone.post(f"/s/{room.code}/proposals", {"text": "Une rafale"})
+    async with room.server.db.session() as db:
+        proposal_id = (await db.exec(select(contributions.Proposal.id))).one()
+    db = Database(room.server.database_url)
+    hub = LiveHub(
+        db=db, pubsub=MemoryPubSub(), renderer=FragmentRenderer(Templates(timezone="UTC"))
+    )
+    arrivals: dict[int, float] = {}
+    connection = Connection()
+
+    async def send(message: Message) -> None:
+        text = str(message.get("text", ""))
+        if 'id="live-seq"' in text:
+            seq = int(text.split('data-seq="', 1)[1].split('"', 1)[0])
+            arrivals[seq] = asyncio.get_running_loop().time()
+        await connection.send(message)
+
+    async def write_votes(count: int) -> int:
+        async with db.write() as write:
+            last = await projects.next_seq(write, room.session_id, count=count)
+            await projects.insert_events(
+                write,
+                room.session_id,
+                [VoteCast(seq=last - count + 1 + n, subject_id=proposal_id) for n in range(count)],
+            )
+            await write.commit()
+        await hub.publish(room.session_id, last)
+        return last
+
+    try:
+        client = Client(audience=Audience.SCREEN, locale="en", participant_id=None, send=send)
+        live_room = await hub.enter(room.session_id, client)
+        await live_room.catch_up(client, await room.seq())
+        burst = await write_votes(live.BURST_EVENTS + 10)
+        async with asyncio.timeout(5):
+            while burst not in arrivals:
+                await connection.until_sent(len(connection.sent) + 1)
+        after = await write_votes(1)
+        async with asyncio.timeout(5):
+            while after not in arrivals:
+                await connection.until_sent(len(connection.sent) + 1)
+        assert arrivals[after] - arrivals[burst] >= live.COALESCE_BURST_S - 0.01
+    finally:
+        await hub.close()
+        await db.dispose()
+        await phone.close()
