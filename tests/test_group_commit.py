@@ -215,3 +215,23 @@ async def test_a_busy_thread_pool_does_not_hold_back_the_commits(
     assert children(path) == [9]
     assert took < 0.9, f"the write waited {took:.2f} s for the busy pool"
     await asyncio.gather(*busy)
+
+
+async def test_many_read_sessions_held_across_awaits_never_block_the_loop(
+    scratch: tuple[Database, Path],
+) -> None:
+    """SQLite's sessions check their connection out on the loop's own thread: a pool
+    that made the 31st wait would stop the loop, and with it whoever was to give a
+    connection back. Sixty pages each holding a read session across an await all finish."""
+    database, _path = scratch
+
+    async def page() -> int:
+        count = sa.text("SELECT count(*) FROM parent")
+        async with database.session() as db:
+            first = (await db.exec(count)).one()[0]  # type: ignore[call-overload]
+            await asyncio.sleep(0.05)  # the page waits for something else meanwhile
+            return int(first + (await db.exec(count)).one()[0])  # type: ignore[call-overload]
+
+    started = time.perf_counter()
+    assert await asyncio.gather(*(page() for _ in range(60))) == [2] * 60
+    assert time.perf_counter() - started < 5

@@ -90,6 +90,10 @@ def make_inline_engine(url: str) -> sa.Engine | None:
         # Connections are a file handle each: keep enough that a busy minute does not
         # open and close them (and set their pragmas) again and again.
         pool_size=SQLITE_POOL_SIZE,
+        # Checked out on the loop's own thread, so never waited for: a wait would stop
+        # the loop, and with it every session that was to give one back. Past the pool,
+        # a connection is opened, and closed when given back.
+        max_overflow=-1,
         # Used on the loop's thread; only the writer's commit waits for the disk in a
         # thread of its own, while the writer's lock keeps everyone else off it.
         connect_args={"check_same_thread": False},
