@@ -112,6 +112,9 @@ class InlineSession(AsyncSession):
     place, a statement blocks the loop for as long as SQLite works: in WAL mode readers
     never wait for a lock, and in a process every write goes through one writer
     (``Database.write``), which commits in a thread while the loop serves the others.
+    The one wait left is the writer's for another process writing the same file (the
+    command line, or a second worker), bounded by the busy timeout, as it was when
+    aiosqlite's statements were run in place.
 
     The calls the app makes are run directly; any other falls back to ``AsyncSession``'s
     greenlet, which works as well on a sync driver (it never has anything to await).
