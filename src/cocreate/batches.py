@@ -2,11 +2,11 @@
 
 A general assembly acts in bursts: hundreds of phones voting, or joining, within a
 second. Written one by one, each such write costs a transaction, a savepoint and the
-same few reads (the session, its rules) as every other of the burst; through
-SQLAlchemy's asyncio layer the bookkeeping of a statement costs ten times what SQLite
-spends on it. A batch takes every request that arrived while the previous batch was
-being written and writes them together, in one write: the shared reads once, the rows
-with a statement each, one commit. Each request still waits for the commit of its own
+same few reads (the session, its rules) as every other of the burst, and SQLAlchemy's
+bookkeeping of a statement costs many times what SQLite spends on it. A batch takes
+every request that arrived while the previous batch was being written and writes them
+together, in one write: the shared reads once, the rows with a statement each, one
+commit. Each request still waits for the commit of its own
 write, and a refused one gets its own error without refusing the others. A request
 alone is written at once.
 """

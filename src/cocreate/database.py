@@ -2,7 +2,7 @@
 
 On PostgreSQL, sessions are SQLAlchemy's ``AsyncSession`` over asyncpg. On SQLite they
 are ``InlineSession``: the same interface, its statements run in place through the sync
-driver, because on SQLite the asyncio layer costs ten times the work it wraps (see
+driver, because on SQLite the asyncio layer costs more than the work it wraps (see
 there). Reads use ``Database.session()``. Writes to a live session go through
 ``Database.write()``: one connection per process writes, the writes of everyone waiting
 are committed together (group commit), and each writer resumes only once its write is
