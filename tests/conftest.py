@@ -32,6 +32,7 @@ from cocreate.app import create_app
 from cocreate.database import Database, make_engine
 from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
+from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
 
 # The real-browser fixture (Chromium via Playwright) lives with its helpers.
@@ -45,6 +46,10 @@ accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 FRAME_TIMEOUT_S = 5.0
 
 
+# The servers' secret key: it signs cookies and seals secret ballots.
+SECRET_KEY = "test-secret-" + "x" * 32
+
+
 @dataclass
 class Server:
     base_url: str
@@ -54,6 +59,11 @@ class Server:
     @property
     def ws_base(self) -> str:
         return self.base_url.replace("http://", "ws://")
+
+    @property
+    def seal(self) -> BallotSeal:
+        """What the server seals secret ballots with (tests that call the domain directly)."""
+        return BallotSeal(SECRET_KEY)
 
 
 async def start_server(
@@ -228,7 +238,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         pubsub_url=REDIS_URL if ON_POSTGRES and REDIS_URL else "memory://",
-        secret_key="test-secret-" + "x" * 32,
+        secret_key=SECRET_KEY,
         default_locale="en",
     )
 

@@ -17,6 +17,7 @@ from cocreate.models import (
     Poll,
     PollElector,
     Proxy,
+    SealedBallot,
     VoterRegister,
 )
 from cocreate.polls import Quorum
@@ -416,7 +417,7 @@ async def test_one_member_one_vote_under_concurrent_binding_submissions(room: Ro
     assert sorted(own) == [200] + [409] * 9
     assert sorted(proxy) == [200] + [409] * 9
     async with room.server.db.session() as db:
-        assert len((await db.exec(select(Ballot))).all()) == 2
+        assert len((await db.exec(select(SealedBallot))).all()) == 2  # secret: sealed till closing
         register = (await db.exec(select(VoterRegister))).all()
     assert sorted(r.member_id or 0 for r in register) == sorted(
         [await member_id(room, "001"), chantal]

@@ -33,6 +33,7 @@ from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
+from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 from cocreate.views import (
@@ -535,6 +536,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
+    secret_key = settings.signing_key()
     # Database libraries log every statement with its parameters (INFO, DEBUG): a secret
     # ballot and the register row written beside it would be linked in the logs.
     for name in QUIET_LOGGERS:
@@ -566,6 +568,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES
                     ),
                     limits=Limits.default(),
+                    seal=BallotSeal(secret_key),
                 )
             }
         finally:
@@ -583,7 +586,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             Middleware(SecureCookies),
             Middleware(
                 SessionMiddleware,
-                secret_key=settings.signing_key(),
+                secret_key=secret_key,
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_MAX_AGE_S,
                 same_site="lax",
@@ -600,4 +603,4 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     # Outside Starlette itself: a socket keeps no frame of Starlette's or of its error
     # middleware (which lets websockets through untouched) for its whole life.
-    return LiveSockets(site, secret_key=settings.signing_key(), max_age=SESSION_MAX_AGE_S)
+    return LiveSockets(site, secret_key=secret_key, max_age=SESSION_MAX_AGE_S)

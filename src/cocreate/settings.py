@@ -102,9 +102,19 @@ class Settings:
         path = Path(self.secret_key_file)
         if path.exists():
             return path.read_text().strip()
+        # Written whole into a file readable by its owner only, then linked into place:
+        # nobody can read it in between, and of two processes starting at once, the
+        # second finds the first's key, complete.
         key = secrets.token_urlsafe(48)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(key + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            key = path.read_text().strip()
+        finally:
+            draft.unlink()
         return key
 
     def extra_origins(self) -> frozenset[str]:

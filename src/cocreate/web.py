@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cocreate.batches import WriteBatches
     from cocreate.contributions import Arrival, Arrived
     from cocreate.live import LiveHub
+    from cocreate.sealed import BallotSeal
     from cocreate.views.fragments import AtEventNumber, SharedStages
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
@@ -52,6 +53,7 @@ class AppState:
     # language) -> page (arriving phones' pages; a vote's answer, per proposal and choice).
     phone_pages: AtEventNumber[tuple[Hashable, ...], str]
     limits: Limits
+    seal: BallotSeal  # secret polls' ballots while they are open
 
 
 # Unknown join codes tried from one client: a room's typos fit in the burst, and at one
