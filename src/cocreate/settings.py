@@ -33,8 +33,8 @@ class Settings:
         default="",
         repr=False,
         metadata={
-            "help": "Key that signs cookies. Unset: one is made and kept in "
-            "COCREATE_SECRET_KEY_FILE."
+            "help": "Key that signs cookies and seals secret ballots while their poll is "
+            "open. Unset: one is made and kept in COCREATE_SECRET_KEY_FILE."
         },
     )
     secret_key_file: str = field(
