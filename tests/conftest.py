@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import hypothesis
 import pytest
 import uvicorn
 import websockets
@@ -39,6 +40,11 @@ from cocreate.settings import Settings
 pytest_plugins = ["tests.browsing"]
 
 PASSWORD = "correct horse battery"
+
+# Property tests assert results, never speed: on a loaded machine an example may take
+# longer than Hypothesis's default deadline of 200 ms without anything being wrong.
+hypothesis.settings.register_profile("cocreate", deadline=None)
+hypothesis.settings.load_profile("cocreate")
 
 # Argon2 at its production cost takes a quarter of a second per sign-in, and the suite
 # signs in hundreds of times: in-process servers hash with argon2id at its lowest cost.
