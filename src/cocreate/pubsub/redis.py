@@ -49,7 +49,7 @@ class RedisPubSub:
         try:
             yield _messages(subscription)
         finally:
-            await subscription.aclose()  # type: ignore[no-untyped-call]
+            await subscription.aclose()
 
 
 async def _messages(subscription: RedisSubscription) -> AsyncIterator[str]:
