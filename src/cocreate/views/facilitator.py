@@ -18,6 +18,7 @@ from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
 from cocreate.views.projector import join_url
 from cocreate.web import (
+    Limits,
     app_state,
     client_of,
     current_facilitator,
@@ -83,6 +84,19 @@ def _sign_in_refused(
     )
 
 
+def _spend_sign_in(limits: Limits, client: str, account: tuple[str, str]) -> int:
+    """Count a sign-in attempt before its password is checked: 0 when it may go on,
+    else the seconds to wait. Checked and spent with no await in between, so attempts
+    sent at once cannot all pass the check before any is counted."""
+    if limits.sign_ins.exhausted(client) or limits.sign_ins_per_account.exhausted(account):
+        return max(
+            1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
+        )
+    limits.sign_ins.take(client)
+    limits.sign_ins_per_account.take(account)
+    return 0
+
+
 async def login(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
@@ -90,11 +104,9 @@ async def login(request: Request) -> Response:
     limits = app_state(request).limits
     client = client_of(request)
     account = (client, email.strip().casefold())
-    if limits.sign_ins.exhausted(client) or limits.sign_ins_per_account.exhausted(account):
+    seconds = _spend_sign_in(limits, client, account)
+    if seconds:
         # Refused before the password is hashed: guessing costs the server nothing more.
-        seconds = max(
-            1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
-        )
         response = _sign_in_refused(
             request, form, 429, N_("Too many failed sign-ins. Try again in %(n)d s."), n=seconds
         )
@@ -102,7 +114,12 @@ async def login(request: Request) -> Response:
         return response
     async with app_state(request).db.session() as db:
         facilitator = await accounts.authenticate(db=db, email=email, password=password)
-    if facilitator is not None and accounts.needs_rehash(facilitator):
+    if facilitator is None:
+        return _sign_in_refused(request, form, 400, N_("Wrong e-mail or password."))
+    # Only failed sign-ins are limited: a right password gives its attempt back.
+    limits.sign_ins.give_back(client)
+    limits.sign_ins_per_account.give_back(account)
+    if accounts.needs_rehash(facilitator):
         # Stronger settings since this hash was made: store one made with them (Argon2
         # works for tens of milliseconds: in a thread, outside the writer).
         new_hash = await asyncio.to_thread(accounts.hash_password, password)
@@ -110,10 +127,6 @@ async def login(request: Request) -> Response:
             await accounts.store_hash(
                 db=db, facilitator_id=key(facilitator), password_hash=new_hash
             )
-    if facilitator is None:
-        limits.sign_ins.take(client)
-        limits.sign_ins_per_account.take(account)
-        return _sign_in_refused(request, form, 400, N_("Wrong e-mail or password."))
     locale = request.session.get("locale")
     request.session.clear()  # a new identity gets a new cookie session (and CSRF token)
     if locale:
