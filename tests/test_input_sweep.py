@@ -913,6 +913,16 @@ MULTIPART_FLAWS = (
     "file_here",
     "many_parts",
 )
+# Files sent where a form has none, or as a roster: cp1252, UTF-16 with a NUL, empty, a
+# field past the csv module's 128 KiB, a NUL in a cell, old Mac line endings.
+UPLOADS = [
+    b"name,number\nZo\xe9,77\n",
+    b"\xff\xfe\x00",
+    b"",
+    b"name,number\n" + b"x" * (128 * 1024 + 1) + b",1\n",
+    b"nom;num\xc3\xa9ro\nDe\x00nis;004\n",
+    b"name,number\rA,1\rB,2\r",
+]
 INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"]
 RAW_BODIES = [b"&&&===&", b"a=%", b"%zz=1", b"=", b"&", b"a=1;b=2", b"\x00", b"+" * 100]
 WRONG_TYPES = [
@@ -963,7 +973,7 @@ def body_attempts(draw: st.DrawFn, s: Strategies) -> Attempt:
         ]
         if draw(st.booleans()):
             filename = draw(st.sampled_from(["roster.csv", "", "../../etc/passwd", "é😀.csv"]))
-            payload = draw(st.sampled_from([b"name,number\nZo\xe9,77\n", b"\xff\xfe\x00", b""]))
+            payload = draw(st.sampled_from(UPLOADS))
             parts.append((draw(st.sampled_from(["file", "csv", "text"])), payload, filename))
         boundary = draw(st.sampled_from(["sweep", "x" * 70, "a'b(c)", "----WebKit1234"]))
         body = multipart(parts, boundary)
