@@ -142,6 +142,15 @@ CASES: list[Case] = [
     ),
     # Any facilitator: their own projects and roster.
     Case("projects", "GET", "/projects", FACILITATORS),
+    Case("password_page", "GET", "/account/password", FACILITATORS),
+    # A wrong current password: let through (and refused by the rule), nothing changes.
+    Case(
+        "change_password",
+        "POST",
+        "/account/password",
+        FACILITATORS,
+        {"current_password": "not it", "new_password": "x" * 12, "repeat_password": "x" * 12},
+    ),
     Case("create_project", "POST", "/projects", FACILITATORS, {"title": "P", "need": "N"}),
     Case("roster", "GET", "/roster", FACILITATORS),
     Case("voting_sheet", "GET", "/roster/sheet", FACILITATORS),
@@ -209,9 +218,10 @@ CASES: list[Case] = [
     # Joining again and signing out: sent from a copy of each client (see below).
     Case("participant_join", "POST", S + "/join", EVERYONE, {"display_name": "Encore"}),
     Case("join_member", "POST", S + "/join-member", EVERYONE, {"voting_code": "{spare_code}"}),
-    Case("logout", "POST", "/logout", EVERYONE),
     Case("open_participant_link", "GET", "/p/{link_token}", EVERYONE),
     Case("close_survey", "POST", D + "/{asked_decision_id}/survey/close", OWNER),
+    # The very last: signing out revokes every cookie of the account, the role's own.
+    Case("logout", "POST", "/logout", EVERYONE),
 ]
 # Sent from a throwaway copy of the role's client: they change who the client is.
 IDENTITY_CHANGING = {

@@ -62,9 +62,10 @@ sent again (counted as a repeat).
 
 What a request changes stays changed, with two exceptions that would stop the sweep
 from reaching the rest: who a client is (each client sends its saved cookie with every
-request and keeps none it is given, so signing out or joining again leaves it as it
-was), and A or B closed or locked, or a phone removed (put back in the database after
-an accepted request of ``RESTORING_ROUTES``).
+request and keeps none it is given, so joining again leaves it as it was), and A or B
+closed or locked, a phone removed, or a facilitator signed out (which revokes every
+cookie of the account): put back in the database after an accepted request of
+``RESTORING_ROUTES``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ from cocreate.models import (
     MAX_ID,
     College,
     FacilitationScript,
+    Facilitator,
     Member,
     Organisation,
     Participant,
@@ -138,7 +140,8 @@ CSRF_MODES = ("valid", "valid", "valid", "missing", "forged", "foreign", "header
 OTHER_METHODS = ("PUT", "PATCH", "DELETE", "OPTIONS")
 # Routes whose success stops the sweep from reaching the rest: after one, the sessions
 # are opened and unlocked again and the phones put back (see ``restore``).
-RESTORING_ROUTES = frozenset({"close_session", "remove_participant", "room_settings"})
+# Signing out revokes every cookie of the account, the client's saved one included.
+RESTORING_ROUTES = frozenset({"close_session", "remove_participant", "room_settings", "logout"})
 CLOSE_CODES = frozenset({1003, 1008, 1009, 1013})
 AUDIENCES = ("phone", "screen", "console")
 MAX_QUERY_CHARS = 8_000  # httpx refuses longer addresses
@@ -541,8 +544,10 @@ def changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> str:
 
 
 async def restore(world: World) -> None:
-    """A and B open and unlocked again, the phones back in their sessions."""
+    """A and B open and unlocked again, the phones back in their sessions, the
+    facilitators' cookies valid again."""
     async with world.room.server.db.session() as db:
+        await db.exec(sa.update(Facilitator).values(session_version=0))
         await db.exec(
             sa.update(Session)
             .where(col(Session.id).in_(world.sessions))
@@ -917,6 +922,16 @@ MULTIPART_FLAWS = (
     "file_here",
     "many_parts",
 )
+# Files sent where a form has none, or as a roster: cp1252, UTF-16 with a NUL, empty, a
+# field past the csv module's 128 KiB, a NUL in a cell, old Mac line endings.
+UPLOADS = [
+    b"name,number\nZo\xe9,77\n",
+    b"\xff\xfe\x00",
+    b"",
+    b"name,number\n" + b"x" * (128 * 1024 + 1) + b",1\n",
+    b"nom;num\xc3\xa9ro\nDe\x00nis;004\n",
+    b"name,number\rA,1\rB,2\r",
+]
 INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"]
 RAW_BODIES = [b"&&&===&", b"a=%", b"%zz=1", b"=", b"&", b"a=1;b=2", b"\x00", b"+" * 100]
 WRONG_TYPES = [
@@ -967,7 +982,7 @@ def body_attempts(draw: st.DrawFn, s: Strategies) -> Attempt:
         ]
         if draw(st.booleans()):
             filename = draw(st.sampled_from(["roster.csv", "", "../../etc/passwd", "é😀.csv"]))
-            payload = draw(st.sampled_from([b"name,number\nZo\xe9,77\n", b"\xff\xfe\x00", b""]))
+            payload = draw(st.sampled_from(UPLOADS))
             parts.append((draw(st.sampled_from(["file", "csv", "text"])), payload, filename))
         boundary = draw(st.sampled_from(["sweep", "x" * 70, "a'b(c)", "----WebKit1234"]))
         body = multipart(parts, boundary)

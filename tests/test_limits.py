@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import json
@@ -9,15 +10,19 @@ import json
 import pytest
 import websockets
 
+from cocreate import accounts
 from cocreate.limits import RateLimit, TokenBucket
 from cocreate.projects import JOIN_CODE_ALPHABET
 from cocreate.web import (
     CODE_GUESS_BURST,
     CODE_GUESSES_PER_S,
     SIGN_IN_BURST_PER_ACCOUNT,
+    SIGN_IN_BURST_PER_CLIENT,
+    SIGN_INS_PER_S_PER_ACCOUNT,
+    SIGN_INS_PER_S_PER_CLIENT,
     Limits,
 )
-from tests.conftest import PASSWORD, Browser, Room
+from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
 
 
 class Clock:
@@ -50,6 +55,8 @@ def test_each_key_has_its_own_allowance_and_memory_stays_bounded() -> None:
     assert not limit.exhausted("b")  # never seen: nothing spent
     assert limit.take("b")
     assert limit.retry_after("a") == 1
+    limit.give_back("a")  # an attempt that did not count: spendable again, once
+    assert [limit.take("a"), limit.take("a")] == [True, False]
     # Many clients: full buckets are forgotten first, without losing a limit.
     for n in range(500):
         limit.take(n)
@@ -134,6 +141,103 @@ async def test_failed_sign_ins_are_slowed_per_account(room: Room) -> None:
         "/login", {"email": "dominique@example.org", "password": "guess"}, htmx=False
     )
     assert other.status_code == 400
+
+
+@pytest.fixture
+def sign_in_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock for sign-ins, moved by the test alone (no refill meanwhile)."""
+    clock = Clock()
+    default = Limits.default
+
+    def with_clock(cls: type[Limits]) -> Limits:
+        return dataclasses.replace(
+            default(),
+            sign_ins=RateLimit(
+                burst=SIGN_IN_BURST_PER_CLIENT, per_second=SIGN_INS_PER_S_PER_CLIENT, clock=clock
+            ),
+            sign_ins_per_account=RateLimit(
+                burst=SIGN_IN_BURST_PER_ACCOUNT, per_second=SIGN_INS_PER_S_PER_ACCOUNT, clock=clock
+            ),
+        )
+
+    monkeypatch.setattr(Limits, "default", classmethod(with_clock))
+    return clock
+
+
+@pytest.fixture
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The passwords the server checked against a hash, in order (the server runs in
+    this process: its check is counted where it happens)."""
+    checked: list[str] = []
+    verify = accounts._verify
+
+    def counted(stored: str, password: str) -> bool:
+        checked.append(password)
+        return verify(stored, password)
+
+    monkeypatch.setattr(accounts, "_verify", counted)
+    return checked
+
+
+async def sign_in_at_once(server: Server, attempts: list[tuple[str, str]]) -> list[int]:
+    """Every attempt sent at the same moment, each from a browser of its own (one
+    address: the loopback); their answers' status codes."""
+    browsers = [Browser(server) for _ in attempts]
+    try:
+        await asyncio.gather(*(browser.get("/login") for browser in browsers))
+        answers = await asyncio.gather(
+            *(
+                browser.post("/login", {"email": email, "password": password}, htmx=False)
+                for browser, (email, password) in zip(browsers, attempts, strict=True)
+            )
+        )
+    finally:
+        await asyncio.gather(*(browser.close() for browser in browsers))
+    for answer in answers:
+        assert answer.status_code == 429 or "Wrong e-mail or password." in answer.text
+    return [answer.status_code for answer in answers]
+
+
+async def test_parallel_sign_ins_reach_the_password_check_no_more_than_the_limits_allow(
+    sign_in_clock: Clock, password_checks: list[str], server: Server
+) -> None:
+    camille = await signed_in(server, "camille@example.org")
+    await camille.close()
+    password_checks.clear()  # the sign-in above
+    # Forty wrong passwords for one account, all at once: the account's allowance.
+    guesses = [("camille@example.org", f"guess {n}") for n in range(40)]
+    answers = await sign_in_at_once(server, guesses)
+    assert len(password_checks) == SIGN_IN_BURST_PER_ACCOUNT
+    assert answers.count(400) == SIGN_IN_BURST_PER_ACCOUNT
+    assert answers.count(429) == 40 - SIGN_IN_BURST_PER_ACCOUNT
+    # Forty accounts from the same address, all at once: what is left of the address's.
+    sprayed = [(f"someone{n}@example.org", PASSWORD) for n in range(40)]
+    answers = await sign_in_at_once(server, sprayed)
+    assert len(password_checks) == SIGN_IN_BURST_PER_CLIENT
+    assert answers.count(400) == SIGN_IN_BURST_PER_CLIENT - SIGN_IN_BURST_PER_ACCOUNT
+    # The right password waits too, until an attempt comes back (ten seconds).
+    right = await sign_in_at_once(server, [("camille@example.org", PASSWORD)])
+    assert right == [429]
+    assert len(password_checks) == SIGN_IN_BURST_PER_CLIENT
+
+
+async def test_a_successful_sign_in_spends_no_attempt(
+    sign_in_clock: Clock, password_checks: list[str], server: Server
+) -> None:
+    camille = await signed_in(server, "camille@example.org")
+    await camille.close()
+    for _ in range(SIGN_IN_BURST_PER_ACCOUNT + 1):
+        browser = Browser(server)
+        await browser.get("/login")
+        response = await browser.post(
+            "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
+        )
+        await browser.close()
+        assert response.status_code == 303
+    # Its allowance is whole: as many wrong passwords as ever are answered.
+    wrong = [("camille@example.org", "guess")] * (SIGN_IN_BURST_PER_ACCOUNT + 1)
+    answers = [(await sign_in_at_once(server, [attempt]))[0] for attempt in wrong]
+    assert answers == [400] * SIGN_IN_BURST_PER_ACCOUNT + [429]
 
 
 async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:

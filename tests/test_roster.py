@@ -41,6 +41,56 @@ async def import_csv(room: Room, text: str) -> str:
     return response.text
 
 
+async def roster_rows(room: Room) -> list[tuple[object, ...]]:
+    async with room.server.db.session() as db:
+        found = await db.exec(select(Member).order_by(col(Member.number)))
+        return [(m.number, m.name, m.email, m.college_id, m.voting_code) for m in found.all()]
+
+
+async def test_a_roster_file_that_cannot_be_read_is_refused_whole_and_says_why(
+    room: Room,
+) -> None:
+    """A field past the CSV reader's 128 KiB, a NUL character, a quote left open over
+    the whole file: 400 with the reason on the page, and the roster as it was."""
+    await import_csv(room, ROSTER)
+    before = await roster_rows(room)
+    huge = "x" * (128 * 1024 + 1)
+    too_long = "cannot be read: a field is longer than 131072 characters."
+    nothing = "Nothing was imported"
+    # What is sent; the reason the roster page gives (a pasted NUL is refused with
+    # every form's, before the roster is looked at).
+    unreadable = {
+        "a field over 128 KiB": (f"nom;numéro\nDenis;004\n{huge};005\n", f"Line 3 {too_long}"),
+        "a quoted field over 128 KiB": (f'nom;numéro\n"{huge}";005\n', f"Line 2 {too_long}"),
+        "a NUL character": ("nom;numéro\nDe\x00nis;004\n", "The file contains a NUL character."),
+    }
+    for what, (text, reason) in unreadable.items():
+        for sent in ("file", "pasted"):
+            data = {"csrf_token": room.facilitator.csrf}
+            if sent == "file":
+                files = {"file": ("roster.csv", text.encode(), "text/csv")}
+            else:
+                files = {"file": ("", b"", "application/octet-stream")}
+                data["csv"] = text
+            response = await room.facilitator.http.post("/roster/import", data=data, files=files)
+            assert response.status_code == 400, (what, sent, response.status_code)
+            if "NUL" in what and sent == "pasted":
+                assert "The form contains a NUL character." in response.text
+            else:
+                assert nothing in response.text, (what, sent)
+                assert reason in response.text, (what, sent)
+            assert await roster_rows(room) == before, (what, sent)
+
+
+async def test_a_roster_saved_with_old_mac_line_endings_is_read(room: Room) -> None:
+    """Carriage returns alone end lines (spreadsheets of old Macs); inside quotes they
+    stay in the cell, as the delimiter does."""
+    page = await import_csv(room, 'nom;numéro\rAlice;001\r"Petit;\rBernard";002\r')
+    assert "Import done: 2 added, 0 updated." in page
+    names = sorted(str(row[1]) for row in await roster_rows(room))
+    assert names == ["Alice", "Petit;\rBernard"]
+
+
 async def codes(room: Room) -> dict[str, str]:
     async with room.server.db.session() as db:
         return {m.number: m.voting_code for m in (await db.exec(select(Member))).all()}

@@ -1,12 +1,16 @@
-"""Facilitator accounts: Argon2 password hashes, sign-in."""
+"""Facilitator accounts: Argon2 password hashes, sign-in, sign-out everywhere.
+
+A facilitator's cookie carries their account's session version; signing out and
+changing the password add one to it, so every cookie issued before stops working."""
 
 from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate.errors import Conflict, Invalid
@@ -31,6 +35,15 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
+def _check_new_password(password: str) -> None:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise Invalid(
+            N_("The password needs %(min)d to %(max)d characters."),
+            min=MIN_PASSWORD_CHARS,
+            max=MAX_PASSWORD_CHARS,
+        )
+
+
 def _clean_email(email: str) -> str:
     email = email.strip().lower()
     if not (3 <= len(email) <= MAX_EMAIL_CHARS) or "@" not in email:
@@ -45,12 +58,7 @@ async def add_facilitator(
     display_name = display_name.strip()
     if not display_name or len(display_name) > MAX_NAME_CHARS:
         raise Invalid(N_("A name of 1 to %(max)d characters is needed."), max=MAX_NAME_CHARS)
-    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise Invalid(
-            N_("The password needs %(min)d to %(max)d characters."),
-            min=MIN_PASSWORD_CHARS,
-            max=MAX_PASSWORD_CHARS,
-        )
+    _check_new_password(password)
     existing = await db.exec(select(Facilitator).where(Facilitator.email == email))
     if existing.first() is not None:
         raise Conflict(N_("A facilitator with this e-mail already exists."))
@@ -89,3 +97,52 @@ async def store_hash(*, db: AsyncSession, facilitator_id: int, password_hash: st
         facilitator.password_hash = password_hash
         db.add(facilitator)
         await db.commit()
+
+
+async def password_is(facilitator: Facilitator, password: str) -> bool:
+    """Whether this is the facilitator's password (checked in a thread)."""
+    if len(password) > MAX_PASSWORD_CHARS:
+        return False
+    return await asyncio.to_thread(_verify, facilitator.password_hash, password)
+
+
+async def new_password_hash(password: str, repeated: str | None = None) -> str:
+    """The hash of an acceptable new password (made in a thread), or Invalid."""
+    _check_new_password(password)
+    if repeated is not None and repeated != password:
+        raise Invalid(N_("The two new passwords differ."))
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def replace_password(
+    *, db: AsyncSession, facilitator_id: int, password_hash: str, replaced: str | None = None
+) -> int:
+    """Store a new password hash and revoke every session of the account; the new
+    session version. ``replaced``: the hash the change was asked against — should
+    another change have come first, this one is refused (Conflict)."""
+    stored = col(Facilitator.password_hash)
+    changed = await db.exec(
+        sa.update(Facilitator)
+        .where(col(Facilitator.id) == facilitator_id)
+        .where(sa.true() if replaced is None else stored == replaced)
+        .values(
+            password_hash=password_hash,
+            session_version=col(Facilitator.session_version) + 1,
+        )
+        .returning(col(Facilitator.session_version))
+    )
+    version = changed.scalar_one_or_none()
+    if version is None:
+        raise Conflict(N_("The password was changed meanwhile. Sign in again."))
+    await db.commit()
+    return int(version)
+
+
+async def revoke_sessions(*, db: AsyncSession, facilitator_id: int) -> None:
+    """Sign the account out everywhere: every cookie issued until now stops working."""
+    await db.exec(
+        sa.update(Facilitator)
+        .where(col(Facilitator.id) == facilitator_id)
+        .values(session_version=col(Facilitator.session_version) + 1)
+    )
+    await db.commit()

@@ -168,6 +168,13 @@ routes = [
     Route("/login", facilitator.login_page, methods=["GET"], name="login_page"),
     Route("/login", facilitator.login, methods=["POST"], name="login"),
     Route("/logout", facilitator.logout, methods=["POST"], name="logout"),
+    Route("/account/password", facilitator.password_page, name="password_page"),
+    Route(
+        "/account/password",
+        facilitator.change_password,
+        methods=["POST"],
+        name="change_password",
+    ),
     Route("/projects", facilitator.project_list, methods=["GET"], name="projects"),
     Route("/projects", facilitator.create_project, methods=["POST"], name="create_project"),
     Route("/projects/{project_id:id}", facilitator.project_page, name="project"),

@@ -7,11 +7,16 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from cocreate.settings import Settings, describe
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from cocreate.models import Facilitator
 
 WS_MAX_MESSAGE_BYTES = 4 * 1024  # uvicorn refuses bigger websocket frames with 1009
 T = TypeVar("T")
@@ -113,6 +118,25 @@ def facilitator_add(email: str, name: str, password: str) -> None:
     except RuleError as error:
         raise click.ClickException(error.message % error.params) from error
     click.echo(f"Facilitator {email} created.")
+
+
+@facilitator.command("password")
+@click.argument("email")
+@click.password_option(help="At least 10 characters (prompted when left out).")
+def facilitator_password(email: str, password: str) -> None:
+    """Set a facilitator's password (a forgotten one, or one that leaked); every
+    browser signed in to the account is signed out."""
+    from cocreate import accounts
+    from cocreate.models import key
+
+    async def change(db: AsyncSession, account: Facilitator) -> int:
+        password_hash = await accounts.new_password_hash(password)
+        return await accounts.replace_password(
+            db=db, facilitator_id=key(account), password_hash=password_hash
+        )
+
+    _with_facilitator(email, change)
+    click.echo(f"Password of {email} changed; every browser signed in to it was signed out.")
 
 
 @main.command()

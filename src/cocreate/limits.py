@@ -38,6 +38,10 @@ class TokenBucket:
         self._tokens -= 1.0
         return True
 
+    def give_back(self) -> None:
+        """Return a token spent on an attempt that turned out not to count."""
+        self._tokens = min(self._burst, self._refill() + 1.0)
+
     def empty(self) -> bool:
         """No token left now (nothing is spent)."""
         return self._refill() < 1.0
@@ -80,6 +84,12 @@ class RateLimit:
                 burst=self.burst, per_second=self.per_second, clock=self._clock
             )
         return bucket.take()
+
+    def give_back(self, who: Hashable) -> None:
+        """Return the attempt ``take`` spent, once it is known not to count."""
+        bucket = self._buckets.get(who)
+        if bucket is not None:
+            bucket.give_back()
 
     def exhausted(self, who: Hashable) -> bool:
         bucket = self._buckets.get(who)

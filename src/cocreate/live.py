@@ -34,7 +34,14 @@ from cocreate.limits import TokenBucket
 from cocreate.models import MAX_ID, Event, Facilitator, Project, Session, key, whole_number
 from cocreate.pubsub import PubSub
 from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
-from cocreate.web import app_state, client_of, locale_of, remembered_participant
+from cocreate.web import (
+    FACILITATOR_ID,
+    app_state,
+    client_of,
+    cookie_is_current,
+    locale_of,
+    remembered_participant,
+)
 
 log = logging.getLogger(__name__)
 
@@ -509,13 +516,16 @@ async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool
                 participant_id=remembered_participant(websocket, session_id),
             )
             return session_id, participant_id is not None, participant_id
-        facilitator_id = websocket.session.get("facilitator_id")
+        facilitator_id = websocket.session.get(FACILITATOR_ID)
         facilitator = (
             await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
         )
         project = await db.get(Project, project_id)
         owner = (
-            facilitator is not None and project is not None and project.owner_id == key(facilitator)
+            facilitator is not None
+            and cookie_is_current(websocket.session, facilitator)
+            and project is not None
+            and project.owner_id == key(facilitator)
         )
         return session_id, owner, None
 

@@ -105,6 +105,9 @@ class Facilitator(SQLModel, table=True):
     display_name: str = Field(max_length=MAX_NAME_CHARS)
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # Carried in the signed cookie and compared on every request: signing out and
+    # changing the password add one, which revokes every cookie issued before.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Project(SQLModel, table=True):

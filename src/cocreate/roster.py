@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -134,6 +135,33 @@ class _Row:
     college: str
 
 
+class UnreadableRoster(Invalid):
+    """The file is not CSV that can be read: refused whole, as a malformed request."""
+
+    status_code = 400
+
+
+def _records(reader: Iterator[list[str]], line_num: Callable[[], int]) -> Iterator[list[str]]:
+    """The reader's records; a record it cannot read (a field past the csv module's
+    size limit, 128 KiB) is an UnreadableRoster naming its line."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if str(error).startswith("field larger than field limit"):
+                raise UnreadableRoster(
+                    N_("Line %(line)d cannot be read: a field is longer than %(max)d characters."),
+                    line=line_num(),
+                    max=csv.field_size_limit(),
+                ) from None
+            raise UnreadableRoster(
+                N_("Line %(line)d cannot be read as CSV."), line=line_num()
+            ) from None
+        yield values
+
+
 def _columns(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, raw in enumerate(header):
@@ -153,13 +181,16 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 def parse_roster_csv(text: str) -> tuple[list[_Row], list[tuple[int, str, dict[str, object]]]]:
     """Rows of a roster CSV (comma or semicolon), and the errors found, by line number."""
+    if "\x00" in text:  # never meaningful in text, and PostgreSQL cannot store it
+        raise UnreadableRoster(N_("The file contains a NUL character."))
     sample = text[:4_096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise Invalid(N_("The file is empty.")) from None
+    # newline="": lines end at \r, \n or \r\n, and a quoted cell keeps its own (csv docs).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = _records(reader, lambda: reader.line_num)
+    header = next(records, None)
+    if header is None:
+        raise Invalid(N_("The file is empty."))
     columns = _columns(header)
     rows: list[_Row] = []
     errors: list[tuple[int, str, dict[str, object]]] = []
@@ -169,7 +200,7 @@ def parse_roster_csv(text: str) -> tuple[list[_Row], list[tuple[int, str, dict[s
         index = columns.get(column)
         return values[index].strip() if index is not None and index < len(values) else ""
 
-    for values in reader:
+    for values in records:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue

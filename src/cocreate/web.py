@@ -288,12 +288,35 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+# The signed cookie's keys naming a facilitator: their id, and their account's session
+# version when it was issued (``cocreate.accounts``).
+FACILITATOR_ID = "facilitator_id"
+SESSION_VERSION = "facilitator_version"
+
+
+def cookie_is_current(session: dict[str, Any], facilitator: Facilitator | None) -> bool:
+    """Whether a cookie naming this facilitator was issued since they last signed out or
+    changed their password."""
+    version = session.get(SESSION_VERSION)
+    return (
+        facilitator is not None
+        and isinstance(version, int)
+        and version == facilitator.session_version
+    )
+
+
 async def current_facilitator(request: Request) -> Facilitator | None:
-    facilitator_id = request.session.get("facilitator_id")
+    facilitator_id = request.session.get(FACILITATOR_ID)
     if not isinstance(facilitator_id, int):
         return None
     async with app_state(request).db.session() as db:
-        return await db.get(Facilitator, facilitator_id)
+        facilitator = await db.get(Facilitator, facilitator_id)
+    if not cookie_is_current(request.session, facilitator):
+        # Revoked: the cookie sent back forgets whom it named.
+        request.session.pop(FACILITATOR_ID, None)
+        request.session.pop(SESSION_VERSION, None)
+        return None
+    return facilitator
 
 
 def remember_participant(request: Request, session_id: int, participant_id: int) -> None:

@@ -18,6 +18,9 @@ from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
 from cocreate.views.projector import join_url
 from cocreate.web import (
+    FACILITATOR_ID,
+    SESSION_VERSION,
+    Limits,
     app_state,
     client_of,
     current_facilitator,
@@ -83,6 +86,19 @@ def _sign_in_refused(
     )
 
 
+def _spend_sign_in(limits: Limits, client: str, account: tuple[str, str]) -> int:
+    """Count a sign-in attempt before its password is checked: 0 when it may go on,
+    else the seconds to wait. Checked and spent with no await in between, so attempts
+    sent at once cannot all pass the check before any is counted."""
+    if limits.sign_ins.exhausted(client) or limits.sign_ins_per_account.exhausted(account):
+        return max(
+            1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
+        )
+    limits.sign_ins.take(client)
+    limits.sign_ins_per_account.take(account)
+    return 0
+
+
 async def login(request: Request) -> Response:
     form = await read_form(request)
     email = field(form, "email")
@@ -90,11 +106,9 @@ async def login(request: Request) -> Response:
     limits = app_state(request).limits
     client = client_of(request)
     account = (client, email.strip().casefold())
-    if limits.sign_ins.exhausted(client) or limits.sign_ins_per_account.exhausted(account):
+    seconds = _spend_sign_in(limits, client, account)
+    if seconds:
         # Refused before the password is hashed: guessing costs the server nothing more.
-        seconds = max(
-            1, limits.sign_ins.retry_after(client), limits.sign_ins_per_account.retry_after(account)
-        )
         response = _sign_in_refused(
             request, form, 429, N_("Too many failed sign-ins. Try again in %(n)d s."), n=seconds
         )
@@ -102,7 +116,12 @@ async def login(request: Request) -> Response:
         return response
     async with app_state(request).db.session() as db:
         facilitator = await accounts.authenticate(db=db, email=email, password=password)
-    if facilitator is not None and accounts.needs_rehash(facilitator):
+    if facilitator is None:
+        return _sign_in_refused(request, form, 400, N_("Wrong e-mail or password."))
+    # Only failed sign-ins are limited: a right password gives its attempt back.
+    limits.sign_ins.give_back(client)
+    limits.sign_ins_per_account.give_back(account)
+    if accounts.needs_rehash(facilitator):
         # Stronger settings since this hash was made: store one made with them (Argon2
         # works for tens of milliseconds: in a thread, outside the writer).
         new_hash = await asyncio.to_thread(accounts.hash_password, password)
@@ -110,25 +129,96 @@ async def login(request: Request) -> Response:
             await accounts.store_hash(
                 db=db, facilitator_id=key(facilitator), password_hash=new_hash
             )
-    if facilitator is None:
-        limits.sign_ins.take(client)
-        limits.sign_ins_per_account.take(account)
-        return _sign_in_refused(request, form, 400, N_("Wrong e-mail or password."))
-    locale = request.session.get("locale")
-    request.session.clear()  # a new identity gets a new cookie session (and CSRF token)
-    if locale:
-        request.session["locale"] = locale
-    request.session["facilitator_id"] = facilitator.id
+    _new_cookie_session(request, facilitator.id, facilitator.session_version)
     return see_other(_next(request, field(form, "next")))
 
 
-async def logout(request: Request) -> Response:
-    await read_form(request)
+def _new_cookie_session(
+    request: Request, facilitator_id: int | None = None, version: int = 0
+) -> None:
+    """A new cookie session (and CSRF token) for a new identity, or for nobody; the
+    chosen language is kept."""
     locale = request.session.get("locale")
     request.session.clear()
     if locale:
         request.session["locale"] = locale
+    if facilitator_id is not None:
+        request.session[FACILITATOR_ID] = facilitator_id
+        request.session[SESSION_VERSION] = version
+
+
+async def logout(request: Request) -> Response:
+    """Sign out: every cookie of the account issued until now stops working, those
+    of other browsers and any copy of this one included."""
+    await read_form(request)
+    facilitator = await current_facilitator(request)
+    if facilitator is not None:
+        async with app_state(request).db.write() as db:
+            await accounts.revoke_sessions(db=db, facilitator_id=key(facilitator))
+    _new_cookie_session(request)
     return see_other("/")
+
+
+def _password_page(
+    request: Request, facilitator: Facilitator, *, status: int = 200, error: str | None = None
+) -> Response:
+    return render(
+        request,
+        "facilitator/password.html",
+        status_code=status,
+        facilitator=facilitator,
+        error=error,
+        changed=request.query_params.get("changed") == "1" and error is None,
+        min_chars=accounts.MIN_PASSWORD_CHARS,
+        max_chars=accounts.MAX_PASSWORD_CHARS,
+    )
+
+
+@facilitator_page
+async def password_page(request: Request, facilitator: Facilitator) -> Response:
+    return _password_page(request, facilitator)
+
+
+@facilitator_action
+async def change_password(request: Request, facilitator: Facilitator) -> Response:
+    """A new password, given the current one: every other cookie of the account stops
+    working; this browser stays signed in with a new one. The current password is
+    checked under the sign-in limits (a borrowed cookie must not become a way to
+    guess it)."""
+    form = await read_form(request)
+    state = app_state(request)
+    templates, locale = state.templates, locale_of(request)
+    client = client_of(request)
+    account = (client, facilitator.email)
+    seconds = _spend_sign_in(state.limits, client, account)
+    if seconds:
+        message = templates.gettext(
+            locale, N_("Too many failed sign-ins. Try again in %(n)d s."), n=seconds
+        )
+        response = _password_page(request, facilitator, status=429, error=message)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if not await accounts.password_is(facilitator, field(form, "current_password")):
+        message = templates.gettext(locale, N_("The current password is wrong."))
+        return _password_page(request, facilitator, status=400, error=message)
+    state.limits.sign_ins.give_back(client)
+    state.limits.sign_ins_per_account.give_back(account)
+    try:
+        password_hash = await accounts.new_password_hash(
+            field(form, "new_password"), field(form, "repeat_password")
+        )
+        async with state.db.write() as db:
+            version = await accounts.replace_password(
+                db=db,
+                facilitator_id=key(facilitator),
+                password_hash=password_hash,
+                replaced=facilitator.password_hash,
+            )
+    except RuleError as error:
+        message = translate_error(templates, locale, error)
+        return _password_page(request, facilitator, status=error.status_code, error=message)
+    _new_cookie_session(request, key(facilitator), version)
+    return see_other("/account/password?changed=1")
 
 
 @facilitator_page

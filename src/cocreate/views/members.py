@@ -93,9 +93,11 @@ async def import_roster(request: Request, facilitator: Facilitator) -> Response:
     try:
         async with app_state(request).db.write() as db:
             report = await roster.import_roster(db=db, facilitator=facilitator, text=text)
-    except Invalid as error:
+    except Invalid as error:  # the file as a whole: unreadable (400) or unusable (422)
         message = translate_error(templates, locale, error)
-        return await _roster_page(request, facilitator, error=message, status_code=422)
+        return await _roster_page(
+            request, facilitator, error=message, status_code=error.status_code
+        )
     if report.errors:
         lines = [
             templates.gettext(locale, N_("Line %(line)d:"), line=line)
