@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import json
 
+import httpx
 import pytest
 import websockets
+from sqlmodel import func, select
 
 from cocreate.limits import RateLimit, TokenBucket
+from cocreate.models import Participant
 from cocreate.projects import JOIN_CODE_ALPHABET
+from cocreate.settings import JOINS_PER_MINUTE
 from cocreate.web import (
     CODE_GUESS_BURST,
     CODE_GUESSES_PER_S,
     SIGN_IN_BURST_PER_ACCOUNT,
     Limits,
+    join_limit,
 )
 from tests.conftest import PASSWORD, Browser, Room
 
@@ -155,3 +161,55 @@ async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
         await flood_until_closed()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "too many messages")
+
+
+@pytest.fixture
+def join_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock for joins, moved by the test alone (300 joins may take longer
+    than the allowance takes to refill on a busy machine)."""
+    clock = Clock()
+    default = Limits.default
+
+    def with_clock(cls: type[Limits]) -> Limits:
+        return dataclasses.replace(default(), joins=join_limit(JOINS_PER_MINUTE, clock))
+
+    monkeypatch.setattr(Limits, "default", classmethod(with_clock))
+    return clock
+
+
+async def test_a_room_behind_one_address_gets_300_phones_in_and_a_flood_is_refused(
+    join_clock: Clock, room: Room
+) -> None:
+    async def arrive(name: str, phone: Browser | None = None) -> httpx.Response:
+        """A phone of its own (no cookie yet) joins; a connection may serve several."""
+        if phone is None:
+            phone = Browser(room.server)
+            room.devices.append(phone)
+        phone.http.cookies.clear()
+        await phone.get(f"/s/{room.code}")
+        return await phone.post(f"/s/{room.code}/join", {"display_name": name}, htmx=False)
+
+    async def arrive_in_turn(connection: int) -> list[int]:
+        phone = Browser(room.server)
+        room.devices.append(phone)
+        return [
+            (await arrive(f"Phone {connection}-{n}", phone)).status_code
+            for n in range(JOINS_PER_MINUTE // 50)
+        ]
+
+    # A whole room, from one address, at once (50 connections).
+    answers = await asyncio.gather(*(arrive_in_turn(c) for c in range(50)))
+    assert [status for statuses in answers for status in statuses] == [303] * JOINS_PER_MINUTE
+    # The 301st of the same minute (a script making participants) is refused, and told
+    # when to come back.
+    refused = await arrive("Robot")
+    assert refused.status_code == 429
+    assert "Too many phones joined from this address just now. Try again in 1 s." in refused.text
+    assert refused.headers["retry-after"] == "1"
+    async with room.server.db.session() as db:
+        count = (await db.exec(select(func.count()).select_from(Participant))).one()
+    assert count == JOINS_PER_MINUTE
+    # A latecomer a moment later is let in: the allowance refills, 300 a minute.
+    join_clock.now += 60 / JOINS_PER_MINUTE
+    assert (await arrive("Late")).status_code == 303
+    assert (await arrive("Robot")).status_code == 429

@@ -28,7 +28,7 @@ from cocreate import contributions, pubsub
 from cocreate.ballot_box import BallotBox
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError, UnknownCode
+from cocreate.errors import RuleError, Throttled, UnknownCode
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
@@ -490,7 +490,10 @@ async def rule_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, UnknownCode):
         app_state(request).limits.code_guesses.take(client_of(request))
     message = translate_error(app_state(request).templates, locale_of(request), exc)
-    return _error_response(request, exc.status_code, message)
+    response = _error_response(request, exc.status_code, message)
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _HTTP_MESSAGES = {
@@ -565,7 +568,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     phone_pages=AtEventNumber(
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES
                     ),
-                    limits=Limits.default(),
+                    limits=Limits.for_settings(settings),
                 )
             }
         finally:

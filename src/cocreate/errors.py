@@ -40,3 +40,14 @@ class Conflict(RuleError):
     """The action no longer fits the state (closed session, closed vote, stale form)."""
 
     status_code = 409
+
+
+class Throttled(RuleError):
+    """Too many attempts from here, or from everywhere: come back in ``retry_after`` s
+    (the message's ``n``; answered with a Retry-After header)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, n=retry_after)
+        self.retry_after = retry_after

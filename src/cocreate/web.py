@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import ipaddress
 import secrets
+import time
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.i18n import LOCALES, N_, negotiate
-from cocreate.limits import RateLimit
+from cocreate.limits import Clock, RateLimit
 from cocreate.models import MAX_ID, Facilitator
-from cocreate.settings import Settings
+from cocreate.settings import JOINS_PER_MINUTE, Settings
 from cocreate.templating import Templates
 
 if TYPE_CHECKING:
@@ -66,6 +67,14 @@ SIGN_IN_BURST_PER_ACCOUNT = 5
 SIGN_INS_PER_S_PER_ACCOUNT = 1 / 60
 
 
+def join_limit(per_minute: int, clock: Clock = time.monotonic) -> RateLimit | None:
+    """The joins by name one client address may make (a phone joining again counts
+    too): ``per_minute`` at once, then as many a minute; 0, no limit."""
+    if per_minute <= 0:
+        return None
+    return RateLimit(burst=per_minute, per_second=per_minute / 60, clock=clock)
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one client may try, and how fast (see ``cocreate.limits``)."""
@@ -73,6 +82,7 @@ class Limits:
     code_guesses: RateLimit
     sign_ins: RateLimit
     sign_ins_per_account: RateLimit
+    joins: RateLimit | None  # None: no limit (COCREATE_JOINS_PER_MINUTE=0)
 
     @classmethod
     def default(cls) -> Limits:
@@ -84,7 +94,16 @@ class Limits:
             sign_ins_per_account=RateLimit(
                 burst=SIGN_IN_BURST_PER_ACCOUNT, per_second=SIGN_INS_PER_S_PER_ACCOUNT
             ),
+            joins=join_limit(JOINS_PER_MINUTE),
         )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Limits:
+        """The defaults, but for what the settings change."""
+        limits = cls.default()
+        if settings.joins_per_minute != JOINS_PER_MINUTE:
+            limits = replace(limits, joins=join_limit(settings.joins_per_minute))
+        return limits
 
 
 def client_of(conn: HTTPConnection) -> str:
