@@ -32,6 +32,11 @@ class UnknownCode(NotFound):
     """No session has this join code: a guess, when it comes too often (see limits)."""
 
 
+class UnknownMemberCode(NotFound):
+    """No member has this voting code (or not in this organisation): a guess, when it
+    comes too often (see limits)."""
+
+
 class Forbidden(RuleError):
     status_code = 403
 

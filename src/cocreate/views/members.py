@@ -33,6 +33,7 @@ from cocreate.web import (
     public_url,
     read_form,
     remember_participant,
+    remembered_participant,
     render,
     see_other,
     translate_error,
@@ -204,10 +205,16 @@ async def member_link(request: Request) -> Response:
 
 async def join_as_member(request: Request) -> Response:
     form = await read_form(request)
-    async with app_state(request).db.write() as db:
+    state = app_state(request)
+    async with state.db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
-        participant = await roster.join_as_member(
-            db=db, session=session, code=field(form, "voting_code")
+        arrival = await roster.join_as_member(
+            db=db,
+            session=session,
+            code=field(form, "voting_code"),
+            phone_participant_id=remembered_participant(request, key(session)),
         )
-    remember_participant(request, key(session), key(participant))
+    if arrival.event is not None:  # the proxy they had given, taken back: its holder is told
+        await state.hub.publish(key(session), arrival.event.seq)
+    remember_participant(request, key(session), key(arrival.participant))
     return see_other(session_url(request, session))
