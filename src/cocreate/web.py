@@ -60,6 +60,18 @@ class AppState:
 # (29^6, about 595 million codes).
 CODE_GUESS_BURST = 60
 CODE_GUESSES_PER_S = 1.0
+# Wrong voting codes (8 characters of 29: 29^8, about 5 x 10^11 codes; a roster of
+# 20,000 at most), per client: a room's typos behind one address fit in the burst, and
+# at one every 10 s a client finds a code of the largest roster once in some 8 years.
+MEMBER_CODE_GUESS_BURST = 60
+MEMBER_CODE_GUESSES_PER_S = 0.1
+# …and from every client together (many addresses): once in some 9 months at one a
+# second. Ten addresses or more guessing flat out hold every member code back for as
+# long as they keep at it: the room then joins by name, and the facilitator records
+# proxies.
+MEMBER_CODE_GUESS_BURST_ALL = 600
+MEMBER_CODE_GUESSES_PER_S_ALL = 1.0
+EVERYONE = "everyone"  # the key of the limits counted for all clients together
 # Failed sign-ins: per client, and per client and e-mail (a password guessed slowly).
 SIGN_IN_BURST_PER_CLIENT = 20
 SIGN_INS_PER_S_PER_CLIENT = 1 / 10
@@ -83,6 +95,8 @@ class Limits:
     sign_ins: RateLimit
     sign_ins_per_account: RateLimit
     joins: RateLimit | None  # None: no limit (COCREATE_JOINS_PER_MINUTE=0)
+    member_codes: RateLimit  # wrong voting codes, per client…
+    member_codes_all: RateLimit  # …and of all clients together (key: EVERYONE)
 
     @classmethod
     def default(cls) -> Limits:
@@ -95,6 +109,12 @@ class Limits:
                 burst=SIGN_IN_BURST_PER_ACCOUNT, per_second=SIGN_INS_PER_S_PER_ACCOUNT
             ),
             joins=join_limit(JOINS_PER_MINUTE),
+            member_codes=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST, per_second=MEMBER_CODE_GUESSES_PER_S
+            ),
+            member_codes_all=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST_ALL, per_second=MEMBER_CODE_GUESSES_PER_S_ALL
+            ),
         )
 
     @classmethod

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import projects, roster
-from cocreate.errors import Invalid, NotFound
+from cocreate.errors import Invalid, UnknownMemberCode
 from cocreate.i18n import N_
 from cocreate.models import (
     Facilitator,
@@ -179,9 +179,7 @@ async def member_link(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         member = (await db.exec(select(Member).where(Member.voting_code == code))).first()
         if member is None or member.archived_at is not None:
-            raise NotFound(
-                N_("This voting code is not on the roster. Check it with the facilitator.")
-            )
+            raise UnknownMemberCode(roster.NOT_ON_ROSTER)
         organisation = await db.get(Organisation, member.organisation_id)
         assert organisation is not None
         open_sessions = list(
