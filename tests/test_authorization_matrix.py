@@ -211,6 +211,7 @@ CASES: list[Case] = [
     Case("join_member", "POST", S + "/join-member", EVERYONE, {"voting_code": "{spare_code}"}),
     Case("logout", "POST", "/logout", EVERYONE),
     Case("open_participant_link", "GET", "/p/{link_token}", EVERYONE),
+    Case("confirm_participant_link", "POST", "/p/{link_token}", EVERYONE),
     Case("close_survey", "POST", D + "/{asked_decision_id}/survey/close", OWNER),
 ]
 # Sent from a throwaway copy of the role's client: they change who the client is.
@@ -219,7 +220,7 @@ IDENTITY_CHANGING = {
     "join_member",
     "logout",
     "login",
-    "open_participant_link",
+    "confirm_participant_link",  # opening the link asks first: only confirming changes it
 }
 
 
