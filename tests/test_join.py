@@ -226,7 +226,14 @@ async def test_a_phone_that_joins_again_is_renamed_not_multiplied(room: Room) ->
     renamed = await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno"}, htmx=False)
     assert renamed.status_code == 303
     assert "You take part as Bruno." in (await phone.get(f"/s/{room.code}")).text
-    assert len(await participants_of(room)) == 2
+    # In a locked room too: the phone is in already (a newcomer is refused).
+    await room.facilitator.post(f"/sessions/{room.session_id}/room", {"locked": "1"})
+    assert (await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno B."})).is_success
+    late = Browser(room.server)
+    room.devices.append(late)
+    await late.get(f"/s/{room.code}")
+    assert (await late.post(f"/s/{room.code}/join", {"display_name": "Zoé"})).status_code == 409
+    assert sorted(p.display_name for p in await participants_of(room)) == ["Aïcha", "Bruno B."]
 
 
 async def test_a_removed_participant_stays_out_of_the_session(room: Room) -> None:

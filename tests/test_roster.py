@@ -553,6 +553,9 @@ async def test_a_phone_in_the_room_by_name_becomes_the_member_whose_code_it_type
     assert [(p.display_name, p.member_id) for p in people] == [
         ("Bernard Petit", await member_id(room, "002"))
     ]
+    renamed = await phone.post(f"/s/{room.code}/join", {"display_name": "Bernie"})
+    assert renamed.status_code == 409
+    assert "A member takes part under their name on the roster." in renamed.text
     # A phone the facilitator removed cannot come back as a member either.
     other = await room.phone("Zoé")
     async with room.server.db.session() as db:
