@@ -269,6 +269,8 @@ class Proxy(SQLModel, table=True):
     declared_by: str = Field(max_length=20)  # "facilitator" or "member"
     recorded_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    # "facilitator", or "arrival": the principal came in person and votes themselves.
+    revoked_by: str | None = Field(default=None, max_length=20)
 
 
 class Participant(SQLModel, table=True):

@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PREFIX = "COCREATE_"
+# A room behind one Wi-Fi address gets this many phones in at once, and again each minute.
+JOINS_PER_MINUTE = 300
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +76,13 @@ class Settings:
         metadata={
             "help": "Proxies trusted for X-Forwarded-For/-Proto, comma-separated ('*': any; "
             "only when the app is reachable through the proxy alone)."
+        },
+    )
+    joins_per_minute: int = field(
+        default=JOINS_PER_MINUTE,
+        metadata={
+            "help": "Phones that may join by name from one client address at once, and "
+            "then each minute (a room behind one Wi-Fi address); 0: no limit."
         },
     )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `cocreate serve` binds."})

@@ -221,6 +221,13 @@ async def my_ballots(request: Request) -> Response:
             raise NotFound(N_("This poll does not exist in this session."))
         signed = await polls.signed(db=db, voter=participant)
         identities = await polls.identities(db=db, voter=participant)
+        withdrawn = (
+            await proxies.withdrawn_from(
+                db=db, session_id=key(session), holder_id=participant.member_id
+            )
+            if participant.member_id is not None
+            else []
+        )
     return render(
         request,
         "partials/ballots.html",
@@ -228,6 +235,7 @@ async def my_ballots(request: Request) -> Response:
         view=views[0],
         identities=identities,
         signed=signed,
+        withdrawn=withdrawn,
         audience="phone",
         oob=False,
     )
