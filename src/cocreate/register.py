@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import agenda
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.models import (
@@ -307,6 +308,9 @@ class Entry:
     # Needs the entry copied that the room no longer sees (hidden since): left out of
     # ``provenance`` here, kept in the sealed copy.
     withheld_needs: int = 0
+    # Its result waits for the facilitator's reveal (the vote step on it is running):
+    # only its facilitator reads its outcome and counts until then.
+    veiled: bool = False
 
     @property
     def needs(self) -> list[str]:
@@ -332,7 +336,8 @@ class Register:
 
 async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None) -> Register:
     """A project's register, for its facilitator always, for anyone once published;
-    each entry's provenance without the needs the room no longer sees."""
+    each entry's provenance without the needs the room no longer sees, and for anyone
+    but its facilitator, the entries whose result waits for a reveal marked ``veiled``."""
     project = await db.get(Project, project_id)
     if project is None:
         raise NotFound(N_("This project does not exist."))
@@ -353,9 +358,9 @@ async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None)
     for d in sorted(decisions, key=lambda d: d.position):
         if d.amends_id is not None:
             corrections.setdefault(d.amends_id, []).append(d.position)
-    withheld = await withheld_texts(
-        db, sorted({d.session_id for d in decisions if d.session_id is not None})
-    )
+    sessions = sorted({d.session_id for d in decisions if d.session_id is not None})
+    withheld = await withheld_texts(db, sessions)
+    veiled = frozenset() if is_owner else await _veiled(db, sessions, decisions)
     entries = []
     for d, title in sorted(rows, key=lambda row: (row[0].position, key(row[0])), reverse=True):
         origin, left_out = shown_provenance(
@@ -371,9 +376,28 @@ async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None)
                 amends=positions.get(d.amends_id) if d.amends_id is not None else None,
                 corrected_by=corrections.get(key(d), []),
                 withheld_needs=left_out,
+                veiled=key(d) in veiled,
             )
         )
     return Register(project, entries, check(project, decisions))
+
+
+async def _veiled(
+    db: AsyncSession, session_ids: Sequence[int], decisions: Sequence[Decision]
+) -> frozenset[int]:
+    """The entries whose result a running vote step still hides (``Stage.veiled``)."""
+    running = (
+        await db.exec(
+            select(Session).where(
+                col(Session.id).in_(session_ids), col(Session.current_step_id).is_not(None)
+            )
+        )
+    ).all()
+    veiled: set[int] = set()
+    for session in running:
+        stage = await agenda.stage_of(db, session)
+        veiled |= stage.veiled(d for d in decisions if d.session_id == session.id)
+    return frozenset(veiled)
 
 
 def shown_provenance(

@@ -423,7 +423,9 @@ class FragmentRenderer:
         console = audience is Audience.CONSOLE
         if region == DECISIONS:
             return (
-                [] if audience is Audience.PHONE else [draw("decisions", decisions=batch.decisions)]
+                []
+                if audience is Audience.PHONE
+                else [draw("decisions", decisions=batch.decisions, stage=batch.stage)]
             )
         if region == TIMER:
             return [draw("timer", stage=batch.stage)]
