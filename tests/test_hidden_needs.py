@@ -19,9 +19,10 @@ from sqlmodel import select
 
 from cocreate import opendata, polls
 from cocreate.models import Decision, ProposalNeed
-from tests.conftest import Browser, LiveSocket, Room
+from tests.conftest import Browser, Room
 from tests.test_agenda import add_step, move
 from tests.test_api import api, new_token
+from tests.test_hidden_results import caught_up
 from tests.test_live_session import proposal_id_of
 from tests.test_minutes_pdf import pdf_text
 from tests.test_polls import act, create, vote
@@ -52,12 +53,6 @@ class Seen:
             for word in sorted(secrets)
             if word in text
         ]
-
-
-async def drained(live: LiveSocket) -> int:
-    """Read what has arrived so far; the number of frames seen until now."""
-    await live.quiet()
-    return len(live.frames)
 
 
 async def linked(room: Room) -> set[tuple[int, int]]:
@@ -165,7 +160,7 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
     hidden_from: dict[str, int] = {}
     for text in (HIDDEN, MERGED):
         for name, live in lives.items():
-            hidden_from[f"{name} {text}"] = await drained(live)
+            hidden_from[f"{name} {text}"] = await caught_up(room, live)
         assert (await fac.post(f"/sessions/{sid}/proposals/{need[text]}/hide")).status_code == 200
     # Merging carries links along: a hidden need into one the room sees, a need the
     # room sees into a hidden one, an idea answering a hidden need into another idea.
@@ -206,7 +201,7 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
 
     # A need hidden after decisions copied it into the register.
     for name, live in lives.items():
-        hidden_from[f"{name} {LATE}"] = await drained(live)
+        hidden_from[f"{name} {LATE}"] = await caught_up(room, live)
     assert (await fac.post(f"/sessions/{sid}/proposals/{need[LATE]}/hide")).status_code == 200
     # Phones and projector redraw the idea that answered it, without it.
     for live in lives.values():
@@ -226,7 +221,7 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
     )
     assert published.status_code == 303
     for live in lives.values():
-        await live.quiet()
+        await caught_up(room, live)
 
     seen = Seen()
     for name, live in lives.items():

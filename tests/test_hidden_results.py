@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from cocreate.models import Decision
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console, shoot
-from tests.conftest import Browser, LiveSocket, Room, tally_of
+from tests.conftest import SEQ_RE, Browser, LiveSocket, Room, tally_of
 from tests.test_agenda import STAGE, add_step, move
 from tests.test_polls import act, create, vote
 
@@ -36,6 +36,20 @@ async def watchers(room: Room, phone: Browser) -> tuple[LiveSocket, LiveSocket]:
         await phone.socket(room.code, "phone", last_seq=seq),
         await screen.socket(room.code, "screen", last_seq=seq),
     )
+
+
+async def caught_up(room: Room, live: LiveSocket) -> int:
+    """Read until the frame of the session's last event; the number of frames seen (what
+    comes after can only follow what happens next: every event sends a numbered frame)."""
+    seq = await room.seq()
+
+    def reached(frame: str) -> bool:
+        found = SEQ_RE.search(frame)
+        return found is not None and int(found.group(1)) >= seq
+
+    if not any(reached(frame) for frame in live.frames):
+        await live.until(reached)
+    return len(live.frames)
 
 
 async def test_proposal_tallies_stay_hidden_everywhere_until_revealed(room: Room) -> None:
@@ -166,8 +180,8 @@ async def test_a_closed_polls_decision_waits_for_the_reveal_on_every_screen_and_
     frame = await screen_live.until_text('id="decisions"')
     assert "The facilitator will reveal the results." in "".join(screen_live.frames)
     assert "Adopter le budget ?" in frame[frame.index('id="decisions"') :]
-    await phone_live.quiet()
-    await screen_live.quiet()
+    await caught_up(room, phone_live)
+    await caught_up(room, screen_live)
 
     stranger = Browser(room.server)
     room.devices.append(stranger)
@@ -226,8 +240,8 @@ async def test_a_show_of_hands_decided_during_a_hidden_vote_step_waits_for_the_r
     assert "badge--adopted" in recorded.text  # the console's card
     await screen_live.until_text('id="decisions"')
     await phone_live.until_text(f'id="status-{proposal_id}"')
-    await phone_live.quiet()
-    await screen_live.quiet()
+    await caught_up(room, phone_live)
+    await caught_up(room, screen_live)
     seen = {
         "phone frames": "".join(phone_live.frames),
         "projector frames": "".join(screen_live.frames),
