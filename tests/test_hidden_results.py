@@ -1,10 +1,12 @@
 """A result the facilitator has not revealed leaks nowhere: not in pages, fragments,
-socket frames, answers to votes, result pages, ballot exports or error messages.
+socket frames, answers to votes, result pages, ballot exports, the decisions panel, a
+card's outcome, the published register or error messages.
 
 Two kinds of results are hidden: the tallies of proposals during a vote step without
-live results, and a poll closed during the vote step on it. Phones and the projector
-watch over real sockets the whole time; every frame they receive is kept and checked.
-Only the console (the facilitator) sees results before the reveal.
+live results (and the outcome of those decided meanwhile), and a poll closed during the
+vote step on it (and the decision it records). Phones and the projector watch over real
+sockets the whole time; every frame they receive is kept and checked. Only the
+facilitator (console, own register) sees results before the reveal.
 """
 
 from __future__ import annotations
