@@ -9,6 +9,7 @@ with its event so every screen follows.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from cocreate.models import (
     MAX_STEP_MINUTES,
     MAX_STEPS,
     MAX_TITLE_CHARS,
+    Decision,
     FacilitationScript,
     Facilitator,
     Poll,
@@ -141,6 +143,27 @@ class Stage:
             and not view.results_shown
             and view.step.poll_id in (None, poll_id)
         )
+
+    def hides_decision(self, decision: Decision) -> bool:
+        """A decision's outcome and counts wait for the reveal as the result it records
+        does: its poll's result, or its proposal's tally (a show of hands)."""
+        if decision.poll_id is not None:
+            return self.hides_poll(decision.poll_id)
+        return decision.proposal_id is not None and not self.results_shown
+
+    def veiled(self, decisions: Iterable[Decision]) -> frozenset[int]:
+        """Ids of the decisions whose result waits for the reveal, on phones, the
+        projector and public pages; a correction waits as the entry it corrects."""
+        by_id = {key(d): d for d in decisions}
+
+        def origin(decision: Decision) -> Decision:
+            followed: set[int] = set()
+            while (amended := decision.amends_id) in by_id and amended not in followed:
+                followed.add(amended)
+                decision = by_id[amended]
+            return decision
+
+        return frozenset(pid for pid, d in by_id.items() if self.hides_decision(origin(d)))
 
 
 async def steps_of(db: AsyncSession, session_id: int) -> list[Step]:

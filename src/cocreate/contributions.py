@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, register
+from cocreate import agenda, needs, register
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, RuleError
 from cocreate.events import (
@@ -56,6 +55,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
+from cocreate.needs import LinkedNeed
 from cocreate.projects import (
     insert_events,
     next_seq,
@@ -298,16 +298,16 @@ async def propose(
             empty=N_("Write your proposal before sending it."),
             too_long=N_("A proposal has at most %(max)d characters (yours has %(count)d)."),
         )
-    needs = sorted(set(need_ids))
-    if len(needs) > MAX_LINKED_NEEDS:
+    answers = sorted(set(need_ids))
+    if len(answers) > MAX_LINKED_NEEDS:
         raise Invalid(N_("Link a proposal to %(max)d needs at most."), max=MAX_LINKED_NEEDS)
-    if needs and kind is ProposalKind.NEED:
+    if answers and kind is ProposalKind.NEED:
         raise Invalid(N_("Only a proposal answers needs."))
     async with session_change(db, key(session)) as (session, seq):
         await participant_may(
             db, session, author, Action.NEED if kind is ProposalKind.NEED else Action.PROPOSE
         )
-        await _check_needs(db, session, needs)
+        await _check_needs(db, session, answers)
         proposal = Proposal(
             session_id=key(session),
             author_id=key(author),
@@ -317,25 +317,22 @@ async def propose(
         )
         db.add(proposal)
         await db.flush()
-        db.add_all(ProposalNeed(proposal_id=key(proposal), need_id=n) for n in needs)
+        db.add_all(ProposalNeed(proposal_id=key(proposal), need_id=n) for n in answers)
         event = await record_event(db, key(session), seq, ProposalAdded, key(proposal))
     return proposal, event
 
 
 async def _check_needs(db: AsyncSession, session: Session, need_ids: list[int]) -> None:
+    """Refuse, with its reason, a need an idea may not answer: one of another session,
+    merged away, hidden, or waiting for approval (the room does not see those)."""
     if not need_ids:
         return
-    found = await db.exec(
-        select(Proposal.id).where(
-            col(Proposal.id).in_(need_ids),
-            Proposal.session_id == key(session),
-            Proposal.kind == ProposalKind.NEED,
-            col(Proposal.hidden_at).is_(None),
-            col(Proposal.merged_into_id).is_(None),
-        )
-    )
-    if len(found.all()) != len(need_ids):
-        raise NotFound(N_("This need does not exist in this session."))
+    found = await db.exec(select(Proposal).where(col(Proposal.id).in_(need_ids)))
+    by_id = {proposal.id: proposal for proposal in found.all()}
+    for need_id in need_ids:
+        refused = needs.refusal(by_id.get(need_id), key(session))
+        if refused is not None:
+            raise refused
 
 
 async def _proposal_in(db: AsyncSession, session: Session, proposal_id: int) -> Proposal:
@@ -835,7 +832,9 @@ class WallItem:
     # Authors of duplicates merged into it, and their texts.
     co_authors: list[str] = field(default_factory=list)
     merged_from: list[str] = field(default_factory=list)
-    needs: list[tuple[int, str]] = field(default_factory=list)
+    needs: list[tuple[int, str]] = field(default_factory=list)  # those the room sees
+    # The console's only: needs it answers that the room does not see (hidden, waiting).
+    withheld_needs: list[LinkedNeed] = field(default_factory=list)
     revisions: list[str] = field(default_factory=list)  # earlier texts, oldest first
 
     @property
@@ -941,18 +940,16 @@ async def wall(
     ).all():
         assert source.merged_into_id is not None
         items[source.merged_into_id].co_authors.append(name)
-        items[source.merged_into_id].merged_from.append(source.text)
-    need = aliased(Proposal)
-    for pid, need_id, need_text in (
-        await db.exec(
-            select(ProposalNeed.proposal_id, col(need.id), need.text)
-            .join(need, col(need.id) == col(ProposalNeed.need_id))
-            .where(col(ProposalNeed.proposal_id).in_(ids))
-            .order_by(col(need.id))
-        )
-    ).all():
-        assert need_id is not None
-        items[pid].needs.append((need_id, need_text))
+        if source.hidden_at is None and not source.pending:  # a text the room never saw
+            items[source.merged_into_id].merged_from.append(source.text)
+    # Every audience's items come from here (live frames draw phones' cards from the
+    # console's read): the needs the room does not see are kept apart, for the console.
+    for pid, linked in (await needs.answered(db, ids, withheld=include_hidden)).items():
+        for need in linked:
+            if need.shown:
+                items[pid].needs.append((need.id, need.text))
+            else:
+                items[pid].withheld_needs.append(need)
     if include_hidden:
         for revised, text in (
             await db.exec(

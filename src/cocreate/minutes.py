@@ -206,6 +206,8 @@ class ContributionRow:
     disagree: int | None = None
     pass_: int | None = None
     answers_needs: tuple[int, ...] = ()
+    # The room sees it now (a merged duplicate: in the one it lives on in); not a column.
+    published: bool = False
 
     def cells(self) -> list[Cell]:
         return [
@@ -224,6 +226,26 @@ class ContributionRow:
             self.pass_,
             " ".join(str(n) for n in self.answers_needs),
         ]
+
+
+def _published(items: dict[int, WallItem]) -> set[int]:
+    """Proposals the room sees now: shown, or merged (never hidden nor waiting) into
+    one the room sees."""
+
+    def seen(pid: int) -> bool:
+        followed: set[int] = set()
+        current: int | None = pid
+        while current is not None and current in items and current not in followed:
+            followed.add(current)
+            proposal = items[current].proposal
+            if proposal.hidden_at is not None or proposal.pending:
+                return False
+            if proposal.merged_into_id is None:
+                return True
+            current = proposal.merged_into_id
+        return False
+
+    return {pid for pid in items if seen(pid)}
 
 
 def status_of(proposal: Proposal) -> str:
@@ -262,9 +284,13 @@ async def contribution_rows(
         ).all():
             comments[comment.proposal_id].append((comment, name))
     kinds = {ProposalKind.NEED: 0, ProposalKind.IDEA: 1}
+    published = _published({item.id: item for item in items})
     rows: list[ContributionRow] = []
     for item in sorted(items, key=lambda item: (kinds[item.proposal.kind], item.id)):
         status = status_of(item.proposal)
+        answers = sorted(
+            [need_id for need_id, _ in item.needs] + [n.id for n in item.withheld_needs]
+        )
         rows.append(
             ContributionRow(
                 type=str(item.proposal.kind),
@@ -280,7 +306,8 @@ async def contribution_rows(
                 agree=item.reactions.agree,
                 disagree=item.reactions.disagree,
                 pass_=item.reactions.pass_,
-                answers_needs=tuple(need_id for need_id, _ in item.needs),
+                answers_needs=tuple(answers),
+                published=item.id in published,
             )
         )
         rows.extend(
@@ -292,6 +319,7 @@ async def contribution_rows(
                 text=comment.text,
                 created_at=comment.created_at,
                 status=status,
+                published=item.id in published,
             )
             for comment, name in comments[item.id]
         )

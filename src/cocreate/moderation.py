@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import needs
 from cocreate.contributions import _clean, _proposal_in
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import (
@@ -207,18 +208,15 @@ async def link_need(
     proposal_id: int,
     need_id: int,
 ) -> SessionEvent | None:
-    """Say that a proposal answers a need (the facilitator's call, on the console)."""
+    """Say that a proposal answers a need the room sees (the facilitator's call, on the
+    console)."""
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
         proposal = await _proposal_in(db, session, proposal_id)
-        need = await db.get(Proposal, need_id)
-        if (
-            need is None
-            or need.session_id != session_id
-            or need.kind != ProposalKind.NEED
-            or need.merged_into_id is not None
-        ):
-            raise NotFound(N_("This need does not exist in this session."))
+        # Hidden or waiting needs are refused: the room would read them on the idea.
+        refused = needs.refusal(await db.get(Proposal, need_id), session_id)
+        if refused is not None:
+            raise refused
         if proposal.kind != ProposalKind.IDEA:
             raise Invalid(N_("Only a proposal answers needs."))
         if await db.get(ProposalNeed, (proposal_id, need_id)) is not None:

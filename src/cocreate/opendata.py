@@ -13,8 +13,11 @@ What the documents hold, and what they leave out on purpose:
 - Ballots are the anonymised files ``cocreate recount`` counts (``polls.ballot_file``):
   contents only, sorted, never a voter, a receipt or an order of casting.
 - Contributions name no author (pseudonyms are often first names) and leave out what
-  moderation hid and what was never approved: these files are meant to be published.
+  moderation hid and what was never approved (a duplicate merged into one of those, and
+  the needs an idea answers among those, too): these files are meant to be published.
   The facilitator's own contributions CSV of a session keeps all of it.
+- The register's entries leave out the needs hidden since they were copied
+  (``register.shown_provenance``); ``withheld_needs`` says how many.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -58,8 +61,6 @@ from cocreate.models import (
 Document = dict[str, Any]
 # Numbers beyond this are not exact in a JSON reader's double: given as floats.
 MAX_EXACT_JSON_INT = 2**53
-# Contributions whose status says they were published (or merged into one that was).
-PUBLISHED = ("shown", "merged into ")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -315,6 +316,7 @@ def entry_document(entry: register.Entry, updates: Sequence[FollowUpUpdate]) -> 
         "corrected_by": list(entry.corrected_by),
         "needs": entry.needs,
         "provenance": entry.provenance,
+        "withheld_needs": entry.withheld_needs,
         "seal": {"prev_hash": d.prev_hash, "entry_hash": d.entry_hash},
         "follow_up": (
             follow_up_document(entry.follow_up, updates) if entry.follow_up is not None else None
@@ -486,8 +488,15 @@ async def proposals(*, db: AsyncSession, facilitator: Facilitator, project: Proj
         rows = await minutes.contribution_rows(
             db=db, facilitator=facilitator, session_id=key(session)
         )
+        # What the room sees now, and of the needs an idea answers, those it sees.
+        shown_needs = {row.id for row in rows if row.type == "need" and row.status == "shown"}
         documents.extend(
-            contribution_document(session, row) for row in rows if row.status.startswith(PUBLISHED)
+            contribution_document(
+                session,
+                replace(row, answers_needs=tuple(n for n in row.answers_needs if n in shown_needs)),
+            )
+            for row in rows
+            if row.published
         )
     return {"project_id": key(project), "contributions": documents}
 

@@ -33,7 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import proxies, register, roster, voting
-from cocreate.contributions import participant_count, participant_may
+from cocreate.contributions import _ensure_visible, participant_count, participant_may
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
@@ -145,6 +145,7 @@ async def _option_rows(
         proposal = await db.get(Proposal, proposal_id)
         if proposal is None or proposal.session_id != session_id:
             raise NotFound(N_("This proposal does not exist in this session."))
+        _ensure_visible(proposal)  # hidden or waiting: the room would read it on the ballot
         labels.append((proposal.text[:MAX_OPTION_CHARS], proposal_id))
     if draft.method in voting.OPTIONLESS:
         return []

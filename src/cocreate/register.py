@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import agenda
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.models import (
@@ -39,12 +39,13 @@ from cocreate.models import (
     PollOption,
     Project,
     Proposal,
-    ProposalNeed,
     Session,
     iso_utc,
     key,
     utcnow,
 )
+from cocreate.needs import answered as answered_needs
+from cocreate.needs import withheld_texts
 from cocreate.projects import project_for
 
 # The content an entry's seal covers, in this order of meaning; changing what is sealed
@@ -121,8 +122,9 @@ async def append(db: AsyncSession, decision: Decision) -> Decision:
 async def provenance(
     db: AsyncSession, *, proposal_ids: Sequence[int], poll: Poll | None = None
 ) -> str:
-    """The chain behind a decision, copied as JSON: the needs each proposal answers, the
-    proposals and their comments, then the poll with its rules and its result."""
+    """The chain behind a decision, copied as JSON: the needs each proposal answers (those
+    the room sees), the proposals and their comments, then the poll with its rules and
+    its result."""
     texts: dict[int, str] = {}
     needs: dict[int, list[str]] = {pid: [] for pid in proposal_ids}
     comments: dict[int, list[str]] = {pid: [] for pid in proposal_ids}
@@ -131,16 +133,9 @@ async def provenance(
             await db.exec(select(Proposal).where(col(Proposal.id).in_(proposal_ids)))
         ).all():
             texts[key(proposal)] = proposal.text
-        need = aliased(Proposal)
-        for proposal_id, text in (
-            await db.exec(
-                select(ProposalNeed.proposal_id, need.text)
-                .join(need, col(need.id) == col(ProposalNeed.need_id))
-                .where(col(ProposalNeed.proposal_id).in_(proposal_ids))
-                .order_by(col(need.id))
-            )
-        ).all():
-            needs[proposal_id].append(text)
+        # The needs the room sees: hidden or waiting ones are never copied.
+        for proposal_id, linked in (await answered_needs(db, proposal_ids, withheld=False)).items():
+            needs[proposal_id].extend(need.text for need in linked)
         for comment in (
             await db.exec(
                 select(Comment)
@@ -310,6 +305,12 @@ class Entry:
     follow_up: FollowUp | None
     amends: int | None = None  # the position of the entry it corrects
     corrected_by: list[int] = field(default_factory=list)  # positions of its corrections
+    # Needs the entry copied that the room no longer sees (hidden since): left out of
+    # ``provenance`` here, kept in the sealed copy.
+    withheld_needs: int = 0
+    # Its result waits for the facilitator's reveal (the vote step on it is running):
+    # only its facilitator reads its outcome and counts until then.
+    veiled: bool = False
 
     @property
     def needs(self) -> list[str]:
@@ -334,7 +335,9 @@ class Register:
 
 
 async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None) -> Register:
-    """A project's register, for its facilitator always, for anyone once published."""
+    """A project's register, for its facilitator always, for anyone once published;
+    each entry's provenance without the needs the room no longer sees, and for anyone
+    but its facilitator, the entries whose result waits for a reveal marked ``veiled``."""
     project = await db.get(Project, project_id)
     if project is None:
         raise NotFound(N_("This project does not exist."))
@@ -355,18 +358,63 @@ async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None)
     for d in sorted(decisions, key=lambda d: d.position):
         if d.amends_id is not None:
             corrections.setdefault(d.amends_id, []).append(d.position)
-    entries = [
-        Entry(
-            decision=d,
-            session_title=title,
-            provenance=json.loads(d.provenance or "{}"),
-            follow_up=follow_ups.get(key(d)),
-            amends=positions.get(d.amends_id) if d.amends_id is not None else None,
-            corrected_by=corrections.get(key(d), []),
+    sessions = sorted({d.session_id for d in decisions if d.session_id is not None})
+    withheld = await withheld_texts(db, sessions)
+    veiled = frozenset() if is_owner else await _veiled(db, sessions, decisions)
+    entries = []
+    for d, title in sorted(rows, key=lambda row: (row[0].position, key(row[0])), reverse=True):
+        origin, left_out = shown_provenance(
+            json.loads(d.provenance or "{}"),
+            withheld.get(d.session_id, frozenset()) if d.session_id is not None else frozenset(),
         )
-        for d, title in sorted(rows, key=lambda row: (row[0].position, key(row[0])), reverse=True)
-    ]
+        entries.append(
+            Entry(
+                decision=d,
+                session_title=title,
+                provenance=origin,
+                follow_up=follow_ups.get(key(d)),
+                amends=positions.get(d.amends_id) if d.amends_id is not None else None,
+                corrected_by=corrections.get(key(d), []),
+                withheld_needs=left_out,
+                veiled=key(d) in veiled,
+            )
+        )
     return Register(project, entries, check(project, decisions))
+
+
+async def _veiled(
+    db: AsyncSession, session_ids: Sequence[int], decisions: Sequence[Decision]
+) -> frozenset[int]:
+    """The entries whose result a running vote step still hides (``Stage.veiled``)."""
+    running = (
+        await db.exec(
+            select(Session).where(
+                col(Session.id).in_(session_ids), col(Session.current_step_id).is_not(None)
+            )
+        )
+    ).all()
+    veiled: set[int] = set()
+    for session in running:
+        stage = await agenda.stage_of(db, session)
+        veiled |= stage.veiled(d for d in decisions if d.session_id == session.id)
+    return frozenset(veiled)
+
+
+def shown_provenance(
+    provenance: dict[str, Any], withheld: frozenset[str]
+) -> tuple[dict[str, Any], int]:
+    """A provenance as the register shows it: without the needs the room no longer sees
+    (``withheld``), and how many were left out. The sealed copy is not touched."""
+    if not withheld:
+        return provenance, 0
+    left_out = 0
+    proposals = []
+    for proposal in provenance.get("proposals", []):
+        copied = proposal.get("needs", [])
+        kept = [text for text in copied if text not in withheld]
+        left_out += len(copied) - len(kept)
+        proposals.append({**proposal, "needs": kept})
+    return {**provenance, "proposals": proposals}, left_out
 
 
 async def follow_up_of(db: AsyncSession, decision_ids: Sequence[int]) -> dict[int, FollowUp]:

@@ -304,7 +304,15 @@ SCHEMAS: Document = {
             "needs": _list(TEXT),
             "provenance": {
                 "type": "object",
-                "description": "Needs, proposals, comments, poll and rules, copied when decided.",
+                "description": "Needs, proposals, comments, poll and rules, copied when decided; "
+                "without the needs moderation has hidden since (see withheld_needs).",
+            },
+            "withheld_needs": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Needs copied when decided that moderation has hidden since: "
+                "left out of needs and provenance here, kept in the sealed entry (when not "
+                "0, check the seal with `cocreate verify`).",
             },
             "seal": _object({"prev_hash": SHA256, "entry_hash": SHA256}),
             "follow_up": _nullable(_ref("FollowUp")),

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from cocreate import follow_up, register, surveys
 from cocreate.contributions import parse_outcome
-from cocreate.errors import Invalid
+from cocreate.errors import Forbidden, Invalid
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, FollowUpStatus, Outcome, whole_number
 from cocreate.views.facilitator import facilitator_action
@@ -58,6 +58,8 @@ async def decision_page(request: Request) -> Response:
     found, is_owner = await _register(request)
     decision_id = int_param(request, "decision_id")
     entry = found.entry(decision_id)
+    if entry.veiled:
+        raise Forbidden(N_("The facilitator has not revealed the results yet."))
     async with app_state(request).db.session() as db:
         updates = await follow_up.history(db, decision_id) if entry.follow_up else []
         asked = (await surveys.results_of(db, [decision_id])).get(decision_id, [])

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, moderation, polls, proxies
+from cocreate import agenda, contributions, moderation, needs, polls, proxies
 from cocreate.agenda import Stage
 from cocreate.contributions import WallItem
 from cocreate.events import (
@@ -307,6 +307,10 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
         for region in _REGION_OF[type(event)]:
             key = (region, 0 if region in SESSION_WIDE else subject)
             regions.setdefault(key, None)
+    # A need hidden, shown again, approved or merged: the ideas answering it say so.
+    changed = [pid for region, pid in regions if region in (HIDE, RESTORE, APPROVED, MERGED)]
+    for idea_id in await needs.answering(db, changed):
+        regions.setdefault((REDRAW, idea_id), None)
     touched = {region for region, _ in regions}
     merged: dict[int, int] = {}
     duplicates = [pid for region, pid in regions if region == MERGED]
@@ -435,7 +439,9 @@ class FragmentRenderer:
         console = audience is Audience.CONSOLE
         if region == DECISIONS:
             return (
-                [] if audience is Audience.PHONE else [draw("decisions", decisions=batch.decisions)]
+                []
+                if audience is Audience.PHONE
+                else [draw("decisions", decisions=batch.decisions, stage=batch.stage)]
             )
         if region == TIMER:
             return [draw("timer", stage=batch.stage)]
