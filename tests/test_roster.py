@@ -364,6 +364,69 @@ async def test_a_ranked_vote_weighs_each_ballot_by_its_college(room: Room) -> No
         assert page.status_code == 200
 
 
+async def test_closing_a_binding_poll_with_a_college_weighted_0_percent_decides(
+    room: Room,
+) -> None:
+    """The founders' college weighs 0 %: its ballots are counted and weigh nothing. Closing
+    the poll records a decision for every method that weighs ballots (it used to answer 500
+    and leave the poll open), and the founders' X does not beat the employees' Y."""
+    await import_csv(
+        room,
+        "nom;numéro;collège\nS1;1;Salariés\nS2;2;Salariés\nS3;3;Salariés\n"
+        "F1;4;Fondateurs\nF2;5;Fondateurs\nF3;6;Fondateurs\n",
+    )
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "100", f"weight-{ids['Fondateurs']}": "0"}
+    assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "4", "5")}
+    for method in ("irv", "stv", "schulze", "judgment"):
+        poll_id = await create(
+            room, question=f"Lieu ({method}) ?", method=method, options="X\nY", binding="1"
+        )
+        await act(room, poll_id, "open")
+        async with room.server.db.session() as db:
+            x, y = [str(o.id) for o in await polls.poll_options(db, poll_id)]
+        if method == "judgment":
+            for_x = {f"grade-{x}": "excellent", f"grade-{y}": "a_rejeter"}
+            for_y = {f"grade-{y}": "excellent", f"grade-{x}": "a_rejeter"}
+        else:
+            for_x, for_y = {f"rank-{x}": "1", f"rank-{y}": "2"}, {f"rank-{y}": "1"}
+        await vote(phones["1"], room, poll_id, for_y)
+        for n in ("4", "5"):
+            await vote(phones[n], room, poll_id, for_x)
+        await act(room, poll_id, "close")
+        async with room.server.db.session() as db:
+            decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+            poll = await db.get(Poll, poll_id)
+            assert poll is not None
+        assert poll.closed_at is not None, method
+        assert decision.summary == "Y", method
+        page = await phones["4"].get(f"/s/{room.code}/polls/{poll_id}")
+        assert page.status_code == 200, method
+        export = await phones["4"].get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
+        assert polls.recount(export.content).winners == (y,), method
+    # When only the founders vote, no ballot weighs anything: the poll closes, nobody wins.
+    for method in ("irv", "judgment", "approval"):
+        poll_id = await create(
+            room, question=f"Seuls ({method}) ?", method=method, options="X\nY", binding="1"
+        )
+        await act(room, poll_id, "open")
+        async with room.server.db.session() as db:
+            x = str((await polls.poll_options(db, poll_id))[0].id)
+        ballot = {
+            "judgment": {f"grade-{x}": "excellent"},
+            "irv": {f"rank-{x}": "1"},
+            "approval": {"approve": x},
+        }[method]
+        await vote(phones["4"], room, poll_id, ballot)
+        await act(room, poll_id, "close")
+        page = await phones["4"].get(f"/s/{room.code}/polls/{poll_id}")
+        assert page.status_code == 200, method
+        assert "only colleges weighted 0 % expressed a choice, so no option wins" in page.text
+
+
 async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
     """Employees (70 %) approve X only; the three users (30 %) approve Y. By head count Y
     wins 3 to 1; weighted, X has 70 % and Y 30 %."""

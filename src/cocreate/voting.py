@@ -343,7 +343,10 @@ def count(
     if "colleges" not in rules:
         return _COUNTERS[method](CountInput(rules, options, ballots, seed, None))
     if method in WEIGHED_BALLOTS:
-        votes, weights = _college_weights(rules["colleges"], ballots)
+        votes, weights = _college_weights(method, rules["colleges"], ballots)
+        if not any(weights):  # only colleges weighted 0 % expressed something
+            details = {"weighted": True, "counted_weight": 0}
+            return Count(method=method, ballots=len(ballots), details=details)
         return _COUNTERS[method](CountInput(rules, options, votes, seed, weights))
     return _count_options_by_college(method, rules, options, ballots, seed)
 
@@ -354,21 +357,18 @@ WEIGHED_BALLOTS = frozenset({Method.IRV, Method.STV, Method.SCHULZE, Method.JUDG
 
 
 def _college_weights(
-    colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
+    method: Method, colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
 ) -> tuple[list[Any], list[Fraction]]:
     """Each ballot of college c weighs w_c / n_c: the college's weight shared among the
-    ballots that express something in it (a blank ballot counts for nobody)."""
-    expressed: dict[str, int] = {c: 0 for c in colleges_rules}
-    for ballot in ballots:
-        if ballot["vote"]:
-            expressed[str(ballot["college"])] += 1
-    votes, weights = [], []
-    for ballot in ballots:
-        college = str(ballot["college"])
-        share = Fraction(int(colleges_rules[college]["weight"]), 100)
-        votes.append(ballot["vote"])
-        weights.append(share / expressed[college] if expressed[college] else share)
-    return votes, weights
+    ballots the method counts in it (``colleges.ballot_weights``). Majority judgment counts
+    every ballot (an ungraded option is "to reject"); a ranked method, those that rank
+    something (a blank ranking counts for nobody and weighs 0)."""
+    votes = [ballot["vote"] for ballot in ballots]
+    return votes, colleges.ballot_weights(
+        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
+        colleges=[str(ballot["college"]) for ballot in ballots],
+        counted=[method is Method.JUDGMENT or bool(vote) for vote in votes],
+    )
 
 
 def _num(value: int | Fraction) -> int | float:
