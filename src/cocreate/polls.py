@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import ballot_file as ballot_format  # polls.ballot_file writes the file
 from cocreate import proxies, register, roster, voting
 from cocreate.contributions import participant_count, participant_may
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
@@ -57,8 +58,8 @@ from cocreate.models import (
 from cocreate.projects import record_event, session_change, session_for
 from cocreate.steps import Action
 
-EXPORT_FORMAT = "cocreate-ballots"
-EXPORT_VERSION = 1
+EXPORT_FORMAT = ballot_format.FORMAT
+EXPORT_VERSION = ballot_format.VERSION
 MAX_ROUNDS = 50  # consent rounds shown in a poll's history
 RECEIPT_BYTES = 6  # 8 characters of base32-like text: unguessable among a poll's ballots
 
@@ -467,20 +468,10 @@ def export_bytes(document: dict[str, Any]) -> bytes:
 
 
 def recount(data: bytes) -> voting.Count:
-    """Count an exported ballot file. The lot, if a tie needs one, is seeded by the file's
-    SHA-256, so anyone recounting the same file draws the same lot."""
-    document = json.loads(data)
-    if document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
-        raise ValueError("not a cocreate ballot file (format cocreate-ballots, version 1)")
-    poll = document["poll"]
-    return voting.count(
-        method=voting.Method(poll["method"]),
-        rules=poll["rules"],
-        options=[o["id"] for o in poll["options"]],
-        ballots=document["ballots"],
-        electorate=poll["electorate_size"],
-        seed=hashlib.sha256(data).hexdigest(),
-    )
+    """Count an exported ballot file, checked by ``cocreate.ballot_file.read``
+    (BallotFileError, a ValueError, when it cannot be counted). The lot, if a tie needs one,
+    is seeded by the file's SHA-256, so anyone recounting the same file draws the same lot."""
+    return ballot_format.count(ballot_format.read(data))
 
 
 async def ballot_file(db: AsyncSession, poll: Poll) -> bytes:
