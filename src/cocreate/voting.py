@@ -432,7 +432,7 @@ def _count_options_by_college(
         per_college=per_college,
         weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
         seed=seed,
-        seats=int(rules.get("seats", 1)),
+        seats=int(rules.get("seats", 1)) if method is Method.APPROVAL else 1,  # dots, score: 1
     )
     return Count(
         method=method,

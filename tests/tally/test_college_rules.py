@@ -268,3 +268,10 @@ def test_ballots_of_weight_0_change_no_majority_judgment(
     )
     assert (more.ranking, more.profiles) == (plain.ranking, plain.profiles)
     assert more.ballot_count == plain.ballot_count + len(weightless)
+
+
+@pytest.mark.parametrize("method", [Method.DOTS, Method.SCORE])
+def test_dot_and_score_voting_elect_one_option_with_colleges_as_without(method: Method) -> None:
+    rules = {**RULES[method], "seats": 2, "colleges": colleges(users=(100, 5))}
+    votes = [FOR_X[method], FOR_Y[method], FOR_X[method]]
+    assert count(method, rules, tagged("users", votes)).winners == ("X",)
