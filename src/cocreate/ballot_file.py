@@ -303,10 +303,13 @@ def read(data: bytes) -> BallotFile:
 
 def count(ballot_file: BallotFile) -> voting.Count:
     """Count a checked file with its method's rules; the lot is seeded by its SHA-256.
-    BallotFileError when the method's own rules refuse it (an objection without a reason,
-    more dots than allowed, an electorate smaller than its ballots…)."""
+    In a secret poll where a college cast 1 or 2 ballots, the result carries no
+    per-college figure (``voting.withhold_college_figures``): the app stores, shows and
+    exports that result, and a recount prints the same. BallotFileError when the
+    method's own rules refuse the file (an objection without a reason, more dots than
+    allowed, an electorate smaller than its ballots…)."""
     try:
-        return voting.count(
+        counted = voting.count(
             method=ballot_file.method,
             rules=ballot_file.rules,
             options=[o.id for o in ballot_file.options],
@@ -317,3 +320,6 @@ def count(ballot_file: BallotFile) -> voting.Count:
     except ValueError as error:  # the tally's InvalidBallot, or a rule it refuses
         reason = " ".join(str(error).split())
         raise BallotFileError(f"the ballots cannot be counted: {reason}") from None
+    if ballot_file.secret and voting.small_colleges(ballot_file.rules, ballot_file.ballots):
+        return voting.withhold_college_figures(counted)
+    return counted

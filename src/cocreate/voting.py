@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -22,6 +22,9 @@ from cocreate.tally import ranked as irv
 from cocreate.tally.base import Tie
 
 MAX_SEATS = 20
+# A college that casts fewer ballots than this in a secret poll could have its members'
+# votes told apart: its figures are withheld (docs/ballot-file.md, "Small colleges").
+SMALL_COLLEGE = 3
 MAX_POINTS = 100
 MAX_SCORE = 10
 MAX_REASON_CHARS = 1_000
@@ -349,6 +352,24 @@ def count(
             return Count(method=method, ballots=len(ballots), details=details)
         return _COUNTERS[method](CountInput(rules, options, votes, seed, weights))
     return _count_options_by_college(method, rules, options, ballots, seed)
+
+
+def small_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> list[str]:
+    """The colleges of a poll weighed by college that cast 1 or 2 ballots (fewer than
+    SMALL_COLLEGE): in a secret poll their figures would tell their members' votes."""
+    if "colleges" not in rules:
+        return []
+    cast = {college: 0 for college in rules["colleges"]}
+    for ballot in ballots:
+        cast[str(ballot["college"])] += 1
+    return sorted(college for college, n in cast.items() if 0 < n < SMALL_COLLEGE)
+
+
+def withhold_college_figures(counted: Count) -> Count:
+    """The count without any per-college figure: none of the colleges' own rows, lest
+    the small college's be the total minus the others. Marked ``small_colleges``."""
+    details = {k: v for k, v in counted.details.items() if k not in ("colleges", "college_values")}
+    return replace(counted, details={**details, "small_colleges": True})
 
 
 # With weighted colleges, resolutions and options are weighed college by college
