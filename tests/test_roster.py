@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
+import json
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -22,7 +24,7 @@ from cocreate.models import (
     VoterRegister,
 )
 from cocreate.polls import Quorum
-from tests.conftest import Browser, Room
+from tests.conftest import Browser, Room, signed_in
 from tests.test_polls import act, create, vote
 
 ROSTER = """nom;numéro;courriel;collège
@@ -324,7 +326,10 @@ async def test_a_scic_vote_is_counted_per_college_then_weighted(room: Room) -> N
     assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
     member_codes = await codes(room)
     phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
-    poll_id = await create(room, question="Nouveau local ?", method="yes_no", binding="1")
+    # The employees' college has one member: the secret poll opens once confirmed.
+    poll_id = await create(
+        room, question="Nouveau local ?", method="yes_no", binding="1", small_colleges="1"
+    )
     await act(room, poll_id, "open")
     await vote(phones["1"], room, poll_id, {"choice": "for"})
     for n in ("2", "3", "4"):
@@ -338,9 +343,10 @@ async def test_a_scic_vote_is_counted_per_college_then_weighted(room: Room) -> N
     assert (decision.votes_for, decision.votes_against) == (1, 3)
     assert decision.outcome == "adopted"
     page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
-    assert "Count per college" in page.text
     assert "Weighted by college: 70.0 % for" in page.text
-    export = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
+    # One employee: the per-college count would show how they voted.
+    assert "Count per college" not in page.text
+    export = await room.facilitator.get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
     ballots = export.json()["ballots"]
     assert {b["college"] for b in ballots} == {str(ids["Salariés"]), str(ids["Usagers"])}
     assert all(set(b) == {"college", "vote"} for b in ballots)  # which college, never who
@@ -392,7 +398,12 @@ async def test_a_ranked_vote_weighs_each_ballot_by_its_college(room: Room) -> No
     phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
     for method in ("irv", "schulze", "judgment"):
         poll_id = await create(
-            room, question=f"Lieu ({method}) ?", method=method, options="X\nY", binding="1"
+            room,
+            question=f"Lieu ({method}) ?",
+            method=method,
+            options="X\nY",
+            binding="1",
+            small_colleges="1",
         )
         await act(room, poll_id, "open")
         async with room.server.db.session() as db:
@@ -416,6 +427,69 @@ async def test_a_ranked_vote_weighs_each_ballot_by_its_college(room: Room) -> No
         assert page.status_code == 200
 
 
+async def test_closing_a_binding_poll_with_a_college_weighted_0_percent_decides(
+    room: Room,
+) -> None:
+    """The founders' college weighs 0 %: its ballots are counted and weigh nothing. Closing
+    the poll records a decision for every method that weighs ballots (it used to answer 500
+    and leave the poll open), and the founders' X does not beat the employees' Y."""
+    await import_csv(
+        room,
+        "nom;numéro;collège\nS1;1;Salariés\nS2;2;Salariés\nS3;3;Salariés\n"
+        "F1;4;Fondateurs\nF2;5;Fondateurs\nF3;6;Fondateurs\n",
+    )
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "100", f"weight-{ids['Fondateurs']}": "0"}
+    assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "4", "5")}
+    for method in ("irv", "stv", "schulze", "judgment"):
+        poll_id = await create(
+            room, question=f"Lieu ({method}) ?", method=method, options="X\nY", binding="1"
+        )
+        await act(room, poll_id, "open")
+        async with room.server.db.session() as db:
+            x, y = [str(o.id) for o in await polls.poll_options(db, poll_id)]
+        if method == "judgment":
+            for_x = {f"grade-{x}": "excellent", f"grade-{y}": "a_rejeter"}
+            for_y = {f"grade-{y}": "excellent", f"grade-{x}": "a_rejeter"}
+        else:
+            for_x, for_y = {f"rank-{x}": "1", f"rank-{y}": "2"}, {f"rank-{y}": "1"}
+        await vote(phones["1"], room, poll_id, for_y)
+        for n in ("4", "5"):
+            await vote(phones[n], room, poll_id, for_x)
+        await act(room, poll_id, "close")
+        async with room.server.db.session() as db:
+            decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
+            poll = await db.get(Poll, poll_id)
+            assert poll is not None
+        assert poll.closed_at is not None, method
+        assert decision.summary == "Y", method
+        page = await phones["4"].get(f"/s/{room.code}/polls/{poll_id}")
+        assert page.status_code == 200, method
+        export = await room.facilitator.get(f"/s/{room.code}/polls/{poll_id}/ballots.json")
+        assert polls.recount(export.content).winners == (y,), method
+    # When only the founders vote, no ballot weighs anything: the poll closes, nobody wins.
+    for method in ("irv", "judgment", "approval"):
+        poll_id = await create(
+            room, question=f"Seuls ({method}) ?", method=method, options="X\nY", binding="1"
+        )
+        await act(room, poll_id, "open")
+        async with room.server.db.session() as db:
+            x = str((await polls.poll_options(db, poll_id))[0].id)
+        ballot = {
+            "judgment": {f"grade-{x}": "excellent"},
+            "irv": {f"rank-{x}": "1"},
+            "approval": {"approve": x},
+        }[method]
+        await vote(phones["4"], room, poll_id, ballot)
+        await act(room, poll_id, "close")
+        page = await phones["4"].get(f"/s/{room.code}/polls/{poll_id}")
+        assert page.status_code == 200, method
+        assert "only colleges weighted 0 % expressed a choice, so no option wins" in page.text
+
+
 async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
     """Employees (70 %) approve X only; the three users (30 %) approve Y. By head count Y
     wins 3 to 1; weighted, X has 70 % and Y 30 %."""
@@ -429,7 +503,12 @@ async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
     member_codes = await codes(room)
     phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
     poll_id = await create(
-        room, question="Quel lieu ?", method="approval", options="X\nY", binding="1"
+        room,
+        question="Quel lieu ?",
+        method="approval",
+        options="X\nY",
+        binding="1",
+        small_colleges="1",
     )
     await act(room, poll_id, "open")
     async with room.server.db.session() as db:
@@ -442,8 +521,8 @@ async def test_an_approval_vote_weighed_by_college(room: Room) -> None:
         decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
     assert decision.summary == "X"
     page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
-    assert "Count per college" in page.text
     assert "70.0 %" in page.text
+    assert "Count per college" not in page.text  # one employee: their approval would show
 
 
 async def test_one_member_one_vote_under_concurrent_binding_submissions(room: Room) -> None:
@@ -617,3 +696,121 @@ async def test_a_phone_in_the_room_by_name_becomes_the_member_whose_code_it_type
     )
     assert refused.status_code == 403
     assert "The facilitator has removed you from this session." in refused.text
+
+
+async def test_a_small_college_makes_a_secret_weighed_poll_ask_for_confirmation_and_hide_its_votes(
+    room: Room,
+) -> None:
+    """The founders' college has one member: in a secret poll weighed by college the count
+    per college and the ballot file would show how she voted. The poll form lists the
+    small college; the poll opens only once confirmed; then no screen, minutes or export
+    shows per-college figures, and the ballot file goes to the facilitator alone, who can
+    still recount it. A named poll, which publishes who voted what, needs none of this."""
+    await import_csv(
+        room,
+        "nom;numéro;collège\nF1;1;Fondateurs\nS1;2;Salariés\nS2;3;Salariés\nS3;4;Salariés\n",
+    )
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Fondateurs']}": "40", f"weight-{ids['Salariés']}": "60"}
+    assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert "Small colleges" in console.text
+    assert "Fondateurs: 1 member" in console.text
+    assert "Salariés: 3 members" not in console.text
+    assert 'name="small_colleges"' in console.text
+
+    member_codes = await codes(room)
+    phones = {n: await member_phone(room, member_codes[n]) for n in ("1", "2", "3", "4")}
+    screen = await room.projector()
+    live = await screen.socket(room.code, "screen", last_seq=await room.seq())
+
+    unconfirmed = await create(room, question="Sans confirmation ?", method="yes_no", binding="1")
+    refused = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{unconfirmed}/open", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "these colleges have fewer than 3 members: Fondateurs (1)" in refused.text
+    async with room.server.db.session() as db:
+        poll = await db.get(Poll, unconfirmed)
+        assert poll is not None
+        assert poll.opened_at is None
+        assert (await db.exec(select(PollElector))).all() == []  # nothing frozen
+
+    poll_id = await create(
+        room, question="Fusionner ?", method="yes_no", binding="1", small_colleges="1"
+    )
+    await act(room, poll_id, "open")
+    await vote(phones["1"], room, poll_id, {"choice": "against"})
+    for n in ("2", "3", "4"):
+        await vote(phones[n], room, poll_id, {"choice": "for"})
+    await act(room, poll_id, "close")
+    await live.until(lambda f: f'id="poll-{poll_id}"' in f and "poll-result" in f)
+    async with room.server.db.session() as db:
+        poll = await db.get(Poll, poll_id)
+        assert poll is not None
+    result = json.loads(poll.result or "")
+    assert result["adopted"] is True  # 60 % for
+    assert result["details"]["weighted_for_percent"] == 60.0
+    assert result["details"]["small_colleges"] is True
+    assert "colleges" not in result["details"]  # stored, sealed in the register, exported
+
+    page = await phones["2"].get(f"/s/{room.code}/polls/{poll_id}")
+    assert "Weighted by college: 60.0 % for" in page.text
+    assert "No per-college figures: a college cast fewer than 3 ballots" in page.text
+    assert "Count per college" not in page.text
+    assert "kept for its facilitator" in page.text
+    assert f"/polls/{poll_id}/ballots.json" not in page.text
+    assert not any("Count per college" in frame for frame in live.frames)
+    minutes = await room.facilitator.get(f"/sessions/{room.session_id}/minutes")
+    assert "as the facilitator confirmed" in minutes.text
+    assert "Count per college" not in minutes.text
+    decisions = await room.facilitator.get(f"/projects/{room.project_id}/export/decisions.json")
+    assert decisions.status_code == 200
+    assert '"share"' not in decisions.text  # the key of a per-college row
+
+    # The ballot file: kept for the facilitator, a plain refusal for everyone else.
+    path = f"/s/{room.code}/polls/{poll_id}/ballots.json"
+    stranger = Browser(room.server)
+    room.devices.append(stranger)
+    other = await signed_in(room.server, "autre@example.org")
+    room.devices.append(other)
+    for who in (phones["1"], phones["2"], screen, stranger, other):
+        kept = await who.get(path)
+        assert kept.status_code == 403
+        assert "The ballots of this poll are kept for its facilitator" in kept.text
+    export = await room.facilitator.get(path)
+    assert export.status_code == 200
+    assert hashlib.sha256(export.content).hexdigest() == poll.ballots_sha256
+    assert polls.recount(export.content).as_json() == result  # the recount stays possible
+
+    # A named poll publishes who voted what: no confirmation, per-college figures shown.
+    named = await create(room, question="À main levée ?", method="yes_no", binding="1", secret="")
+    await act(room, named, "open")
+    await vote(phones["1"], room, named, {"choice": "for"})
+    await act(room, named, "close")
+    shown = await phones["2"].get(f"/s/{room.code}/polls/{named}")
+    assert "Count per college" in shown.text
+    assert (await phones["2"].get(f"/s/{room.code}/polls/{named}/ballots.json")).status_code == 200
+    await live.close()
+
+
+async def test_the_names_of_small_colleges_are_shown_as_text(room: Room) -> None:
+    markup = '<img src=x onerror="alert(1)">'
+    await import_csv(
+        room, f"nom;numéro;collège\nA;1;{markup}\nB;2;Autres\nC;3;Autres\nD;4;Autres\n"
+    )
+    async with room.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids[markup]}": "50", f"weight-{ids['Autres']}": "50"}
+    assert (await room.facilitator.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;: 1 member" in console.text
+    assert markup not in console.text
+    poll_id = await create(room, question="Ouvrir ?", method="yes_no", binding="1")
+    refused = await room.facilitator.post(
+        f"/sessions/{room.session_id}/polls/{poll_id}/open", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; (1)" in refused.text
+    assert markup not in refused.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -142,30 +141,34 @@ def facilitator_password(email: str, password: str) -> None:
 @main.command()
 @click.argument("ballot_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def recount(ballot_file: Path) -> None:
-    """Recount a poll from its exported ballot file alone, and print the result."""
-    from cocreate.polls import recount as count_file
+    """Recount a poll from its exported ballot file alone, and print the result.
 
-    data = ballot_file.read_bytes()
+    Exit status 1, with one line saying why, for a file that cannot be counted."""
+    from cocreate.ballot_file import BallotFileError, count, read
+
+    name = click.format_filename(ballot_file)
     try:
-        result = count_file(data)
-    except (ValueError, KeyError) as error:
-        message = f"{ballot_file} is not a ballot file we can count: {error}"
-        raise click.ClickException(message) from error
-    document = json.loads(data)
-    labels = {o["id"]: o["label"] for o in document["poll"]["options"]}
-    click.echo(f"Question : {document['poll']['question']}")
+        data = ballot_file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"{name}: cannot be read ({error.strerror})") from None
+    try:
+        checked = read(data)
+        result = count(checked)
+    except BallotFileError as error:
+        raise click.ClickException(f"{name} is not a ballot file we can count: {error}") from None
+    click.echo(f"Question : {checked.question}")
     click.echo(f"Method   : {result.method.value}")
     click.echo(f"Ballots  : {result.ballots}")
-    click.echo(f"SHA-256  : {hashlib.sha256(data).hexdigest()}")
+    click.echo(f"SHA-256  : {checked.sha256}")
     if result.adopted is not None:
         click.echo(f"Adopted  : {'yes' if result.adopted else 'no'}")
-    for name, value in result.counts.items():
-        click.echo(f"  {name:<12} {value}")
+    for choice, value in result.counts.items():
+        click.echo(f"  {choice:<12} {value}")
     if result.winners:
-        click.echo("Winners  : " + ", ".join(labels.get(w, w) for w in result.winners))
+        click.echo("Winners  : " + ", ".join(checked.label(w) for w in result.winners))
     for bar in result.bars:
         if result.adopted is None:
-            click.echo(f"  {labels.get(bar.key, bar.key):<40} {bar.label}")
+            click.echo(f"  {checked.label(bar.key):<40} {bar.label}")
     for tie in result.ties:
         click.echo(f"Tie      : {', '.join(tie['options'])} settled by {tie['broken_by']}")
     click.echo(json.dumps(result.as_json(), sort_keys=True))

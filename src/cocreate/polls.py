@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import ballot_file as ballot_format  # polls.ballot_file writes the file
 from cocreate import proxies, register, roster, voting
 from cocreate.contributions import _ensure_visible, participant_count, participant_may
 from cocreate.database import core
@@ -64,9 +65,11 @@ from cocreate.projects import record_event, session_change, session_for
 from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.steps import Action
 
-EXPORT_FORMAT = "cocreate-ballots"
-EXPORT_VERSION = 1
+EXPORT_FORMAT = ballot_format.FORMAT
+EXPORT_VERSION = ballot_format.VERSION
 MAX_ROUNDS = 50  # consent rounds shown in a poll's history
+# In a poll's rules: its facilitator confirmed opening it though a college is small.
+SMALL_COLLEGES_CONFIRMED = "small_colleges_confirmed"
 RECEIPT_BYTES = 6  # 12 hexadecimal characters: unguessable among a poll's ballots
 
 
@@ -82,14 +85,19 @@ class PollDraft:
     proposal_ids: list[int]  # proposals of the session offered as options, after those
     binding: bool = False  # members only, roster frozen at opening
     quorum_percent: int = 0  # share of members present or represented; 0: no quorum
+    # The facilitator ticked "open it even so" next to the list of small colleges.
+    small_colleges_confirmed: bool = False
 
 
 def _rules(draft: PollDraft) -> dict[str, Any]:
     if not 0 <= draft.quorum_percent <= 100:
         raise Invalid(N_("A quorum is a share between 0 and 100 %."))
+    rules = dict(draft.rules)
     if draft.binding and draft.quorum_percent:
-        return {**draft.rules, "quorum_percent": draft.quorum_percent}
-    return dict(draft.rules)
+        rules["quorum_percent"] = draft.quorum_percent
+    if draft.binding and draft.secret and draft.small_colleges_confirmed:
+        rules[SMALL_COLLEGES_CONFIRMED] = True
+    return rules
 
 
 @dataclass(frozen=True)
@@ -276,7 +284,12 @@ async def _freeze_colleges(
     db: AsyncSession, organisation: Organisation, poll: Poll, electorate: Sequence[Member]
 ) -> None:
     """A binding poll of an organisation with weighted colleges is counted per college: the
-    weights and each college's electorate freeze with the poll's rules."""
+    weights and each college's electorate freeze with the poll's rules. A secret one opens
+    with a college of 1 or 2 members only if its facilitator confirmed it when preparing
+    it; the confirmation stays in the rules only when it was needed."""
+    rules = json.loads(poll.rules)
+    confirmed = rules.pop(SMALL_COLLEGES_CONFIRMED, False)
+    poll.rules = voting.canonical(rules)
     groups = await roster.colleges(db=db, organisation=organisation)
     if not any(c.weight_percent for c in groups) or poll.method == voting.Method.CONSENT.value:
         return  # consent needs no weights: one objection, from any college, is enough
@@ -284,7 +297,6 @@ async def _freeze_colleges(
         raise Conflict(N_("College weights must add up to 100 %: set them on the members page."))
     if any(m.college_id is None for m in electorate):
         raise Conflict(N_("Every member needs a college when colleges are weighted."))
-    rules = json.loads(poll.rules)
     rules["colleges"] = {
         str(key(c)): {
             "name": c.name,
@@ -293,7 +305,36 @@ async def _freeze_colleges(
         }
         for c in groups
     }
+    small = [c for c in rules["colleges"].values() if 0 < c["electorate"] < voting.SMALL_COLLEGE]
+    if poll.secret and small:
+        if not confirmed:
+            # Their ballots carry their college: one or two members' votes could be told apart.
+            raise Conflict(
+                N_(
+                    "This secret poll is weighed by college, and these colleges have fewer "
+                    "than %(min)d members: %(colleges)s. Their votes could be told apart, so "
+                    "it opens only if you confirm it: prepare the poll again and tick the "
+                    "confirmation."
+                ),
+                min=voting.SMALL_COLLEGE,
+                colleges=", ".join(f"{c['name']} ({c['electorate']})" for c in small),
+            )
+        rules[SMALL_COLLEGES_CONFIRMED] = True
     poll.rules = voting.canonical(rules)
+
+
+async def small_colleges(*, db: AsyncSession, organisation: Organisation) -> list[tuple[str, int]]:
+    """The colleges, with their number of members, that would make a secret poll weighed
+    by college need the facilitator's confirmation to open: 1 or 2 members."""
+    groups = await roster.colleges(db=db, organisation=organisation)
+    if not any(c.weight_percent for c in groups):
+        return []  # not weighed by college: ballots carry no college
+    sizes = await roster.college_sizes(db=db, organisation=organisation)
+    return [
+        (c.name, sizes.get(key(c), 0))
+        for c in groups
+        if 0 < sizes.get(key(c), 0) < voting.SMALL_COLLEGE
+    ]
 
 
 async def poll_options(db: AsyncSession, poll_id: int) -> list[PollOption]:
@@ -555,20 +596,10 @@ def export_bytes(document: dict[str, Any]) -> bytes:
 
 
 def recount(data: bytes) -> voting.Count:
-    """Count an exported ballot file. The lot, if a tie needs one, is seeded by the file's
-    SHA-256, so anyone recounting the same file draws the same lot."""
-    document = json.loads(data)
-    if document.get("format") != EXPORT_FORMAT or document.get("version") != EXPORT_VERSION:
-        raise ValueError("not a cocreate ballot file (format cocreate-ballots, version 1)")
-    poll = document["poll"]
-    return voting.count(
-        method=voting.Method(poll["method"]),
-        rules=poll["rules"],
-        options=[o["id"] for o in poll["options"]],
-        ballots=document["ballots"],
-        electorate=poll["electorate_size"],
-        seed=hashlib.sha256(data).hexdigest(),
-    )
+    """Count an exported ballot file, checked by ``cocreate.ballot_file.read``
+    (BallotFileError, a ValueError, when it cannot be counted). The lot, if a tie needs one,
+    is seeded by the file's SHA-256, so anyone recounting the same file draws the same lot."""
+    return ballot_format.count(ballot_format.read(data))
 
 
 async def ballot_file(db: AsyncSession, poll: Poll) -> bytes:
@@ -741,6 +772,13 @@ class PollView:
         if self.poll.closed_at is not None:
             return "closed"
         return "open" if self.poll.opened_at is not None else "draft"
+
+    @property
+    def ballots_for_facilitator_only(self) -> bool:
+        """A secret poll whose count withheld a small college's figures: its ballot file
+        would tell them, so it goes to the facilitator only (docs/ballot-file.md)."""
+        details = (self.result or {}).get("details") or {}
+        return self.poll.secret and bool(details.get("small_colleges"))
 
     def label(self, option_id: str) -> str:
         for option in self.options:

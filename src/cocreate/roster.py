@@ -119,6 +119,16 @@ async def member_count(*, db: AsyncSession, organisation: Organisation) -> int:
     )
 
 
+async def college_sizes(*, db: AsyncSession, organisation: Organisation) -> dict[int, int]:
+    """How many members of the roster each college has, counted by the database."""
+    result = await db.exec(
+        select(Member.college_id, sa.func.count())
+        .where(*_on_roster(organisation), col(Member.college_id).is_not(None))
+        .group_by(col(Member.college_id))
+    )
+    return {college: int(n) for college, n in result.all() if college is not None}
+
+
 async def colleges(*, db: AsyncSession, organisation: Organisation) -> list[College]:
     result = await db.exec(
         select(College)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
 from cocreate.resources import resource_dir
 from cocreate.steps import KIND_HINTS, KIND_LABELS, StepKind
+from cocreate.voting import SMALL_COLLEGE
 
 
 def clock(milliseconds: int) -> str:
@@ -123,6 +124,7 @@ class Templates:
             kind_labels=KIND_LABELS,
             kind_hints=KIND_HINTS,
             step_kinds=list(StepKind),
+            small_college=SMALL_COLLEGE,
         )
         env.filters["clock"] = clock
         env.filters["when"] = lambda value: self.format_when(value, locale)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -22,6 +22,9 @@ from cocreate.tally import ranked as irv
 from cocreate.tally.base import Tie
 
 MAX_SEATS = 20
+# A college that casts fewer ballots than this in a secret poll could have its members'
+# votes told apart: its figures are withheld (docs/ballot-file.md, "Small colleges").
+SMALL_COLLEGE = 3
 MAX_POINTS = 100
 MAX_SCORE = 10
 MAX_REASON_CHARS = 1_000
@@ -375,9 +378,30 @@ def count(
     if "colleges" not in rules:
         return _COUNTERS[method](CountInput(rules, options, ballots, seed, None))
     if method in WEIGHED_BALLOTS:
-        votes, weights = _college_weights(rules["colleges"], ballots)
+        votes, weights = _college_weights(method, rules["colleges"], ballots)
+        if not any(weights):  # only colleges weighted 0 % expressed something
+            details = {"weighted": True, "counted_weight": 0}
+            return Count(method=method, ballots=len(ballots), details=details)
         return _COUNTERS[method](CountInput(rules, options, votes, seed, weights))
     return _count_options_by_college(method, rules, options, ballots, seed)
+
+
+def small_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> list[str]:
+    """The colleges of a poll weighed by college that cast 1 or 2 ballots (fewer than
+    SMALL_COLLEGE): in a secret poll their figures would tell their members' votes."""
+    if "colleges" not in rules:
+        return []
+    cast = {college: 0 for college in rules["colleges"]}
+    for ballot in ballots:
+        cast[str(ballot["college"])] += 1
+    return sorted(college for college, n in cast.items() if 0 < n < SMALL_COLLEGE)
+
+
+def withhold_college_figures(counted: Count) -> Count:
+    """The count without any per-college figure: none of the colleges' own rows, lest
+    the small college's be the total minus the others. Marked ``small_colleges``."""
+    details = {k: v for k, v in counted.details.items() if k not in ("colleges", "college_values")}
+    return replace(counted, details={**details, "small_colleges": True})
 
 
 # With weighted colleges, resolutions and options are weighed college by college
@@ -386,21 +410,18 @@ WEIGHED_BALLOTS = frozenset({Method.IRV, Method.STV, Method.SCHULZE, Method.JUDG
 
 
 def _college_weights(
-    colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
+    method: Method, colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
 ) -> tuple[list[Any], list[Fraction]]:
     """Each ballot of college c weighs w_c / n_c: the college's weight shared among the
-    ballots that express something in it (a blank ballot counts for nobody)."""
-    expressed: dict[str, int] = {c: 0 for c in colleges_rules}
-    for ballot in ballots:
-        if ballot["vote"]:
-            expressed[str(ballot["college"])] += 1
-    votes, weights = [], []
-    for ballot in ballots:
-        college = str(ballot["college"])
-        share = Fraction(int(colleges_rules[college]["weight"]), 100)
-        votes.append(ballot["vote"])
-        weights.append(share / expressed[college] if expressed[college] else share)
-    return votes, weights
+    ballots the method counts in it (``colleges.ballot_weights``). Majority judgment counts
+    every ballot (an ungraded option is "to reject"); a ranked method, those that rank
+    something (a blank ranking counts for nobody and weighs 0)."""
+    votes = [ballot["vote"] for ballot in ballots]
+    return votes, colleges.ballot_weights(
+        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
+        colleges=[str(ballot["college"]) for ballot in ballots],
+        counted=[method is Method.JUDGMENT or bool(vote) for vote in votes],
+    )
 
 
 def _num(value: int | Fraction) -> int | float:
@@ -464,7 +485,7 @@ def _count_options_by_college(
         per_college=per_college,
         weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
         seed=seed,
-        seats=int(rules.get("seats", 1)),
+        seats=int(rules.get("seats", 1)) if method is Method.APPROVAL else 1,  # dots, score: 1
     )
     return Count(
         method=method,

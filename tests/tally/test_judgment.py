@@ -695,8 +695,8 @@ def test_identical_weighted_profiles_go_to_the_lot() -> None:
         ([Fraction(1)], "must match the ballots: only 1 weights"),
         ([Fraction(1)] * 3, "must match the ballots: 3 weights for 2 ballots"),
         ([], "must match the ballots: only 0 weights"),
-        ([Fraction(1), Fraction(0)], "must be > 0"),
-        ([Fraction(-1, 3), Fraction(1)], "must be > 0"),
+        ([Fraction(0), Fraction(0)], "at least one ballot that weighs something"),
+        ([Fraction(-1, 3), Fraction(1)], "must be >= 0"),
     ],
 )
 def test_bad_weights_raise_value_error(weights: list[Fraction], message: str) -> None:

@@ -7,20 +7,30 @@ votes weigh a set share of the general assembly, whatever their size (loi n° 47
 Rules. Each college's ballots are counted with the poll's own rules
 (``yes_no.tally_yes_no``): that gives its share of "for" — of for + against, of votes
 expressed, or of its electorate, as the majority rule says. The assembly's share is the
-weighted mean of the colleges' shares. A college in which nobody expressed a vote has no
-share: it is left out and the other colleges' weights are scaled up to 100 % (the usual
-statutory clause; otherwise an absent college would count as voting against). The motion
-is adopted when the weighted share passes the rule's threshold: more than half for the
-majorities, at least two thirds for two thirds, and for unanimity no "against" in any
-college. An exact half under a strict majority is a tie, which rejects.
+weighted mean of the colleges' shares. A college weighted 0 % weighs nothing: its ballots
+are counted and shown, and change no share. Under the rules whose base is the votes (simple,
+absolute of votes expressed, two thirds, unanimity), a college in which nobody expressed a
+vote has no share: it is left out and the other colleges' weights are scaled up to 100 %
+(the usual statutory clause; otherwise an absent college would count as voting against).
+Under the absolute majority of the electorate the base is the members, not the votes: every
+college keeps its share F_c / N_c of its own electorate N_c (0 when nobody in it voted "for",
+or when it has no member), and the weights are never scaled, so a silent college's weight
+counts as not "for". The motion is adopted when the weighted share passes the rule's
+threshold: more than half for the majorities, at least two thirds for two thirds, and for
+unanimity no "against" in any college that weighs. An exact half under a strict majority is
+a tie, which rejects. One more "for" ballot, in any college, never turns an adopted motion
+into a rejected one (a property test checks it for every rule).
 
 Options (approval, dot and score voting) are weighed the same way: each college gives
 every option a value between 0 and 1 — the share of its ballots approving it, the share
 of its points it received, or its mean score scaled to 0–1 — and the assembly's value is
 the weighted mean over the colleges that cast ballots. Ranked methods (IRV, STV,
-Schulze) and majority judgment weigh each ballot instead, inside their own tallies: a
-ballot of college c weighs w_c / n_c, n_c being the ballots that express something in
-that college. Consent needs no weights: one objection, from any college, is enough.
+Schulze) and majority judgment weigh each ballot instead, inside their own tallies
+(:func:`ballot_weights`): a ballot of college c weighs w_c / n_c, n_c being the ballots of
+that college that the method counts (for the ranked methods, those that rank something;
+for majority judgment, every ballot, an ungraded option counting as "to reject"); a ballot
+the method does not count (a blank ranking) weighs 0, and so does every ballot of a college
+weighted 0 %. Consent needs no weights: one objection, from any college, is enough.
 """
 
 from __future__ import annotations
@@ -82,17 +92,24 @@ def tally_weighted_yes_no(
             abstentions_count_as_expressed=abstentions_count_as_expressed,
             blank_count_as_expressed=blank_count_as_expressed,
         )
-        has_vote = result.expressed > 0 and result.base_count > 0
-        share = Fraction(result.counts.for_votes, result.base_count) if has_vote else None
+        share: Fraction | None
+        if rule is MajorityRule.ABSOLUTE_OF_ELECTORATE:
+            # The base is the college's members: silent, it still weighs, as not "for".
+            base = result.base_count
+            share = Fraction(result.counts.for_votes, base) if base else Fraction(0)
+        elif result.expressed > 0 and result.base_count > 0:
+            share = Fraction(result.counts.for_votes, result.base_count)
+        else:
+            share = None
         counts.append(CollegeCount(college, weights[college], result, share))
     voting = [c for c in counts if c.for_share is not None and c.weight_percent > 0]
     counted = sum(c.weight_percent for c in voting)
     if not counted:
         return WeightedYesNoResult(tuple(counts), 0, None, False, (), ())
-    share = sum(
+    weighted = sum(
         (c.weight_percent * c.for_share for c in voting if c.for_share is not None), Fraction(0)
     )
-    share /= counted
+    share = weighted / counted
     ties: tuple[Tie, ...] = ()
     if rule is MajorityRule.UNANIMITY:
         adopted = all(c.result.counts.against == 0 for c in voting) and share > 0
@@ -168,3 +185,27 @@ def weigh_options(
         winners=tuple(ranking[:seats]) if counted else (),
         ties=tuple(ties),
     )
+
+
+def ballot_weights(
+    *, weights: Mapping[str, int], colleges: Sequence[str], counted: Sequence[bool]
+) -> list[Fraction]:
+    """The weight of each ballot, for the methods that weigh ballots (ranked, majority
+    judgment): ballot i, of college ``colleges[i]``, weighs w_c / 100 / n_c when
+    ``counted[i]``, n_c being the number of counted ballots of its college, and 0 otherwise
+    (a ballot the method does not count, or any ballot of a college weighted 0 %). So the
+    ballots of a college that counted something weigh exactly its share, w_c / 100."""
+    if sum(weights.values()) != 100 or any(w < 0 for w in weights.values()):
+        raise ValueError("college weights must be whole percentages adding up to 100")
+    if len(colleges) != len(counted):
+        raise ValueError("one college and one counted flag per ballot")
+    unknown = set(colleges) - set(weights)
+    if unknown:
+        raise ValueError(f"ballots from colleges without a weight: {sorted(unknown)}")
+    n = dict.fromkeys(weights, 0)
+    for college, counts in zip(colleges, counted, strict=True):
+        n[college] += 1 if counts else 0
+    return [
+        Fraction(weights[college], 100 * n[college]) if counts else Fraction(0)
+        for college, counts in zip(colleges, counted, strict=True)
+    ]

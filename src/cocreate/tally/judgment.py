@@ -15,10 +15,13 @@ one ("0 == REJECT": ``StaticDefaultTally`` / ``TallyWithDefaultGrade`` in
 MieuxVoter/majority-judgment-library-java). A ballot naming an unknown option, or giving
 something that is not one of the grade keys, raises ``InvalidBallot``.
 
-Weights. ``weights``, if given, is aligned with the ballots and gives each ballot a strictly
-positive exact weight (``Fraction``; a different length or a weight <= 0 raises
-``ValueError``). In a SCIC the app gives every ballot of college c the weight w_c / n_c, the
-college's weight over its number of ballots. Without weights every ballot weighs 1, and all
+Weights. ``weights``, if given, is aligned with the ballots and gives each ballot a
+non-negative exact weight (``Fraction``; a different length or a weight < 0 raises
+``ValueError``, and so does a total weight of 0: there is no median of nothing). In a SCIC
+the app gives every ballot of college c the weight w_c / n_c, the college's weight over its
+number of ballots, every ballot counting (an empty ballot grades every option "to reject").
+A ballot of weight 0 (a college weighted 0 %) is counted in ``ballot_count`` and adds nothing
+to any merit profile. Without weights every ballot weighs 1, and all
 that follows reads "number of ballots" for "weight": the results are those of plain majority
 judgment. A weighted tally is exactly the plain tally of the electorate in which every ballot
 is cloned in proportion to its weight (k * w copies of a ballot of weight w, for any k that
@@ -255,7 +258,7 @@ def tally_majority_judgment(
 
     Raises ``InvalidBallot`` for a ballot that is not a mapping, names an unknown option or
     gives an unknown grade, ``ValueError`` for bad options, when there is no ballot (no median
-    exists then), or when the weights are not as many as the ballots or not all > 0, and
+    exists then), or when the weights are not as many as the ballots, negative or all 0, and
     ``TypeError`` for a weight that is not a ``Fraction`` (or an ``int``).
     """
     opts = check_options(options)
@@ -287,6 +290,8 @@ def tally_majority_judgment(
         raise ValueError(
             f"weights must match the ballots: {len(checked)} weights for {ballot_count} ballots"
         )
+    if checked is not None and not any(checked):
+        raise ValueError("majority judgment needs at least one ballot that weighs something")
 
     profiles = tuple(_profile(option, tuple(counts[option])) for option in opts)
     # The majority values are step functions: sample them all where any of them steps.
@@ -328,8 +333,8 @@ def _check_weights(weights: Sequence[Fraction]) -> tuple[Fraction, ...]:
     for weight in weights:
         if isinstance(weight, bool) or not isinstance(weight, Fraction | int):
             raise TypeError(f"a weight must be an exact Fraction, got {weight!r}")
-        if weight <= 0:
-            raise ValueError(f"weights must be > 0, got {weight}")
+        if weight < 0:
+            raise ValueError(f"weights must be >= 0, got {weight}")
         checked.append(Fraction(weight))
     return tuple(checked)
 

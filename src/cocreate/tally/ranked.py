@@ -12,18 +12,20 @@ The order of the ballots never matters: identical rankings are grouped and every
 a sum, exact in integers or :class:`fractions.Fraction`.
 
 Weights. Both counts take an optional ``weights``, one per ballot, in the order of the
-ballots: exact, strictly positive :class:`fractions.Fraction` values. They exist for the
+ballots: exact, non-negative :class:`fractions.Fraction` values. They exist for the
 voting colleges of a SCIC (société coopérative d'intérêt collectif, loi n° 47-1775 of
 10 September 1947, art. 19 octies): the statutes give each college ``c`` a weight ``w_c``,
 the weights adding up to 100 %, and each college must weigh its share whatever its size.
 So the app gives every ballot of college ``c`` the weight ``w_c / n_c``, where ``n_c`` is
-the number of ballots cast in that college. A ballot then counts for its weight wherever
+the number of ballots of that college that rank something (a blank weighs 0; see
+:func:`cocreate.tally.colleges.ballot_weights`). A ballot then counts for its weight wherever
 it would count for one: every tally, majority, quota and exhausted pile below is a sum of
-weights instead of a number of ballots, exact in fractions. Without weights every ballot
-weighs 1, and the counts are whole numbers (IRV) or fractions of whole ballots (STV).
-``ballots`` and ``blank`` still report numbers of ballots, not weights. Scaling
-every weight by the same factor scales every figure and changes neither the winners nor
-the ties.
+weights instead of a number of ballots, exact in fractions. A ballot of weight 0 (a college
+weighted 0 %) is counted in ``ballots`` and changes nothing else: the count is the one of
+the other ballots. Without weights every ballot weighs 1, and the counts are whole numbers
+(IRV) or fractions of whole ballots (STV). ``ballots`` and ``blank`` still report numbers of
+ballots, not weights. Scaling every weight by the same factor scales every figure and changes
+neither the winners nor the ties.
 
 Instant-runoff voting (:func:`tally_irv`). Rounds are counted until one is decided:
 
@@ -58,7 +60,8 @@ rounding and every stage adds up exactly.
   (``STVResult.exact_quota`` is then True). One exception: when every non-blank ballot
   has the same weight ``w`` (a single college voted, say), the weights change nothing and
   the count is the unweighted one with every figure multiplied by ``w``: quota
-  ``w * (floor(valid ballots / (seats + 1)) + 1)``, elected on reaching it. So weights
+  ``w * (floor(valid ballots / (seats + 1)) + 1)``, elected on reaching it (ballots of
+  weight 0 are left out of this comparison and of ``valid ballots``: they weigh nothing). So weights
   all equal to 1 give exactly the unweighted count, and scaling the weights never changes
   the result but for its scale.
 - Stage 1 counts first preferences (rule 45). At the end of every stage, each continuing
@@ -245,7 +248,7 @@ def _break_tie(
 
 
 def _check_weights(weights: Sequence[Fraction], ballots: int) -> list[Fraction]:
-    """Validate one strictly positive exact weight per ballot; return them as Fractions."""
+    """Validate one non-negative exact weight per ballot; return them as Fractions."""
     if isinstance(weights, str) or not isinstance(weights, Sequence):
         raise ValueError("weights must be a sequence, one weight per ballot")
     if len(weights) != ballots:
@@ -255,8 +258,8 @@ def _check_weights(weights: Sequence[Fraction], ballots: int) -> list[Fraction]:
         # Exact numbers only: a float weight would bring its binary rounding into the count.
         if isinstance(weight, bool) or not isinstance(weight, int | Fraction):
             raise ValueError(f"ballot {number}: a weight is a Fraction, not {weight!r}")
-        if weight <= 0:
-            raise ValueError(f"ballot {number}: a weight must be strictly positive, not {weight}")
+        if weight < 0:
+            raise ValueError(f"ballot {number}: a weight cannot be negative, not {weight}")
         checked.append(Fraction(weight))
     return checked
 
@@ -351,7 +354,7 @@ def tally_irv(
 ) -> IRVResult[int] | IRVResult[Fraction]:
     """Count ranked ballots by instant-runoff voting (rules in the module docstring).
 
-    ``weights``: one strictly positive Fraction per ballot, or None for one each. Without
+    ``weights``: one non-negative Fraction per ballot, or None for one each. Without
     weights the counts are whole numbers of ballots; with them, exact sums of weights.
     """
     poll_options = check_options(options)
@@ -410,7 +413,8 @@ class _STVCount:
         self.seats = seats
         self.seed = seed
         self.blank = sum(1 for ranking in checked if not ranking)
-        valid = [weight for ranking, weight in zip(checked, weights, strict=True) if ranking]
+        # A ballot of weight 0 weighs nothing, not even in the choice of the quota.
+        valid = [w for ranking, w in zip(checked, weights, strict=True) if ranking and w > 0]
         unit = valid[0] if valid else Fraction(1)
         # Equal weights change nothing: the Order's whole-vote quota, in units of the weight.
         self.exact_quota = any(weight != unit for weight in valid)
@@ -556,7 +560,7 @@ def tally_stv(
 ) -> STVResult:
     """Count ranked ballots by STV for ``seats`` seats (rules in the module docstring).
 
-    ``weights``: one strictly positive Fraction per ballot, or None for one each. With
+    ``weights``: one non-negative Fraction per ballot, or None for one each. With
     unequal weights the quota is the exact Droop quota, exceeded to be elected.
     """
     poll_options = check_options(options)

@@ -7,9 +7,10 @@ every option it leaves out; it expresses no preference between two options it le
 out. A blank ballot expresses no preference at all: it is counted and reported only.
 
 Weights. ``weights``, when given, holds one weight per ballot, in the order of
-``ballots``: a strictly positive ``int`` or :class:`fractions.Fraction`. A list of another
-length, or a weight that is zero, negative, a bool or a float (its binary rounding would
-make the count inexact), raises ``ValueError``. In a SCIC whose members vote in colleges
+``ballots``: a non-negative ``int`` or :class:`fractions.Fraction`. A list of another
+length, or a weight that is negative, a bool or a float (its binary rounding would make the
+count inexact), raises ``ValueError``. A ballot of weight 0 (a college weighted 0 %) is
+counted in ``ballots`` and adds nothing to any ``d``. In a SCIC whose members vote in colleges
 (see :mod:`cocreate.tally.colleges`), every ballot of college c weighs ``w_c / n_c``, the
 college's weight over the number of its ballots, so that each college weighs its set share
 whatever its turnout. A ballot that weighs w counts as w ballots would: ``d``, ``p`` and
@@ -93,7 +94,7 @@ def tally_schulze(
 ) -> SchulzeResult:
     """Count ranked ballots by the Schulze method (rules in the module docstring).
 
-    ``weights``, when given, holds one strictly positive weight per ballot, in the order
+    ``weights``, when given, holds one non-negative weight per ballot, in the order
     of ``ballots``; ``None`` weighs every ballot 1. Bad weights raise ``ValueError``.
     """
     poll_options = check_options(options)
@@ -150,14 +151,14 @@ def tally_schulze(
 
 
 def _check_weights(weights: Sequence[Fraction]) -> list[Fraction]:
-    """The weights as Fractions; ValueError unless each is a strictly positive int or Fraction."""
+    """The weights as Fractions; ValueError unless each is a non-negative int or Fraction."""
     checked: list[Fraction] = []
     for number, w in enumerate(weights, start=1):
         # bool is an int, but True as a weight is surely a mistake; a float is inexact.
         if isinstance(w, bool) or not isinstance(w, int | Fraction):
             raise ValueError(f"weight {number}: {w!r} is not an int or a Fraction")
-        if w <= 0:
-            raise ValueError(f"weight {number}: {w} is not strictly positive")
+        if w < 0:
+            raise ValueError(f"weight {number}: {w} is negative")
         checked.append(Fraction(w))
     return checked
 

@@ -324,6 +324,9 @@ async def console_context(
         has_roster = organisation is not None and bool(
             await roster.members(db=db, organisation=organisation)
         )
+        small_colleges = (
+            await polls.small_colleges(db=db, organisation=organisation) if organisation else []
+        )
         present = await roster.present_members(db=db, session_id=session_id)
         stage = await agenda.stage_of(db, session)
         steps = await agenda.steps_of(db, session_id)
@@ -342,6 +345,7 @@ async def console_context(
         "identities": None,
         "proxy_log": proxy_log,
         "has_roster": has_roster,
+        "small_colleges": small_colleges,
         "members_present": len(present),
         "proxy_cap": organisation.proxy_cap if organisation else DEFAULT_PROXY_CAP,
         "proposals": [item for item in items if item.shown],

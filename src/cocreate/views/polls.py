@@ -61,6 +61,7 @@ def _draft(form: FormData) -> polls.PollDraft:
         proposal_ids=proposal_ids,
         binding=field(form, "binding") == "1",
         quorum_percent=_percent(field(form, "quorum_percent")),
+        small_colleges_confirmed=field(form, "small_colleges") == "1",
     )
 
 
@@ -285,9 +286,10 @@ async def declare_proxy(request: Request) -> Response:
     return render(request, "participant/proxy_given.html", session=session, holder=holder)
 
 
-async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
-    """A closed poll whose result may be shown: the facilitator sees it at once, the
-    others once a vote step on it (if one is running) has revealed it."""
+async def _closed_poll(request: Request) -> tuple[Session, polls.PollView, bool]:
+    """A closed poll whose result may be shown, and whether the session's facilitator
+    asks: they see it at once, the others once a vote step on it (if one is running)
+    has revealed it."""
     facilitator = await current_facilitator(request)
     async with app_state(request).db.session() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
@@ -306,11 +308,11 @@ async def _closed_poll(request: Request) -> tuple[Session, polls.PollView]:
     runs_it = facilitator is not None and project is not None and project.owner_id == facilitator.id
     if stage.hides_poll(views[0].id) and not runs_it:
         raise Forbidden(N_("The facilitator has not revealed the results yet."))
-    return session, views[0]
+    return session, views[0], runs_it
 
 
 async def result_page(request: Request) -> Response:
-    session, view = await _closed_poll(request)
+    session, view, runs_it = await _closed_poll(request)
     async with app_state(request).db.session() as db:
         poll = await db.get(Poll, view.id)
         assert poll is not None
@@ -328,14 +330,26 @@ async def result_page(request: Request) -> Response:
         receipts=receipts,
         named=named,
         earlier_rounds=earlier,
+        runs_it=runs_it,
         audience="phone",
         oob=False,
     )
 
 
 async def ballot_export(request: Request) -> Response:
-    """The anonymised ballots of a closed poll: recount them with `cocreate recount`."""
-    _, view = await _closed_poll(request)
+    """The anonymised ballots of a closed poll: recount them with `cocreate recount`.
+    Those of a secret poll in which a college cast one or two ballots go to its
+    facilitator only: the file would tell those members' votes apart."""
+    _, view, runs_it = await _closed_poll(request)
+    if view.ballots_for_facilitator_only and not runs_it:
+        raise Forbidden(
+            N_(
+                "The ballots of this poll are kept for its facilitator: a college cast fewer "
+                "than %(min)d ballots, and the file would tell its members' votes apart. "
+                "Ask the facilitator for a recount."
+            ),
+            min=voting.SMALL_COLLEGE,
+        )
     async with app_state(request).db.session() as db:
         data = await polls.ballot_file(db, view.poll)
     return Response(
