@@ -795,6 +795,9 @@ async def write_the_aftermath(scene: Scene, w: Written) -> Aftermath:
 @pytest.mark.browser
 @NEEDS_CHROMIUM
 @ONCE
+# The battery opens every page a payload reaches, in a real browser, as four people:
+# 80 to 120 s on a busy 2-core machine, close to the suite's 120 s per test.
+@pytest.mark.timeout(300)
 async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room: Room) -> None:
     server = room.server
     base = server.base_url
