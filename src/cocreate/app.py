@@ -29,6 +29,7 @@ from cocreate.ballot_box import BallotBox
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, UnknownCode
+from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
@@ -558,6 +559,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates, stages))
         collections = _SlowCollections()
         gc.callbacks.append(collections)
+        heavy = HeavyWork()
         try:
             ballots = BallotBox(db, hub)
             yield {
@@ -573,9 +575,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES
                     ),
                     limits=Limits.default(),
+                    heavy=heavy,
                 )
             }
         finally:
+            heavy.close()
             await hub.close()
             await broker.disconnect()
             await db.dispose()
