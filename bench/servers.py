@@ -147,6 +147,8 @@ class AppServer:
             "COCREATE_HOST": HOST,
             "COCREATE_PORT": str(self.port),
             "COCREATE_DEFAULT_LOCALE": "en",
+            # Every phone of the bench joins from this one address.
+            "COCREATE_JOINS_PER_MINUTE": "0",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

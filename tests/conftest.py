@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import hypothesis
 import pytest
 import uvicorn
 import websockets
@@ -34,12 +35,18 @@ from cocreate.database import Database, make_engine
 from cocreate.heavy import HeavyWork
 from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
+from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
 
 # The real-browser fixture (Chromium via Playwright) lives with its helpers.
 pytest_plugins = ["tests.browsing"]
 
 PASSWORD = "correct horse battery"
+
+# Property tests assert results, never speed: on a loaded machine an example may take
+# longer than Hypothesis's default deadline of 200 ms without anything being wrong.
+hypothesis.settings.register_profile("cocreate", deadline=None)
+hypothesis.settings.load_profile("cocreate")
 
 # Argon2 at its production cost takes a quarter of a second per sign-in, and the suite
 # signs in hundreds of times: in-process servers hash with argon2id at its lowest cost.
@@ -65,6 +72,10 @@ cocreate.app.HeavyWork = lambda: SHARED_HEAVY_WORK  # type: ignore[assignment,mi
 FRAME_TIMEOUT_S = 5.0
 
 
+# The servers' secret key: it signs cookies and seals secret ballots.
+SECRET_KEY = "test-secret-" + "x" * 32
+
+
 @dataclass
 class Server:
     base_url: str
@@ -74,6 +85,11 @@ class Server:
     @property
     def ws_base(self) -> str:
         return self.base_url.replace("http://", "ws://")
+
+    @property
+    def seal(self) -> BallotSeal:
+        """What the server seals secret ballots with (tests that call the domain directly)."""
+        return BallotSeal(SECRET_KEY)
 
 
 async def start_server(
@@ -255,7 +271,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         pubsub_url=REDIS_URL if ON_POSTGRES and REDIS_URL else "memory://",
-        secret_key="test-secret-" + "x" * 32,
+        secret_key=SECRET_KEY,
         default_locale="en",
     )
 

@@ -219,6 +219,7 @@ CASES: list[Case] = [
     Case("participant_join", "POST", S + "/join", EVERYONE, {"display_name": "Encore"}),
     Case("join_member", "POST", S + "/join-member", EVERYONE, {"voting_code": "{spare_code}"}),
     Case("open_participant_link", "GET", "/p/{link_token}", EVERYONE),
+    Case("confirm_participant_link", "POST", "/p/{link_token}", EVERYONE),
     Case("close_survey", "POST", D + "/{asked_decision_id}/survey/close", OWNER),
     # The very last: signing out revokes every cookie of the account, the role's own.
     Case("logout", "POST", "/logout", EVERYONE),
@@ -229,7 +230,7 @@ IDENTITY_CHANGING = {
     "join_member",
     "logout",
     "login",
-    "open_participant_link",
+    "confirm_participant_link",  # opening the link asks first: only confirming changes it
 }
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from cocreate import contributions
 from cocreate.database import Database
-from cocreate.models import Session
+from cocreate.models import Participant, Session
 from cocreate.settings import Settings
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import PASSWORD, Room, Server, open_room, signed_in, start_server
@@ -223,4 +225,28 @@ async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room)
     await phones[1].locator(".chart--profile").wait_for(timeout=LIVE_MS)
     await shoot(screen, "live-loop/projector-judgment")
     await shoot(phones[1], "phone-judgment")
+    assert console.errors == []
+
+
+async def test_a_phone_mends_its_name_without_becoming_someone_else(
+    browser: Any, room: Room
+) -> None:
+    ctx = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale="en-GB"
+    )
+    console = Console()
+    page = console.watch(await ctx.new_page(), "phone")
+    await page.goto(f"{room.server.base_url}/s/{room.code}")
+    await page.fill("#display_name", "Brnuo")
+    await page.click("button.primary")
+    await page.wait_for_selector(".connection")
+    await page.click(".rename summary")
+    await page.fill("#rename-name", "Bruno")
+    await shoot(page, "phone-rename")
+    await page.click(".rename button")
+    await page.wait_for_selector("text=You take part as Bruno.", timeout=LIVE_MS)
+    assert page.url == f"{room.server.base_url}/s/{room.code}"
+    async with room.server.db.session() as db:
+        names = [p.display_name for p in (await db.exec(select(Participant))).all()]
+    assert names == ["Bruno"]
     assert console.errors == []

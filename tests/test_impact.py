@@ -255,7 +255,12 @@ async def test_the_participants_say_whether_a_decision_answered_their_need(room:
     assert "open your personal participant link first" in stranger_view
     refused = await new_phone.post(f"/f/{code}", {"rating": "1"}, htmx=False)
     assert refused.status_code == 403
-    welcome = await new_phone.get(link.group(1).removeprefix(room.server.base_url))
+    path = link.group(1).removeprefix(room.server.base_url)
+    asked = await new_phone.get(path)  # asked first, then confirmed (a GET changes nobody)
+    assert "Open this link as Ben?" in asked.text
+    confirmed = await new_phone.post(path, htmx=False)
+    assert confirmed.status_code == 303
+    welcome = await new_phone.get(confirmed.headers["location"])
     assert welcome.status_code == 200
     assert "Welcome back, Ben" in welcome.text
     assert f'href="/f/{code}"' in welcome.text
@@ -279,6 +284,47 @@ async def test_the_participants_say_whether_a_decision_answered_their_need(room:
     assert late.status_code == 409
     async with room.server.db.session() as db:
         assert sorted(a.rating for a in (await db.exec(select(SurveyAnswer))).all()) == [2, 5]
+
+
+async def test_a_personal_link_asks_before_a_phone_becomes_someone_else(room: Room) -> None:
+    """Opening someone's /p/TOKEN made the phone that person silently, on a plain GET.
+    Now a phone that is not them is asked, on a page saying whom it would become (and
+    whom it is now), and only a confirmation with the form's token changes it."""
+    awa = await room.phone("Awa")
+    bruno = await room.phone("Bruno")
+    shown = await awa.post(f"/s/{room.code}/link", {}, htmx=False)
+    found = re.search(r'value="[^"]*(/p/[\w-]+)"', shown.text)
+    assert found is not None
+    link = found.group(1)
+    # Awa's own phone: welcomed at once.
+    assert "Welcome back, Awa" in (await awa.get(link)).text
+
+    asked = await bruno.get(link)
+    assert asked.status_code == 200
+    assert "Open this link as Awa?" in asked.text
+    assert "This phone takes part as Bruno in this session." in asked.text
+    assert "it will no longer be Bruno but Awa" in asked.text
+    assert f'<form method="post" action="{link}"' in asked.text
+    assert "You take part as Bruno." in (await bruno.get(f"/s/{room.code}")).text  # unchanged
+    # Without the form's token (another site's page posting it), nothing changes either.
+    forged = await bruno.post(link, htmx=False, csrf=False)
+    assert forged.status_code == 403
+    assert "You take part as Bruno." in (await bruno.get(f"/s/{room.code}")).text
+    confirmed = await bruno.post(link, htmx=False)
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == link
+    assert "Welcome back, Awa" in (await bruno.get(link)).text
+    assert "You take part as Awa." in (await bruno.get(f"/s/{room.code}")).text
+
+    # A phone that is nobody in this session is asked too, and told whom it would become.
+    stranger = Browser(room.server)
+    room.devices.append(stranger)
+    asked = await stranger.get(link)
+    assert "Open this link as Awa?" in asked.text
+    assert "This phone takes part as" not in asked.text
+    assert 'id="display_name"' in (await stranger.get(f"/s/{room.code}")).text  # unchanged
+    async with room.server.db.session() as db:
+        assert len((await db.exec(select(Participant))).all()) == 2
 
 
 async def test_only_decisions_of_a_session_can_be_asked_about(room: Room) -> None:
@@ -360,8 +406,18 @@ async def test_a_phone_asks_for_its_link_and_another_phone_becomes_it(
     assert await axe_problems(page) == []
     other_context = await browser.new_context(viewport={"width": 360, "height": 640})
     other = await other_context.new_page()
+    await other.goto(f"{server}/s/{room.code}")  # Bruno's phone, in the same session
+    await other.fill("#display_name", "Bruno")
+    await other.click("form[action$='/join'] button")
+    await other.wait_for_selector("text=You take part as Bruno.")
     await other.goto(link)
     assert "Awa" in await other.inner_text("h1")
+    assert "This phone takes part as Bruno" in await other.inner_text("main")
+    assert await axe_problems(other) == []
+    assert await other.evaluate("document.documentElement.scrollWidth") <= 360
+    await shoot(other, "participant-link-confirm")
+    await other.click("form[action^='/p/'] button")
+    await other.wait_for_selector("text=Welcome back, Awa")
     assert await axe_problems(other) == []
     await other_context.close()
     await context.close()

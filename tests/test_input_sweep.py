@@ -505,9 +505,18 @@ def _rows_sql(dialect: sa.Dialect) -> str:
     """One statement reading every row of every table, each row as a JSON array."""
     quote_name = dialect.identifier_preparer.quote
     as_json = "json_build_array({})::text" if dialect.name == "postgresql" else "json_array({})"
+    hexadecimal = "encode({}, 'hex')" if dialect.name == "postgresql" else "hex({})"
     selects = []
     for table in SQLModel.metadata.sorted_tables:  # names from the metadata, not from input
-        row = as_json.format(", ".join(quote_name(column.name) for column in table.columns))
+        row = as_json.format(
+            ", ".join(
+                # JSON holds no bytes (a sealed ballot): they are read as hexadecimal text.
+                hexadecimal.format(quote_name(column.name))
+                if isinstance(column.type, sa.LargeBinary)
+                else quote_name(column.name)
+                for column in table.columns
+            )
+        )
         selects.append(f"SELECT '{table.name}', {row} FROM {quote_name(table.name)}")  # noqa: S608
     return " UNION ALL ".join(selects)
 

@@ -9,8 +9,9 @@ from sqlmodel import func, select
 
 from cocreate.contributions import Arrival, Arrived, join_all
 from cocreate.errors import Conflict, Invalid, UnknownCode
-from cocreate.models import Participant, Proposal
+from cocreate.models import Participant, Proposal, Vote, VoterRegister
 from tests.conftest import Browser, Room, open_room
+from tests.test_polls import act, create
 
 
 async def participants_of(room: Room) -> list[Participant]:
@@ -187,3 +188,69 @@ async def test_a_phone_that_took_part_elsewhere_is_shown_the_join_page_of_anothe
     assert "You take part as Awa." in joined.text
     # Back in the first session, still as herself.
     assert "You take part as Awa." in (await phone.get(f"/s/{room.code}")).text
+
+
+async def test_a_phone_that_joins_again_is_renamed_not_multiplied(room: Room) -> None:
+    """Posting the join form again with the same cookie once made a new participant each
+    time: five joins, five ballots in one poll and five votes on one proposal. A second
+    join now changes the name (a typo mended), never the identity."""
+    author = await room.phone("Aïcha")
+    await author.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
+    async with room.server.db.session() as db:
+        proposal = (await db.exec(select(Proposal))).one()
+    poll_id = await create(room, question="Un goûter ?", method="yes_no")
+    await act(room, poll_id, "open")
+
+    phone = Browser(room.server)
+    room.devices.append(phone)
+    await phone.get(f"/s/{room.code}")
+    ballots = []
+    for n in range(5):
+        joined = await phone.post(f"/s/{room.code}/join", {"display_name": f"Bruno {n}"})
+        assert joined.status_code == 200, joined.text
+        assert f"You take part as Bruno {n}." in joined.text
+        voted = await phone.post(f"/s/{room.code}/proposals/{proposal.id}/vote", {"choice": "for"})
+        assert voted.status_code == 200
+        ballot = await phone.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+        ballots.append(ballot.status_code)
+    assert ballots == [200, 409, 409, 409, 409]
+    assert sorted(p.display_name for p in await participants_of(room)) == ["Aïcha", "Bruno 4"]
+    async with room.server.db.session() as db:
+        votes = (await db.exec(select(Vote).where(Vote.proposal_id == proposal.id))).all()
+        signatures = (await db.exec(select(VoterRegister))).all()
+    assert len(votes) == 1
+    assert len(signatures) == 1
+    # The page offers it (the join form again), and without JavaScript it redirects.
+    page = await phone.get(f"/s/{room.code}")
+    assert 'id="rename-name" name="display_name" value="Bruno 4"' in page.text
+    renamed = await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno"}, htmx=False)
+    assert renamed.status_code == 303
+    assert "You take part as Bruno." in (await phone.get(f"/s/{room.code}")).text
+    # In a locked room too: the phone is in already (a newcomer is refused).
+    await room.facilitator.post(f"/sessions/{room.session_id}/room", {"locked": "1"})
+    assert (await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno B."})).is_success
+    late = Browser(room.server)
+    room.devices.append(late)
+    await late.get(f"/s/{room.code}")
+    assert (await late.post(f"/s/{room.code}/join", {"display_name": "Zoé"})).status_code == 409
+    assert sorted(p.display_name for p in await participants_of(room)) == ["Aïcha", "Bruno B."]
+
+
+async def test_a_removed_participant_stays_out_of_the_session(room: Room) -> None:
+    awa = await room.phone("Awa")
+    poll_id = await create(room, question="Un goûter ?", method="yes_no")
+    await act(room, poll_id, "open")
+    (awa_participant,) = await participants_of(room)
+    removed = await room.facilitator.post(
+        f"/sessions/{room.session_id}/participants/{awa_participant.id}/remove"
+    )
+    assert removed.status_code == 200
+    for htmx in (True, False):
+        again = await awa.post(f"/s/{room.code}/join", {"display_name": "Awa, encore"}, htmx=htmx)
+        assert again.status_code == 403
+        assert "The facilitator has removed you from this session." in again.text
+    ballot = await awa.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+    assert ballot.status_code == 403
+    assert [p.display_name for p in await participants_of(room)] == ["Awa"]
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(VoterRegister))).all() == []

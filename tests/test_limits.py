@@ -6,23 +6,34 @@ import asyncio
 import dataclasses
 import itertools
 import json
+from collections.abc import Iterator
 
+import httpx
 import pytest
 import websockets
+from sqlmodel import func, select
 
 from cocreate import accounts
 from cocreate.limits import RateLimit, TokenBucket
+from cocreate.models import Participant
 from cocreate.projects import JOIN_CODE_ALPHABET
+from cocreate.settings import JOINS_PER_MINUTE
 from cocreate.web import (
     CODE_GUESS_BURST,
     CODE_GUESSES_PER_S,
+    MEMBER_CODE_GUESS_BURST,
+    MEMBER_CODE_GUESS_BURST_ALL,
+    MEMBER_CODE_GUESSES_PER_S,
+    MEMBER_CODE_GUESSES_PER_S_ALL,
     SIGN_IN_BURST_PER_ACCOUNT,
     SIGN_IN_BURST_PER_CLIENT,
     SIGN_INS_PER_S_PER_ACCOUNT,
     SIGN_INS_PER_S_PER_CLIENT,
     Limits,
+    join_limit,
 )
 from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
+from tests.test_roster import ROSTER, codes, import_csv
 
 
 class Clock:
@@ -259,3 +270,154 @@ async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
         await flood_until_closed()
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "too many messages")
+
+
+@pytest.fixture
+def join_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock for joins, moved by the test alone (300 joins may take longer
+    than the allowance takes to refill on a busy machine)."""
+    clock = Clock()
+    default = Limits.default
+
+    def with_clock(cls: type[Limits]) -> Limits:
+        return dataclasses.replace(default(), joins=join_limit(JOINS_PER_MINUTE, clock))
+
+    monkeypatch.setattr(Limits, "default", classmethod(with_clock))
+    return clock
+
+
+async def test_a_room_behind_one_address_gets_300_phones_in_and_a_flood_is_refused(
+    join_clock: Clock, room: Room
+) -> None:
+    async def arrive(name: str, phone: Browser | None = None) -> httpx.Response:
+        """A phone of its own (no cookie yet) joins; a connection may serve several."""
+        if phone is None:
+            phone = Browser(room.server)
+            room.devices.append(phone)
+        phone.http.cookies.clear()
+        await phone.get(f"/s/{room.code}")
+        return await phone.post(f"/s/{room.code}/join", {"display_name": name}, htmx=False)
+
+    async def arrive_in_turn(connection: int) -> list[int]:
+        phone = Browser(room.server)
+        room.devices.append(phone)
+        return [
+            (await arrive(f"Phone {connection}-{n}", phone)).status_code
+            for n in range(JOINS_PER_MINUTE // 50)
+        ]
+
+    # A whole room, from one address, at once (50 connections).
+    answers = await asyncio.gather(*(arrive_in_turn(c) for c in range(50)))
+    assert [status for statuses in answers for status in statuses] == [303] * JOINS_PER_MINUTE
+    # The 301st of the same minute (a script making participants) is refused, and told
+    # when to come back.
+    refused = await arrive("Robot")
+    assert refused.status_code == 429
+    assert "Too many phones joined from this address just now. Try again in 1 s." in refused.text
+    assert refused.headers["retry-after"] == "1"
+    async with room.server.db.session() as db:
+        count = (await db.exec(select(func.count()).select_from(Participant))).one()
+    assert count == JOINS_PER_MINUTE
+    # A latecomer a moment later is let in: the allowance refills, 300 a minute.
+    join_clock.now += 60 / JOINS_PER_MINUTE
+    assert (await arrive("Late")).status_code == 303
+    assert (await arrive("Robot")).status_code == 429
+
+
+@pytest.fixture
+def member_code_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The server's clock for voting-code guesses, moved by the test alone."""
+    clock = Clock()
+    default = Limits.default
+
+    def with_clock(cls: type[Limits]) -> Limits:
+        return dataclasses.replace(
+            default(),
+            member_codes=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST, per_second=MEMBER_CODE_GUESSES_PER_S, clock=clock
+            ),
+            member_codes_all=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST_ALL,
+                per_second=MEMBER_CODE_GUESSES_PER_S_ALL,
+                clock=clock,
+            ),
+        )
+
+    monkeypatch.setattr(Limits, "default", classmethod(with_clock))
+    return clock
+
+
+async def test_guessing_voting_codes_is_stopped_per_client_and_for_everyone(
+    member_code_clock: Clock, room: Room
+) -> None:
+    """Wrong voting codes answered 404 forever (900 guesses, no 429) on the member's link,
+    the member's join form and the proxy form. Each client (its address, here given by
+    the trusted proxy's X-Forwarded-For) and all of them together are now limited."""
+    await import_csv(room, ROSTER)
+    known = await codes(room)
+    right = known["001"]
+    wrong = (code for code in unknown_member_codes() if code not in known.values())
+
+    def visitor(address: str) -> Browser:
+        device = Browser(room.server)
+        device.http.headers["X-Forwarded-For"] = address
+        room.devices.append(device)
+        return device
+
+    async def guess(device: Browser, n: int, code: str) -> httpx.Response:
+        """One try of a code, on each address that takes one in turn."""
+        if n % 3 == 0:
+            return await device.get(f"/m/{code}")
+        path = "/join-member" if n % 3 == 1 else "/proxies"
+        return await device.post(f"/s/{room.code}{path}", {"voting_code": code, "holder": "002"})
+
+    guesser = visitor("203.0.113.7")
+    await guesser.get(f"/s/{room.code}")
+    for n in range(MEMBER_CODE_GUESS_BURST):
+        answer = await guess(guesser, n, next(wrong))
+        assert answer.status_code == 404
+        assert "not on the roster" in answer.text
+    # Out of guesses: every address that takes a code refuses this client, a right code
+    # included (else the answer would tell which code is right), and says when to return.
+    for n in range(3):
+        refused = await guess(guesser, n, right)
+        assert refused.status_code == 429
+        assert "Too many wrong voting codes were tried from here. Try again in 10 s." in (
+            refused.text
+        )
+        assert refused.headers["retry-after"] == "10"
+    assert (await guesser.get(f"/s/{room.code}")).status_code == 200  # joining by name: open
+    # Another address is still answered, a right code let in.
+    member = visitor("198.51.100.20")
+    assert (await member.get(f"/m/{right}")).status_code == 200
+
+    # Many addresses, each within its own allowance, together exhaust the server's.
+    crowd = [visitor(f"192.0.2.{n}") for n in range(1, 10)]
+    for device in crowd:
+        await device.get(f"/s/{room.code}")
+    remaining = MEMBER_CODE_GUESS_BURST_ALL - MEMBER_CODE_GUESS_BURST
+    assert remaining == len(crowd) * MEMBER_CODE_GUESS_BURST
+
+    async def guess_all(device: Browser) -> list[int]:
+        return [
+            (await guess(device, n, next(wrong))).status_code
+            for n in range(MEMBER_CODE_GUESS_BURST)
+        ]
+
+    statuses = await asyncio.gather(*(guess_all(device) for device in crowd))
+    assert {status for batch in statuses for status in batch} == {404}
+    held = await member.get(f"/m/{right}")
+    assert held.status_code == 429
+    assert "Too many wrong voting codes were tried on this server just now." in held.text
+    assert held.headers["retry-after"] == "1"
+    # A second later the server's allowance has one guess again: the member gets in,
+    # while the first guesser still waits for their own.
+    member_code_clock.now += 1
+    assert (await member.get(f"/m/{right}")).status_code == 200
+    assert (await guess(guesser, 0, right)).status_code == 429
+    member_code_clock.now += 9
+    assert (await guess(guesser, 0, right)).status_code == 200
+
+
+def unknown_member_codes() -> Iterator[str]:
+    return ("".join(letters) for letters in itertools.product(JOIN_CODE_ALPHABET[:5], repeat=8))

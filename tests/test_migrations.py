@@ -144,3 +144,79 @@ def test_decisions_recorded_before_the_register_are_sealed_in_order(tmp_path: Pa
         1: (True, 3, ["D3", "D1", "D4"]),
         2: (True, 1, ["D2"]),
     }
+
+
+def test_ballots_stored_before_sealing_are_rewritten_apart_from_their_receipts(
+    tmp_path: Path,
+) -> None:
+    """Upgrading (0008) rewrites a secret poll's stored ballots in the order of their
+    content, moves the receipts to a table of their own, and leaves nothing of the old
+    rows in the file: the order in which they were cast is gone."""
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0008")
+    cast = [f'"ballot {n:02d}"' for n in (7, 3, 11, 0, 9, 5, 1, 10, 2, 8, 4, 6)]
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO facilitator (id, email, display_name, password_hash, created_at)"
+                    " VALUES (1, 'a@example.org', 'A', 'x', '2026-01-01 10:00:00');"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO project (id, owner_id, title, need, territory, created_at,"
+                    " register_length, register_head) VALUES (1, 1, 'P', '', '', "
+                    "'2026-01-01 10:00:00', 0, :genesis)"
+                ),
+                {"genesis": "0" * 64},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO session (id, project_id, title, place, seq, created_at,"
+                    " premoderation) VALUES (1, 1, 'S', '', 0, '2026-01-01 10:00:00', 0)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO poll (id, session_id, question, method, rules, secret,"
+                    " binding, created_at) VALUES (1, 1, 'Q', 'yes_no', '{}', 1, 0,"
+                    " '2026-01-01 10:00:00')"
+                )
+            )
+            for number, content in enumerate(cast):  # one at a time, as voters cast them
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO ballot (id, poll_id, content, receipt)"
+                        " VALUES (:id, 1, :content, :receipt)"
+                    ),
+                    {"id": f"{number:02d}" * 16, "content": content, "receipt": f"R{number:011d}"},
+                )
+    finally:
+        engine.dispose()
+
+    upgrade(url)
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            receipts = connection.execute(sa.text("SELECT code FROM ballot_receipt")).all()
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("ballot")}
+            without_rowid = connection.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE name = 'ballot'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert sorted(code for (code,) in receipts) == [f"R{n:011d}" for n in range(12)]
+    assert "receipt" not in columns
+    assert "WITHOUT ROWID" in without_rowid
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # emptied after the upgrade
+    data = path.read_bytes()
+    places = {content: data.find(content.encode()) for content in cast}
+    assert all(place >= 0 for place in places.values())
+    found = sorted(places, key=places.__getitem__)
+    assert found in (sorted(cast), sorted(cast)[::-1])  # the content's order, not the casting's
+    assert data.count(b'"ballot 07"') == 1  # no older copy left in a freed page

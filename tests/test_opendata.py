@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from cocreate import opendata, polls
-from cocreate.models import Ballot, Participant
+from cocreate.models import Ballot, BallotReceipt, Participant
 from tests.conftest import Browser, Room, signed_in
 from tests.test_api import HOSTILE_CALL, HOSTILE_IDEA, Furnished, furnish
 
@@ -147,12 +147,12 @@ async def test_ballots_are_the_anonymised_files_recounted_at_closing(
     csv_body = (await download(room.facilitator, room, "ballots", "csv")).decode()
     async with room.server.db.session() as db:
         stored = (await db.exec(select(Ballot))).all()
+        receipts = (await db.exec(select(BallotReceipt))).all()
         voters = (await db.exec(select(Participant))).all()
-    assert len(stored) == 3
-    for ballot in stored:
-        for trace in (ballot.id, ballot.receipt):
-            assert trace not in body.decode()
-            assert trace not in csv_body
+    assert len(stored) == len(receipts) == 3
+    for trace in [b.id for b in stored] + [r.code for r in receipts]:
+        assert trace not in body.decode()
+        assert trace not in csv_body
     for voter in voters:
         assert voter.display_name not in body.decode()
         assert voter.display_name not in csv_body

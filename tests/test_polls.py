@@ -24,6 +24,7 @@ from cocreate.models import (
     Facilitator,
     Participant,
     Poll,
+    SealedBallot,
     Session,
     VoterRegister,
 )
@@ -132,18 +133,28 @@ async def test_a_secret_poll_keeps_no_link_between_voter_and_choice(room: Room) 
     for phone, chosen in zip(phones, ([options[0]], [options[0], options[1]], []), strict=True):
         await vote(phone, room, poll_id, {"approve": chosen} if chosen else {})
     async with room.server.db.session() as db:
-        ballots = (await db.exec(select(Ballot))).all()
+        sealed = (await db.exec(select(SealedBallot))).all()
+        open_ballots = (await db.exec(select(Ballot))).all()
         register = (await db.exec(select(VoterRegister))).all()
         events = (await db.exec(select(Event).where(Event.kind == "ballot_cast"))).all()
-        ballot_columns = set(Ballot.model_fields)
-    assert len(ballots) == len(register) == 3
-    assert all(b.voter_id is None for b in ballots)
-    assert not {"participant_id", "cast_at", "created_at"} & ballot_columns
+    # While open: sealed ballots, all of one size (the empty ballot as long as the fullest).
+    assert len(sealed) == len(register) == 3
+    assert open_ballots == []
+    assert len({len(b.sealed) for b in sealed}) == 1
+    assert not any(b'"ballot"' in b.sealed or b'"receipt"' in b.sealed for b in sealed)
     assert {e.subject_id for e in events} == {poll_id}  # events name the poll, not the ballot
-    assert len({b.id for b in ballots}) == 3
-    assert all(len(b.id) == 32 for b in ballots)
 
     await act(room, poll_id, "close")
+    async with room.server.db.session() as db:
+        ballots = (await db.exec(select(Ballot))).all()
+        left_sealed = (await db.exec(select(SealedBallot))).all()
+    ballot_columns = set(Ballot.model_fields)
+    assert left_sealed == []
+    assert len(ballots) == 3
+    assert all(b.voter_id is None for b in ballots)
+    assert not {"participant_id", "cast_at", "created_at", "receipt"} & ballot_columns
+    assert len({b.id for b in ballots}) == 3
+    assert all(len(b.id) == 32 for b in ballots)
     page = await phones[0].get(f"/s/{room.code}/polls/{poll_id}")
     assert "Winner:" in page.text
     assert "Rouge" in page.text
@@ -235,7 +246,12 @@ async def _cast(room: Room, voter: Participant, poll_id: int, choice: str) -> bo
         assert session is not None
         try:
             await polls.cast_ballot(
-                db=db, session=session, voter=voter, poll_id=poll_id, form={"choice": choice}
+                db=db,
+                session=session,
+                voter=voter,
+                poll_id=poll_id,
+                form={"choice": choice},
+                seal=room.server.seal,
             )
         except Conflict:
             return False
@@ -251,7 +267,8 @@ async def test_concurrent_ballots_one_member_one_vote(room: Room) -> None:
     repeats = await asyncio.gather(*(_cast(room, voters[0], poll_id, "against") for _ in range(10)))
     assert not any(repeats)
     async with room.server.db.session() as db:
-        assert len((await db.exec(select(Ballot))).all()) == 100
+        # A secret poll: its ballots stay sealed until it closes.
+        assert len((await db.exec(select(SealedBallot))).all()) == 100
         assert len((await db.exec(select(VoterRegister))).all()) == 100
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from cocreate.models import (
     Poll,
     PollElector,
     Proxy,
+    SealedBallot,
     VoterRegister,
 )
 from cocreate.polls import Quorum
@@ -466,8 +468,152 @@ async def test_one_member_one_vote_under_concurrent_binding_submissions(room: Ro
     assert sorted(own) == [200] + [409] * 9
     assert sorted(proxy) == [200] + [409] * 9
     async with room.server.db.session() as db:
-        assert len((await db.exec(select(Ballot))).all()) == 2
+        assert len((await db.exec(select(SealedBallot))).all()) == 2  # secret: sealed till closing
         register = (await db.exec(select(VoterRegister))).all()
     assert sorted(r.member_id or 0 for r in register) == sorted(
         [await member_id(room, "001"), chantal]
     )
+
+
+async def test_a_principal_arriving_in_person_takes_the_proxy_back_and_the_holder_is_told_live(
+    room: Room,
+) -> None:
+    """A holder could vote for a principal who had come in person, who was then refused.
+    Arriving takes the proxy back; the holder's phone says so at once; a ballot the
+    holder had already cast for the principal stays counted (the register shows it)."""
+    await import_csv(room, ROSTER + "Denis Blanc;004;;Usagers\n")
+    member_codes = await codes(room)
+    await set_cap(room, 2)
+    alice = await member_phone(room, member_codes["001"])
+    assert await record_proxy(room, "003", "001") == 303
+    assert await record_proxy(room, "004", "001") == 303
+    poll_id = await create(room, question="Budget ?", method="yes_no", binding="1")
+    await act(room, poll_id, "open")
+    chantal, denis = await member_id(room, "003"), await member_id(room, "004")
+    await vote(alice, room, poll_id, {"choice": "for", "as_member": str(denis)})
+    live = await alice.socket(room.code, "phone", last_seq=await room.seq())
+
+    chantal_phone = await member_phone(room, member_codes["003"])
+    # Alice's phone loads her ballots again: Chantal's is gone, and the page says why.
+    reload = await live.until_text(f'id="ballots-{poll_id}"')
+    assert f'hx-get="/s/{room.code}/polls/{poll_id}/ballots"' in reload
+    assert "Chantal" not in reload  # the frame goes to every phone: it names nobody
+    ballots = (await alice.get(f"/s/{room.code}/polls/{poll_id}/ballots")).text
+    assert "Proxy: you vote for Chantal Roux." not in ballots
+    assert "Chantal Roux has come in person and votes themselves" in ballots
+    refused = await alice.post(
+        f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "against", "as_member": str(chantal)}
+    )
+    assert refused.status_code == 403
+    assert "You do not hold this member's proxy." in html.unescape(refused.text)
+    await vote(chantal_phone, room, poll_id, {"choice": "against"})  # she votes herself
+
+    # Denis arrives after Alice voted for him: that ballot stays, and he is told so.
+    denis_phone = await member_phone(room, member_codes["004"])
+    again = await denis_phone.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+    assert again.status_code == 409
+    assert "You have already voted in this poll." in again.text
+    ballots = (await alice.get(f"/s/{room.code}/polls/{poll_id}/ballots")).text
+    assert "Your ballot for Denis Blanc is in the box and counts" in ballots
+    async with room.server.db.session() as db:
+        taken_back = (await db.exec(select(Proxy))).all()
+        register = (await db.exec(select(VoterRegister))).all()
+        alice_id = (
+            await db.exec(select(Participant.id).where(Participant.display_name == "Alice Martin"))
+        ).one()
+    assert {(p.principal_id, p.revoked_by) for p in taken_back} == {
+        (chantal, "arrival"),
+        (denis, "arrival"),
+    }
+    assert all(p.revoked_at is not None for p in taken_back)
+    assert {(r.member_id, r.participant_id) for r in register} == {
+        (denis, alice_id),  # cast by the holder before Denis came
+        (chantal, (await participant_of_member(room, chantal))),
+    }
+    console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+    assert console.text.count("the member came in person") == 2
+
+
+async def participant_of_member(room: Room, member: int) -> int:
+    async with room.server.db.session() as db:
+        found = (await db.exec(select(Participant.id).where(Participant.member_id == member))).one()
+    assert found is not None
+    return found
+
+
+async def test_no_chain_of_proxies_from_the_members_form_or_the_facilitators(
+    room: Room,
+) -> None:
+    await import_csv(room, ROSTER + "Denis Blanc;004;;Usagers\n")
+    member_codes = await codes(room)
+    assert await record_proxy(room, "003", "001") == 303  # Chantal's vote, held by Alice
+
+    # Alice, who holds Chantal's proxy, cannot give her own: not on the console…
+    chained = await room.facilitator.post(
+        f"/sessions/{room.session_id}/proxies", {"principal": "001", "holder": "002"}
+    )
+    assert chained.status_code == 409
+    assert "Alice Martin holds another member's proxy, so cannot give their own" in html.unescape(
+        chained.text
+    )
+    # …nor with her own code.
+    alice = Browser(room.server)
+    room.devices.append(alice)
+    await alice.get(f"/m/{member_codes['001']}")
+    declared = await alice.post(
+        f"/s/{room.code}/proxies", {"voting_code": member_codes["001"], "holder": "002"}
+    )
+    assert declared.status_code == 409
+    assert "You hold another member's proxy: you cannot give yours (no chains)." in html.unescape(
+        declared.text
+    )
+    # Nor can Chantal, who gave hers, hold Denis's, from either form.
+    assert await record_proxy(room, "004", "003") == 409
+    denis = Browser(room.server)
+    room.devices.append(denis)
+    await denis.get(f"/m/{member_codes['004']}")
+    to_chantal = await denis.post(
+        f"/s/{room.code}/proxies", {"voting_code": member_codes["004"], "holder": "003"}
+    )
+    assert to_chantal.status_code == 409
+    assert "A member who gave their own proxy cannot hold one." in to_chantal.text
+    async with room.server.db.session() as db:
+        assert len((await db.exec(select(Proxy))).all()) == 1
+
+
+async def test_a_phone_in_the_room_by_name_becomes_the_member_whose_code_it_types(
+    room: Room,
+) -> None:
+    """One person, one voice: a phone that joined by name and then types a voting code
+    is that member from then on, not a second participant with a second ballot."""
+    await import_csv(room, ROSTER)
+    member_codes = await codes(room)
+    poll_id = await create(room, question="Un goûter ?", method="yes_no")  # consultative
+    await act(room, poll_id, "open")
+    phone = await room.phone("Bernie")
+    await vote(phone, room, poll_id, {"choice": "for"})
+    joined = await phone.post(
+        f"/s/{room.code}/join-member", {"voting_code": member_codes["002"]}, htmx=False
+    )
+    assert joined.status_code == 303
+    assert "You take part as Bernard Petit. (member)" in (await phone.get(f"/s/{room.code}")).text
+    again = await phone.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "against"})
+    assert again.status_code == 409
+    async with room.server.db.session() as db:
+        people = (await db.exec(select(Participant))).all()
+    assert [(p.display_name, p.member_id) for p in people] == [
+        ("Bernard Petit", await member_id(room, "002"))
+    ]
+    renamed = await phone.post(f"/s/{room.code}/join", {"display_name": "Bernie"})
+    assert renamed.status_code == 409
+    assert "A member takes part under their name on the roster." in renamed.text
+    # A phone the facilitator removed cannot come back as a member either.
+    other = await room.phone("Zoé")
+    async with room.server.db.session() as db:
+        zoe = (await db.exec(select(Participant).where(Participant.display_name == "Zoé"))).one()
+    await room.facilitator.post(f"/sessions/{room.session_id}/participants/{zoe.id}/remove")
+    refused = await other.post(
+        f"/s/{room.code}/join-member", {"voting_code": member_codes["001"]}, htmx=False
+    )
+    assert refused.status_code == 403
+    assert "The facilitator has removed you from this session." in refused.text

@@ -947,7 +947,8 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     after.impact.append(typed.strip())
     after.impact_owner.append(typed.strip())
     # The project's and session's titles, the decisions asked about (and the name).
-    welcome = [project_title.strip(), session_title.strip(), *after.asked]
+    session_shown = session_title.strip()
+    welcome = [project_title.strip(), session_shown, *after.asked]
     returning = await pages.page("returning phone", **handheld)
     raw_returning = await pages.page("returning phone without CSP", bypass_csp=True, **handheld)
 
@@ -959,7 +960,11 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
         me = cleaned(raw_phone_name)
         await check(raw_phone, "participant's link, without CSP", [session_title.strip(), me])
         link = await raw_phone.input_value("#my-link")
-        await visit(raw_returning, link, "welcome back, without CSP", [*welcome, me])
+        # Asked first (saying whom the phone would become), then welcomed.
+        await visit(raw_returning, link, "personal link, without CSP", [session_shown, me])
+        async with raw_returning.expect_navigation(timeout=LIVE_MS):
+            await raw_returning.click("form[action^='/p/'] button")
+        await check(raw_returning, "welcome back, without CSP", [*welcome, me])
         await raw_returning.click(f"a[href='/f/{codes[0]}']")
         await raw_returning.wait_for_selector("#survey-comment", timeout=LIVE_MS)
         asked = after.surveys[codes[0]]
@@ -975,7 +980,10 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
         survey = f"{base}/f/{codes[1]}"
         await visit(returning, survey, "questionnaire, a stranger", after.surveys[codes[1]])
         link, name = after.returning
-        await visit(returning, base + link, "welcome back", [*welcome, name])
+        await visit(returning, base + link, "personal link", [session_shown, name])
+        async with returning.expect_navigation(timeout=LIVE_MS):
+            await returning.click("form[action^='/p/'] button")
+        await check(returning, "welcome back", [*welcome, name])
         await visit(returning, survey, "questionnaire", after.surveys[codes[1]])
 
     await asyncio.gather(come_back_without_csp(), come_back())

@@ -28,12 +28,13 @@ from cocreate import contributions, pubsub
 from cocreate.ballot_box import BallotBox
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError, UnknownCode
+from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
+from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 from cocreate.views import (
@@ -52,6 +53,7 @@ from cocreate.views import (
 )
 from cocreate.views.fragments import AtEventNumber, FragmentRenderer, SharedStages
 from cocreate.web import (
+    EVERYONE,
     AppState,
     Limits,
     app_state,
@@ -225,7 +227,8 @@ routes = [
     Route("/f/{code}", surveys.answer_survey, methods=["POST"], name="answer_survey"),
     Route("/f/{code}/qr.svg", surveys.survey_qr, name="survey_qr"),
     Route(S + "/link", surveys.make_link, methods=["POST"], name="participant_link"),
-    Route("/p/{token}", surveys.open_link, name="open_participant_link"),
+    Route("/p/{token}", surveys.open_link, methods=["GET"], name="open_participant_link"),
+    Route("/p/{token}", surveys.confirm_link, methods=["POST"], name="confirm_participant_link"),
     Route("/roster", members.roster_page, name="roster"),
     Route("/roster/import", members.import_roster, methods=["POST"], name="import_roster"),
     Route("/roster/member", members.save_member, methods=["POST"], name="save_member"),
@@ -404,31 +407,60 @@ class SecureCookies:
         await self.app(scope, receive, send_secure)
 
 
+def _takes_member_code(path: str) -> bool:
+    """The addresses that take a voting code: a member's link, the member's join form
+    and the proxy form."""
+    return path.startswith("/m/") or (
+        path.startswith("/s/") and path.endswith(("/join-member", "/proxies"))
+    )
+
+
 class CodeGuesses:
     """A client that tried too many unknown join codes is refused every session page
     for a while (429), the sessions that exist included: answering those would tell
-    a guesser which codes are live. The sockets do the same (``live``)."""
+    a guesser which codes are live. The sockets do the same (``live``).
+
+    Wrong voting codes likewise, on every address that takes one, counted per client
+    and for all clients together: past either allowance, a right code waits too."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/s/"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        refusal: tuple[str, int] | None = None
+        if path.startswith(("/s/", "/m/")):
             request = Request(scope, receive)
-            guesses = app_state(request).limits.code_guesses
-            who = client_of(request)
-            if guesses.exhausted(who):
-                seconds = max(1, guesses.retry_after(who))
-                message = app_state(request).templates.gettext(
-                    locale_of(request),
+            limits, who = app_state(request).limits, client_of(request)
+            if path.startswith("/s/") and limits.code_guesses.exhausted(who):
+                refusal = (
                     N_("Too many unknown codes were tried from here. Try again in %(n)d s."),
-                    n=seconds,
+                    limits.code_guesses.retry_after(who),
                 )
-                response = _error_response(request, 429, message)
-                response.headers["Retry-After"] = str(seconds)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+            elif _takes_member_code(path) and limits.member_codes.exhausted(who):
+                refusal = (
+                    N_("Too many wrong voting codes were tried from here. Try again in %(n)d s."),
+                    limits.member_codes.retry_after(who),
+                )
+            elif _takes_member_code(path) and limits.member_codes_all.exhausted(EVERYONE):
+                refusal = (
+                    N_(
+                        "Too many wrong voting codes were tried on this server just now. "
+                        "Try again in %(n)d s."
+                    ),
+                    limits.member_codes_all.retry_after(EVERYONE),
+                )
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        message, seconds = refusal[0], max(1, refusal[1])
+        text = app_state(request).templates.gettext(locale_of(request), message, n=seconds)
+        response = _error_response(request, 429, text)
+        response.headers["Retry-After"] = str(seconds)
+        await response(scope, receive, send)
 
 
 class BodyLimit:
@@ -497,8 +529,15 @@ async def rule_error(request: Request, exc: Exception) -> Response:
         return api.rule_error_response(exc)
     if isinstance(exc, UnknownCode):
         app_state(request).limits.code_guesses.take(client_of(request))
+    elif isinstance(exc, UnknownMemberCode):
+        limits = app_state(request).limits
+        limits.member_codes.take(client_of(request))
+        limits.member_codes_all.take(EVERYONE)
     message = translate_error(app_state(request).templates, locale_of(request), exc)
-    return _error_response(request, exc.status_code, message)
+    response = _error_response(request, exc.status_code, message)
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _HTTP_MESSAGES = {
@@ -543,6 +582,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
+    secret_key = settings.signing_key()
     # Database libraries log every statement with its parameters (INFO, DEBUG): a secret
     # ballot and the register row written beside it would be linked in the logs.
     for name in QUIET_LOGGERS:
@@ -574,7 +614,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     phone_pages=AtEventNumber(
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES
                     ),
-                    limits=Limits.default(),
+                    limits=Limits.for_settings(settings),
+                    seal=BallotSeal(secret_key),
                     heavy=heavy,
                 )
             }
@@ -594,7 +635,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             Middleware(SecureCookies),
             Middleware(
                 SessionMiddleware,
-                secret_key=settings.signing_key(),
+                secret_key=secret_key,
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_MAX_AGE_S,
                 same_site="lax",
@@ -611,4 +652,4 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     # Outside Starlette itself: a socket keeps no frame of Starlette's or of its error
     # middleware (which lets websockets through untouched) for its whole life.
-    return LiveSockets(site, secret_key=settings.signing_key(), max_age=SESSION_MAX_AGE_S)
+    return LiveSockets(site, secret_key=secret_key, max_age=SESSION_MAX_AGE_S)

@@ -121,12 +121,19 @@ async def join(*, db: AsyncSession, session: Session, display_name: str) -> Part
     return participant
 
 
+def _a_stranger(session_id: int) -> int | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Arrival:
     """A phone joining a session by name (its join code, as typed in the address)."""
 
     code: str
     display_name: str
+    # The participant this phone already is in a session, if any (its cookie says): a
+    # phone joining again is renamed, never made a second participant.
+    known_in: Callable[[int], int | None] = _a_stranger
 
 
 @dataclass(frozen=True)
@@ -134,23 +141,29 @@ class Arrived:
     session: Session  # as read in the write: at least as recent as the participant
     project: Project
     participant: Participant
+    newcomer: bool = True  # False: the phone was already this participant (renamed)
 
 
 async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrived | RuleError]:
     """Phones joining together (a join storm), in one write: each session read once,
-    every participant inserted by one statement. An unknown code, a locked room or a
-    refused name refuses its phone alone."""
+    every new participant inserted by one statement. An unknown code, a locked room or
+    a refused name refuses its phone alone.
+
+    A phone that already is a participant of the session stays that participant: its
+    join changes the name (a typo mended), in a locked room too, and a participant the
+    facilitator removed is refused (the same phone cannot come back as someone new)."""
     sessions: dict[str, tuple[Session, Project] | RuleError] = {}
     for code in dict.fromkeys(arrival.code for arrival in arrivals):
         try:
             session, project = await session_and_project_by_code(db=db, code=code)
-            ensure_can_join(session)
+            _ensure_open(session)
         except RuleError as refused:
             sessions[code] = refused
         else:
             sessions[code] = (session, project)
     outcomes: list[Arrived | RuleError] = []
-    for arrival in arrivals:
+    known: dict[int, int] = {}  # arrival's index -> the participant its phone already is
+    for index, arrival in enumerate(arrivals):
         found = sessions[arrival.code]
         if isinstance(found, RuleError):
             outcomes.append(found)
@@ -159,11 +172,46 @@ async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrive
             outcomes.append(Arrived(*found, _newcomer(found[0], arrival.display_name)))
         except RuleError as refused:
             outcomes.append(refused)
-    await _insert_participants(
-        db, [outcome.participant for outcome in outcomes if isinstance(outcome, Arrived)]
-    )
+            continue
+        participant_id = arrival.known_in(key(found[0]))
+        if participant_id is not None:
+            known[index] = participant_id
+    if known:
+        await _rejoin(db, outcomes, known)
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, Arrived) and outcome.newcomer:
+            try:
+                ensure_can_join(outcome.session)
+            except RuleError as refused:
+                outcomes[index] = refused
+    newcomers = [o.participant for o in outcomes if isinstance(o, Arrived) and o.newcomer]
+    await _insert_participants(db, newcomers)
     await db.commit()
     return outcomes
+
+
+async def _rejoin(
+    db: AsyncSession, outcomes: list[Arrived | RuleError], known: dict[int, int]
+) -> None:
+    """Phones that already are participants of the session they join: renamed (or
+    refused), in place of the newcomers ``join_all`` drew for them. A cookie naming
+    nobody of this session (another database, a participant gone) joins as new."""
+    rows = await db.exec(select(Participant).where(col(Participant.id).in_(set(known.values()))))
+    present = {key(p): p for p in rows.all()}
+    for index, participant_id in known.items():
+        arrived = outcomes[index]
+        assert isinstance(arrived, Arrived)
+        participant = present.get(participant_id)
+        if participant is None or participant.session_id != key(arrived.session):
+            continue
+        if participant.removed_at is not None:
+            outcomes[index] = Forbidden(REMOVED)
+        elif participant.member_id is not None:
+            outcomes[index] = Conflict(N_("A member takes part under their name on the roster."))
+        else:
+            participant.display_name = arrived.participant.display_name
+            db.add(participant)
+            outcomes[index] = Arrived(arrived.session, arrived.project, participant, newcomer=False)
 
 
 def _newcomer(session: Session, display_name: str) -> Participant:

@@ -32,6 +32,11 @@ class UnknownCode(NotFound):
     """No session has this join code: a guess, when it comes too often (see limits)."""
 
 
+class UnknownMemberCode(NotFound):
+    """No member has this voting code (or not in this organisation): a guess, when it
+    comes too often (see limits)."""
+
+
 class Forbidden(RuleError):
     status_code = 403
 
@@ -40,3 +45,14 @@ class Conflict(RuleError):
     """The action no longer fits the state (closed session, closed vote, stale form)."""
 
     status_code = 409
+
+
+class Throttled(RuleError):
+    """Too many attempts from here, or from everywhere: come back in ``retry_after`` s
+    (the message's ``n``; answered with a Retry-After header)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, n=retry_after)
+        self.retry_after = retry_after

@@ -158,6 +158,13 @@ class RoomChanged(SessionEvent):
     kind = "room_changed"
 
 
+@dataclass(frozen=True, slots=True)
+class ProxyWithdrawn(SessionEvent):
+    """A member came in person: the proxy they had given is taken back (subject: it)."""
+
+    kind = "proxy_withdrawn"
+
+
 EVENT_TYPES: dict[str, type[SessionEvent]] = {
     cls.kind: cls
     for cls in (
@@ -181,6 +188,7 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         ProposalMerged,
         ReactionCast,
         RoomChanged,
+        ProxyWithdrawn,
     )
 }
 

@@ -269,6 +269,8 @@ class Proxy(SQLModel, table=True):
     declared_by: str = Field(max_length=20)  # "facilitator" or "member"
     recorded_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    # "facilitator", or "arrival": the principal came in person and votes themselves.
+    revoked_by: str | None = Field(default=None, max_length=20)
 
 
 class Participant(SQLModel, table=True):
@@ -702,16 +704,17 @@ class PollElector(SQLModel, table=True):
 
 
 class Ballot(SQLModel, table=True):
-    """What was cast in a poll. In a secret poll nothing here points to the voter: a
-    random id (no insertion order on SQLite: the table has no rowid), no timestamp, and a
-    receipt code only the voter was shown."""
+    """What was cast in a poll. A named poll's ballot is written when it is cast and
+    names its voter. A secret poll's ballots are written all at once when the poll
+    closes (``sealed.py``), in the order of their content, each with a random id (no
+    insertion order on SQLite: the table has no rowid): nothing here points to a voter,
+    nor to a time, a receipt or an order of casting."""
 
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     id: str = Field(primary_key=True, max_length=32)
     poll_id: int = _fk("poll.id")
     content: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    receipt: str = Field(max_length=16, unique=True)
     # Named polls only: who cast it, published with the choice after closing.
     voter_id: int | None = Field(
         default=None,
@@ -719,6 +722,38 @@ class Ballot(SQLModel, table=True):
             sa.Integer, sa.ForeignKey("participant.id", ondelete="SET NULL"), nullable=True
         ),
     )
+
+
+class SealedBallot(SQLModel, table=True):
+    """A secret poll's ballot while the poll is open: its content and receipt, padded to
+    one size per poll and sealed (AES-256-GCM) with a key derived from the server's
+    secret key, which the database does not hold. Whatever the database file keeps of
+    the moment it was written (its place, the transaction it shares with the register,
+    the WAL) leads to nothing readable. Opened and deleted when the poll closes."""
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: str = Field(primary_key=True, max_length=32)
+    poll_id: int = _fk("poll.id")
+    sealed: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+class BallotReceipt(SQLModel, table=True):
+    """A receipt code a voter was shown, kept apart from the ballots: the list of a
+    poll's counted receipts is published after closing, and a receipt says that a
+    ballot was counted, never which one. A secret poll's receipts are written when it
+    closes, in the order of their codes."""
+
+    __tablename__ = "ballot_receipt"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    poll_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    code: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
 
 
 class Event(SQLModel, table=True):

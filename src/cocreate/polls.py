@@ -5,10 +5,12 @@ rules and options freeze — and closes it; closing counts the ballots with the 
 engine, from the very document that ``export_ballots`` produces, and records the result
 as a decision of the project. ``cocreate recount FILE`` runs the same count on that file.
 
-Secret polls keep who voted (``VoterRegister``) and what was cast (``Ballot``) in two
-tables written in one transaction, with nothing linking them: the ballot has a random id,
-no timestamp, and a receipt code that only the voter was shown. Named polls also keep
-the voter on the ballot, to publish who voted what after closing.
+Secret polls keep who voted (``VoterRegister``) and what was cast in two tables written
+in one transaction: while the poll is open the ballot is sealed (``sealed.py``), so that
+nothing the database's files keep of that transaction leads to what was cast; at closing
+the ballots are opened and written in the order of their content, and the receipts apart
+from them. Named polls keep the voter on the ballot, to publish who voted what after
+closing.
 
 Electorate (consultative polls, the only kind until the member roster exists): every
 participant of the session may vote once; the electorate size is frozen at closing as
@@ -17,6 +19,7 @@ the number of participants who joined the session.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -31,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import proxies, register, roster, voting
 from cocreate.contributions import participant_count, participant_may
+from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
 from cocreate.i18n import N_
@@ -39,6 +43,7 @@ from cocreate.models import (
     MAX_POLL_OPTIONS,
     MAX_QUESTION_CHARS,
     Ballot,
+    BallotReceipt,
     Decision,
     Facilitator,
     Member,
@@ -49,18 +54,20 @@ from cocreate.models import (
     PollElector,
     PollOption,
     Proposal,
+    SealedBallot,
     Session,
     VoterRegister,
     key,
     utcnow,
 )
 from cocreate.projects import record_event, session_change, session_for
+from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.steps import Action
 
 EXPORT_FORMAT = "cocreate-ballots"
 EXPORT_VERSION = 1
 MAX_ROUNDS = 50  # consent rounds shown in a poll's history
-RECEIPT_BYTES = 6  # 8 characters of base32-like text: unguessable among a poll's ballots
+RECEIPT_BYTES = 6  # 12 hexadecimal characters: unguessable among a poll's ballots
 
 
 @dataclass(frozen=True)
@@ -316,13 +323,15 @@ async def cast_ballot(
     voter: Participant,
     poll_id: int,
     form: voting.Form,
+    seal: BallotSeal,
     as_member: int | None = None,
 ) -> Receipt:
     """Sign the register and drop the ballot in the box, in one transaction.
 
     A voter has one ballot per poll, final once cast; a second one is refused even when
     both arrive at once (the register's unique key decides). In a binding poll a proxy
-    holder casts one ballot per principal, naming them with ``as_member``.
+    holder casts one ballot per principal, naming them with ``as_member``. A secret
+    poll's ballot is sealed with its receipt until the poll closes.
     """
     async with session_change(db, key(session)) as (session, seq):
         poll = await db.get(Poll, poll_id, populate_existing=True)
@@ -333,9 +342,10 @@ async def cast_ballot(
             raise Conflict(N_("This poll is not open yet."))
         if poll.closed_at is not None:
             raise Conflict(N_("This poll is closed."))
-        content = voting.parse_ballot(ballot_form(poll, await poll_options(db, poll_id)), form)
+        shape = ballot_form(poll, await poll_options(db, poll_id))
+        content = voting.parse_ballot(shape, form)
         member_id = await _elector(db, poll, voter, as_member) if poll.binding else None
-        if member_id is not None and "colleges" in json.loads(poll.rules):
+        if member_id is not None and "colleges" in shape.rules:
             # Counted per college: the ballot says which, never who.
             college = await db.exec(
                 select(PollElector.college_id).where(
@@ -352,22 +362,99 @@ async def cast_ballot(
             signed = signed.where(VoterRegister.member_id == member_id)
         if (await db.exec(signed)).first() is not None:
             raise Conflict(N_("You have already voted in this poll."))
-        receipt = secrets.token_hex(RECEIPT_BYTES).upper()
         db.add(VoterRegister(poll_id=poll_id, participant_id=key(voter), member_id=member_id))
-        db.add(
-            Ballot(
-                id=secrets.token_hex(16),
-                poll_id=poll_id,
-                content=voting.canonical(content),
-                receipt=receipt,
-                voter_id=None if poll.secret else key(voter),
+        if poll.secret:
+            receipt = _receipt()
+            db.add(
+                SealedBallot(
+                    id=secrets.token_hex(16),
+                    poll_id=poll_id,
+                    sealed=seal.seal(
+                        poll_id=poll_id,
+                        capacity=voting.max_ballot_bytes(shape),
+                        content=voting.canonical(content),
+                        receipt=receipt,
+                    ),
+                )
             )
-        )
+        else:
+            receipt = await _new_receipt(db, poll_id)
+            db.add(BallotReceipt(poll_id=poll_id, code=receipt))
+            db.add(
+                Ballot(
+                    id=secrets.token_hex(16),
+                    poll_id=poll_id,
+                    content=voting.canonical(content),
+                    voter_id=key(voter),
+                )
+            )
         try:
             event = await record_event(db, key(session), seq, BallotCast, poll_id)
         except IntegrityError:
             raise Conflict(N_("You have already voted in this poll.")) from None
     return Receipt(code=receipt, event=event)
+
+
+def _receipt() -> str:
+    return secrets.token_hex(RECEIPT_BYTES).upper()
+
+
+async def _new_receipt(db: AsyncSession, poll_id: int) -> str:
+    """A receipt code that no other ballot of this poll has (a named poll's receipts are
+    stored as they are cast; two alike among 2^48 are unlikely, but not impossible)."""
+    while True:
+        code = _receipt()
+        taken = await db.exec(
+            select(BallotReceipt.code).where(
+                BallotReceipt.poll_id == poll_id, BallotReceipt.code == code
+            )
+        )
+        if taken.first() is None:
+            return code
+
+
+async def _unseal(db: AsyncSession, poll: Poll, seal: BallotSeal) -> None:
+    """At closing, a secret poll's ballot box is opened: its sealed ballots are replaced
+    by ballots in the order of their content, each with a new random id, and by receipts
+    in the order of their codes, written together, so that none of them keeps the place,
+    the transaction or the order in which it was cast."""
+    poll_id = key(poll)
+    sealed = (
+        await db.exec(select(SealedBallot.sealed).where(SealedBallot.poll_id == poll_id))
+    ).all()
+    try:
+        # A few milliseconds per thousand ballots: off the loop, which serves the room.
+        opened = await asyncio.to_thread(seal.open_all, poll_id=poll_id, sealed=sealed)
+    except Unreadable:
+        raise Conflict(
+            N_(
+                "This poll's ballots were sealed with another secret key: restart the "
+                "server with the secret key it had when the poll opened, then close it."
+            )
+        ) from None
+    # Ballots cast before ballots were sealed (a poll open during the upgrade) are
+    # rewritten with the others.
+    earlier = (await db.exec(select(Ballot.content).where(Ballot.poll_id == poll_id))).all()
+    kept = set(
+        (await db.exec(select(BallotReceipt.code).where(BallotReceipt.poll_id == poll_id))).all()
+    )
+    await db.exec(sa.delete(SealedBallot).where(col(SealedBallot.poll_id) == poll_id))
+    await db.exec(sa.delete(Ballot).where(col(Ballot.poll_id) == poll_id))
+    contents = sorted([content for content, _ in opened] + list(earlier))
+    if contents:
+        await core(
+            db,
+            sa.insert(Ballot),
+            [
+                {"id": secrets.token_hex(16), "poll_id": poll_id, "content": c, "voter_id": None}
+                for c in contents
+            ],
+        )
+    receipts = sorted({receipt for _, receipt in opened} - kept)
+    if receipts:
+        await core(
+            db, sa.insert(BallotReceipt), [{"poll_id": poll_id, "code": r} for r in receipts]
+        )
 
 
 async def _elector(db: AsyncSession, poll: Poll, voter: Participant, as_member: int | None) -> int:
@@ -490,9 +577,15 @@ async def ballot_file(db: AsyncSession, poll: Poll) -> bytes:
 
 
 async def close_poll(
-    *, db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    poll_id: int,
+    seal: BallotSeal,
 ) -> tuple[Decision, SessionEvent]:
-    """Close the poll, count it from its own export, and record the decision."""
+    """Close the poll, open its ballot box if secret, count it from its own export, and
+    record the decision."""
     await _draft_poll(db, facilitator, session_id, poll_id)
     async with session_change(db, session_id) as (session, seq):
         poll = await db.get(Poll, poll_id, populate_existing=True)
@@ -508,6 +601,8 @@ async def close_poll(
             poll.quorum_met = counted_quorum.met if counted_quorum.percent else None
         else:
             poll.electorate_size = await participant_count(db=db, session_id=session_id)
+        if poll.secret:
+            await _unseal(db, poll, seal)
         data = await ballot_file(db, poll)
         counted = recount(data)
         poll.result = voting.canonical(counted.as_json())
@@ -610,8 +705,12 @@ async def counted_receipts(*, db: AsyncSession, poll: Poll) -> list[str]:
     """After closing: every counted receipt code, sorted, without choices."""
     if poll.closed_at is None:
         return []
-    result = await db.exec(select(Ballot.receipt).where(Ballot.poll_id == key(poll)))
-    return sorted(result.all())
+    result = await db.exec(
+        select(BallotReceipt.code)
+        .where(BallotReceipt.poll_id == key(poll))
+        .order_by(col(BallotReceipt.code))
+    )
+    return list(result.all())
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 Rules: principal and holder are members of the session's organisation; a member gives at
 most one proxy per session, and not while present (they then vote themselves); a holder
-holds at most the organisation's cap, and cannot pass on a proxy while giving their own.
-A holder casts one ballot per principal; the register keeps one vote per member either
-way. Every proxy stays in the log, revoked ones included.
+holds at most the organisation's cap. No chains: a member who gave their proxy holds
+none, and a member who holds one cannot give their own. A principal arriving in person
+takes their proxy back (``withdraw_on_arrival``); a ballot the holder already cast for
+them stays, signed in the register. A holder casts one ballot per principal; the
+register keeps one vote per member either way. Every proxy stays in the log, revoked
+ones included, with who took it back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from cocreate.projects import session_change, session_for
 
 DECLARED_BY_FACILITATOR = "facilitator"
 DECLARED_BY_MEMBER = "member"
+REVOKED_BY_FACILITATOR = "facilitator"
+REVOKED_BY_ARRIVAL = "arrival"  # the principal came in person
 
 
 async def _member_by_number(db: AsyncSession, organisation: Organisation, number: str) -> Member:
@@ -61,6 +66,16 @@ async def give(
             raise Conflict(N_("This member has already given a proxy for this session."))
         if (await db.exec(active.where(Proxy.principal_id == key(holder)))).first():
             raise Conflict(N_("A member who gave their own proxy cannot hold one."))
+        if (await db.exec(active.where(Proxy.holder_id == key(principal)))).first():
+            # No chains: the vote would pass on to someone its first owner never chose.
+            if declared_by == DECLARED_BY_MEMBER:
+                raise Conflict(
+                    N_("You hold another member's proxy: you cannot give yours (no chains).")
+                )
+            raise Conflict(
+                N_("%(name)s holds another member's proxy, so cannot give their own (no chains)."),
+                name=principal.name,
+            )
         if key(principal) in await roster.present_members(db=db, session_id=key(session)):
             raise Conflict(N_("This member is present: they vote themselves."))
         held = (await db.exec(active.where(Proxy.holder_id == key(holder)))).all()
@@ -125,9 +140,45 @@ async def revoke(
     if proxy is None or proxy.session_id != session_id:
         raise NotFound(N_("This proxy does not exist."))
     if proxy.revoked_at is None:
-        proxy.revoked_at = utcnow()
+        proxy.revoked_at, proxy.revoked_by = utcnow(), REVOKED_BY_FACILITATOR
         db.add(proxy)
         await db.commit()
+
+
+async def withdraw_on_arrival(db: AsyncSession, session_id: int, member_id: int) -> Proxy | None:
+    """The member has come in person: the proxy they gave for this session, if any, is
+    taken back (in the caller's write, which records its event). A ballot its holder
+    already cast for them stays: the register shows it, and the member is then told
+    they have voted."""
+    proxy = (
+        await db.exec(
+            select(Proxy).where(
+                Proxy.session_id == session_id,
+                Proxy.principal_id == member_id,
+                col(Proxy.revoked_at).is_(None),
+            )
+        )
+    ).first()
+    if proxy is not None:
+        proxy.revoked_at, proxy.revoked_by = utcnow(), REVOKED_BY_ARRIVAL
+        db.add(proxy)
+        await db.flush()
+    return proxy
+
+
+async def withdrawn_from(*, db: AsyncSession, session_id: int, holder_id: int) -> list[Member]:
+    """Members who gave this member their proxy for the session, then came in person."""
+    rows = await db.exec(
+        select(Member)
+        .join(Proxy, col(Proxy.principal_id) == col(Member.id))
+        .where(
+            Proxy.session_id == session_id,
+            Proxy.holder_id == holder_id,
+            Proxy.revoked_by == REVOKED_BY_ARRIVAL,
+        )
+        .order_by(col(Member.name))
+    )
+    return list(rows.all())
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import proxies
+from cocreate.contributions import REMOVED
 from cocreate.database import core
-from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
+from cocreate.events import ProxyWithdrawn, SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import (
     MAX_EMAIL_CHARS,
@@ -36,11 +39,17 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import JOIN_CODE_ALPHABET, normalize_join_code
+from cocreate.projects import (
+    JOIN_CODE_ALPHABET,
+    insert_events,
+    next_seq,
+    normalize_join_code,
+)
 
 MAX_ROSTER_ROWS = 20_000  # a federation's roster, with room to spare
 ROSTER_FILE_BYTES = 4 * 1024 * 1024  # 20,000 lines of name, number, e-mail and college
 MAX_PROXY_CAP = 10
+NOT_ON_ROSTER = N_("This voting code is not on the roster. Check it with the facilitator.")
 
 # Header names accepted in an imported CSV, French and English, for each column.
 HEADERS = {
@@ -399,34 +408,72 @@ async def member_by_code(*, db: AsyncSession, session: Session, code: str) -> Me
         or member.organisation_id != organisation.id
         or member.archived_at is not None
     ):
-        raise NotFound(N_("This voting code is not on the roster. Check it with the facilitator."))
+        raise UnknownMemberCode(NOT_ON_ROSTER)
     return member
 
 
-async def join_as_member(*, db: AsyncSession, session: Session, code: str) -> Participant:
-    """The phone becomes this member in the session; a member present twice is one
-    participant (the second phone takes over the same identity)."""
-    if session.opened_at is None or session.closed_at is not None:
-        raise Conflict(N_("This session is not open."))
+@dataclass(frozen=True)
+class MemberArrival:
+    participant: Participant
+    event: SessionEvent | None  # the proxy the member had given, taken back
+
+
+async def join_as_member(
+    *, db: AsyncSession, session: Session, code: str, phone_participant_id: int | None = None
+) -> MemberArrival:
+    """The phone becomes this member in the session, in one write.
+
+    A member present twice is one participant (a second phone takes over the same
+    identity). A phone that already is a participant of the session by name becomes the
+    member (what it cast stays its own: one person, one voice); one the facilitator
+    removed is refused. A member arriving in person takes back the proxy they gave,
+    with an event: its holder's phone is told."""
     member = await member_by_code(db=db, session=session, code=code)
+    # Read afresh and locked (PostgreSQL's row; on SQLite the writer holds the file): no
+    # proxy is given for this member between the checks below and the commit. An event
+    # number is taken only for a proxy taken back: an arrival alone changes no screen.
+    fresh = await db.get(Session, key(session), populate_existing=True, with_for_update=True)
+    assert fresh is not None
+    if fresh.opened_at is None or fresh.closed_at is not None:
+        raise Conflict(N_("This session is not open."))
+    phone = (
+        await db.get(Participant, phone_participant_id, populate_existing=True)
+        if phone_participant_id is not None
+        else None
+    )
+    if phone is not None and phone.session_id != key(fresh):
+        phone = None  # the cookie names someone of another session
+    if phone is not None and phone.removed_at is not None:
+        raise Forbidden(REMOVED)
     present = (
         await db.exec(
             select(Participant).where(
-                Participant.session_id == key(session), Participant.member_id == key(member)
+                Participant.session_id == key(fresh), Participant.member_id == key(member)
             )
         )
     ).first()
     if present is not None:
-        return present
-    if session.locked_at is not None:
+        await db.commit()  # nothing written: ends the write, objects kept as read
+        return MemberArrival(present, None)
+    if phone is not None and phone.member_id is None:
+        participant = phone  # in the room already: the room's lock does not apply
+        participant.display_name = member.name[:MAX_NAME_CHARS]
+        participant.member_id = key(member)
+    elif fresh.locked_at is not None:
         raise Conflict(N_("The room is locked: nobody can join now. Ask the facilitator."))
-    participant = Participant(
-        session_id=key(session), display_name=member.name[:MAX_NAME_CHARS], member_id=key(member)
-    )
+    else:
+        participant = Participant(
+            session_id=key(fresh), display_name=member.name[:MAX_NAME_CHARS], member_id=key(member)
+        )
     db.add(participant)
+    await db.flush()
+    withdrawn = await proxies.withdraw_on_arrival(db, key(fresh), key(member))
+    event: SessionEvent | None = None
+    if withdrawn is not None:
+        event = ProxyWithdrawn(seq=await next_seq(db, key(fresh)), subject_id=key(withdrawn))
+        await insert_events(db, key(fresh), [event])
     await db.commit()
-    await db.refresh(participant)
-    return participant
+    return MemberArrival(participant, event)
 
 
 async def present_members(*, db: AsyncSession, session_id: int) -> set[int]:

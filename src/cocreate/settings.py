@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PREFIX = "COCREATE_"
+# A room behind one Wi-Fi address gets this many phones in at once, and again each minute.
+JOINS_PER_MINUTE = 300
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,8 +35,8 @@ class Settings:
         default="",
         repr=False,
         metadata={
-            "help": "Key that signs cookies. Unset: one is made and kept in "
-            "COCREATE_SECRET_KEY_FILE."
+            "help": "Key that signs cookies and seals secret ballots while their poll is "
+            "open. Unset: one is made and kept in COCREATE_SECRET_KEY_FILE."
         },
     )
     secret_key_file: str = field(
@@ -76,6 +78,13 @@ class Settings:
             "only when the app is reachable through the proxy alone)."
         },
     )
+    joins_per_minute: int = field(
+        default=JOINS_PER_MINUTE,
+        metadata={
+            "help": "Phones that may join by name from one client address at once, and "
+            "then each minute (a room behind one Wi-Fi address); 0: no limit."
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `cocreate serve` binds."})
     port: int = field(default=8000, metadata={"help": "Port `cocreate serve` listens on."})
 
@@ -102,9 +111,19 @@ class Settings:
         path = Path(self.secret_key_file)
         if path.exists():
             return path.read_text().strip()
+        # Written whole into a file readable by its owner only, then linked into place:
+        # nobody can read it in between, and of two processes starting at once, the
+        # second finds the first's key, complete.
         key = secrets.token_urlsafe(48)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(key + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            key = path.read_text().strip()
+        finally:
+            draft.unlink()
         return key
 
     def extra_origins(self) -> frozenset[str]:

@@ -244,6 +244,38 @@ def _judgment(ballot: BallotForm, form: Form) -> object:
     return grades
 
 
+# The widest ballot each method takes (a consent's reason aside): every option ranked,
+# approved, given the cap of points, the highest score or the longest grade's name.
+_WIDEST: dict[Method, Callable[[BallotForm], object]] = {
+    Method.YES_NO: lambda b: max(("for", "against", "abstain", "blank"), key=len),
+    Method.CONSENT: lambda b: {"choice": "stand_aside", "reason": ""},
+    Method.APPROVAL: lambda b: list(b.options),
+    Method.DOTS: lambda b: dict.fromkeys(b.options, int(b.rules["cap"])),
+    Method.SCORE: lambda b: dict.fromkeys(b.options, int(b.rules["max"])),
+    Method.IRV: lambda b: list(b.options),
+    Method.STV: lambda b: list(b.options),
+    Method.SCHULZE: lambda b: list(b.options),
+    Method.JUDGMENT: lambda b: dict.fromkeys(b.options, max(GRADES, key=len)),
+}
+# A character of a reason takes at most 6 bytes in JSON: a control character is written
+# \u00XX (other characters take at most 4 bytes of UTF-8).
+MAX_JSON_BYTES_PER_CHAR = 6
+
+
+def max_ballot_bytes(ballot: BallotForm) -> int:
+    """The most bytes a valid ballot of this poll takes in its canonical form (UTF-8),
+    college included: a secret poll pads every ballot to it, so that a ballot's length
+    tells nothing of what it says (``sealed.py``)."""
+    widest = _WIDEST[ballot.method](ballot)
+    colleges: Mapping[str, Any] = ballot.rules.get("colleges") or {}
+    if colleges:
+        widest = {"college": max(colleges, key=len), "vote": widest}
+    size = len(canonical(widest).encode())
+    if ballot.method is Method.CONSENT:
+        size += MAX_JSON_BYTES_PER_CHAR * MAX_REASON_CHARS
+    return size
+
+
 _READERS: dict[Method, Callable[[BallotForm, Form], object]] = {
     Method.YES_NO: _yes_no,
     Method.CONSENT: _consent,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
+import time
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +21,9 @@ from cocreate.database import Database
 from cocreate.errors import RuleError
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import LOCALES, N_, negotiate
-from cocreate.limits import RateLimit
+from cocreate.limits import Clock, RateLimit
 from cocreate.models import MAX_ID, Facilitator
-from cocreate.settings import Settings
+from cocreate.settings import JOINS_PER_MINUTE, Settings
 from cocreate.templating import Templates
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cocreate.batches import WriteBatches
     from cocreate.contributions import Arrival, Arrived
     from cocreate.live import LiveHub
+    from cocreate.sealed import BallotSeal
     from cocreate.views.fragments import AtEventNumber, SharedStages
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
@@ -54,6 +56,7 @@ class AppState:
     # language) -> page (arriving phones' pages; a vote's answer, per proposal and choice).
     phone_pages: AtEventNumber[tuple[Hashable, ...], str]
     limits: Limits
+    seal: BallotSeal  # secret polls' ballots while they are open
     heavy: HeavyWork  # QR codes and PDF files, drawn in worker processes
 
 
@@ -62,11 +65,31 @@ class AppState:
 # (29^6, about 595 million codes).
 CODE_GUESS_BURST = 60
 CODE_GUESSES_PER_S = 1.0
+# Wrong voting codes (8 characters of 29: 29^8, about 5 x 10^11 codes; a roster of
+# 20,000 at most), per client: a room's typos behind one address fit in the burst, and
+# at one every 10 s a client finds a code of the largest roster once in some 8 years.
+MEMBER_CODE_GUESS_BURST = 60
+MEMBER_CODE_GUESSES_PER_S = 0.1
+# …and from every client together (many addresses): once in some 9 months at one a
+# second. Ten addresses or more guessing flat out hold every member code back for as
+# long as they keep at it: the room then joins by name, and the facilitator records
+# proxies.
+MEMBER_CODE_GUESS_BURST_ALL = 600
+MEMBER_CODE_GUESSES_PER_S_ALL = 1.0
+EVERYONE = "everyone"  # the key of the limits counted for all clients together
 # Failed sign-ins: per client, and per client and e-mail (a password guessed slowly).
 SIGN_IN_BURST_PER_CLIENT = 20
 SIGN_INS_PER_S_PER_CLIENT = 1 / 10
 SIGN_IN_BURST_PER_ACCOUNT = 5
 SIGN_INS_PER_S_PER_ACCOUNT = 1 / 60
+
+
+def join_limit(per_minute: int, clock: Clock = time.monotonic) -> RateLimit | None:
+    """The joins by name one client address may make (a phone joining again counts
+    too): ``per_minute`` at once, then as many a minute; 0, no limit."""
+    if per_minute <= 0:
+        return None
+    return RateLimit(burst=per_minute, per_second=per_minute / 60, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,9 @@ class Limits:
     code_guesses: RateLimit
     sign_ins: RateLimit
     sign_ins_per_account: RateLimit
+    joins: RateLimit | None  # None: no limit (COCREATE_JOINS_PER_MINUTE=0)
+    member_codes: RateLimit  # wrong voting codes, per client…
+    member_codes_all: RateLimit  # …and of all clients together (key: EVERYONE)
 
     @classmethod
     def default(cls) -> Limits:
@@ -87,7 +113,22 @@ class Limits:
             sign_ins_per_account=RateLimit(
                 burst=SIGN_IN_BURST_PER_ACCOUNT, per_second=SIGN_INS_PER_S_PER_ACCOUNT
             ),
+            joins=join_limit(JOINS_PER_MINUTE),
+            member_codes=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST, per_second=MEMBER_CODE_GUESSES_PER_S
+            ),
+            member_codes_all=RateLimit(
+                burst=MEMBER_CODE_GUESS_BURST_ALL, per_second=MEMBER_CODE_GUESSES_PER_S_ALL
+            ),
         )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Limits:
+        """The defaults, but for what the settings change."""
+        limits = cls.default()
+        if settings.joins_per_minute != JOINS_PER_MINUTE:
+            limits = replace(limits, joins=join_limit(settings.joins_per_minute))
+        return limits
 
 
 def client_of(conn: HTTPConnection) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, moderation, polls
+from cocreate import agenda, contributions, moderation, polls, proxies
 from cocreate.agenda import Stage
 from cocreate.contributions import WallItem
 from cocreate.events import (
@@ -32,6 +32,7 @@ from cocreate.events import (
     ProposalHidden,
     ProposalMerged,
     ProposalRestored,
+    ProxyWithdrawn,
     ReactionCast,
     RoomChanged,
     SessionClosed,
@@ -82,10 +83,11 @@ STAGE = "stage"  # the room moved to another step: phones and projector redraw i
 AGENDA = "agenda"
 TIMER = "timer"
 ROOM = "room"
+WITHDRAWN = "withdrawn"  # a proxy taken back: its holder's ballots for the principal go
 PROPOSAL_REGIONS = frozenset(
     {CARD_INSERT, COMMENTS, TALLY, HIDE, RESTORE, CLOSED, DECIDED, REDRAW, APPROVED, REACTIONS}
 )
-SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM})
+SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM, WITHDRAWN})
 POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
@@ -109,6 +111,7 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     AgendaChanged: (AGENDA,),
     TimerChanged: (TIMER,),
     RoomChanged: (ROOM,),
+    ProxyWithdrawn: (WITHDRAWN,),
 }
 
 
@@ -216,6 +219,7 @@ async def stage_context(
         "reactions_mine": {},
         "signed": set(),
         "identities": None,
+        "withdrawn": [],
         "lazy_votes": True,
     }
     if participant_id is not None and newcomer:
@@ -232,6 +236,13 @@ async def stage_context(
             ),
             "signed": await polls.signed(db=db, voter=voter),
             "identities": await polls.identities(db=db, voter=voter),
+            "withdrawn": (
+                await proxies.withdrawn_from(
+                    db=db, session_id=session_id, holder_id=voter.member_id
+                )
+                if voter.member_id is not None
+                else []
+            ),
             "lazy_votes": False,
         }
     return context
@@ -253,6 +264,8 @@ class Batch:
     stage_context: dict[str, object] = field(default_factory=dict)
     console_context: dict[str, object] = field(default_factory=dict)
     merged: dict[int, int] = field(default_factory=dict)  # duplicate → the one kept
+    # A proxy taken back: the open binding polls, whose ballots each phone loads again.
+    binding_polls: list[PollView] = field(default_factory=list)
 
 
 async def panel_context(db: AsyncSession, session: Session) -> dict[str, object]:
@@ -342,6 +355,9 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             db=db, session_id=session.id, include_drafts=True, poll_ids=sorted(poll_ids)
         )
         batch.polls = {view.id: view for view in views}
+    if WITHDRAWN in touched:
+        views = await polls.poll_views(db=db, session_id=session.id, include_drafts=False)
+        batch.binding_polls = [v for v in views if v.poll.binding and v.state == "open"]
     if touched & {STAGE, SESSION}:
         # A new step, or a closed session: phones and projector redraw the whole stage.
         batch.stage_context = await stage_context(db, session, Audience.PHONE)
@@ -423,6 +439,8 @@ class FragmentRenderer:
             )
         if region == TIMER:
             return [draw("timer", stage=batch.stage)]
+        if region == WITHDRAWN:
+            return self._draw_withdrawn(batch, audience, locale)
         if region == SESSION:
             parts = [draw("session_status")]
             if not console:
@@ -500,6 +518,27 @@ class FragmentRenderer:
         if phone and region == CLOSED:
             parts.append(draw("vote", item=item))
         return parts
+
+    def _draw_withdrawn(self, batch: Batch, audience: Audience, locale: str) -> list[str]:
+        """A proxy taken back: every phone loads its own ballots of the open binding
+        polls again (as when one opens), the holder's without the principal's and
+        saying why."""
+        if audience is not Audience.PHONE:
+            return []
+        return [
+            self._region(
+                "ballots",
+                audience,
+                locale,
+                batch.session,
+                view=view,
+                identities=None,
+                signed=set(),
+                withdrawn=[],
+                reloading=True,
+            )
+            for view in batch.binding_polls
+        ]
 
     def _draw_poll(
         self,

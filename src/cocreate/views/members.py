@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import projects, qr, roster
-from cocreate.errors import Invalid, NotFound
+from cocreate.errors import Invalid, UnknownMemberCode
 from cocreate.i18n import N_
 from cocreate.models import (
     Facilitator,
@@ -30,6 +30,7 @@ from cocreate.web import (
     public_url,
     read_form,
     remember_participant,
+    remembered_participant,
     render,
     render_large,
     see_other,
@@ -180,9 +181,7 @@ async def member_link(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         member = (await db.exec(select(Member).where(Member.voting_code == code))).first()
         if member is None or member.archived_at is not None:
-            raise NotFound(
-                N_("This voting code is not on the roster. Check it with the facilitator.")
-            )
+            raise UnknownMemberCode(roster.NOT_ON_ROSTER)
         organisation = await db.get(Organisation, member.organisation_id)
         assert organisation is not None
         open_sessions = list(
@@ -206,10 +205,16 @@ async def member_link(request: Request) -> Response:
 
 async def join_as_member(request: Request) -> Response:
     form = await read_form(request)
-    async with app_state(request).db.write() as db:
+    state = app_state(request)
+    async with state.db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
-        participant = await roster.join_as_member(
-            db=db, session=session, code=field(form, "voting_code")
+        arrival = await roster.join_as_member(
+            db=db,
+            session=session,
+            code=field(form, "voting_code"),
+            phone_participant_id=remembered_participant(request, key(session)),
         )
-    remember_participant(request, key(session), key(participant))
+    if arrival.event is not None:  # the proxy they had given, taken back: its holder is told
+        await state.hub.publish(key(session), arrival.event.seq)
+    remember_participant(request, key(session), key(arrival.participant))
     return see_other(session_url(request, session))

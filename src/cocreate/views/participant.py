@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from cocreate import agenda, contributions, projects
 from cocreate.contributions import JOIN_FIRST
-from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.models import (
     Choice,
@@ -29,6 +29,7 @@ from cocreate.projects import SessionNumbers
 from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
     app_state,
+    client_of,
     field,
     for_visitor,
     int_param,
@@ -200,8 +201,13 @@ async def join(request: Request) -> Response:
     loads it again): one round trip less for a phone on a poor network, and for the
     server in a join storm."""
     form = await read_form(request)
-    arrival = contributions.Arrival(request.path_params["code"], field(form, "display_name"))
     state = app_state(request)
+    _count_join(request)
+    arrival = contributions.Arrival(
+        request.path_params["code"],
+        field(form, "display_name"),
+        partial(remembered_participant, request),
+    )
     # Written with the phones joining at the same moment (a join storm), once committed.
     arrived = await state.arrivals.submit(arrival)
     session, project, participant = arrived.session, arrived.project, arrived.participant
@@ -211,13 +217,29 @@ async def join(request: Request) -> Response:
         return see_other(url)
     # The session as read in the write: its event number was read before anything the
     # page draws, so the page is at least that recent (the socket brings what follows).
-    if _drawn_for_all_fits(request):
+    if arrived.newcomer and _drawn_for_all_fits(request):
         response = await _newcomer_page(request, session, project, participant)
-    else:  # their pages show the facilitator's menu: drawn for them alone
+    else:  # renamed (their votes are drawn), or a facilitator (their menu): for them alone
         async with state.db.session() as db:
-            response = await _phone_page(request, db, session, project, participant, newcomer=True)
+            response = await _phone_page(
+                request, db, session, project, participant, newcomer=arrived.newcomer
+            )
     response.headers["HX-Replace-Url"] = url
     return response
+
+
+def _count_join(request: Request) -> None:
+    """Joins from one client address are limited: a room behind one Wi-Fi address gets
+    its phones in at once (``Limits.joins``), a script making participants does not."""
+    joins = app_state(request).limits.joins
+    if joins is None:
+        return
+    who = client_of(request)
+    if not joins.take(who):
+        raise Throttled(
+            N_("Too many phones joined from this address just now. Try again in %(n)d s."),
+            retry_after=max(1, joins.retry_after(who)),
+        )
 
 
 def _need_ids(form: FormData) -> list[int]:

@@ -16,6 +16,7 @@ from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Member, Poll, Project, Session, key, whole_number
+from cocreate.sealed import BallotSeal
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -88,7 +89,7 @@ async def create_poll(request: Request, facilitator: Facilitator) -> Response:
 
 
 async def _open(
-    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int, seal: BallotSeal
 ) -> list[SessionEvent]:
     return [
         await polls.open_poll(
@@ -98,15 +99,17 @@ async def _open(
 
 
 async def _close(
-    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
+    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int, seal: BallotSeal
 ) -> list[SessionEvent]:
     _, event = await polls.close_poll(
-        db=db, facilitator=facilitator, session_id=session_id, poll_id=poll_id
+        db=db, facilitator=facilitator, session_id=session_id, poll_id=poll_id, seal=seal
     )
     return [event]
 
 
-PollStep = Callable[[AsyncSession, Facilitator, int, int], Awaitable[list[SessionEvent]]]
+PollStep = Callable[
+    [AsyncSession, Facilitator, int, int, BallotSeal], Awaitable[list[SessionEvent]]
+]
 
 
 def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
@@ -118,7 +121,9 @@ def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
         session_id = int_param(request, "session_id")
         state = app_state(request)
         async with state.db.write() as db:
-            events = await step(db, facilitator, session_id, int_param(request, "poll_id"))
+            events = await step(
+                db, facilitator, session_id, int_param(request, "poll_id"), state.seal
+            )
         await state.hub.publish_all(session_id, events)
         return _console(session_id)
 
@@ -169,6 +174,7 @@ async def cast_ballot(request: Request) -> Response:
             voter=participant,
             poll_id=poll_id,
             form=form_fields(form),
+            seal=state.seal,
             as_member=as_member,
         )
     async with state.db.session() as db:
@@ -215,6 +221,13 @@ async def my_ballots(request: Request) -> Response:
             raise NotFound(N_("This poll does not exist in this session."))
         signed = await polls.signed(db=db, voter=participant)
         identities = await polls.identities(db=db, voter=participant)
+        withdrawn = (
+            await proxies.withdrawn_from(
+                db=db, session_id=key(session), holder_id=participant.member_id
+            )
+            if participant.member_id is not None
+            else []
+        )
     return render(
         request,
         "partials/ballots.html",
@@ -222,6 +235,7 @@ async def my_ballots(request: Request) -> Response:
         view=views[0],
         identities=identities,
         signed=signed,
+        withdrawn=withdrawn,
         audience="phone",
         oob=False,
     )

@@ -115,12 +115,28 @@ async def make_link(request: Request) -> Response:
 
 
 async def open_link(request: Request) -> Response:
-    """This phone becomes the participant whose link it is; what is asked of them now."""
+    """A participant's link. On the phone that already is them: what is asked of them
+    now. On any other phone, nothing changes yet: a page says whom the phone would
+    become (and whom it is now in that session, if anyone), with a button to confirm.
+    A link previewed, prefetched, or sent by someone else, makes no phone anyone."""
+    token = request.path_params["token"]
     async with app_state(request).db.session() as db:
-        participant, session = await surveys.by_link(db, request.path_params["token"])
+        participant, session = await surveys.by_link(db, token)
+        known = remembered_participant(request, key(session))
+        if known != key(participant):
+            current = await contributions.participant_in(
+                db=db, session=session, participant_id=known
+            )
+            return render(
+                request,
+                "participant/link_confirm.html",
+                session=session,
+                participant=participant,
+                current=current,
+                token=token,
+            )
         asked = await surveys.open_surveys_of_session(db, key(session))
         project = await db.get(Project, session.project_id)
-    remember_participant(request, key(session), key(participant))
     return render(
         request,
         "participant/welcome_back.html",
@@ -129,3 +145,13 @@ async def open_link(request: Request) -> Response:
         participant=participant,
         asked=asked,
     )
+
+
+async def confirm_link(request: Request) -> Response:
+    """The phone, asked, becomes the participant whose link it is."""
+    await read_form(request)
+    token = request.path_params["token"]
+    async with app_state(request).db.session() as db:
+        participant, session = await surveys.by_link(db, token)
+    remember_participant(request, key(session), key(participant))
+    return see_other(f"/p/{token}")
