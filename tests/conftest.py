@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -28,9 +28,11 @@ from argon2 import PasswordHasher
 from sqlmodel import SQLModel, select
 from starlette.types import ASGIApp
 
+import cocreate.app
 from cocreate import accounts
 from cocreate.app import create_app
 from cocreate.database import Database, make_engine
+from cocreate.heavy import HeavyWork
 from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
 from cocreate.sealed import BallotSeal
@@ -49,6 +51,24 @@ hypothesis.settings.load_profile("cocreate")
 # Argon2 at its production cost takes a quarter of a second per sign-in, and the suite
 # signs in hundreds of times: in-process servers hash with argon2id at its lowest cost.
 accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class _SharedHeavyWork(HeavyWork):
+    """Every server of the test session draws its QR codes and PDF files in the same
+    worker process: each would otherwise spawn its own and import WeasyPrint again
+    (seconds per test on a loaded machine). One process, not two: under pytest-xdist,
+    a sheet of 5,000 QR codes must leave a core to the other worker's tests. Closed
+    when the session ends."""
+
+    def close(self) -> None:
+        pass
+
+    def close_for_good(self) -> None:
+        super().close()
+
+
+SHARED_HEAVY_WORK = _SharedHeavyWork(workers=1)
+cocreate.app.HeavyWork = lambda: SHARED_HEAVY_WORK  # type: ignore[assignment,misc]
 FRAME_TIMEOUT_S = 5.0
 
 
@@ -132,6 +152,12 @@ ONCE = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _heavy_work_workers() -> Iterator[None]:
+    yield
+    SHARED_HEAVY_WORK.close_for_good()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _worker_database() -> None:
     """Create this worker's PostgreSQL database the first time it is needed."""
     if not (POSTGRES_URL and WORKER):
@@ -156,6 +182,7 @@ def _worker_database() -> None:
 # The longest tests (tens of seconds each), started first: under pytest-xdist a long test
 # dealt out last keeps one worker busy while the other has nothing left to do.
 LONG_TESTS = (
+    "test_heavy_pages.py",
     "test_xss.py",
     "test_crash_safety.py",
     "test_authorization_matrix.py",

@@ -29,6 +29,7 @@ from cocreate.ballot_box import BallotBox
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
+from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
 from cocreate.resources import resource_dir
@@ -598,6 +599,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates, stages))
         collections = _SlowCollections()
         gc.callbacks.append(collections)
+        heavy = HeavyWork()
         try:
             ballots = BallotBox(db, hub)
             yield {
@@ -614,9 +616,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     ),
                     limits=Limits.for_settings(settings),
                     seal=BallotSeal(secret_key),
+                    heavy=heavy,
                 )
             }
         finally:
+            heavy.close()
             await hub.close()
             await broker.disconnect()
             await db.dispose()

@@ -15,11 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import agenda, contributions, polls, projects, proxies, roster
 from cocreate.contributions import WallItem
+from cocreate.database import core
 from cocreate.models import (
     Comment,
     Decision,
@@ -72,8 +74,8 @@ class Minutes:
     project: Project
     facilitator_name: str
     joined: int  # participants who joined, removed ones included
-    members_present: list[Member]  # joined with their voting code, by name
-    members_represented: list[Member]  # absent, their proxy's holder present, by name
+    members_present: list[roster.MemberLine]  # joined with their voting code, by name
+    members_represented: list[roster.MemberLine]  # absent, their proxy's holder present
     roster_size: int | None  # members on the organisation's roster (None: no roster)
     proxy_log: list[proxies.ProxyLine]
     steps: list[AgendaLine]
@@ -116,15 +118,17 @@ def _contributions(items: Iterable[WallItem], answers: Iterable[WallItem] = ()) 
     )
 
 
-async def _members(db: AsyncSession, ids: set[int]) -> list[Member]:
+async def _members(db: AsyncSession, ids: set[int]) -> list[roster.MemberLine]:
+    """The members with these ids, by name, as plain rows (an assembly of thousands)."""
     if not ids:
         return []
-    rows = await db.exec(
-        select(Member)
+    rows = await core(
+        db,
+        sa.select(*roster.MEMBER_LINE)
         .where(col(Member.id).in_(sorted(ids)))
-        .order_by(col(Member.name), col(Member.id))
+        .order_by(col(Member.name), col(Member.id)),
     )
-    return list(rows.all())
+    return [roster.MemberLine(*row) for row in rows.all()]
 
 
 async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int) -> Minutes:

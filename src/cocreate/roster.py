@@ -6,11 +6,13 @@ typed on a phone, or scanned from the printed sheet, it makes that phone this me
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -18,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import proxies
 from cocreate.contributions import REMOVED
+from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
 from cocreate.events import ProxyWithdrawn, SessionEvent
 from cocreate.i18n import N_
@@ -34,6 +37,7 @@ from cocreate.models import (
     Project,
     Session,
     key,
+    utcnow,
 )
 from cocreate.projects import (
     JOIN_CODE_ALPHABET,
@@ -95,6 +99,27 @@ async def organisation_of_session(*, db: AsyncSession, session: Session) -> Orga
     ).first()
 
 
+class MemberLine(NamedTuple):
+    """What the roster's pages show of a member."""
+
+    id: int
+    name: str
+    number: str
+    email: str
+    college_id: int | None
+    voting_code: str
+
+
+MEMBER_LINE = (
+    col(Member.id),
+    col(Member.name),
+    col(Member.number),
+    col(Member.email),
+    col(Member.college_id),
+    col(Member.voting_code),
+)
+
+
 def _on_roster(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
     return [col(Member.organisation_id) == key(organisation), col(Member.archived_at).is_(None)]
 
@@ -106,6 +131,19 @@ async def members(*, db: AsyncSession, organisation: Organisation) -> list[Membe
         .order_by(col(Member.name), col(Member.number))
     )
     return list(result.all())
+
+
+async def member_lines(*, db: AsyncSession, organisation: Organisation) -> list[MemberLine]:
+    """The roster as plain rows, in its order: for the pages listing every member
+    (thousands of them), read without making objects (5,000 members as ORM objects:
+    a quarter of a second of the loop)."""
+    result = await core(
+        db,
+        sa.select(*MEMBER_LINE)
+        .where(*_on_roster(organisation))
+        .order_by(col(Member.name), col(Member.number)),
+    )
+    return [MemberLine(*row) for row in result.all()]
 
 
 async def member_count(*, db: AsyncSession, organisation: Organisation) -> int:
@@ -249,48 +287,88 @@ def parse_roster_csv(text: str) -> tuple[list[_Row], list[tuple[int, str, dict[s
 
 
 async def import_roster(*, db: AsyncSession, facilitator: Facilitator, text: str) -> ImportReport:
-    """Add or update members from a CSV. All or nothing: one bad line stores nothing."""
+    """Add or update members from a CSV. All or nothing: one bad line stores nothing.
+
+    A federation's roster has thousands of lines: the file is read in a thread, the
+    members are written with plain statements, ``IMPORT_BATCH_ROWS`` at a time, the
+    loop getting its turn between two batches (the ORM took 3 s of the loop for 5,000
+    members)."""
     organisation = await organisation_for(db=db, facilitator=facilitator)
-    rows, errors = parse_roster_csv(text)
+    rows, errors = await asyncio.to_thread(parse_roster_csv, text)
     report = ImportReport(errors=errors)
     if errors:
         return report
-    existing = {m.number: m for m in await members(db=db, organisation=organisation)}
-    known_colleges = {c.name: c for c in await colleges(db=db, organisation=organisation)}
+    on_roster = await core(
+        db,
+        sa.select(
+            col(Member.number),
+            col(Member.id),
+            col(Member.name),
+            col(Member.email),
+            col(Member.college_id),
+        ).where(*_on_roster(organisation)),
+    )
+    existing = {number: tuple(rest) for number, *rest in on_roster.all()}
+    known_colleges = {c.name: key(c) for c in await colleges(db=db, organisation=organisation)}
+    for name in sorted({row.college for row in rows if row.college} - set(known_colleges)):
+        college = College(organisation_id=key(organisation), name=name)
+        db.add(college)
+        await db.flush()
+        known_colleges[name] = key(college)
     codes = set((await db.exec(select(Member.voting_code))).all())
-    for row in rows:
-        college_id = None
-        if row.college:
-            college = known_colleges.get(row.college)
-            if college is None:
-                college = College(organisation_id=key(organisation), name=row.college)
-                db.add(college)
-                await db.flush()
-                known_colleges[row.college] = college
-            college_id = key(college)
-        member = existing.get(row.number)
-        if member is None:
+    added: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
+    now = utcnow()
+    for number, row in enumerate(rows, start=1):
+        if number % IMPORT_BATCH_ROWS == 0:
+            await asyncio.sleep(0)  # new voting codes take a while: the loop's turn
+        college_id = known_colleges[row.college] if row.college else None
+        found = existing.get(row.number)
+        if found is None:
             code = new_voting_code()
             while code in codes:
                 code = new_voting_code()
             codes.add(code)
-            db.add(
-                Member(
-                    organisation_id=key(organisation),
-                    number=row.number,
-                    name=row.name,
-                    email=row.email,
-                    college_id=college_id,
-                    voting_code=code,
-                )
+            added.append(
+                {
+                    "organisation_id": key(organisation),
+                    "number": row.number,
+                    "name": row.name,
+                    "email": row.email,
+                    "college_id": college_id,
+                    "voting_code": code,
+                    "created_at": now,
+                }
             )
-            report.added += 1
         else:
-            member.name, member.email, member.college_id = row.name, row.email, college_id
-            db.add(member)
             report.updated += 1
+            member_id, name, email, old_college_id = found
+            if (name, email, old_college_id) != (row.name, row.email, college_id):
+                changed.append(
+                    {"member_id": member_id, "new_name": row.name, "new_email": row.email}
+                    | {"new_college_id": college_id}
+                )
+    report.added = len(added)
+    for start in range(0, len(added), IMPORT_BATCH_ROWS):
+        await core(db, sa.insert(Member), added[start : start + IMPORT_BATCH_ROWS])
+        await asyncio.sleep(0)
+    for start in range(0, len(changed), IMPORT_BATCH_ROWS):
+        await core(db, _UPDATE_MEMBER, changed[start : start + IMPORT_BATCH_ROWS])
+        await asyncio.sleep(0)
     await db.commit()
     return report
+
+
+IMPORT_BATCH_ROWS = 500
+_UPDATE_MEMBER = (
+    sa.update(Member)
+    .where(col(Member.id) == sa.bindparam("member_id"))
+    .values(
+        name=sa.bindparam("new_name"),
+        email=sa.bindparam("new_email"),
+        college_id=sa.bindparam("new_college_id"),
+    )
+)
 
 
 async def save_member(

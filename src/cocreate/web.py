@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import ipaddress
 import secrets
 import time
@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from cocreate import qr
 from cocreate.database import Database
 from cocreate.errors import RuleError
+from cocreate.heavy import HeavyWork
 from cocreate.i18n import LOCALES, N_, negotiate
 from cocreate.limits import Clock, RateLimit
 from cocreate.models import MAX_ID, Facilitator
@@ -55,6 +57,7 @@ class AppState:
     phone_pages: AtEventNumber[tuple[Hashable, ...], str]
     limits: Limits
     seal: BallotSeal  # secret polls' ballots while they are open
+    heavy: HeavyWork  # QR codes and PDF files, drawn in worker processes
 
 
 # Unknown join codes tried from one client: a room's typos fit in the burst, and at one
@@ -277,6 +280,25 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
+async def render_large(
+    request: Request, template: str, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """``render`` for a page whose size grows with the data (thousands of members or
+    cards: a second of drawing): drawn in a thread, so the loop keeps serving."""
+    templates, locale = app_state(request).templates, locale_of(request)
+    context.setdefault("page_path", request.url.path)
+    context.update(
+        request=request,
+        csrf_token=csrf_token(request),  # (on the loop: it may write the session)
+        facilitator_id=request.session.get("facilitator_id"),
+    )
+
+    def draw() -> bytes:
+        return templates.render(template, locale=locale, **context).encode()
+
+    return HTMLResponse(await asyncio.to_thread(draw), status_code=status_code)
+
+
 # Stands for each visitor's CSRF token in a page drawn once for all (random: no text
 # of a page can contain it by chance, nor a visitor guess it).
 CSRF_MARK = "csrf-mark-" + secrets.token_hex(16)
@@ -308,16 +330,12 @@ def public_url(request: Request, path: str) -> str:
     return (base or f"{request.url.scheme}://{request.url.netloc}") + path
 
 
-def qr_svg(url: str) -> Response:
-    """A link as an SVG QR code, drawn on the server."""
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(
-        buffer, kind="svg", scale=10, border=2, dark="#111", light="#fff", xmldecl=False
-    )
+async def qr_svg(request: Request, url: str) -> Response:
+    """A link as an SVG QR code, drawn on the server (in a worker process: several
+    milliseconds of CPU each, which anyone could ask for in a loop)."""
+    body = await app_state(request).heavy.run_cached(qr.link_svg, url)
     return Response(
-        buffer.getvalue(),
+        body,
         media_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=3600"},
     )

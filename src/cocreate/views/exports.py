@@ -12,7 +12,7 @@ from cocreate import minutes, opendata, pdf, projects
 from cocreate.i18n import LOCALES, N_
 from cocreate.models import Facilitator
 from cocreate.views.facilitator import facilitator_action, facilitator_page
-from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render
+from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render_large
 
 
 @facilitator_page
@@ -21,7 +21,7 @@ async def minutes_page(request: Request, facilitator: Facilitator) -> Response:
         record = await minutes.gather(
             db=db, facilitator=facilitator, session_id=int_param(request, "session_id")
         )
-    return render(
+    return await render_large(
         request,
         "facilitator/minutes.html",
         minutes=record,
@@ -40,7 +40,10 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     async with app_state(request).db.session() as db:
         record = await minutes.gather(db=db, facilitator=facilitator, session_id=session_id)
-    html = app_state(request).templates.render(
+    # Drawn off the loop: the page in a thread, its layout (seconds for a large
+    # assembly) in a worker process.
+    html = await asyncio.to_thread(
+        app_state(request).templates.render,
         "facilitator/minutes.html",
         locale=lang,
         request=request,
@@ -53,7 +56,7 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
         audience="minutes",
     )
     try:
-        body = await asyncio.to_thread(pdf.html_to_pdf, html)
+        body = await app_state(request).heavy.run(pdf.html_to_pdf, html)
     except pdf.PdfUnavailable as error:
         raise RuleErrorResponse(
             503, N_("This server cannot make PDF files: print the minutes page instead.")
@@ -76,8 +79,9 @@ async def contributions_csv(request: Request, facilitator: Facilitator) -> Respo
         rows = await minutes.contribution_rows(
             db=db, facilitator=facilitator, session_id=session_id
         )
-    # With a byte-order mark, spreadsheets in French read the accents right.
-    body = minutes.to_csv(rows).encode("utf-8-sig")
+    # With a byte-order mark, spreadsheets in French read the accents right. Written
+    # in a thread: thousands of contributions are a second of work.
+    body = await asyncio.to_thread(lambda: minutes.to_csv(rows).encode("utf-8-sig"))
     return Response(
         body,
         media_type="text/csv",
@@ -103,11 +107,12 @@ async def open_data(request: Request, facilitator: Facilitator) -> Response:
         document = await opendata.dataset(
             db=db, facilitator=facilitator, project=project, name=name
         )
+    # Written in a thread: a project's thousands of rows are a second of work.
     if fmt == "csv":
-        body = opendata.to_csv(name, document).encode("utf-8-sig")
+        body = await asyncio.to_thread(lambda: opendata.to_csv(name, document).encode("utf-8-sig"))
         media_type = "text/csv; charset=utf-8"
     else:
-        body = opendata.to_json(document).encode()
+        body = await asyncio.to_thread(lambda: opendata.to_json(document).encode())
         media_type = "application/json"
     return Response(
         body,

@@ -30,6 +30,7 @@ from cocreate.web import (
     locale_of,
     read_form,
     render,
+    render_large,
     see_other,
     translate_error,
 )
@@ -321,8 +322,9 @@ async def console_context(
         poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=True)
         proxy_log = await proxies.log(db=db, session_id=session_id)
         organisation = await roster.find_organisation(db=db, facilitator=facilitator)
-        has_roster = organisation is not None and bool(
-            await roster.members(db=db, organisation=organisation)
+        has_roster = (
+            organisation is not None
+            and await roster.member_count(db=db, organisation=organisation) > 0
         )
         small_colleges = (
             await polls.small_colleges(db=db, organisation=organisation) if organisation else []
@@ -368,7 +370,7 @@ async def console_context(
 @facilitator_page
 async def console(request: Request, facilitator: Facilitator) -> Response:
     context = await console_context(request, facilitator, int_param(request, "session_id"))
-    return render(request, "facilitator/console.html", **context)
+    return await render_large(request, "facilitator/console.html", **context)
 
 
 @facilitator_action

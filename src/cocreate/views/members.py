@@ -3,15 +3,12 @@ joining a session with their code."""
 
 from __future__ import annotations
 
-import io
-
-import segno
 from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import projects, roster
+from cocreate import projects, qr, roster
 from cocreate.errors import Invalid, UnknownMemberCode
 from cocreate.i18n import N_
 from cocreate.models import (
@@ -35,20 +32,25 @@ from cocreate.web import (
     remember_participant,
     remembered_participant,
     render,
+    render_large,
     see_other,
     translate_error,
 )
+
+# QR codes a worker draws in one go (about a second of CPU): a sheet's chunks take
+# their turn with other heavy work.
+SHEET_CHUNK = 200
 
 
 async def _roster_page(request: Request, facilitator: Facilitator, **extra: object) -> Response:
     async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
-        people = await roster.members(db=db, organisation=organisation)
+        people = await roster.member_lines(db=db, organisation=organisation)
         groups = await roster.colleges(db=db, organisation=organisation)
     context: dict[str, object] = {"report": None, "error": None, "status_code": 200}
     context.update(extra)
     status = int(str(context.pop("status_code")))
-    return render(
+    return await render_large(  # thousands of members: drawn off the loop
         request,
         "facilitator/roster.html",
         status_code=status,
@@ -160,19 +162,17 @@ async def set_settings(request: Request, facilitator: Facilitator) -> Response:
 
 @facilitator_page
 async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
-    """A printable sheet: one card per member, with their code and its QR code."""
+    """A printable sheet: one card per member, with their code and its QR code (drawn
+    in worker processes: 5,000 of them take tens of seconds of CPU)."""
     async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
-        people = await roster.members(db=db, organisation=organisation)
-    cards = []
-    for member in people:
-        url = public_url(request, f"/m/{member.voting_code}")
-        buffer = io.BytesIO()
-        segno.make(url, error="m").save(
-            buffer, kind="svg", scale=4, border=1, xmldecl=False, svgns=True, omitsize=True
-        )
-        cards.append((member, url, buffer.getvalue().decode()))
-    return render(request, "facilitator/sheet.html", organisation=organisation, cards=cards)
+        people = await roster.member_lines(db=db, organisation=organisation)
+    urls = [public_url(request, f"/m/{member.voting_code}") for member in people]
+    svgs = await app_state(request).heavy.map(qr.card_svgs, urls, chunk=SHEET_CHUNK)
+    cards = list(zip(people, urls, svgs, strict=True))
+    return await render_large(
+        request, "facilitator/sheet.html", organisation=organisation, cards=cards
+    )
 
 
 async def member_link(request: Request) -> Response:

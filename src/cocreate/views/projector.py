@@ -8,7 +8,7 @@ from starlette.responses import Response
 from cocreate import projects
 from cocreate.models import Session
 from cocreate.views.fragments import Audience, stage_context
-from cocreate.web import app_state, public_url, qr_svg, render
+from cocreate.web import app_state, public_url, qr_svg, render_large
 
 
 def join_url(request: Request, session: Session) -> str:
@@ -22,7 +22,7 @@ async def screen(request: Request) -> Response:
         assert session.id is not None
         seq = session.seq
         context = await stage_context(db, session, Audience.SCREEN)
-    return render(
+    return await render_large(  # the whole wall: thousands of cards in a large room
         request,
         "projector/screen.html",
         session=session,
@@ -39,4 +39,4 @@ async def qr_code(request: Request) -> Response:
     """The join link as an SVG QR code, drawn on the server."""
     async with app_state(request).db.session() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
-    return qr_svg(join_url(request, session))
+    return await qr_svg(request, join_url(request, session))

@@ -96,7 +96,7 @@ async def answer_survey(request: Request) -> Response:
 async def survey_qr(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         asked = await surveys.by_code(db, request.path_params["code"])
-    return qr_svg(public_url(request, f"/f/{asked.survey.code}"))
+    return await qr_svg(request, public_url(request, f"/f/{asked.survey.code}"))
 
 
 async def make_link(request: Request) -> Response:

@@ -1,0 +1,168 @@
+"""One facilitator's heavy request does not freeze the server: while a roster's sheet
+of 5,000 QR codes, its import, or the minutes of a large assembly as PDF are drawn,
+every other request is still answered, ``/health`` within a second.
+
+The server runs in this test's process and loop, as the other real-server tests:
+``/health`` is polled from another client every 50 ms while the heavy page is drawn;
+a page drawn on the loop would hold every answer until it is done (the sheet of 5,000
+members: a minute and more)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import httpx
+import pytest
+import segno
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from cocreate import qr
+from cocreate.database import core
+from cocreate.heavy import HeavyWork
+from cocreate.models import Member, Participant
+from tests.conftest import ONCE, Browser, Room
+from tests.test_minutes_pdf import pdf_text
+
+HEALTH_WITHIN_S = 1.0
+POLL_EVERY_S = 0.05
+SHEET_MEMBERS = 5_000
+ASSEMBLY_MEMBERS = 1_000
+# The sheet takes a minute or more of CPU on a loaded two-core machine.
+LONG_S = 900
+
+
+async def health_while(
+    room: Room, heavy: Callable[[], Awaitable[httpx.Response]]
+) -> tuple[httpx.Response, list[float]]:
+    """The heavy request's answer, and how long each ``/health`` asked meanwhile took."""
+    watcher = Browser(room.server)
+    room.devices.append(watcher)
+    drawn = asyncio.create_task(heavy())
+    waits: list[float] = []
+    while not drawn.done():
+        start = time.perf_counter()
+        answer = await watcher.http.get("/health", timeout=LONG_S)
+        waits.append(time.perf_counter() - start)
+        assert answer.status_code == 200
+        await asyncio.sleep(POLL_EVERY_S)
+    return await drawn, waits
+
+
+def roster_csv(count: int) -> str:
+    lines = (f"Membre {n:05d};{n:05d};;Collège {n % 3}" for n in range(count))
+    return "nom;numéro;courriel;collège\n" + "\n".join(lines) + "\n"
+
+
+def drawn_as_before(url: str) -> str:
+    """A member's QR code as the sheet drew it on the loop before (the same bytes)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=4, border=1, xmldecl=False, svgns=True, omitsize=True
+    )
+    return buffer.getvalue().decode()
+
+
+@ONCE  # the drawing does not depend on the database, and takes a minute
+@pytest.mark.timeout(LONG_S)
+async def test_the_server_answers_while_a_5000_member_roster_is_imported_and_drawn(
+    room: Room,
+) -> None:
+    facilitator = room.facilitator
+
+    async def import_roster() -> httpx.Response:
+        return await facilitator.http.post(
+            "/roster/import",
+            data={"csrf_token": facilitator.csrf},
+            files={"file": ("roster.csv", roster_csv(SHEET_MEMBERS).encode(), "text/csv")},
+            timeout=LONG_S,
+        )
+
+    imported, waits = await health_while(room, import_roster)
+    assert imported.status_code == 200, imported.text
+    assert f"Import done: {SHEET_MEMBERS} added, 0 updated." in imported.text
+    assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the import"
+
+    async def sheet() -> httpx.Response:
+        return await facilitator.http.get("/roster/sheet", timeout=LONG_S)
+
+    drawn, waits = await health_while(room, sheet)
+    assert drawn.status_code == 200
+    assert len(waits) > 10  # the drawing took a while: /health was asked meanwhile
+    assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the sheet"
+    # Every member has their card, each QR code as it was drawn before.
+    assert drawn.text.count('<li class="code-card">') == SHEET_MEMBERS
+    async with room.server.db.session() as db:
+        members = (await db.exec(select(Member).order_by(col(Member.number)))).all()
+    for member in (members[0], members[SHEET_MEMBERS // 2], members[-1]):
+        url = f"{room.server.base_url}/m/{member.voting_code}"
+        assert drawn_as_before(url) in drawn.text
+    assert drawn.text.index(members[0].voting_code) < drawn.text.index(members[1].voting_code)
+
+
+@ONCE
+@pytest.mark.timeout(LONG_S)
+async def test_the_server_answers_while_the_minutes_of_a_large_assembly_are_drawn(
+    room: Room,
+) -> None:
+    """An assembly where a thousand members came: the minutes list each of them."""
+    imported = await room.facilitator.http.post(
+        "/roster/import",
+        data={"csrf_token": room.facilitator.csrf},
+        files={"file": ("roster.csv", roster_csv(ASSEMBLY_MEMBERS).encode(), "text/csv")},
+        timeout=LONG_S,
+    )
+    assert imported.status_code == 200, imported.text
+    async with room.server.db.session() as db:
+        ids = (await db.exec(select(Member.id))).all()
+        await core(
+            db,
+            sa.insert(Participant),
+            [{"session_id": room.session_id, "display_name": f"M{n}", "member_id": n} for n in ids],
+        )
+        await db.commit()
+    minutes = f"/sessions/{room.session_id}/minutes"
+    for path in (minutes, f"/sessions/{room.session_id}/console"):
+
+        async def page(path: str = path) -> httpx.Response:
+            return await room.facilitator.http.get(path, timeout=LONG_S)
+
+        shown, waits = await health_while(room, page)
+        assert shown.status_code == 200, path
+        assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s for {path}"
+
+    async def pdf() -> httpx.Response:
+        return await room.facilitator.http.get(minutes + ".pdf?lang=fr", timeout=LONG_S)
+
+    drawn, waits = await health_while(room, pdf)
+    assert drawn.status_code == 200, drawn.text
+    assert len(waits) > 10
+    assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the PDF"
+    text = " ".join(pdf_text(drawn.content).split())
+    assert f"{ASSEMBLY_MEMBERS} membres présents" in text
+    assert re.search(r"Membre 00999 \(00999\)", text), text[-500:]
+
+
+async def test_a_server_going_away_stops_its_drawing_at_once() -> None:
+    """Queued chunks are dropped and a worker still drawing is stopped: nobody waits
+    for a sheet whose server is gone (nor does the server's shutdown)."""
+    heavy = HeavyWork(workers=1)
+    urls = [f"http://127.0.0.1/m/{n:08d}" for n in range(2_000)]
+    sheet = asyncio.create_task(heavy.map(qr.card_svgs, urls, chunk=200))
+    first = await heavy.run(qr.card_svgs, urls[:1])  # the worker is up, the sheet queued
+    assert first == [drawn_as_before(urls[0])]
+    pool = heavy._pool
+    assert isinstance(pool, ProcessPoolExecutor)
+    workers = list(pool._processes.values())  # (no public list before Python 3.14)
+    heavy.close()
+    with pytest.raises((BrokenProcessPool, asyncio.CancelledError)):
+        await asyncio.wait_for(sheet, 10)
+    for worker in workers:
+        worker.join(5)
+        assert not worker.is_alive()
