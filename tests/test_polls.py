@@ -182,6 +182,29 @@ async def test_a_named_ranked_poll_publishes_who_voted_what(room: Room) -> None:
     assert decision.summary == "Gare"  # Gare beats Marché 2–1 and École 3–0
 
 
+@pytest.mark.parametrize("method", ["approval", "stv"])
+async def test_more_seats_than_options_is_refused_when_the_poll_is_prepared(
+    room: Room, method: str
+) -> None:
+    """Five seats between two options could never be counted: closing such a poll failed
+    and left it open. It is refused with a reason before anything is stored."""
+    refused = await room.facilitator.http.post(
+        f"/sessions/{room.session_id}/polls",
+        data={
+            "question": "Qui ?",
+            "method": method,
+            "seats": "5",
+            "options": "Awa\nBruno",
+            "secret": "1",
+            "csrf_token": room.facilitator.csrf,
+        },
+    )
+    assert refused.status_code == 422  # as every refused form of the console
+    assert "5 seats to fill need at least 5 options." in refused.text
+    async with room.server.db.session() as db:
+        assert (await db.exec(select(Poll))).all() == []
+
+
 async def test_bad_ballots_are_refused_with_a_reason(room: Room) -> None:
     phone = await room.phone("Kim")
     poll_id = await create(

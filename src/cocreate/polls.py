@@ -163,6 +163,9 @@ async def _option_rows(
         raise Invalid(N_("A poll has at most %(max)d options."), max=MAX_POLL_OPTIONS)
     if len({label for label, _ in labels}) != len(labels):
         raise Invalid(N_("Two options have the same text."))
+    seats = int(draft.rules.get("seats", 1))
+    if seats > len(labels):
+        raise Invalid(N_("%(seats)d seats to fill need at least %(seats)d options."), seats=seats)
     return labels
 
 
