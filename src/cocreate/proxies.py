@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -168,14 +169,17 @@ async def withdraw_on_arrival(db: AsyncSession, session_id: int, member_id: int)
 
 async def withdrawn_from(*, db: AsyncSession, session_id: int, holder_id: int) -> list[Member]:
     """Members who gave this member their proxy for the session, then came in person."""
+    return await _principals(db, session_id, holder_id, col(Proxy.revoked_by) == REVOKED_BY_ARRIVAL)
+
+
+async def _principals(
+    db: AsyncSession, session_id: int, holder_id: int, which: sa.ColumnElement[bool]
+) -> list[Member]:
+    """Members who gave this member their proxy for the session, by name, among ``which``."""
     rows = await db.exec(
         select(Member)
         .join(Proxy, col(Proxy.principal_id) == col(Member.id))
-        .where(
-            Proxy.session_id == session_id,
-            Proxy.holder_id == holder_id,
-            Proxy.revoked_by == REVOKED_BY_ARRIVAL,
-        )
+        .where(Proxy.session_id == session_id, Proxy.holder_id == holder_id, which)
         .order_by(col(Member.name))
     )
     return list(rows.all())
@@ -203,17 +207,7 @@ async def log(*, db: AsyncSession, session_id: int) -> list[ProxyLine]:
 
 async def principals_of(*, db: AsyncSession, session_id: int, holder_id: int) -> list[Member]:
     """Members whose active proxy this member holds in the session."""
-    rows = await db.exec(
-        select(Member)
-        .join(Proxy, col(Proxy.principal_id) == col(Member.id))
-        .where(
-            Proxy.session_id == session_id,
-            Proxy.holder_id == holder_id,
-            col(Proxy.revoked_at).is_(None),
-        )
-        .order_by(col(Member.name))
-    )
-    return list(rows.all())
+    return await _principals(db, session_id, holder_id, col(Proxy.revoked_at).is_(None))
 
 
 async def represented(*, db: AsyncSession, session_id: int) -> set[int]:
