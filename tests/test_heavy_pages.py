@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from sqlmodel import col, select
 from cocreate import qr
 from cocreate.database import core
 from cocreate.heavy import HeavyWork
-from cocreate.models import Member, Participant
+from cocreate.models import Comment, Member, Participant, Proposal, Vote
 from tests.conftest import ONCE, Browser, Room
 from tests.test_minutes_pdf import pdf_text
 
@@ -34,6 +35,7 @@ HEALTH_WITHIN_S = 1.0
 POLL_EVERY_S = 0.05
 SHEET_MEMBERS = 5_000
 ASSEMBLY_MEMBERS = 1_000
+WALL_PEOPLE, WALL_IDEAS, WALL_VOTES = 2_000, 3_000, 20_000
 # The sheet takes a minute or more of CPU on a loaded two-core machine.
 LONG_S = 900
 
@@ -147,6 +149,83 @@ async def test_the_server_answers_while_the_minutes_of_a_large_assembly_are_draw
     text = " ".join(pdf_text(drawn.content).split())
     assert f"{ASSEMBLY_MEMBERS} membres présents" in text
     assert re.search(r"Membre 00999 \(00999\)", text), text[-500:]
+
+
+@ONCE
+@pytest.mark.timeout(LONG_S)
+async def test_the_server_answers_while_a_wall_of_thousands_of_contributions_is_read(
+    room: Room,
+) -> None:
+    """A long day of consultation: 3,000 ideas, 6,000 comments, 20,000 votes. The
+    console, the projector, the minutes and the downloads read all of it: seconds of
+    work that ran on the loop (``/health`` waited as long as the page, 1 to 3 s here),
+    now read apart. Each page's answer is its whole wall."""
+    now = datetime.now(UTC)
+    async with room.server.db.session() as db:
+        await core(
+            db,
+            sa.insert(Participant),
+            [{"session_id": room.session_id, "display_name": f"P{n}"} for n in range(WALL_PEOPLE)],
+        )
+        people = (await db.exec(select(Participant.id))).all()
+        await core(
+            db,
+            sa.insert(Proposal),
+            [
+                {
+                    "session_id": room.session_id,
+                    "author_id": people[n % WALL_PEOPLE],
+                    "text": f"Idée {n:04d} : " + "une navette solidaire " * 4,
+                    "created_at": now,
+                }
+                for n in range(WALL_IDEAS)
+            ],
+        )
+        ideas = (await db.exec(select(Proposal.id).order_by(col(Proposal.id)))).all()
+        await core(
+            db,
+            sa.insert(Comment),
+            [
+                {
+                    "proposal_id": ideas[n % WALL_IDEAS],
+                    "author_id": people[n % WALL_PEOPLE],
+                    "text": f"Commentaire {n} : " + "avec des bénévoles " * 4,
+                }
+                for n in range(2 * WALL_IDEAS)
+            ],
+        )
+        await core(
+            db,
+            sa.insert(Vote),
+            [
+                {
+                    "proposal_id": ideas[n % WALL_IDEAS],
+                    "participant_id": people[n // WALL_IDEAS],
+                    "choice": "for",
+                    "cast_at": now,
+                }
+                for n in range(WALL_VOTES)
+            ],
+        )
+        await db.commit()
+    screen = await room.projector()
+    session = f"/sessions/{room.session_id}"
+    pages = {
+        f"{session}/console": room.facilitator,
+        f"/s/{room.code}/screen": screen,
+        f"{session}/minutes": room.facilitator,
+        f"{session}/contributions.csv": room.facilitator,
+        f"/projects/{room.project_id}/export/proposals.json": room.facilitator,
+    }
+    for path, reader in pages.items():
+
+        async def page(path: str = path, reader: Browser = reader) -> httpx.Response:
+            return await reader.http.get(path, timeout=LONG_S)
+
+        shown, waits = await health_while(room, page)
+        assert shown.status_code == 200, path
+        assert f"Idée {WALL_IDEAS - 1:04d}" in shown.text, path
+        assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s for {path}"
 
 
 async def test_a_server_going_away_stops_its_drawing_at_once() -> None:

@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -32,7 +32,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # writers wait this long for the lock before failing
 SQLITE_POOL_SIZE = 20
@@ -402,6 +405,31 @@ class Database:
         )
         async with closing(db):
             yield db
+
+    async def read_apart(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """A large read (the minutes, an export, the console or the projector of a
+        session with thousands of contributions), in a thread with an event loop and a
+        session of its own, while the loop serves the room: the statements and the
+        ORM's work on thousands of rows take seconds of CPU, and on the loop every phone
+        would wait as long. The thread takes turns with the loop for Python's lock, a
+        few milliseconds at a time. On SQLite the session is an ordinary one (its
+        statements run in place, in that thread); on PostgreSQL, whose connections
+        belong to the loop that opened them, it has a connection of its own for the
+        read (a few milliseconds to open: for heavy pages only)."""
+        inline, url, info = self._inline, self.engine.url, dict(self._info)
+
+        async def in_its_own_loop() -> T:
+            if inline is not None:
+                async with closing(InlineSession(inline, expire_on_commit=False, info=info)) as db:
+                    return await read(db)
+            engine = create_async_engine(url, poolclass=NullPool)
+            try:
+                async with AsyncSession(engine, expire_on_commit=False, info=info) as db:
+                    return await read(db)
+            finally:
+                await engine.dispose()
+
+        return await asyncio.to_thread(asyncio.run, in_its_own_loop())
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for one write (every write of the app goes through here),

@@ -4,7 +4,9 @@ contributions as CSV, for the session's facilitator only."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,12 +17,17 @@ from cocreate.views.facilitator import facilitator_action, facilitator_page
 from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render_large
 
 
+def _minutes(request: Request, facilitator: Facilitator) -> Awaitable[minutes.Minutes]:
+    """The record of a session, read off the loop: a large assembly's is seconds of work."""
+    session_id = int_param(request, "session_id")
+    return app_state(request).db.read_apart(
+        lambda db: minutes.gather(db=db, facilitator=facilitator, session_id=session_id)
+    )
+
+
 @facilitator_page
 async def minutes_page(request: Request, facilitator: Facilitator) -> Response:
-    async with app_state(request).db.session() as db:
-        record = await minutes.gather(
-            db=db, facilitator=facilitator, session_id=int_param(request, "session_id")
-        )
+    record = await _minutes(request, facilitator)
     return await render_large(
         request,
         "facilitator/minutes.html",
@@ -38,8 +45,7 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
     if lang not in LOCALES:
         raise RuleErrorResponse(400, N_("The minutes exist in French (fr) and English (en)."))
     session_id = int_param(request, "session_id")
-    async with app_state(request).db.session() as db:
-        record = await minutes.gather(db=db, facilitator=facilitator, session_id=session_id)
+    record = await _minutes(request, facilitator)
     # Drawn off the loop: the page in a thread, its layout (seconds for a large
     # assembly) in a worker process.
     html = await asyncio.to_thread(
@@ -75,10 +81,9 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
 @facilitator_action  # a download: someone signed out or not the facilitator gets 403
 async def contributions_csv(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
-    async with app_state(request).db.session() as db:
-        rows = await minutes.contribution_rows(
-            db=db, facilitator=facilitator, session_id=session_id
-        )
+    rows = await app_state(request).db.read_apart(
+        lambda db: minutes.contribution_rows(db=db, facilitator=facilitator, session_id=session_id)
+    )
     # With a byte-order mark, spreadsheets in French read the accents right. Written
     # in a thread: thousands of contributions are a second of work.
     body = await asyncio.to_thread(lambda: minutes.to_csv(rows).encode("utf-8-sig"))
@@ -100,13 +105,14 @@ async def open_data(request: Request, facilitator: Facilitator) -> Response:
     every cell neutralised against formulas. JSON: the documents the API serves."""
     project_id = int_param(request, "project_id")
     name, fmt = request.path_params["dataset"], request.path_params["fmt"]
-    async with app_state(request).db.session() as db:
+    if name not in opendata.DATASETS or fmt not in opendata.FORMATS:
+        raise RuleErrorResponse(404, N_("This page does not exist."))
+
+    async def read(db: AsyncSession) -> opendata.Document:
         project = await projects.project_for(db=db, facilitator=facilitator, project_id=project_id)
-        if name not in opendata.DATASETS or fmt not in opendata.FORMATS:
-            raise RuleErrorResponse(404, N_("This page does not exist."))
-        document = await opendata.dataset(
-            db=db, facilitator=facilitator, project=project, name=name
-        )
+        return await opendata.dataset(db=db, facilitator=facilitator, project=project, name=name)
+
+    document = await app_state(request).db.read_apart(read)
     # Written in a thread: a project's thousands of rows are a second of work.
     if fmt == "csv":
         body = await asyncio.to_thread(lambda: opendata.to_csv(name, document).encode("utf-8-sig"))

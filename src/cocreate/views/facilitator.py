@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -306,8 +307,10 @@ async def publish_decisions(request: Request, facilitator: Facilitator) -> Respo
 async def console_context(
     request: Request, facilitator: Facilitator, session_id: int
 ) -> dict[str, Any]:
-    """Everything the console shows; its panels are drawn from the same context."""
-    async with app_state(request).db.session() as db:
+    """Everything the console shows; its panels are drawn from the same context. Read
+    apart from the loop: a session's wall can hold thousands of contributions."""
+
+    async def read(db: AsyncSession) -> dict[str, Any]:
         session, project = await projects.session_for(
             db=db, facilitator=facilitator, session_id=session_id
         )
@@ -334,29 +337,35 @@ async def console_context(
         steps = await agenda.steps_of(db, session_id)
         scripts = await agenda.scripts_of(db=db, facilitator=facilitator)
         people = await moderation.participants(db=db, session_id=session_id)
+        return {
+            "session": session,
+            "project": project,
+            "seq": seq,
+            "items": items,
+            "needs": needs,
+            "decisions": decisions,
+            "polls": poll_list,
+            "proxy_log": proxy_log,
+            "has_roster": has_roster,
+            "small_colleges": small_colleges,
+            "members_present": len(present),
+            "proxy_cap": organisation.proxy_cap if organisation else DEFAULT_PROXY_CAP,
+            "proposals": [item for item in items if item.shown],
+            "stage": stage,
+            "steps": steps,
+            "scripts": scripts,
+            "participants": people,
+            "joined": len(people),
+        }
+
+    context = await app_state(request).db.read_apart(read)
+    session = context["session"]
     hub = app_state(request).hub
     return {
+        **context,
         "facilitator": facilitator,
-        "session": session,
-        "project": project,
-        "items": items,
-        "needs": needs,
-        "decisions": decisions,
-        "polls": poll_list,
         "signed": set(),
         "identities": None,
-        "proxy_log": proxy_log,
-        "has_roster": has_roster,
-        "small_colleges": small_colleges,
-        "members_present": len(present),
-        "proxy_cap": organisation.proxy_cap if organisation else DEFAULT_PROXY_CAP,
-        "proposals": [item for item in items if item.shown],
-        "stage": stage,
-        "steps": steps,
-        "scripts": scripts,
-        "participants": people,
-        "seq": seq,
-        "joined": len(people),
         "connected": hub.connected(session_id),
         "roles": hub.connected_by_role(session_id),
         "join_url": join_url(request, session) if session.join_code else "",

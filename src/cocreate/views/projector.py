@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,16 +20,20 @@ def join_url(request: Request, session: Session) -> str:
 
 
 async def screen(request: Request) -> Response:
-    async with app_state(request).db.session() as db:
-        session = await projects.session_by_code(db=db, code=request.path_params["code"])
-        assert session.id is not None
-        seq = session.seq
-        context = await stage_context(db, session, Audience.SCREEN)
-    return await render_large(  # the whole wall: thousands of cards in a large room
+    code = request.path_params["code"]
+
+    async def read(db: AsyncSession) -> tuple[Session, dict[str, Any]]:
+        session = await projects.session_by_code(db=db, code=code)
+        return session, await stage_context(db, session, Audience.SCREEN)
+
+    # The whole wall, read and drawn off the loop: thousands of cards in a large room.
+    session, context = await app_state(request).db.read_apart(read)
+    assert session.id is not None
+    return await render_large(
         request,
         "projector/screen.html",
         session=session,
-        seq=seq,
+        seq=session.seq,
         join_url=join_url(request, session),
         connected=app_state(request).hub.connected(session.id),
         audience="screen",
