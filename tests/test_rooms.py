@@ -87,7 +87,7 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
             _, event = await contributions.propose(
                 db=session_db, session=session, author=author, text="Rendue deux fois"
             )
-        await hub.publish(room.session_id, event.seq)
+        hub.publish(room.session_id, event.seq)
 
         async def event_frame(connection: Connection) -> str:
             while True:  # skip the projector's "people connected" frames
@@ -319,7 +319,7 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
                 [VoteCast(seq=last - count + 1 + n, subject_id=proposal_id) for n in range(count)],
             )
             await write.commit()
-        await hub.publish(room.session_id, last)
+        hub.publish(room.session_id, last)
         return last
 
     try:

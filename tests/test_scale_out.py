@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cocreate import contributions
 from cocreate.database import Database
 from cocreate.migrate import upgrade
 from cocreate.settings import Settings
@@ -27,7 +26,6 @@ from tests.conftest import (
     REDIS_URL,
     Server,
     empty_postgres,
-    frame_seq,
     open_room,
     signed_in,
     start_server,
@@ -100,7 +98,8 @@ def _free_port() -> int:
 
 
 class OwnRedis:
-    """A redis-server of the test's own, on its own port, that the test may stop."""
+    """A redis-server of the test's own, on its own port, that the test may stop
+    (tests/test_broker_outage.py does)."""
 
     def __init__(self) -> None:
         self.port = _free_port()
@@ -137,76 +136,6 @@ class OwnRedis:
 
 
 REDIS_SERVER = shutil.which("redis-server") or ""
-
-
-@pytest.mark.skipif(not REDIS_SERVER, reason="redis-server is not installed")
-async def test_a_broker_outage_delays_screens_but_loses_and_repeats_nothing() -> None:
-    redis = OwnRedis()
-    await redis.start()
-    await asyncio.to_thread(empty_postgres, POSTGRES_URL)
-    await asyncio.to_thread(upgrade, POSTGRES_URL)
-    settings = Settings(
-        database_url=POSTGRES_URL,
-        pubsub_url=redis.url,
-        secret_key="shared-secret-" + "z" * 32,
-        default_locale="en",
-    )
-    running = [await start_server(settings) for _ in range(2)]
-    one, two = (
-        Server(base_url=base, database_url=POSTGRES_URL, db=Database(POSTGRES_URL))
-        for _, _, base in running
-    )
-    devices = []
-    try:
-        facilitator = await signed_in(one, "camille@example.org")
-        room = await open_room(one, facilitator)
-        phone_one = await room.phone("Un")
-        phone_two = await type(room)(
-            two, facilitator, room.project_id, room.session_id, room.code
-        ).phone("Deux")
-        devices = [facilitator, phone_one, phone_two]
-        live_two = await phone_two.socket(room.code, "phone", last_seq=await room.seq())
-
-        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Avant la panne"})
-        await live_two.until_text("Avant la panne")
-
-        await redis.stop()  # the broker goes away; both servers keep serving
-        sent = await phone_one.post(f"/s/{room.code}/proposals", {"text": "Pendant la panne"})
-        assert sent.status_code == 200  # the write is committed, the nudge is lost
-        pid = await proposal_id_of(room, "Pendant la panne")
-        voted = await phone_two.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
-        assert voted.status_code == 200
-        await live_two.until_text("Pendant la panne", wait=15)  # the database poll
-
-        await redis.start()  # same port: the servers reconnect
-        await asyncio.sleep(2)
-        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Après la panne"})
-        await live_two.until_text("Après la panne", wait=15)
-        await live_two.quiet(1.0)
-
-        inserted = [
-            text
-            for text in ("Avant la panne", "Pendant la panne", "Après la panne")
-            for frame in live_two.frames
-            if "afterbegin:#wall" in frame and text in frame
-        ]
-        assert sorted(inserted) == sorted(["Avant la panne", "Pendant la panne", "Après la panne"])
-        seqs = [frame_seq(f) for f in live_two.frames if 'id="live-seq"' in f]
-        assert seqs == sorted(seqs)
-        assert len(seqs) == len(set(seqs))  # no event twice
-        async with one.db.session() as db:
-            tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
-        assert tally.votes_for == 1  # the vote cast during the outage is counted
-        await live_two.close()
-    finally:
-        for device in devices:
-            await device.close()
-        for server in (one, two):
-            await server.db.dispose()
-        for uv, task, _ in running:
-            uv.should_exit = True
-            await task
-        await redis.stop()
 
 
 class ServeProcess:

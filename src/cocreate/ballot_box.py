@@ -36,4 +36,4 @@ class BallotBox(WriteBatches[Ballot, CastVote]):
                 session_id = key(outcome.session)
                 latest[session_id] = max(latest.get(session_id, 0), outcome.event.seq)
         for session_id, seq in latest.items():
-            await self._hub.publish(session_id, seq)
+            self._hub.publish(session_id, seq)

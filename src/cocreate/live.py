@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 import types
 from collections.abc import Awaitable, Generator
@@ -68,8 +69,13 @@ COALESCE_BURST_S = 0.25
 FLUSH_PAUSE_FACTOR = 1.0
 PRESENCE_REFRESH_S = 1.0  # at most one redraw of the connected count a second
 SAFETY_POLL_S = 5.0  # read the database this often even without a nudge
-BROKER_RETRY_FIRST_S = 0.5  # first wait before resubscribing after a broker failure…
-BROKER_RETRY_MAX_S = 30.0  # …doubling up to this
+# While the broker is away, the other processes' events are found by reading the journal
+# this often instead: their screens wait at most this (and a frame) for them.
+BROKER_DOWN_POLL_S = 0.5
+BROKER_RETRY_FIRST_S = 0.1  # first wait before resubscribing after a broker failure…
+BROKER_RETRY_MAX_S = 1.0  # …doubling up to this: back within a second of the broker
+PUBLISH_TIMEOUT_S = 2.0  # a nudge the broker has not taken by then is sent again later
+NUDGES = "sessions"  # the broker's channel: "<session id> <event number> <process>"
 
 # Close codes (RFC 6455 and the IANA registry); 1013 makes htmx's ws extension retry.
 CLOSE_POLICY = 1008
@@ -77,10 +83,6 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
 CLOSE_NORMAL = 1000
-
-
-def channel(session_id: int) -> str:
-    return f"session:{session_id}"
 
 
 class Frame:
@@ -248,18 +250,17 @@ class Room:
         self._nudged = asyncio.Event()
         self._presence_dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._subscribed = asyncio.Event()
 
     async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._listen(), name=f"room-{self.session_id}-listen"),
-            asyncio.create_task(self._flusher(), name=f"room-{self.session_id}-flush"),
-            asyncio.create_task(self._presence(), name=f"room-{self.session_id}-presence"),
-        ]
-        await self._subscribed.wait()
+        # Listening first: a nudge for an event committed after the read below is heard.
+        await self.hub.listening()
         async with self.hub.db.session() as db:
             session = await db.get(Session, self.session_id)
             self.last_seq = session.seq if session else 0
+        self._tasks = [
+            asyncio.create_task(self._flusher(), name=f"room-{self.session_id}-flush"),
+            asyncio.create_task(self._presence(), name=f"room-{self.session_id}-presence"),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -268,38 +269,17 @@ class Room:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _listen(self) -> None:
-        """Follow the session's channel; while the broker is away, back off and retry —
-        the flusher's database poll keeps every socket up to date meanwhile."""
-        failures = 0
-        while True:
-            try:
-                async with self.hub.pubsub.subscribe(channel(self.session_id)) as messages:
-                    self._subscribed.set()
-                    if failures:
-                        log.warning("live: broker back for session %s", self.session_id)
-                        self._nudged.set()  # catch up with what the broker did not carry
-                    failures = 0
-                    async for _ in messages:
-                        self._nudged.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                delay = min(BROKER_RETRY_MAX_S, BROKER_RETRY_FIRST_S * 2**failures)
-                failures += 1
-                log.warning(
-                    "live: broker unavailable for session %s (%s); retrying in %.1f s",
-                    self.session_id,
-                    error,
-                    delay,
-                )
-                self._subscribed.set()
-                await asyncio.sleep(delay)
+    def nudge(self) -> None:
+        """Something was committed in the session: read and draw it in the next frame."""
+        self._nudged.set()
 
     async def _flusher(self) -> None:
         while True:
+            # The broker nudges the room for other processes' writes; while it is away,
+            # the journal is read often enough that their screens barely notice.
+            poll = SAFETY_POLL_S if self.hub.broker_up else BROKER_DOWN_POLL_S
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudged.wait(), timeout=SAFETY_POLL_S)
+                await asyncio.wait_for(self._nudged.wait(), timeout=poll)
             self._nudged.clear()
             took = 0.0  # drawing only: waiting for the lock (sockets catching up) is not
             drawn = 0
@@ -428,7 +408,21 @@ class Room:
 
 
 class LiveHub:
-    """This process's rooms; made in the lifespan, reached through ``request.state``."""
+    """This process's rooms and its link to the other processes; made in the lifespan,
+    reached through ``request.state``.
+
+    A write is drawn for this process's screens as soon as it is committed: ``publish``
+    nudges the session's room here directly, broker or not. The broker only carries
+    the nudge to the other processes, from a task of its own, so a broker that is slow
+    or away never holds up the request that wrote. Each process listens to one channel
+    for every session (one connection, however many rooms): a nudge names its session,
+    its event number and the process that sent it, and a process ignores its own.
+
+    While the broker is away, every room reads the journal every ``BROKER_DOWN_POLL_S``
+    instead of every ``SAFETY_POLL_S``; the listener retries within ``BROKER_RETRY_MAX_S``
+    and, once back, nudges every room at once (what the broker did not carry is read
+    from the journal), and the nudges that could not be sent are sent then.
+    """
 
     def __init__(self, *, db: Database, pubsub: PubSub, renderer: FragmentRenderer) -> None:
         self.db = db
@@ -436,18 +430,112 @@ class LiveHub:
         self.renderer = renderer
         self.rooms: dict[int, Room] = {}
         self._room_lock = asyncio.Lock()
+        self.origin = secrets.token_hex(8)  # this process, in the nudges it sends
+        self.broker_up = False
+        self._heard = asyncio.Event()  # the broker answered once, yes or no
+        self._listener: asyncio.Task[None] | None = None
+        self._outbox: dict[int, int] = {}  # session id → newest event number to announce
+        self._outbox_filled = asyncio.Event()
+        self._publisher: asyncio.Task[None] | None = None
 
-    async def publish(self, session_id: int, seq: int) -> None:
-        """Nudge every process's room of a session; call only after the commit."""
-        try:
-            await self.pubsub.publish(channel(session_id), str(seq))
-        except Exception:
-            # The write is committed; rooms will find it on their next poll.
-            log.warning("live: could not publish event %s of session %s", seq, session_id)
+    def publish(self, session_id: int, seq: int) -> None:
+        """A write of the session was committed (call only after the commit): draw it
+        for this process's screens now, and tell the other processes."""
+        room = self.rooms.get(session_id)
+        if room is not None:
+            room.nudge()
+        if seq > self._outbox.get(session_id, 0):
+            self._outbox[session_id] = seq
+        self._outbox_filled.set()
+        if self._publisher is None:
+            self._publisher = asyncio.create_task(self._send_nudges(), name="live-publish")
 
-    async def publish_all(self, session_id: int, events: list[ev.SessionEvent]) -> None:
+    def publish_all(self, session_id: int, events: list[ev.SessionEvent]) -> None:
         if events:
-            await self.publish(session_id, max(e.seq for e in events))
+            self.publish(session_id, max(e.seq for e in events))
+
+    async def _send_nudges(self) -> None:
+        """Announce the newest event of each session written here, a message per
+        session however many writes came meanwhile; kept and sent again while the
+        broker does not take them."""
+        failures = 0
+        while True:
+            await self._outbox_filled.wait()
+            self._outbox_filled.clear()
+            nudges, self._outbox = self._outbox, {}
+            try:
+                while nudges:
+                    session_id, seq = next(iter(nudges.items()))
+                    async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                        await self.pubsub.publish(NUDGES, f"{session_id} {seq} {self.origin}")
+                    del nudges[session_id]
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # The writes are committed; the other processes read the journal often
+                # while their broker is away, and get these nudges once it is back.
+                if not failures:
+                    log.warning("live: could not publish to the broker: %r", error)
+                for session_id, seq in nudges.items():
+                    self._outbox[session_id] = max(seq, self._outbox.get(session_id, 0))
+                self._outbox_filled.set()
+                await asyncio.sleep(min(BROKER_RETRY_MAX_S, BROKER_RETRY_FIRST_S * 2**failures))
+                failures += 1
+
+    async def listening(self) -> None:
+        """Start following the broker if not yet; return once it answered (or failed)."""
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="live-listen")
+        await self._heard.wait()
+
+    async def _listen(self) -> None:
+        failures = 0
+        down_since = 0.0
+        while True:
+            try:
+                async with self.pubsub.subscribe(NUDGES) as messages:
+                    if failures:
+                        log.warning("live: broker back after %.1f s", time.monotonic() - down_since)
+                    self._broker_is(up=True)
+                    failures = 0
+                    async for message in messages:
+                        self._heard_nudge(message)
+                raise ConnectionError("the broker ended the subscription")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self.broker_up or not self._heard.is_set():
+                    down_since = time.monotonic()
+                    log.warning(
+                        "live: broker unavailable (%r); reading the journal every %.1f s",
+                        error,
+                        BROKER_DOWN_POLL_S,
+                    )
+                self._broker_is(up=False)
+                await asyncio.sleep(min(BROKER_RETRY_MAX_S, BROKER_RETRY_FIRST_S * 2**failures))
+                failures += 1
+
+    def _broker_is(self, *, up: bool) -> None:
+        """Up: every room reads what the broker did not carry, and the nudges kept are
+        sent. Down: every room moves to the quick poll now, not at its next one."""
+        changed = up != self.broker_up
+        self.broker_up = up
+        self._heard.set()
+        if changed:
+            for room in self.rooms.values():
+                room.nudge()
+            if up and self._outbox:
+                self._outbox_filled.set()
+
+    def _heard_nudge(self, message: str) -> None:
+        parts = message.split(" ")
+        if len(parts) != 3 or parts[2] == self.origin:
+            return  # not a nudge of ours, or one this process sent (its rooms know)
+        session_id = whole_number(parts[0])
+        room = self.rooms.get(session_id) if session_id is not None else None
+        if room is not None:
+            room.nudge()
 
     async def enter(self, session_id: int, client: Client) -> Room:
         """The session's room, started if needed, kept alive until the client leaves."""
@@ -461,6 +549,7 @@ class LiveHub:
                     await room.stop()
                     raise
                 self.rooms[session_id] = room
+                room.nudge()  # what was committed since its start read the session
             room.members.add(client)
             return room
 
@@ -476,6 +565,12 @@ class LiveHub:
         for room in list(self.rooms.values()):
             await room.stop()
         self.rooms.clear()
+        for task in (self._listener, self._publisher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._listener = self._publisher = None
 
     def connected(self, session_id: int) -> int:
         room = self.rooms.get(session_id)

@@ -1,7 +1,9 @@
 """PostgreSQL LISTEN/NOTIFY: fan-out through the database, for those without Redis.
 
 Like Redis, NOTIFY reaches only those listening at that moment: rooms catch up from the
-database, so a dropped notification only delays a screen.
+database, so a dropped notification only delays a screen. A listening connection the
+server closes (a restart, a failover) ends its subscription with an error, so the live
+hub knows at once that it must read the journal until it has listened again.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import Any
 
 import asyncpg
 
-from cocreate.pubsub.memory import QUEUE_SIZE, drain
+from cocreate.pubsub.memory import QUEUE_SIZE
 
-PUBLISH_POOL_SIZE = 4  # connections publishing at once; each room listens on its own
+PUBLISH_POOL_SIZE = 4  # connections publishing at once; a process listens on one more
+CONNECT_TIMEOUT_S = 5.0
 
 
 def _dsn(url: str) -> str:
@@ -30,7 +33,9 @@ class PostgresPubSub:
         self._pool: Any = None
 
     async def connect(self) -> None:
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=PUBLISH_POOL_SIZE)
+        self._pool = await asyncpg.create_pool(
+            self.dsn, min_size=1, max_size=PUBLISH_POOL_SIZE, timeout=CONNECT_TIMEOUT_S
+        )
 
     async def disconnect(self) -> None:
         if self._pool is not None:
@@ -44,19 +49,30 @@ class PostgresPubSub:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
-        connection = await asyncpg.connect(self.dsn)
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT_S)
+        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=QUEUE_SIZE + 1)
 
         def nudge(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-            if queue.full():
+            if queue.qsize() >= QUEUE_SIZE:
                 queue.get_nowait()  # a nudge: the oldest can go, the database has it all
             queue.put_nowait(payload)
 
+        def lost(_connection: Any) -> None:
+            queue.put_nowait(None)  # room kept for it: the queue holds one more
+
+        connection.add_termination_listener(lost)
         await connection.add_listener(channel, nudge)
         try:
-            yield drain(queue)
+            yield _until_lost(queue)
         finally:
-            try:
-                await connection.remove_listener(channel, nudge)
-            finally:
-                await connection.close()
+            if not connection.is_closed():  # else the server closed it: nothing to undo
+                try:
+                    await connection.remove_listener(channel, nudge)
+                finally:
+                    await connection.close()
+
+
+async def _until_lost(queue: asyncio.Queue[str | None]) -> AsyncIterator[str]:
+    while (payload := await queue.get()) is not None:
+        yield payload
+    raise ConnectionError("the listening connection to PostgreSQL was closed")

@@ -1,8 +1,10 @@
 """Redis pub/sub: processes on several machines nudge each other's rooms.
 
 Redis forgets a message nobody listens to, and a subscriber cut off misses what was
-published meanwhile; that is fine here, since rooms read events from the database and
-also poll it every few seconds.
+published meanwhile; that is fine here, since rooms read events from the database (and
+read it often while the broker is away). Failures are reported at once, never retried
+here: the live hub retries within a second and reads the journal meanwhile, where
+redis-py's own retries would hold a subscription or a publish for seconds.
 
 Redis shares one pub/sub space between all its numbered databases, so each channel is
 named after the database of the URL: two deployments that keep their data apart with
@@ -16,6 +18,11 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub as RedisSubscription
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+CONNECT_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = 5.0  # a publish; a subscription waits for messages without limit
 
 
 class RedisPubSub:
@@ -25,7 +32,12 @@ class RedisPubSub:
         self._namespace = ""
 
     async def connect(self) -> None:
-        self._client = aioredis.from_url(self.url)
+        self._client = aioredis.from_url(
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=COMMAND_TIMEOUT_S,
+        )
         database = self._client.connection_pool.connection_kwargs.get("db", 0)
         self._namespace = f"db{database}:"
 

@@ -398,7 +398,7 @@ async def close_session(request: Request, facilitator: Facilitator) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
         event = await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
-    await state.hub.publish(session_id, event.seq)
+    state.hub.publish(session_id, event.seq)
     return see_other(f"/sessions/{session_id}/console")
 
 
@@ -443,7 +443,7 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
                 hidden=hidden,
             )
         if event is not None:
-            await state.hub.publish(session_id, event.seq)
+            state.hub.publish(session_id, event.seq)
         return await card_response(request, session_id, proposal_id)
 
     return action
@@ -464,7 +464,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
             db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
         )
     if event is not None:
-        await state.hub.publish(session_id, event.seq)
+        state.hub.publish(session_id, event.seq)
     return await card_response(request, session_id, proposal_id)
 
 
@@ -484,5 +484,5 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
             outcome=outcome,
             note=field(form, "note"),
         )
-    await state.hub.publish_all(session_id, events)
+    state.hub.publish_all(session_id, events)
     return await card_response(request, session_id, proposal_id)

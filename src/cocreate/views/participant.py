@@ -267,7 +267,7 @@ async def propose(request: Request) -> Response:
         needs = await contributions.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
         )
-    await state.hub.publish(key(session), event.seq)
+    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
@@ -295,7 +295,7 @@ async def describe_need(request: Request) -> Response:
             text=field(form, "text"),
             kind=ProposalKind.NEED,
         )
-    await state.hub.publish(key(session), event.seq)
+    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
@@ -326,7 +326,7 @@ async def react(request: Request) -> Response:
         items = await contributions.wall(
             db=db, session_id=key(session), include_hidden=False, proposal_ids=[proposal_id]
         )
-    await state.hub.publish(key(session), event.seq)
+    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     return render(
@@ -355,7 +355,7 @@ async def comment(request: Request) -> Response:
             text=field(form, "text"),
         )
     assert session.id is not None
-    await state.hub.publish(session.id, event.seq)
+    state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     async with state.db.session() as db:

@@ -85,7 +85,7 @@ async def create_poll(request: Request, facilitator: Facilitator) -> Response:
         _, event = await polls.create_poll(
             db=db, facilitator=facilitator, session_id=session_id, draft=_draft(form)
         )
-    await state.hub.publish(session_id, event.seq)
+    state.hub.publish(session_id, event.seq)
     return _console(session_id)
 
 
@@ -125,7 +125,7 @@ def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
             events = await step(
                 db, facilitator, session_id, int_param(request, "poll_id"), state.seal
             )
-        await state.hub.publish_all(session_id, events)
+        state.hub.publish_all(session_id, events)
         return _console(session_id)
 
     return action
@@ -158,7 +158,7 @@ async def next_round(request: Request, facilitator: Facilitator) -> Response:
             poll_id=int_param(request, "poll_id"),
             question=field(form, "question"),
         )
-    await state.hub.publish_all(session_id, events)
+    state.hub.publish_all(session_id, events)
     return _console(session_id)
 
 
@@ -187,7 +187,7 @@ async def cast_ballot(request: Request) -> Response:
             if as_member is not None and as_member != participant.member_id
             else None
         )
-    await state.hub.publish(key(session), receipt.event.seq)
+    state.hub.publish(key(session), receipt.event.seq)
     if not is_htmx(request):
         return render(
             request,

@@ -62,7 +62,7 @@ def action(change: Change, respond: Region) -> Callable[[Request], Awaitable[Res
         async with state.db.write() as db:
             event = await change(Act(db, facilitator, session_id, form, request))
         if event is not None:
-            await state.hub.publish(session_id, event.seq)
+            state.hub.publish(session_id, event.seq)
         return await respond(request, facilitator)
 
     return handler
