@@ -34,7 +34,7 @@ class PostgresPubSub:
 
     async def connect(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=1, max_size=PUBLISH_POOL_SIZE, timeout=CONNECT_TIMEOUT_S
+            self.dsn, min_size=0, max_size=PUBLISH_POOL_SIZE, timeout=CONNECT_TIMEOUT_S
         )
 
     async def disconnect(self) -> None:
