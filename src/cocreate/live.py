@@ -265,9 +265,9 @@ class Room:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # gather, not a loop of awaits under suppress(CancelledError): a stop that is
+        # itself cancelled must not swallow its own cancellation.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def nudge(self) -> None:
         """Something was committed in the session: read and draw it in the next frame."""
@@ -278,8 +278,12 @@ class Room:
             # The broker nudges the room for other processes' writes; while it is away,
             # the journal is read often enough that their screens barely notice.
             poll = SAFETY_POLL_S if self.hub.broker_up else BROKER_DOWN_POLL_S
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the event
+            # instead of raising when the room is stopped just as a nudge arrives, and
+            # the room's stop (holding the hub's lock) would wait for it forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._nudged.wait(), timeout=poll)
+                async with asyncio.timeout(poll):
+                    await self._nudged.wait()
             self._nudged.clear()
             took = 0.0  # drawing only: waiting for the lock (sockets catching up) is not
             drawn = 0
@@ -565,11 +569,10 @@ class LiveHub:
         for room in list(self.rooms.values()):
             await room.stop()
         self.rooms.clear()
-        for task in (self._listener, self._publisher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        tasks = [task for task in (self._listener, self._publisher) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._listener = self._publisher = None
 
     def connected(self, session_id: int) -> int:
@@ -640,7 +643,8 @@ async def _receive(websocket: WebSocket) -> str:
 
 async def _read_hello(websocket: WebSocket) -> int | None:
     """The last event number the page saw; None asks for a full snapshot."""
-    raw = await asyncio.wait_for(_receive(websocket), timeout=HELLO_TIMEOUT_S)
+    async with asyncio.timeout(HELLO_TIMEOUT_S):
+        raw = await _receive(websocket)
     try:
         hello = json.loads(raw)
         last = hello.get("last_seq")
