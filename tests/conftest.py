@@ -111,6 +111,10 @@ async def serve_app(app: ASGIApp, port: int = 0) -> tuple[uvicorn.Server, asynci
         lifespan="on",
         # A failed test may leave sockets open: shutting down must not wait for them.
         timeout_graceful_shutdown=5,
+        # uvicorn closes a connection idle for 5 s; a request sent on it at that instant
+        # is lost ("Server disconnected"). Browsers send it again, httpx does not, and a
+        # loaded test machine leaves a test's clients idle that long: keep them open.
+        timeout_keep_alive=120,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
