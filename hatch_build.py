@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-LOCALE_DIR = Path("src", "cocreate", "locale")
+LOCALE_DIR = Path("src/cocreate/locale")  # where cocreate.i18n reads them
 
 
 class CompileCatalogs(BuildHookInterface):
