@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Pango and a font for the PDF minutes (WeasyPrint).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 cocreate \
@@ -17,18 +17,14 @@ RUN groupadd --system --gid 10001 cocreate \
 
 # Sources are built in /build, then removed: the installed wheel carries everything.
 WORKDIR /build
-COPY pyproject.toml README.md babel.cfg ./
+COPY pyproject.toml README.md babel.cfg hatch_build.py ./
 COPY src/ src/
 COPY templates/ templates/
 COPY static/ static/
 COPY migrations/ migrations/
 
-# The .mo catalogs are build output (not in git): compile them BEFORE the non-editable
-# install so the wheel packs them into cocreate/locale. Babel is installed first for pybabel.
-# .gitignore is not copied, so hatchling does not leave the compiled .mo out of the wheel.
-RUN pip install --no-cache-dir "babel>=2.14" \
-    && pybabel compile -d src/cocreate/locale -D messages \
-    && pip install --no-cache-dir ".[postgres,redis,pdf]" \
+# The build compiles the .mo catalogs into the wheel (hatch_build.py).
+RUN pip install --no-cache-dir ".[postgres,redis,pdf]" \
     && cd / && rm -rf /build
 
 # Runtime directory, writable by the unprivileged user (SQLite file or generated secret key

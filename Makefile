@@ -7,7 +7,7 @@ CATALOGS := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 export COCREATE_DATABASE_URL ?= sqlite:///cocreate.db
 
-.PHONY: run install test test-postgres bench lint audit format catalogs messages clean
+.PHONY: run install test test-postgres wheel-check bench lint audit format catalogs messages clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -19,7 +19,8 @@ $(VENV)/.installed: pyproject.toml Makefile | $(PY)
 
 install: $(VENV)/.installed catalogs
 
-# Compiled catalogs are build output: made from the .po files, never committed.
+# Compiled catalogs are build output: made from the .po files, never committed (wheels
+# and editable installs compile them too, in hatch_build.py; this keeps them current).
 $(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d $(LOCALE_DIR) -D messages -l $* 2>&1 | tail -1
 
@@ -44,6 +45,11 @@ test-postgres: install
 	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	COCREATE_TEST_REDIS_URL=$${COCREATE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/pytest -n $(TEST_WORKERS)
+
+# The wheel alone (as `pip install .` or `pipx install` build it) migrates, makes the demo
+# and serves it in French and English; needs PyPI for the build and the dependencies.
+wheel-check:
+	.ci/wheel-smoke
 
 # Load benchmark of one live session (never part of `make test`): N=1000 by default.
 N ?= 1000

@@ -273,14 +273,15 @@ def test_dockerfile_copies_every_force_included_folder() -> None:
     assert {"pyproject.toml", pyproject()["project"]["readme"], "babel.cfg"} <= copied
 
 
-def test_catalogs_are_compiled_before_the_package_is_installed() -> None:
-    text = run_text()
-    locale_dir = LOCALE_DIR.relative_to(ROOT / "src").as_posix()
-    compile_at = text.find(f"pybabel compile -d src/{locale_dir} -D messages")
-    install_at = text.find('pip install --no-cache-dir ".[')
-    assert compile_at != -1, "the Dockerfile does not compile the catalogs"
-    assert install_at != -1, "the Dockerfile does not install the package"
-    assert compile_at < install_at
+def test_the_image_build_compiles_the_catalogs_into_the_wheel() -> None:
+    hooks = pyproject()["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]
+    hook = Path(hooks["custom"].get("path", "hatch_build.py"))
+    assert "babel" in " ".join(pyproject()["build-system"]["requires"])
+    locale_dir = LOCALE_DIR.relative_to(ROOT).as_posix()
+    assert f'LOCALE_DIR = Path("{locale_dir}")' in (ROOT / hook).read_text(encoding="utf-8")
+    copied = {word for args in arguments("COPY") for word in args.split()[:-1]}
+    assert hook.as_posix() in copied, "the Dockerfile does not copy the build hook"
+    assert 'pip install --no-cache-dir ".[' in run_text()
 
 
 def test_image_runs_as_a_non_root_user() -> None:

@@ -4,13 +4,18 @@ English: place, attendance (present and represented), the quorum, each poll, dec
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
-from cocreate import pdf
+import cocreate.app
+from cocreate import heavy, pdf
 from cocreate.models import Decision, Member, Session
 from tests.browsing import NEEDS_CHROMIUM, shoot
 from tests.conftest import PASSWORD, Room, open_room
@@ -145,6 +150,75 @@ def test_the_pdf_fetches_nothing_but_cocreates_own_files(
     assert "Procès-verbal" in pdf_text(body)
     assert len(asked) == 4
     assert served == [pdf.BASE_URL + "static/css/cocreate.css"]
+
+
+# A fresh interpreter where every warning is an error (as under pytest, or in a worker
+# process of a server started with ``python -W error``), on a system without the optional
+# HarfBuzz-Subset library: WeasyPrint's import then warns that it will need it.
+WITHOUT_HARFBUZZ_SUBSET = """
+import sys
+import cffi
+
+dlopen = cffi.FFI.dlopen
+
+
+def no_subset(self, name, flags=0):
+    if "harfbuzz-subset" in str(name):
+        raise OSError(f"cannot load library {name!r}")
+    return dlopen(self, name, flags)
+
+
+cffi.FFI.dlopen = no_subset
+from cocreate import pdf
+
+sys.stdout.buffer.write(pdf.html_to_pdf("<p>Procès-verbal</p>"))
+"""
+
+
+def test_the_pdf_is_made_where_warnings_are_errors_without_harfbuzz_subset() -> None:
+    made = subprocess.run(
+        [sys.executable, "-W", "error", "-c", WITHOUT_HARFBUZZ_SUBSET],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr.decode()
+    assert "Procès-verbal" in pdf_text(made.stdout)
+
+
+class _BrokenEngine(MetaPathFinder):
+    """WeasyPrint installed but failing to load, as cffi fails when the system's Pango
+    lacks a function it needs."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> ModuleSpec | None:
+        if name.split(".")[0] == "weasyprint":
+            raise AttributeError("function/symbol 'pango_font_map_get_serial' not found")
+        return None
+
+
+@pytest.fixture
+def heavy_work_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server draws its PDF files in a thread of this process (as it does where no
+    process pool can start), so that this process's WeasyPrint is the one it uses."""
+
+    def no_process_pool(*args: object, **kwargs: object) -> None:
+        raise OSError("no process pool in this test")
+
+    monkeypatch.setattr(heavy, "ProcessPoolExecutor", no_process_pool)
+    monkeypatch.setattr(cocreate.app, "HeavyWork", heavy.HeavyWork)
+
+
+async def test_a_pdf_engine_that_cannot_load_answers_503_with_the_reason(
+    heavy_work_in_a_thread: None, room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "_loaded", False)
+    for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_BrokenEngine(), *sys.meta_path])
+
+    answer = await room.facilitator.get(f"/sessions/{room.session_id}/minutes.pdf?lang=en")
+    assert answer.status_code == 503, answer.text
+    assert "This server cannot make PDF files: print the minutes page instead." in answer.text
 
 
 @pytest.mark.browser

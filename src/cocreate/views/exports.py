@@ -4,6 +4,7 @@ contributions as CSV, for the session's facilitator only."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +16,8 @@ from cocreate.i18n import LOCALES, N_
 from cocreate.models import Facilitator
 from cocreate.views.facilitator import facilitator_action, facilitator_page
 from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render_large
+
+log = logging.getLogger(__name__)
 
 
 def _minutes(request: Request, facilitator: Facilitator) -> Awaitable[minutes.Minutes]:
@@ -64,6 +67,7 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
     try:
         body = await app_state(request).heavy.run(pdf.html_to_pdf, html)
     except pdf.PdfUnavailable as error:
+        log.warning("no PDF minutes: the PDF engine cannot load (%s)", error)
         raise RuleErrorResponse(
             503, N_("This server cannot make PDF files: print the minutes page instead.")
         ) from error
