@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.database import Database
+from cocreate.database import Database, is_outage, unavailable
 from cocreate.errors import RuleError
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,12 @@ class WriteBatches(Generic[Request, Outcome]):
             raise
         except Exception as error:  # nothing of the batch was kept: each phone is told
             log.warning("a batch of %d %s failed: %r", len(batch), self._what, error)
+            outage = is_outage(error)  # then each phone is answered 503, try again
             for _, future in batch:
                 if not future.done():
-                    future.set_exception(error)
+                    # An error of its own for each: raised in hundreds of requests, one
+                    # exception would gather all their tracebacks (and frames).
+                    future.set_exception(unavailable(error) if outage else error)
             return
         written: list[Outcome] = []
         for (_, future), outcome in zip(batch, outcomes, strict=True):

@@ -17,13 +17,14 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -40,16 +41,116 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # writers wait this long for the lock before failing
 SQLITE_POOL_SIZE = 20
 
-# What the database being away looks like: the driver's errors once connected (wrapped by
-# SQLAlchemy), and the socket's own while connecting (asyncpg lets those through as they
-# are). Nothing was committed when one of these is raised: the user may simply retry.
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve now: it is down or restarting, refuses connections,
+    is full, read-only or busy past the timeout. Nothing of the action was kept; the
+    same action may simply be tried again in a moment (the app answers 503)."""
+
+
+# What the database being away looks like, once classified (``DatabaseUnavailable``:
+# what ``Database`` raises for the driver's errors that mean it), and the socket's own
+# errors (asyncpg lets those through as they are while connecting). Nothing was
+# committed when one of these is raised: the user may simply retry.
 OUTAGES: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
+    DatabaseUnavailable,
     ConnectionError,
     socket.gaierror,
     TimeoutError,
 )
+
+# PostgreSQL's SQLSTATEs (its manual, appendix A) that say the server cannot serve now,
+# not that the statement is wrong: by class, then one by one.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset(
+    {
+        "08",  # connection exception: refused, reset, lost in the middle of a statement
+        "53",  # insufficient resources: disk full, out of memory, too many connections
+    }
+)
+UNAVAILABLE_SQLSTATES = frozenset(
+    {
+        "57P01",  # admin_shutdown: a fast or smart shutdown ends the connection
+        "57P02",  # crash_shutdown: another server process crashed, all are restarted
+        "57P03",  # cannot_connect_now: starting up, shutting down, in recovery
+        "57P05",  # idle_session_timeout
+        "25006",  # read_only_sql_transaction: a standby (after a failover) or read-only
+        "58030",  # io_error: the disk under the database failed
+    }
+)
+# SQLite's primary result codes (sqlite.org/rescode.html) that say the same: another
+# process holds the lock past the busy timeout, memory or disk is short, the file is
+# read-only, cannot be opened or read or written.
+UNAVAILABLE_SQLITE_CODES = frozenset(
+    {
+        5,  # SQLITE_BUSY: locked past the busy timeout
+        6,  # SQLITE_LOCKED
+        7,  # SQLITE_NOMEM
+        8,  # SQLITE_READONLY: a read-only file, directory or file system
+        10,  # SQLITE_IOERR: the disk failed a read, a write or a sync
+        13,  # SQLITE_FULL: the disk (or the file's size limit) is full
+        14,  # SQLITE_CANTOPEN
+        15,  # SQLITE_PROTOCOL: the WAL's locks kept changing
+    }
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether an error means the database is unavailable (try again later) rather
+    than that the code or the data is wrong (a bug: 500)."""
+    if isinstance(error, OUTAGES):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:  # the dialect saw the connection die under it
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.Error):
+        return (original.sqlite_errorcode & 0xFF) in UNAVAILABLE_SQLITE_CODES
+    # asyncpg's errors as SQLAlchemy adapts them (and psycopg's) carry the SQLSTATE.
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if isinstance(state, str):
+        return state[:2] in UNAVAILABLE_SQLSTATE_CLASSES or state in UNAVAILABLE_SQLSTATES
+    return isinstance(original, ConnectionError | TimeoutError)
+
+
+def _outage_in(error: BaseException) -> BaseException | None:
+    """The outage an error is, or arose from: closing a session after a lost connection
+    or a full disk fails too, and that second error must not hide the first."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if is_outage(current):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def unavailable(error: BaseException) -> DatabaseUnavailable:
+    """A ``DatabaseUnavailable`` for an outage, of its own (one per request told)."""
+    if isinstance(error, DatabaseUnavailable):
+        cause = error.__cause__ or error
+        fresh = DatabaseUnavailable(*error.args)
+    else:
+        cause = error
+        fresh = DatabaseUnavailable(f"{type(error).__name__}: {error}".splitlines()[0])
+    fresh.__cause__ = cause
+    return fresh
+
+
+@contextlib.contextmanager
+def outages_named() -> Iterator[None]:
+    """Raise ``DatabaseUnavailable`` for a driver error that means an outage; let the
+    others (bugs, constraint violations) through as they are."""
+    try:
+        yield
+    except DatabaseUnavailable:
+        raise
+    except Exception as error:
+        outage = _outage_in(error)
+        if outage is None or (outage is error and isinstance(error, OUTAGES)):
+            raise  # a bug, or the socket's own error (already an outage): as it is
+        raise unavailable(outage) from outage
 
 
 def async_url(url: str) -> sa.URL:
@@ -99,7 +200,21 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(target)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(target, pool_pre_ping=True)
+    engine = create_async_engine(target, pool_pre_ping=True)
+    sa.event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    return engine
+
+
+def _connect_or_unavailable(
+    dialect: sa.Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Connect; a server that cannot be reached at all is an outage. asyncpg lets the
+    socket's errors through as they are, and not all are ``ConnectionError``: a host
+    with several addresses refusing them all is a plain ``OSError``."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise unavailable(error) from error
 
 
 def make_inline_engine(url: str) -> sa.Engine | None:
@@ -237,6 +352,8 @@ class _Group:
     def __init__(self, connection: AsyncConnection | sa.Connection) -> None:
         self.connection = connection
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # The outage one of its writes met: the group is then rolled back whole.
+        self.broken: BaseException | None = None
 
 
 class GroupCommit:
@@ -265,23 +382,35 @@ class GroupCommit:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._lock:
-            group = await self._open()
-            options: dict[str, Any] = {
-                "join_transaction_mode": "create_savepoint",
-                "expire_on_commit": False,
-            }
-            connection = group.connection
-            db = (
-                InlineSession(connection, **options)
-                if isinstance(connection, sa.Connection)
-                else AsyncSession(bind=connection, **options)
-            )
-            async with closing(db):
-                yield db  # a write that raises is rolled back to its savepoint here
-        # Told nothing until the group is on disk; if the commit fails, nothing of the
-        # group was written and every write in it gets the error.
-        await asyncio.shield(group.committed)
+        with outages_named():
+            async with self._lock:
+                group = await self._open()
+                if group.broken is not None:
+                    raise unavailable(group.broken)
+                options: dict[str, Any] = {
+                    "join_transaction_mode": "create_savepoint",
+                    "expire_on_commit": False,
+                }
+                connection = group.connection
+                db = (
+                    InlineSession(connection, **options)
+                    if isinstance(connection, sa.Connection)
+                    else AsyncSession(bind=connection, **options)
+                )
+                try:
+                    async with closing(db):
+                        yield db  # a write that raises is rolled back to its savepoint here
+                except Exception as error:
+                    # A lost connection, a full disk or a failed write may have ended
+                    # the group's transaction under its savepoints (SQLite rolls back
+                    # the whole of it on SQLITE_FULL or SQLITE_IOERR): the writes after
+                    # this one would run outside it, and those before be lost with it.
+                    # The group is refused whole; each of its writers is told.
+                    group.broken = group.broken or _outage_in(error)
+                    raise
+            # Told nothing until the group is on disk; if the commit fails, nothing of
+            # the group was written and every write in it gets the error.
+            await asyncio.shield(group.committed)
 
     async def _open(self) -> _Group:
         if self._group is None:
@@ -316,6 +445,8 @@ class GroupCommit:
             self._group = None
             connection = group.connection
             try:
+                if group.broken is not None:
+                    raise unavailable(group.broken)
                 await self._end(connection, "commit")
             except BaseException as error:
                 group.committed.set_exception(error)
@@ -403,8 +534,9 @@ class Database:
             if self._inline is not None
             else self._sessions()
         )
-        async with closing(db):
-            yield db
+        with outages_named():
+            async with closing(db):
+                yield db
 
     async def read_apart(self, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """A large read (the minutes, an export, the console or the projector of a
@@ -429,7 +561,8 @@ class Database:
             finally:
                 await engine.dispose()
 
-        return await asyncio.to_thread(asyncio.run, in_its_own_loop())
+        with outages_named():
+            return await asyncio.to_thread(asyncio.run, in_its_own_loop())
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for one write (every write of the app goes through here),
