@@ -34,8 +34,8 @@ HEADINGS = ("own (away)", "other (away)", "other (back)", "other (after)")
 
 
 async def run(runs: int) -> None:
+    from tests.outages import OwnRedis
     from tests.test_broker_outage import Broker, Delays, RelayedListenNotify, measure
-    from tests.test_scale_out import OwnRedis
 
     for name, make in (("Redis", OwnRedis), ("PostgreSQL LISTEN/NOTIFY", RelayedListenNotify)):
         delays: list[Delays] = []

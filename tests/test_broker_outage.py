@@ -41,9 +41,8 @@ from tests.conftest import (
     signed_in,
     start_server,
 )
-from tests.test_database_outage import Relay, through
+from tests.outages import REDIS_SERVER, OwnRedis, Relay, through
 from tests.test_live_session import proposal_id_of
-from tests.test_scale_out import REDIS_SERVER, OwnRedis
 
 pytestmark = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),

@@ -21,7 +21,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -42,6 +41,7 @@ from tests.faults import (
     phones_in,
     stored_votes,
 )
+from tests.outages import free_port
 
 PHONES = 30
 VOTES_BETWEEN = 150  # acknowledged votes before each restart, and after the last one
@@ -59,12 +59,6 @@ def _bindir() -> Path | None:
             return candidate
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return versions[-1].parent if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -135,7 +129,7 @@ def own_postgres() -> Iterator[Cluster]:
     home = Path(tempfile.mkdtemp(prefix="cocreate-pg-"))
     if as_user:
         shutil.chown(home, "postgres")
-    cluster = Cluster(bindir=bindir, home=home, as_user=as_user, port=_free_port())
+    cluster = Cluster(bindir=bindir, home=home, as_user=as_user, port=free_port())
     try:
         cluster.make()
         upgrade(cluster.url)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 
@@ -31,6 +29,7 @@ from tests.conftest import (
     start_server,
     tally_of,
 )
+from tests.outages import free_port
 from tests.test_live_session import proposal_id_of
 
 pytestmark = pytest.mark.skipif(
@@ -91,58 +90,11 @@ async def test_a_phone_on_each_server_sees_the_other(two_servers: tuple[Server, 
             await device.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class OwnRedis:
-    """A redis-server of the test's own, on its own port, that the test may stop
-    (tests/test_broker_outage.py does)."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            REDIS_SERVER,
-            *("--port", str(self.port), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no"),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            return
-        raise RuntimeError("redis-server did not start")
-
-    async def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            await asyncio.wait_for(self.process.wait(), 10)
-            self.process = None
-
-
-REDIS_SERVER = shutil.which("redis-server") or ""
-
-
 class ServeProcess:
     """`cocreate serve` in a process of its own, as an operator runs it."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.env = {**os.environ, **env, "COCREATE_PORT": str(self.port)}
         self.process: asyncio.subprocess.Process | None = None
 
