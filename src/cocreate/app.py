@@ -25,7 +25,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cocreate import contributions, pubsub
-from cocreate.ballot_box import BallotBox
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -597,18 +596,18 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         await broker.connect()
         stages = SharedStages()
         hub = LiveHub(db=db, pubsub=broker, renderer=FragmentRenderer(templates, stages))
+        db.announce_with(hub.publish)  # every committed write reaches the screens
         collections = _SlowCollections()
         gc.callbacks.append(collections)
         heavy = HeavyWork()
         try:
-            ballots = BallotBox(db, hub)
             yield {
                 "app": AppState(
                     settings=settings,
                     db=db,
                     templates=templates,
                     hub=hub,
-                    ballots=ballots,
+                    ballots=WriteBatches(db, contributions.vote_all, "votes"),
                     arrivals=WriteBatches(db, contributions.join_all, "joins"),
                     stages=stages,
                     phone_pages=AtEventNumber(

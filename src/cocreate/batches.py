@@ -51,9 +51,6 @@ class WriteBatches(Generic[Request, Outcome]):
             self._writer = asyncio.create_task(self._drain())
         return await future
 
-    async def committed(self, outcomes: list[Outcome]) -> None:
-        """After each batch's commit, with what it wrote (its writers already told)."""
-
     async def _drain(self) -> None:
         try:
             while self._waiting:
@@ -86,13 +83,10 @@ class WriteBatches(Generic[Request, Outcome]):
                     # exception would gather all their tracebacks (and frames).
                     future.set_exception(unavailable(error) if outage else error)
             return
-        written: list[Outcome] = []
         for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, RuleError):
-                if not future.done():
-                    future.set_exception(outcome)
+            if future.done():
                 continue
-            written.append(outcome)
-            if not future.done():
+            if isinstance(outcome, RuleError):
+                future.set_exception(outcome)
+            else:
                 future.set_result(outcome)
-        await self.committed(written)

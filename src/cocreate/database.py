@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import sqlite3
@@ -37,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # writers wait this long for the lock before failing
 SQLITE_POOL_SIZE = 20
@@ -346,6 +348,40 @@ async def closing(db: AsyncSession) -> AsyncIterator[AsyncSession]:
         await db.close()
 
 
+# What a write changed in live sessions: each session with the newest event number the
+# write took (``events_taken``, which ``projects.next_seq`` calls), noted in the write's
+# ``Session.info``; kept when the write commits (its savepoint), dropped when it rolls
+# back, and announced once the group that holds it is on disk (``Database.announce_with``).
+_TAKEN = "cocreate_events_taken"
+_KEPT = "cocreate_events_kept"
+
+Announce = Callable[[int, int], None]  # (session id, newest event number), after commit
+
+
+def events_taken(db: AsyncSession, session_id: int, seq: int) -> None:
+    """The write took the session's event numbers up to ``seq``: once it is committed,
+    the session's screens are told (every write goes through here: nothing to forget)."""
+    _newest(db.info.setdefault(_TAKEN, {}), {session_id: seq})
+
+
+def _newest(into: dict[int, int], more: dict[int, int]) -> None:
+    for session_id, seq in more.items():
+        if seq > into.get(session_id, 0):
+            into[session_id] = seq
+
+
+@sa.event.listens_for(SyncSession, "after_commit")
+def _events_kept(session: SyncSession) -> None:
+    taken = session.info.pop(_TAKEN, None)
+    if taken:
+        _newest(session.info.setdefault(_KEPT, {}), taken)
+
+
+@sa.event.listens_for(SyncSession, "after_soft_rollback")
+def _events_dropped(session: SyncSession, _previous: Any) -> None:
+    session.info.pop(_TAKEN, None)
+
+
 class _Group:
     """One transaction on the writer's connection, shared by the writes made meanwhile."""
 
@@ -354,6 +390,7 @@ class _Group:
         self.committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # The outage one of its writes met: the group is then rolled back whole.
         self.broken: BaseException | None = None
+        self.events: dict[int, int] = {}  # what its writes changed, to announce
 
 
 class GroupCommit:
@@ -379,6 +416,7 @@ class GroupCommit:
         self._lock = asyncio.Lock()
         self._group: _Group | None = None
         self._committers: set[asyncio.Task[None]] = set()
+        self.announce: Announce | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -399,7 +437,10 @@ class GroupCommit:
                 )
                 try:
                     async with closing(db):
-                        yield db  # a write that raises is rolled back to its savepoint here
+                        try:
+                            yield db  # a write that raises is rolled back to its savepoint
+                        finally:  # what it committed before raising is the group's, too
+                            _newest(group.events, db.info.get(_KEPT, {}))
                 except Exception as error:
                     # A lost connection, a full disk or a failed write may have ended
                     # the group's transaction under its savepoints (SQLite rolls back
@@ -456,9 +497,19 @@ class GroupCommit:
                     await self._end(connection, "invalidate")
             else:
                 group.committed.set_result(None)
+                self._announce(group.events)
             finally:
                 with contextlib.suppress(*OUTAGES):
                     await self._end(connection, "close")
+
+    def _announce(self, events: dict[int, int]) -> None:
+        if self.announce is None:
+            return
+        for session_id, seq in events.items():
+            try:
+                self.announce(session_id, seq)
+            except Exception:  # the writes are committed: a screen late is all it costs
+                log.exception("could not announce event %s of session %s", seq, session_id)
 
     async def _end(
         self,
@@ -563,6 +614,12 @@ class Database:
 
         with outages_named():
             return await asyncio.to_thread(asyncio.run, in_its_own_loop())
+
+    def announce_with(self, announce: Announce) -> None:
+        """After each commit of the writer, ``announce(session id, newest event number)``
+        for every live session its writes changed (the app gives the live hub's
+        ``publish``): the one place where a write reaches the screens."""
+        self._writer.announce = announce
 
     def write(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for one write (every write of the app goes through here),

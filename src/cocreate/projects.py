@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.database import core
+from cocreate.database import core, events_taken
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownCode
 from cocreate.events import SessionClosed, SessionEvent
 from cocreate.i18n import N_
@@ -158,7 +158,9 @@ async def next_seq(db: AsyncSession, session_id: int, count: int = 1) -> int:
         .values(seq=col(Session.seq) + count)
         .returning(col(Session.seq))
     )
-    return int(result.scalar_one())
+    seq = int(result.scalar_one())
+    events_taken(db, session_id, seq)  # the screens are told once the write is committed
+    return seq
 
 
 @asynccontextmanager

@@ -27,9 +27,8 @@ from cocreate.settings import JOINS_PER_MINUTE, Settings
 from cocreate.templating import Templates
 
 if TYPE_CHECKING:
-    from cocreate.ballot_box import BallotBox
     from cocreate.batches import WriteBatches
-    from cocreate.contributions import Arrival, Arrived
+    from cocreate.contributions import Arrival, Arrived, Ballot, CastVote
     from cocreate.live import LiveHub
     from cocreate.sealed import BallotSeal
     from cocreate.views.fragments import AtEventNumber, SharedStages
@@ -49,7 +48,7 @@ class AppState:
     db: Database
     templates: Templates
     hub: LiveHub
-    ballots: BallotBox
+    ballots: WriteBatches[Ballot, CastVote]  # votes on proposals, cast in batches
     arrivals: WriteBatches[Arrival, Arrived]  # phones joining by name
     stages: SharedStages
     # What phones see alike, drawn once per event number: (template, session id, …,

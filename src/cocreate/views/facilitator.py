@@ -397,8 +397,7 @@ async def close_session(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
-        event = await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
-    state.hub.publish(session_id, event.seq)
+        await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
     return see_other(f"/sessions/{session_id}/console")
 
 
@@ -435,15 +434,13 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
         proposal_id = int_param(request, "proposal_id")
         state = app_state(request)
         async with state.db.write() as db:
-            event = await contributions.set_hidden(
+            await contributions.set_hidden(
                 db=db,
                 facilitator=facilitator,
                 session_id=session_id,
                 proposal_id=proposal_id,
                 hidden=hidden,
             )
-        if event is not None:
-            state.hub.publish(session_id, event.seq)
         return await card_response(request, session_id, proposal_id)
 
     return action
@@ -460,11 +457,9 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        event = await contributions.close_vote(
+        await contributions.close_vote(
             db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
         )
-    if event is not None:
-        state.hub.publish(session_id, event.seq)
     return await card_response(request, session_id, proposal_id)
 
 
@@ -476,7 +471,7 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
     outcome = contributions.parse_outcome(field(form, "outcome"))
     state = app_state(request)
     async with state.db.write() as db:
-        _, events = await contributions.record_decision(
+        await contributions.record_decision(
             db=db,
             facilitator=facilitator,
             session_id=session_id,
@@ -484,5 +479,4 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
             outcome=outcome,
             note=field(form, "note"),
         )
-    state.hub.publish_all(session_id, events)
     return await card_response(request, session_id, proposal_id)

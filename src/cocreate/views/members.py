@@ -214,7 +214,5 @@ async def join_as_member(request: Request) -> Response:
             code=field(form, "voting_code"),
             phone_participant_id=remembered_participant(request, key(session)),
         )
-    if arrival.event is not None:  # the proxy they had given, taken back: its holder is told
-        state.hub.publish(key(session), arrival.event.seq)
     remember_participant(request, key(session), key(arrival.participant))
     return see_other(session_url(request, session))

@@ -256,7 +256,7 @@ async def propose(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        _, event = await contributions.propose(
+        await contributions.propose(
             db=db,
             session=session,
             author=participant,
@@ -267,7 +267,6 @@ async def propose(request: Request) -> Response:
         needs = await contributions.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
         )
-    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
@@ -288,14 +287,13 @@ async def describe_need(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        _, event = await contributions.propose(
+        await contributions.propose(
             db=db,
             session=session,
             author=participant,
             text=field(form, "text"),
             kind=ProposalKind.NEED,
         )
-    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
@@ -316,7 +314,7 @@ async def react(request: Request) -> Response:
     reaction = contributions.parse_reaction(field(form, "reaction"))
     state = app_state(request)
     async with state.db.write() as db:
-        event = await contributions.react(
+        await contributions.react(
             db=db, session=session, who=participant, proposal_id=proposal_id, reaction=reaction
         )
     async with state.db.session() as db:
@@ -326,7 +324,6 @@ async def react(request: Request) -> Response:
         items = await contributions.wall(
             db=db, session_id=key(session), include_hidden=False, proposal_ids=[proposal_id]
         )
-    state.hub.publish(key(session), event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     return render(
@@ -347,7 +344,7 @@ async def comment(request: Request) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        _, event = await contributions.comment(
+        await contributions.comment(
             db=db,
             session=session,
             author=participant,
@@ -355,7 +352,6 @@ async def comment(request: Request) -> Response:
             text=field(form, "text"),
         )
     assert session.id is not None
-    state.hub.publish(session.id, event.seq)
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
     async with state.db.session() as db:
@@ -411,7 +407,7 @@ async def vote(request: Request) -> Response:
         choice=contributions.parse_choice(field(form, "choice")),
     )
     # Written with the other votes of the moment, acknowledged after their commit.
-    cast = await app_state(request).ballots.cast(ballot)
+    cast = await app_state(request).ballots.submit(ballot)
     if not is_htmx(request):
         return see_other(session_url(request, cast.session) + f"#proposal-{ballot.proposal_id}")
     return for_visitor(request, _vote_answer(request, cast, ballot.choice))

@@ -82,10 +82,9 @@ async def create_poll(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
-        _, event = await polls.create_poll(
+        await polls.create_poll(
             db=db, facilitator=facilitator, session_id=session_id, draft=_draft(form)
         )
-    state.hub.publish(session_id, event.seq)
     return _console(session_id)
 
 
@@ -122,10 +121,7 @@ def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
         session_id = int_param(request, "session_id")
         state = app_state(request)
         async with state.db.write() as db:
-            events = await step(
-                db, facilitator, session_id, int_param(request, "poll_id"), state.seal
-            )
-        state.hub.publish_all(session_id, events)
+            await step(db, facilitator, session_id, int_param(request, "poll_id"), state.seal)
         return _console(session_id)
 
     return action
@@ -151,14 +147,13 @@ async def next_round(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
-        _, events = await polls.next_consent_round(
+        await polls.next_consent_round(
             db=db,
             facilitator=facilitator,
             session_id=session_id,
             poll_id=int_param(request, "poll_id"),
             question=field(form, "question"),
         )
-    state.hub.publish_all(session_id, events)
     return _console(session_id)
 
 
@@ -187,7 +182,6 @@ async def cast_ballot(request: Request) -> Response:
             if as_member is not None and as_member != participant.member_id
             else None
         )
-    state.hub.publish(key(session), receipt.event.seq)
     if not is_htmx(request):
         return render(
             request,

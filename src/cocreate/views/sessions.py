@@ -60,9 +60,7 @@ def action(change: Change, respond: Region) -> Callable[[Request], Awaitable[Res
         session_id = int_param(request, "session_id")
         state = app_state(request)
         async with state.db.write() as db:
-            event = await change(Act(db, facilitator, session_id, form, request))
-        if event is not None:
-            state.hub.publish(session_id, event.seq)
+            await change(Act(db, facilitator, session_id, form, request))
         return await respond(request, facilitator)
 
     return handler
