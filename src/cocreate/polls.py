@@ -1,4 +1,5 @@
-"""Polls: a question, options, a method and its rules; one ballot per voter.
+"""Polls: a question, options, a method and its rules; one ballot per voter, and one per
+member a proxy holder votes for.
 
 Lifecycle: a facilitator creates a poll (editable while it is a draft), opens it — its
 rules and options freeze — and closes it; closing counts the ballots with the pure tally

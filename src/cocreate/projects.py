@@ -1,4 +1,5 @@
-"""Projects, their live sessions' lifecycle, and the decisions register.
+"""Projects and their live sessions: creating, opening, closing, finding one by its code,
+and the numbered events every change of a session writes.
 
 Authorization lives here: every function that acts for a facilitator checks that the
 project is theirs, whatever the page showed.

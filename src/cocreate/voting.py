@@ -1,9 +1,11 @@
-"""Voting methods as the app offers them: their rules, and ballots read from forms.
+"""Voting methods as the app offers them: their rules, ballots read from forms, and the
+count of a poll (colleges weighed, small colleges kept quiet) through the tally engine.
 
 Pure functions, no I/O. A ballot is stored as JSON in a canonical form (sorted keys,
 options named by their id as text) so that the exported ballot file, its SHA-256 and
 the recount depend on nothing but the ballots themselves. Counting is the job of the
-pure tally engine in ``cocreate.tally``; ``count()`` below only routes to it.
+pure tally engine in ``cocreate.tally``; ``count()`` below routes each method to it,
+weighing the votes of colleges on the way.
 """
 
 from __future__ import annotations
