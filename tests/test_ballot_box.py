@@ -10,7 +10,7 @@ import re
 from sqlmodel import col, select
 
 from cocreate import contributions
-from cocreate.contributions import Ballot, CastVote
+from cocreate.contributions import CastVote, VoteOnProposal
 from cocreate.errors import Conflict, Forbidden, NotFound, RuleError
 from cocreate.models import Choice, Event, Participant, Proposal, Session, Vote, utcnow
 from tests.conftest import CSRF_RE, Browser, Room, tally_of
@@ -30,8 +30,8 @@ async def participant_id(room: Room, name: str) -> int:
     return found.id
 
 
-def ballot(room: Room, voter: int | None, proposal_id: int, choice: str) -> Ballot:
-    return Ballot(room.code, lambda _session_id: voter, proposal_id, Choice(choice))
+def ballot(room: Room, voter: int | None, proposal_id: int, choice: str) -> VoteOnProposal:
+    return VoteOnProposal(room.code, lambda _session_id: voter, proposal_id, Choice(choice))
 
 
 async def test_a_batch_casts_the_good_ballots_and_refuses_each_bad_one_alone(room: Room) -> None:

@@ -396,8 +396,8 @@ class CastVote:
 
 
 @dataclass(frozen=True)
-class Ballot:
-    """A phone's vote on a proposal, as its request asked for it."""
+class VoteOnProposal:
+    """A phone's vote on a proposal, as its request asked for it (not a poll's ballot)."""
 
     code: str  # the session's join code, from the URL
     voter_in: Callable[[int], int | None]  # the phone's participant in a session, if any
@@ -405,7 +405,9 @@ class Ballot:
     choice: Choice
 
 
-async def vote_all(db: AsyncSession, ballots: Sequence[Ballot]) -> list[CastVote | RuleError]:
+async def vote_all(
+    db: AsyncSession, ballots: Sequence[VoteOnProposal]
+) -> list[CastVote | RuleError]:
     """Cast many votes in one write (each ballot's outcome, in order); a change of mind
     supersedes the voter's current vote, never overwrites it.
 
@@ -414,7 +416,7 @@ async def vote_all(db: AsyncSession, ballots: Sequence[Ballot]) -> list[CastVote
     open), read once for all; a refused ballot gets its own error and the others are
     cast. Each vote has its event, numbered in the order the ballots came.
     """
-    by_code: dict[str, dict[int, Ballot]] = defaultdict(dict)
+    by_code: dict[str, dict[int, VoteOnProposal]] = defaultdict(dict)
     for index, ballot in enumerate(ballots):
         by_code[ballot.code][index] = ballot
     outcomes: dict[int, CastVote | RuleError] = {}
@@ -426,13 +428,13 @@ async def vote_all(db: AsyncSession, ballots: Sequence[Ballot]) -> list[CastVote
 
 @dataclass(frozen=True)
 class _Accepted:
-    ballot: Ballot
+    ballot: VoteOnProposal
     voter_id: int
     proposal: Proposal
 
 
 async def _vote_in(
-    db: AsyncSession, code: str, ballots: dict[int, Ballot]
+    db: AsyncSession, code: str, ballots: dict[int, VoteOnProposal]
 ) -> dict[int, CastVote | RuleError]:
     try:
         # Locked first (PostgreSQL's row; on SQLite the writer holds the file's lock), so
@@ -487,7 +489,7 @@ async def _changes(db: AsyncSession, accepted: dict[int, _Accepted]) -> dict[int
 
 
 async def _check_ballots(
-    db: AsyncSession, session: Session, ballots: dict[int, Ballot]
+    db: AsyncSession, session: Session, ballots: dict[int, VoteOnProposal]
 ) -> dict[int, _Accepted | RuleError]:
     session_id = key(session)
     voter_ids = {index: ballot.voter_in(session_id) for index, ballot in ballots.items()}

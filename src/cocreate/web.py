@@ -28,7 +28,7 @@ from cocreate.templating import Templates
 
 if TYPE_CHECKING:
     from cocreate.batches import WriteBatches
-    from cocreate.contributions import Arrival, Arrived, Ballot, CastVote
+    from cocreate.contributions import Arrival, Arrived, CastVote, VoteOnProposal
     from cocreate.live import LiveHub
     from cocreate.sealed import BallotSeal
     from cocreate.views.fragments import AtEventNumber, SharedStages
@@ -48,7 +48,7 @@ class AppState:
     db: Database
     templates: Templates
     hub: LiveHub
-    ballots: WriteBatches[Ballot, CastVote]  # votes on proposals, cast in batches
+    ballots: WriteBatches[VoteOnProposal, CastVote]  # votes on proposals, cast in batches
     arrivals: WriteBatches[Arrival, Arrived]  # phones joining by name
     stages: SharedStages
     # What phones see alike, drawn once per event number: (template, session id, …,

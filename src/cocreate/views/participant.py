@@ -400,7 +400,7 @@ async def _vote_region(
 
 async def vote(request: Request) -> Response:
     form = await read_form(request)
-    ballot = contributions.Ballot(
+    ballot = contributions.VoteOnProposal(
         code=request.path_params["code"],
         voter_in=partial(remembered_participant, request),
         proposal_id=int_param(request, "proposal_id"),
