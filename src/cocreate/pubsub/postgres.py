@@ -60,16 +60,15 @@ class PostgresPubSub:
         def lost(_connection: Any) -> None:
             queue.put_nowait(None)  # room kept for it: the queue holds one more
 
-        connection.add_termination_listener(lost)
-        await connection.add_listener(channel, nudge)
         try:
+            connection.add_termination_listener(lost)
+            await connection.add_listener(channel, nudge)
             yield _until_lost(queue)
         finally:
-            if not connection.is_closed():  # else the server closed it: nothing to undo
-                try:
-                    await connection.remove_listener(channel, nudge)
-                finally:
-                    await connection.close()
+            # Dropped, not closed politely: a listening connection holds no transaction,
+            # and a close that awaits could be cancelled halfway (the process stopping),
+            # leaving the connection open.
+            connection.terminate()
 
 
 async def _until_lost(queue: asyncio.Queue[str | None]) -> AsyncIterator[str]:

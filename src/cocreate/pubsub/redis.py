@@ -57,8 +57,8 @@ class RedisPubSub:
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         subscription = self._redis().pubsub()
-        await subscription.subscribe(self._namespace + channel)
         try:
+            await subscription.subscribe(self._namespace + channel)
             yield _messages(subscription)
         finally:
             await subscription.aclose()
