@@ -15,10 +15,11 @@ from cocreate import app, contributions, live, projects
 from cocreate.database import Database
 from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
+from cocreate.live.frames import FragmentRenderer
+from cocreate.live.regions import Audience, Batch
 from cocreate.models import Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
-from cocreate.views.fragments import Audience, Batch, FragmentRenderer
 from tests.conftest import Room, serve_app
 
 

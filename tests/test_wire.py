@@ -18,8 +18,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.server import ServerProtocol
 
 from cocreate.live import wire
+from cocreate.live.regions import Audience
 from cocreate.live.wire import Client, Frame
-from cocreate.views.fragments import Audience
 from tests.conftest import serve_app
 
 

@@ -31,6 +31,8 @@ from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
+from cocreate.live.cache import AtEventNumber, SharedStages
+from cocreate.live.frames import FragmentRenderer
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.sealed import BallotSeal
@@ -50,7 +52,6 @@ from cocreate.views import (
     sessions,
     surveys,
 )
-from cocreate.views.fragments import AtEventNumber, FragmentRenderer, SharedStages
 from cocreate.web import (
     EVERYONE,
     AppState,

@@ -21,10 +21,11 @@ from sqlmodel import col, select
 from cocreate import events as ev
 from cocreate.contributions import participant_count
 from cocreate.database import OUTAGES, Database
+from cocreate.live.frames import FragmentRenderer
+from cocreate.live.regions import Audience, load_batch
 from cocreate.live.wire import Client, Frame
 from cocreate.models import Event, Session, whole_number
 from cocreate.pubsub import PubSub
-from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
 
 log = logging.getLogger(__name__)
 

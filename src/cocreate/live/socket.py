@@ -23,6 +23,7 @@ from cocreate.database import OUTAGES
 from cocreate.errors import RuleError, UnknownCode
 from cocreate.limits import TokenBucket
 from cocreate.live.hub import Room
+from cocreate.live.regions import Audience
 from cocreate.live.wire import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
@@ -32,7 +33,6 @@ from cocreate.live.wire import (
     Client,
 )
 from cocreate.models import MAX_ID, Facilitator, Project, key, whole_number
-from cocreate.views.fragments import Audience
 from cocreate.web import (
     FACILITATOR_ID,
     app_state,

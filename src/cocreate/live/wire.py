@@ -23,7 +23,7 @@ from websockets.exceptions import InvalidState
 if TYPE_CHECKING:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-    from cocreate.views.fragments import Audience
+    from cocreate.live.regions import Audience
 
 SEND_QUEUE_FRAMES = 256  # frames waiting for a slow phone before it is dropped
 
