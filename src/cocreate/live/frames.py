@@ -9,6 +9,9 @@ event number, a card removed, a card or poll inserted) by the macros of
 
 from __future__ import annotations
 
+from typing import Any
+
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate.contributions import WallItem
@@ -41,6 +44,8 @@ from cocreate.live.regions import (
 from cocreate.models import ProposalKind, Session
 from cocreate.polls import PollView
 from cocreate.templating import Templates
+
+OOB_MACROS = "live/oob.html"
 
 
 class FragmentRenderer:
@@ -79,12 +84,23 @@ class FragmentRenderer:
             **(defaults | context),
         )
 
-    @staticmethod
-    def seq_marker(seq: int) -> str:
-        return f'<div id="live-seq" hx-swap-oob="true" data-seq="{int(seq)}" hidden></div>'
+    def _oob(self, locale: str) -> Any:
+        """The macros of ``live/oob.html`` (in the language's environment, as templates
+        are; they draw no text)."""
+        return self.templates.macros(OOB_MACROS, locale=locale)
+
+    def seq_marker(self, seq: int, locale: str) -> str:
+        return str(self._oob(locale).event_number(int(seq)))
+
+    def _removed(self, proposal_id: int, locale: str) -> str:
+        return str(self._oob(locale).removed(f"proposal-{proposal_id}"))
+
+    def _inserted(self, target: str, html: str, locale: str) -> str:
+        # The card or poll was drawn by its own partial, escaped there: put in as it is.
+        return str(self._oob(locale).inserted(target, Markup(html)))  # noqa: S704
 
     def render_batch(self, batch: Batch, audience: Audience, locale: str) -> str:
-        parts = [self.seq_marker(batch.last_seq)]
+        parts = [self.seq_marker(batch.last_seq, locale)]
         for region, pid in batch.regions:
             if region in POLL_REGIONS:
                 parts += self._draw_poll(batch, region, batch.polls.get(pid), audience, locale)
@@ -93,7 +109,7 @@ class FragmentRenderer:
                 parts += self._draw_session(batch, region, audience, locale)
                 continue
             if region == MERGED:
-                parts.append(f'<div id="proposal-{pid}" hx-swap-oob="delete"></div>')
+                parts.append(self._removed(pid, locale))
                 kept = batch.items.get(batch.merged.get(pid, 0))
                 if kept is not None:
                     parts += self._draw(batch, REDRAW, kept, audience, locale)
@@ -172,16 +188,14 @@ class FragmentRenderer:
         if not console and not item.shown and region != HIDE:
             return []
         if region == HIDE and not console:
-            return [f'<div id="proposal-{item.id}" hx-swap-oob="delete"></div>']
+            return [self._removed(item.id, locale)]
         if region == APPROVED and console:
             region = REDRAW
         if region in (CARD_INSERT, RESTORE, APPROVED) and not (console and region == RESTORE):
             wall = "needs" if item.kind == ProposalKind.NEED else "wall"
             above = batch.above.get(item.id) if region != CARD_INSERT else None
             target = f"afterend:#proposal-{above}" if above else f"afterbegin:#{wall}"
-            return [
-                f'<div hx-swap-oob="{target}">{self._card(batch, item, audience, locale)}</div>'
-            ]
+            return [self._inserted(target, self._card(batch, item, audience, locale), locale)]
         if region == REDRAW:
             return [self._card(batch, item, audience, locale, oob=True)]
         if region == TALLY:
@@ -250,7 +264,7 @@ class FragmentRenderer:
             signed=set(),
         )
         # Inserted at the top; the page's script drops an older copy of the same card.
-        return [f'<div hx-swap-oob="afterbegin:#polls">{card}</div>']
+        return [self._inserted("afterbegin:#polls", card, locale)]
 
     def presence(
         self,
@@ -274,7 +288,10 @@ class FragmentRenderer:
     ) -> str:
         """Every live region afresh, for a socket too far behind to catch up event by event."""
         seq = session.seq  # read before the state: the state is at least this recent
-        parts = [self.seq_marker(seq), self._region("session_status", audience, locale, session)]
+        parts = [
+            self.seq_marker(seq, locale),
+            self._region("session_status", audience, locale, session),
+        ]
         if audience is Audience.CONSOLE:
             context = await stage_context(db, session, audience)
             context |= await panel_context(db, session)
