@@ -11,7 +11,7 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, live, projects
+from cocreate import app, contributions, journal, live, projects
 from cocreate.database import Database
 from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
@@ -313,8 +313,8 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
 
     async def write_votes(count: int) -> int:
         async with db.write() as write:
-            last = await projects.next_seq(write, room.session_id, count=count)
-            await projects.insert_events(
+            last = await journal.next_seq(write, room.session_id, count=count)
+            await journal.insert_events(
                 write,
                 room.session_id,
                 [VoteCast(seq=last - count + 1 + n, subject_id=proposal_id) for n in range(count)],

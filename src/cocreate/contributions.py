@@ -31,6 +31,7 @@ from cocreate.events import (
     VoteClosed,
 )
 from cocreate.i18n import N_
+from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
     MAX_COMMENT_CHARS,
     MAX_NAME_CHARS,
@@ -56,15 +57,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.needs import LinkedNeed
-from cocreate.projects import (
-    insert_events,
-    next_seq,
-    record_event,
-    session_and_project_by_code,
-    session_by_code,
-    session_change,
-    session_for,
-)
+from cocreate.projects import session_and_project_by_code, session_by_code, session_for
 from cocreate.steps import Action
 
 MAX_LINKED_NEEDS = 10

@@ -16,15 +16,14 @@ import logging
 import secrets
 import time
 
-from sqlmodel import col, select
-
 from cocreate import events as ev
+from cocreate import journal
 from cocreate.contributions import participant_count
 from cocreate.database import OUTAGES, Database
 from cocreate.live.frames import FragmentRenderer
 from cocreate.live.regions import Audience, load_batch
 from cocreate.live.wire import Client, Frame
-from cocreate.models import Event, Session, whole_number
+from cocreate.models import Session, whole_number
 from cocreate.pubsub import PubSub
 
 log = logging.getLogger(__name__)
@@ -73,8 +72,7 @@ class Room:
         # Listening first: a nudge for an event committed after the read below is heard.
         await self.hub.listening()
         async with self.hub.db.session() as db:
-            session = await db.get(Session, self.session_id)
-            self.last_seq = session.seq if session else 0
+            self.last_seq = await journal.last_number(db, self.session_id)
         self._tasks = [
             asyncio.create_task(self._flusher(), name=f"room-{self.session_id}-flush"),
             asyncio.create_task(self._presence(), name=f"room-{self.session_id}-presence"),
@@ -123,13 +121,7 @@ class Room:
         self, after: int, limit: int
     ) -> tuple[Session | None, list[ev.SessionEvent]]:
         async with self.hub.db.session() as db:
-            rows = await db.exec(
-                select(Event.kind, Event.seq, Event.subject_id)
-                .where(Event.session_id == self.session_id, col(Event.seq) > after)
-                .order_by(col(Event.seq))
-                .limit(limit)
-            )
-            events = [ev.from_row(k, s, sid) for k, s, sid in rows.all()]
+            events = await journal.events_after(db, self.session_id, after, limit)
             # Read after the events: on PostgreSQL each statement sees what is committed
             # when it runs, and the session drawn (its current step…) must be at least as
             # recent as the newest event, never older.
