@@ -133,9 +133,20 @@ class _Close(Exception):
         self.reason = reason
 
 
-async def live_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """``/ws/{code}/{audience}`` as an ASGI app (the scope has path_params and session)."""
-    await live_endpoint(WebSocket(scope, receive, send), send)
+class _LiveApp:
+    """``/ws/{code}/{audience}`` as an ASGI app (the scope has path_params and session).
+
+    An object, not a function: Starlette calls a route's function endpoint with a
+    ``WebSocket`` but an object with (scope, receive, send), and the endpoint needs the
+    server's own ``send`` (see ``live.wire``). Declared in the app's routes table, it is
+    served there by ``app.LiveSockets``, past the HTTP stack; routed by Starlette, it
+    works as well, only slower."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await live_endpoint(WebSocket(scope, receive, send), send)
+
+
+live_app = _LiveApp()
 
 
 async def live_endpoint(websocket: WebSocket, send: Send) -> None:
