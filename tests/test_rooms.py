@@ -17,7 +17,7 @@ from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
 from cocreate.live.frames import FragmentRenderer
 from cocreate.live.regions import Audience, Batch
-from cocreate.models import Participant, Session
+from cocreate.models import Event, Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
 from tests.conftest import Room, serve_app
@@ -187,7 +187,7 @@ async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: 
     assert await room.seq() == start + 24
     async with room.server.db.session() as db:
         tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
-        seqs = [e.seq for e in (await db.exec(select(contributions.Event))).all()]
+        seqs = [e.seq for e in (await db.exec(select(Event))).all()]
     assert tally.total == 8  # one current vote per phone
     # Each phone's last choice was choices[(n + 2) % 3].
     expected = [choices[(n + 2) % 3] for n in range(8)]

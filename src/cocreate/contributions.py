@@ -40,7 +40,6 @@ from cocreate.models import (
     Choice,
     Comment,
     Decision,
-    Event,
     Facilitator,
     Outcome,
     Participant,
@@ -728,10 +727,9 @@ async def record_decision(
         if proposal.vote_closed_at is None:
             proposal.vote_closed_at = utcnow()
             db.add(proposal)
-            db.add(
-                Event(session_id=session_id, seq=seq, kind=VoteClosed.kind, subject_id=proposal_id)
-            )
-            events.append(VoteClosed(seq=seq, subject_id=proposal_id))
+            closed = VoteClosed(seq=seq, subject_id=proposal_id)
+            await insert_events(db, session_id, [closed])
+            events.append(closed)
             seq = await next_seq(db, session_id)
         tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
         decision = Decision(
