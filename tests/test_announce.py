@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cocreate import projects
+from cocreate import journal
 from cocreate.database import Database
 from cocreate.errors import Conflict
 from cocreate.i18n import N_
@@ -34,8 +34,8 @@ async def test_a_committed_write_is_announced_once_with_its_newest_event(
     db, announced = writer
     before = await room.seq()
     async with db.write() as write:
-        await projects.next_seq(write, room.session_id)
-        newest = await projects.next_seq(write, room.session_id, count=3)
+        await journal.next_seq(write, room.session_id)
+        newest = await journal.next_seq(write, room.session_id, count=3)
         await write.commit()
     assert newest == before + 4
     assert announced == [(room.session_id, newest)]
@@ -48,13 +48,13 @@ async def test_a_write_rolled_back_announces_nothing(
     before = await room.seq()
 
     async def refused() -> None:
-        async with db.write() as write, projects.session_change(write, room.session_id):
+        async with db.write() as write, journal.session_change(write, room.session_id):
             raise Conflict(N_("This session is already closed."))
 
     with pytest.raises(Conflict):
         await refused()
     async with db.write() as write:  # a rollback inside a write that then commits
-        await projects.next_seq(write, room.session_id)
+        await journal.next_seq(write, room.session_id)
         await write.rollback()
         await write.commit()
     assert announced == []
@@ -71,7 +71,7 @@ async def test_what_a_write_committed_before_it_raised_is_announced(
 
     async def fails_after_its_commit() -> None:
         async with db.write() as write:
-            taken.append(await projects.next_seq(write, room.session_id))
+            taken.append(await journal.next_seq(write, room.session_id))
             await write.commit()
             raise RuntimeError("after the commit")
 
@@ -93,7 +93,7 @@ async def test_writes_committed_together_announce_each_session_once(
 
     async def write(session_id: int) -> int:
         async with db.write() as write:
-            seq = await projects.next_seq(write, session_id)
+            seq = await journal.next_seq(write, session_id)
             await write.commit()
             return seq
 

@@ -11,14 +11,15 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, live, projects
+from cocreate import app, contributions, journal, live, projects
 from cocreate.database import Database
 from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
-from cocreate.models import Participant, Session
+from cocreate.live.frames import FragmentRenderer
+from cocreate.live.regions import Audience, Batch
+from cocreate.models import Event, Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
-from cocreate.views.fragments import Audience, Batch, FragmentRenderer
 from tests.conftest import Room, serve_app
 
 
@@ -186,7 +187,7 @@ async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: 
     assert await room.seq() == start + 24
     async with room.server.db.session() as db:
         tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
-        seqs = [e.seq for e in (await db.exec(select(contributions.Event))).all()]
+        seqs = [e.seq for e in (await db.exec(select(Event))).all()]
     assert tally.total == 8  # one current vote per phone
     # Each phone's last choice was choices[(n + 2) % 3].
     expected = [choices[(n + 2) % 3] for n in range(8)]
@@ -312,8 +313,8 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
 
     async def write_votes(count: int) -> int:
         async with db.write() as write:
-            last = await projects.next_seq(write, room.session_id, count=count)
-            await projects.insert_events(
+            last = await journal.next_seq(write, room.session_id, count=count)
+            await journal.insert_events(
                 write,
                 room.session_id,
                 [VoteCast(seq=last - count + 1 + n, subject_id=proposal_id) for n in range(count)],

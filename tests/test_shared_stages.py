@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from cocreate.live import cache
+from cocreate.live.cache import SharedStages
+from cocreate.live.regions import Audience
 from cocreate.models import Session
-from cocreate.views import fragments
-from cocreate.views.fragments import Audience, SharedStages
 from tests.conftest import Room
 
 
@@ -44,7 +45,7 @@ async def test_pages_at_the_same_event_number_share_one_read(room: Room) -> None
 async def test_an_entry_is_read_again_after_its_time(
     room: Room, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fragments, "SHARED_STAGE_SECONDS", 0.0)
+    monkeypatch.setattr(cache, "SHARED_STAGE_SECONDS", 0.0)
     stages = SharedStages()
     first = await shared_for(room, stages, Audience.PHONE)
     assert await shared_for(room, stages, Audience.PHONE) is not first

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import AgendaChanged, SessionEvent, StepChanged, TimerChanged
 from cocreate.i18n import N_
+from cocreate.journal import record_event, session_change
 from cocreate.models import (
     MAX_PROMPT_CHARS,
     MAX_STEP_MINUTES,
@@ -35,7 +36,7 @@ from cocreate.models import (
     utcnow,
     whole_number,
 )
-from cocreate.projects import record_event, session_change, session_for
+from cocreate.projects import session_for
 from cocreate.steps import (
     NOT_ON_THE_FREE_WALL,
     REFUSALS,

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import Session as CookieSession
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +31,8 @@ from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live import LiveHub, live_app
+from cocreate.live.cache import AtEventNumber, SharedStages
+from cocreate.live.frames import FragmentRenderer
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.sealed import BallotSeal
@@ -50,7 +52,6 @@ from cocreate.views import (
     sessions,
     surveys,
 )
-from cocreate.views.fragments import AtEventNumber, FragmentRenderer, SharedStages
 from cocreate.web import (
     EVERYONE,
     AppState,
@@ -311,13 +312,15 @@ routes = [
         api.project_indicators,
         name="api_project_indicators",
     ),
-    # Live updates, down only
+    # Live updates, down only: served past the HTTP stack by LiveSockets
+    WebSocketRoute("/ws/{code}/{audience}", live_app, name="live"),
     Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),
 ]
 
 
 class LiveSockets:
-    """``/ws/{code}/{audience}`` goes straight to the live endpoint, past the HTTP stack.
+    """The websocket routes of the table (``/ws/{code}/{audience}``) go straight to their
+    endpoint, past the HTTP stack.
 
     A socket lives as long as the phone stays, and every layer it passes through keeps a
     coroutine frame (and wraps every frame sent) for that long: Starlette itself, the
@@ -326,21 +329,32 @@ class LiveSockets:
     each connected phone several KiB and each frame sent three calls. The session cookie
     is read here as SessionMiddleware reads it (a socket never changes the session, so
     it never writes it back).
+
+    The routes stay declared in the table with the others, where Starlette would serve
+    them too (through every layer): this only takes the short way to them. They are
+    matched as the router matches them; their endpoints must be ASGI apps, not
+    functions of a ``WebSocket``, since they are handed the server's own ``send``.
     """
 
-    def __init__(self, app: ASGIApp, secret_key: str, max_age: int) -> None:
+    def __init__(
+        self, app: ASGIApp, secret_key: str, max_age: int, sockets: list[WebSocketRoute]
+    ) -> None:
         self.app = app
         self.signer = TimestampSigner(secret_key)
         self.max_age = max_age
+        self.sockets = sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        parts = scope["path"].split("/") if scope["type"] == "websocket" else []
-        if len(parts) != 4 or parts[1] != "ws" or not parts[2] or not parts[3]:
-            await self.app(scope, receive, send)
-            return
-        scope["path_params"] = {"code": parts[2], "audience": parts[3]}
-        scope["session"] = self._session(HTTPConnection(scope).cookies.get(SESSION_COOKIE))
-        await live_app(scope, receive, send)
+        if scope["type"] == "websocket":
+            for route in self.sockets:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    cookie = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
+                    scope["session"] = self._session(cookie)
+                    await route.app(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
     def _session(self, cookie: str | None) -> CookieSession:
         if cookie:
@@ -651,4 +665,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     # Outside Starlette itself: a socket keeps no frame of Starlette's or of its error
     # middleware (which lets websockets through untouched) for its whole life.
-    return LiveSockets(site, secret_key=secret_key, max_age=SESSION_MAX_AGE_S)
+    return LiveSockets(
+        site,
+        secret_key=secret_key,
+        max_age=SESSION_MAX_AGE_S,
+        sockets=[route for route in routes if isinstance(route, WebSocketRoute)],
+    )

@@ -31,6 +31,7 @@ from cocreate.events import (
     VoteClosed,
 )
 from cocreate.i18n import N_
+from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
     MAX_COMMENT_CHARS,
     MAX_NAME_CHARS,
@@ -39,7 +40,6 @@ from cocreate.models import (
     Choice,
     Comment,
     Decision,
-    Event,
     Facilitator,
     Outcome,
     Participant,
@@ -56,15 +56,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.needs import LinkedNeed
-from cocreate.projects import (
-    insert_events,
-    next_seq,
-    record_event,
-    session_and_project_by_code,
-    session_by_code,
-    session_change,
-    session_for,
-)
+from cocreate.projects import session_and_project_by_code, session_by_code, session_for
 from cocreate.steps import Action
 
 MAX_LINKED_NEEDS = 10
@@ -737,10 +729,9 @@ async def record_decision(
         if proposal.vote_closed_at is None:
             proposal.vote_closed_at = utcnow()
             db.add(proposal)
-            db.add(
-                Event(session_id=session_id, seq=seq, kind=VoteClosed.kind, subject_id=proposal_id)
-            )
-            events.append(VoteClosed(seq=seq, subject_id=proposal_id))
+            closed = VoteClosed(seq=seq, subject_id=proposal_id)
+            await insert_events(db, session_id, [closed])
+            events.append(closed)
             seq = await next_seq(db, session_id)
         tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
         decision = Decision(

@@ -349,7 +349,7 @@ async def closing(db: AsyncSession) -> AsyncIterator[AsyncSession]:
 
 
 # What a write changed in live sessions: each session with the newest event number the
-# write took (``events_taken``, which ``projects.next_seq`` calls), noted in the write's
+# write took (``events_taken``, which ``journal.next_seq`` calls), noted in the write's
 # ``Session.info``; kept when the write commits (its savepoint), dropped when it rolls
 # back, and announced once the group that holds it is on disk (``Database.announce_with``).
 _TAKEN = "cocreate_events_taken"

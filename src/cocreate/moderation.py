@@ -22,6 +22,7 @@ from cocreate.events import (
     SessionEvent,
 )
 from cocreate.i18n import N_
+from cocreate.journal import record_event, session_change
 from cocreate.models import (
     MAX_PROPOSAL_CHARS,
     Comment,
@@ -36,7 +37,7 @@ from cocreate.models import (
     Vote,
     utcnow,
 )
-from cocreate.projects import record_event, session_change, session_for
+from cocreate.projects import session_for
 
 
 async def approve(

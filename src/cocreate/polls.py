@@ -40,6 +40,7 @@ from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
 from cocreate.i18n import N_
+from cocreate.journal import record_event, session_change
 from cocreate.models import (
     MAX_OPTION_CHARS,
     MAX_POLL_OPTIONS,
@@ -62,7 +63,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import record_event, session_change, session_for
+from cocreate.projects import session_for
 from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.steps import Action
 

@@ -8,32 +8,28 @@ project is theirs, whatever the page showed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.database import core, events_taken
+from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownCode
-from cocreate.events import SessionClosed, SessionEvent
+from cocreate.events import SessionClosed
 from cocreate.i18n import N_
+from cocreate.journal import record_event, session_change
 from cocreate.models import (
     JOIN_CODE_LENGTH,
     MAX_NEED_CHARS,
     MAX_PLACE_CHARS,
     MAX_TERRITORY_CHARS,
     MAX_TITLE_CHARS,
-    Event,
     Facilitator,
     Project,
     Session,
     utcnow,
 )
-
-E = TypeVar("E", bound=SessionEvent)
 
 # No look-alikes: no 0/O, 1/I/L, and no U/V pair, so a code read aloud or from the back
 # of a room is typed right.
@@ -148,67 +144,6 @@ async def open_session(*, db: AsyncSession, facilitator: Facilitator, session_id
     await db.commit()
     await db.refresh(session)
     return session
-
-
-async def next_seq(db: AsyncSession, session_id: int, count: int = 1) -> int:
-    """Take the session's next event number, or the next ``count`` of them (the last is
-    returned), inside a write transaction."""
-    result = await db.exec(
-        sa.update(Session)
-        .where(col(Session.id) == session_id)
-        .values(seq=col(Session.seq) + count)
-        .returning(col(Session.seq))
-    )
-    seq = int(result.scalar_one())
-    events_taken(db, session_id, seq)  # the screens are told once the write is committed
-    return seq
-
-
-@asynccontextmanager
-async def session_change(db: AsyncSession, session_id: int) -> AsyncIterator[tuple[Session, int]]:
-    """One write to a live session: (the session read afresh, its next event number).
-
-    Taking the number is the first write: on SQLite it takes the write lock, on
-    PostgreSQL it locks the session's row, so the rules checked inside see no concurrent
-    change. Anything raised inside, a broken rule included, rolls the whole write back.
-    """
-    try:
-        seq = await next_seq(db, session_id)
-        session = await db.get(Session, session_id, populate_existing=True)
-        assert session is not None
-        yield session, seq
-    except BaseException:
-        await db.rollback()
-        raise
-
-
-async def insert_events(db: AsyncSession, session_id: int, events: Sequence[SessionEvent]) -> None:
-    """Write the event rows of changes (one statement, however many), without committing."""
-    now = utcnow()
-    await core(
-        db,
-        sa.insert(Event),
-        [
-            {
-                "session_id": session_id,
-                "seq": event.seq,
-                "kind": event.kind,
-                "subject_id": event.subject_id,
-                "created_at": now,
-            }
-            for event in events
-        ],
-    )
-
-
-async def record_event(
-    db: AsyncSession, session_id: int, seq: int, cls: type[E], subject_id: int
-) -> E:
-    """Write the event row of a change, commit the change, and return the event."""
-    event = cls(seq=seq, subject_id=subject_id)
-    await insert_events(db, session_id, [event])
-    await db.commit()
-    return event
 
 
 async def close_session(

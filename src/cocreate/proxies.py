@@ -22,8 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cocreate import roster
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.i18n import N_
+from cocreate.journal import session_change
 from cocreate.models import Facilitator, Member, Organisation, Proxy, Session, key, utcnow
-from cocreate.projects import session_change, session_for
+from cocreate.projects import session_for
 
 DECLARED_BY_FACILITATOR = "facilitator"
 DECLARED_BY_MEMBER = "member"

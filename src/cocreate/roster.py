@@ -24,6 +24,7 @@ from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
 from cocreate.events import ProxyWithdrawn, SessionEvent
 from cocreate.i18n import N_
+from cocreate.journal import insert_events, next_seq
 from cocreate.models import (
     MAX_EMAIL_CHARS,
     MAX_MEMBER_NUMBER_CHARS,
@@ -39,12 +40,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
-from cocreate.projects import (
-    JOIN_CODE_ALPHABET,
-    insert_events,
-    next_seq,
-    normalize_join_code,
-)
+from cocreate.projects import JOIN_CODE_ALPHABET, normalize_join_code
 
 MAX_ROSTER_ROWS = 20_000  # a federation's roster, with room to spare
 ROSTER_FILE_BYTES = 4 * 1024 * 1024  # 20,000 lines of name, number, e-mail and college

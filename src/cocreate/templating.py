@@ -147,6 +147,10 @@ class Templates:
     def render(self, template_name: str, /, *, locale: str, **context: Any) -> str:
         return self._envs[locale].get_template(template_name).render(context)
 
+    def macros(self, template_name: str, /, *, locale: str) -> Any:
+        """A template's macros, to be called from Python (each returns markup)."""
+        return self._envs[locale].get_template(template_name).module
+
     def gettext(self, locale: str, message: str, **params: Any) -> str:
         text = translations(locale).gettext(message)
         return text % params if params else text

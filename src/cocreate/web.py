@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from cocreate.batches import WriteBatches
     from cocreate.contributions import Arrival, Arrived, CastVote, VoteOnProposal
     from cocreate.live import LiveHub
+    from cocreate.live.cache import AtEventNumber, SharedStages
     from cocreate.sealed import BallotSeal
-    from cocreate.views.fragments import AtEventNumber, SharedStages
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more
 MAX_FORM_PART_BYTES = 16 * 1024

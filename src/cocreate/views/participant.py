@@ -16,6 +16,7 @@ from cocreate import agenda, contributions, projects
 from cocreate.contributions import JOIN_FIRST
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
+from cocreate.live.regions import Audience, stage_context
 from cocreate.models import (
     Choice,
     Participant,
@@ -26,7 +27,6 @@ from cocreate.models import (
     whole_number,
 )
 from cocreate.projects import SessionNumbers
-from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import (
     app_state,
     client_of,

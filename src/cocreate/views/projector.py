@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import projects
+from cocreate.live.regions import Audience, stage_context
 from cocreate.models import Session
-from cocreate.views.fragments import Audience, stage_context
 from cocreate.web import app_state, public_url, qr_svg, render_large
 
 

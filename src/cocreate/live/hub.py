@@ -1,61 +1,37 @@
-"""The websocket side: one room per live session and process, fragments pushed down.
+"""One room per live session and process, and the hub that keeps them.
 
-A socket first says hello with the last event number its page has seen; the room
-brings itself up to date from the database, sends the socket what it missed (or a
-fresh snapshot when too far behind), then streams. Each batch of events is rendered
-once per audience and language and the same bytes are sent to every socket of that
-group. A socket that falls too far behind is closed with 1013 and its phone reconnects.
+A room reads every event committed in its session after the last one it drew, in
+order, from the database; renders each batch once per audience and language; and
+offers the same frame to every socket of a group. A socket joining is caught up first
+(what it missed, or a fresh snapshot when too far behind), then receives the stream.
+The hub nudges a room when its process commits a write, and carries nudges to and
+from the other processes through the broker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
-import types
-from collections.abc import Awaitable, Generator
-from typing import Any
-from urllib.parse import urlsplit
-
-from sqlmodel import col, select
-from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.exceptions import InvalidState
 
 from cocreate import events as ev
-from cocreate import projects
-from cocreate.contributions import participant_count, participant_id_in
+from cocreate import journal
+from cocreate.contributions import participant_count
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError, UnknownCode
-from cocreate.limits import TokenBucket
-from cocreate.models import MAX_ID, Event, Facilitator, Project, Session, key, whole_number
+from cocreate.live.frames import FragmentRenderer
+from cocreate.live.regions import Audience, load_batch
+from cocreate.live.wire import Client, Frame
+from cocreate.models import Session, whole_number
 from cocreate.pubsub import PubSub
-from cocreate.views.fragments import Audience, FragmentRenderer, load_batch
-from cocreate.web import (
-    FACILITATOR_ID,
-    app_state,
-    client_of,
-    cookie_is_current,
-    locale_of,
-    remembered_participant,
-)
 
 log = logging.getLogger(__name__)
 
-SEND_QUEUE_FRAMES = 256  # frames waiting for a slow phone before it is dropped
 MAX_CATCHUP_EVENTS = 500  # further behind than this, a socket gets a snapshot instead
 # Events drawn into one frame at most (a burst's quarter second at 3,000 votes/s is 750;
 # more, after the database was away, are drawn a frame per this many).
 MAX_FRAME_EVENTS = 5_000
-MAX_WS_MESSAGE_BYTES = 1_024  # phones only ever send a hello
-HELLO_TIMEOUT_S = 10.0
-# Pages send nothing after their hello; a socket sending more than this is flooding.
-FLOOD_BURST = 20
-FLOOD_PER_S = 2.0
 COALESCE_S = 0.1  # events within 100 ms of the last frame are drawn in the next one
 # A frame that carried more events than this was drawn during a burst (a room voting):
 # the next waits COALESCE_BURST_S instead. Screens still move four times a second, and
@@ -77,165 +53,6 @@ BROKER_RETRY_MAX_S = 1.0  # …doubling up to this: back within a second of the 
 PUBLISH_TIMEOUT_S = 2.0  # a nudge the broker has not taken by then is sent again later
 NUDGES = "sessions"  # the broker's channel: "<session id> <event number> <process>"
 
-# Close codes (RFC 6455 and the IANA registry); 1013 makes htmx's ws extension retry.
-CLOSE_POLICY = 1008
-CLOSE_UNSUPPORTED = 1003
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_AGAIN = 1013
-CLOSE_NORMAL = 1000
-
-
-class Frame:
-    """A text frame, drawn once and sent as it is to every socket of a group: its ASGI
-    message, and its text encoded once for the sockets written in place (see Client)."""
-
-    __slots__ = ("data", "message")
-
-    def __init__(self, html: str) -> None:
-        self.message: Message = {"type": "websocket.send", "text": html}
-        self.data = html.encode()
-
-
-def _uvicorn_connection(send: Send) -> WebSocketsSansIOProtocol | None:
-    """The connection behind a socket's ``send`` when it is a connection of uvicorn's
-    websockets-sansio protocol (the one ``cocreate serve`` runs), else None."""
-    connection = getattr(send, "__self__", None)
-    return connection if type(connection) is WebSocketsSansIOProtocol else None
-
-
-def _start(awaitable: Awaitable[None]) -> Awaitable[None] | None:
-    """Run an awaitable by hand until it first waits: None if it finished without
-    waiting, else an awaitable that finishes it (to be awaited in a task).
-
-    A server's ``send`` waits only while the connection's buffer is full; run in place,
-    sending a frame to a phone that takes it costs no task switch. An exception raised
-    before the first wait propagates here."""
-    steps = awaitable.__await__()
-    try:
-        waiting_on = steps.send(None)
-    except StopIteration:
-        return None
-    return _finish(steps, waiting_on)
-
-
-@types.coroutine
-def _finish(steps: Generator[Any, Any, None], waiting_on: Any) -> Generator[Any, Any, None]:
-    """The rest of an awaitable stopped by hand at ``waiting_on`` (what it yielded to
-    its event loop, usually a future): wait for that as a task would have, then resume
-    the awaitable where it stopped."""
-    try:
-        yield waiting_on
-    except BaseException:
-        steps.close()
-        raise
-    yield from steps
-
-
-class Client:
-    """One socket: who is watching, and the way frames reach it.
-
-    Frames are sent by whoever draws them (the room, in its own loop over every socket
-    of a group) through the server's own ``send``, in place, as long as the phone's
-    connection takes them at once: no task and no wake-up per socket and frame, as
-    ``websockets.broadcast`` does. Only a phone whose connection is full gets a task
-    of its own, for as long as it stays full, with the frames drawn meanwhile queued
-    behind it in order; one that falls ``SEND_QUEUE_FRAMES`` behind is closed with
-    1013 once its connection takes the close (its page reconnects and catches up).
-
-    Under uvicorn's websockets-sansio protocol, a frame the connection takes at once
-    is written as that ``send`` writes it (framed by the connection's websockets
-    protocol, handed to its transport), without what the ASGI message costs for each
-    socket: a coroutine, the message read, the text encoded again. That is what
-    ``websockets.broadcast`` does, and made the fan-out to 5,000 phones a quarter
-    faster. Anything else (another server, a full connection, a closing one) takes
-    the ASGI ``send``, which waits or raises as the server sees fit.
-    """
-
-    __slots__ = (
-        "_backlog",
-        "_send",
-        "_sender",
-        "_wire",
-        "audience",
-        "gone",
-        "locale",
-        "participant_id",
-        "too_slow",
-    )
-
-    def __init__(
-        self, audience: Audience, locale: str, participant_id: int | None, send: Send
-    ) -> None:
-        self.audience = audience
-        self.locale = locale
-        self.participant_id = participant_id
-        self._send = send
-        self._wire = _uvicorn_connection(send)
-        self._backlog: list[Message] = []  # behind a send waiting for the phone's connection
-        self._sender: asyncio.Task[None] | None = None  # only while the connection is full
-        self.too_slow = False  # fell SEND_QUEUE_FRAMES behind: to be closed with 1013
-        self.gone: BaseException | None = None  # why frames can no longer be sent
-
-    def offer(self, frame: Frame) -> None:
-        """Send a frame now if the connection takes it, else queue it behind the others."""
-        if self.gone is not None or self.too_slow:
-            return
-        if self._sender is None and self._written(frame):
-            return
-        message = frame.message
-        if self._sender is not None:
-            if len(self._backlog) >= SEND_QUEUE_FRAMES:
-                self.too_slow = True
-                self._backlog.clear()  # never sent: the reconnect catches the phone up
-            else:
-                self._backlog.append(message)
-            return
-        try:
-            rest = _start(self._send(message))
-        except Exception as error:  # the phone left (the server's send raises)
-            self.gone = error
-            return
-        if rest is not None:
-            self._sender = asyncio.create_task(self._send_queued(rest))
-
-    def _written(self, frame: Frame) -> bool:
-        """Write the frame in place if the connection is uvicorn's and takes it now (as
-        its ``send`` would, once accepted); False if it must go through ``send``."""
-        wire = self._wire
-        if wire is None or not wire.writable.is_set() or wire.close_sent or wire.disconnected:
-            return False
-        try:
-            wire.conn.send_text(frame.data)
-        except InvalidState as closing:  # the phone's close arrived: it is leaving
-            self.gone = closing
-            return True
-        wire.transport.write(b"".join(wire.conn.data_to_send()))
-        return True
-
-    async def _send_queued(self, rest: Awaitable[None]) -> None:
-        try:
-            await rest
-            while self._backlog and not self.too_slow:
-                await self._send(self._backlog.pop(0))
-            if self.too_slow:
-                await self._send(_close_message(CLOSE_TRY_AGAIN, "too slow; reconnect"))
-        except Exception as error:
-            self.gone = error
-        finally:
-            self._sender = None
-
-    def stop(self) -> None:
-        """The socket is ending: nothing more is sent to it."""
-        if self.gone is None:
-            self.gone = WebSocketDisconnect(CLOSE_NORMAL)
-        self._backlog.clear()
-        if self._sender is not None:
-            self._sender.cancel()
-
-
-def _close_message(code: int, reason: str) -> Message:
-    return {"type": "websocket.close", "code": code, "reason": reason}
-
 
 class Room:
     """Every socket of one session in this process, and the one listener feeding them."""
@@ -255,8 +72,7 @@ class Room:
         # Listening first: a nudge for an event committed after the read below is heard.
         await self.hub.listening()
         async with self.hub.db.session() as db:
-            session = await db.get(Session, self.session_id)
-            self.last_seq = session.seq if session else 0
+            self.last_seq = await journal.last_number(db, self.session_id)
         self._tasks = [
             asyncio.create_task(self._flusher(), name=f"room-{self.session_id}-flush"),
             asyncio.create_task(self._presence(), name=f"room-{self.session_id}-presence"),
@@ -305,13 +121,7 @@ class Room:
         self, after: int, limit: int
     ) -> tuple[Session | None, list[ev.SessionEvent]]:
         async with self.hub.db.session() as db:
-            rows = await db.exec(
-                select(Event.kind, Event.seq, Event.subject_id)
-                .where(Event.session_id == self.session_id, col(Event.seq) > after)
-                .order_by(col(Event.seq))
-                .limit(limit)
-            )
-            events = [ev.from_row(k, s, sid) for k, s, sid in rows.all()]
+            events = await journal.events_after(db, self.session_id, after, limit)
             # Read after the events: on PostgreSQL each statement sees what is committed
             # when it runs, and the session drawn (its current step…) must be at least as
             # recent as the newest event, never older.
@@ -582,166 +392,3 @@ class LiveHub:
     def connected_by_role(self, session_id: int) -> dict[Audience, int]:
         room = self.rooms.get(session_id)
         return room.by_role() if room else dict.fromkeys(Audience, 0)
-
-
-def origin_allowed(websocket: WebSocket, extra: frozenset[str]) -> bool:
-    """Browsers always send Origin on a websocket handshake: it must be this site's."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return False
-    origin = origin.rstrip("/")
-    if origin in extra:
-        return True
-    host = websocket.headers.get("host", "")
-    parts = urlsplit(origin)
-    return parts.scheme in {"http", "https"} and parts.netloc == host
-
-
-async def _identify(websocket: WebSocket, audience: Audience) -> tuple[int, bool, int | None]:
-    """(session id, allowed, participant id) of a socket. Only numbers are read, in plain
-    statements, and kept for the socket's life: ORM objects would cost every socket of a
-    join storm a few KiB, and their loading most of its handshake."""
-    async with app_state(websocket).db.session() as db:
-        session_id, project_id, _ = await projects.session_numbers_by_code(
-            db=db, code=websocket.path_params["code"]
-        )
-        if audience is Audience.SCREEN:
-            return session_id, True, None
-        if audience is Audience.PHONE:
-            participant_id = await participant_id_in(
-                db=db,
-                session_id=session_id,
-                participant_id=remembered_participant(websocket, session_id),
-            )
-            return session_id, participant_id is not None, participant_id
-        facilitator_id = websocket.session.get(FACILITATOR_ID)
-        facilitator = (
-            await db.get(Facilitator, facilitator_id) if isinstance(facilitator_id, int) else None
-        )
-        project = await db.get(Project, project_id)
-        owner = (
-            facilitator is not None
-            and cookie_is_current(websocket.session, facilitator)
-            and project is not None
-            and project.owner_id == key(facilitator)
-        )
-        return session_id, owner, None
-
-
-async def _receive(websocket: WebSocket) -> str:
-    """The next text message, bounded in size; binary frames are refused."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", CLOSE_NORMAL))
-    text = message.get("text")
-    if text is None:
-        raise _Close(CLOSE_UNSUPPORTED, "text messages only")
-    if len(text.encode()) > MAX_WS_MESSAGE_BYTES:
-        raise _Close(CLOSE_TOO_BIG, "message too big")
-    return str(text)
-
-
-async def _read_hello(websocket: WebSocket) -> int | None:
-    """The last event number the page saw; None asks for a full snapshot."""
-    async with asyncio.timeout(HELLO_TIMEOUT_S):
-        raw = await _receive(websocket)
-    try:
-        hello = json.loads(raw)
-        last = hello.get("last_seq")
-    except (ValueError, AttributeError):
-        raise _Close(CLOSE_POLICY, "expected a hello message") from None
-    if last is None or last == "":
-        return None
-    if isinstance(last, str):
-        last = whole_number(last)  # None when it is none
-    if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last <= MAX_ID:
-        raise _Close(CLOSE_POLICY, "last_seq must be a whole number")
-    return last
-
-
-class _Close(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-async def live_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """``/ws/{code}/{audience}`` as an ASGI app (the scope has path_params and session)."""
-    await live_endpoint(WebSocket(scope, receive, send), send)
-
-
-async def live_endpoint(websocket: WebSocket, send: Send) -> None:
-    """Phone, screen (projector) or console of one session. Frames go out through the
-    server's own ``send``: the same message object for every socket of a group."""
-    state = app_state(websocket)
-    if not origin_allowed(websocket, state.settings.extra_origins()):
-        # Cross-site handshakes are refused outright (HTTP 403): no socket is opened.
-        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
-        return
-    # From here on, refusals are close codes with a reason, after the handshake: a
-    # refused handshake looks like a network failure (1006) that htmx retries forever.
-    await websocket.accept()
-    try:
-        audience = Audience(websocket.path_params["audience"])
-    except ValueError:
-        await websocket.close(code=CLOSE_POLICY, reason="unknown audience")
-        return
-    guesses, who = state.limits.code_guesses, client_of(websocket)
-    if guesses.exhausted(who):
-        await websocket.close(code=CLOSE_POLICY, reason="too many unknown codes; wait")
-        return
-    try:
-        session_id, allowed, participant_id = await _identify(websocket, audience)
-    except RuleError as refused:
-        if isinstance(refused, UnknownCode):
-            guesses.take(who)
-        await websocket.close(code=CLOSE_POLICY, reason="unknown session")
-        return
-    except OUTAGES as error:
-        log.warning("live: database unavailable (%s); socket asked to retry", error)
-        await websocket.close(code=CLOSE_TRY_AGAIN, reason="database unavailable")
-        return
-    if not allowed:
-        await websocket.close(code=CLOSE_POLICY, reason="not allowed")
-        return
-    client = Client(audience, locale_of(websocket), participant_id, send)
-    # From here on the socket keeps numbers (its Client), not the cookie's content: a
-    # kilobyte per phone, kept for hours by thousands of them.
-    websocket.scope.pop("session", None)
-    room: Room | None = None
-    heard = False  # the hello came (a timeout before it is the phone's, not the database's)
-    try:
-        last_seen = await _read_hello(websocket)
-        heard = True
-        room = await state.hub.enter(session_id, client)
-        await room.catch_up(client, last_seen)
-        # One task per socket, this one: frames are sent by the room (see Client), and
-        # phones send nothing after the hello, so reading notices the phone leaving and
-        # enforces the limits on what comes.
-        await _receive(websocket)
-        flood = TokenBucket(burst=FLOOD_BURST, per_second=FLOOD_PER_S)  # only if it sends
-        while flood.take():
-            await _receive(websocket)
-        raise _Close(CLOSE_POLICY, "too many messages")
-    except _Close as close:
-        client.stop()
-        await _close(websocket, close.code, close.reason)
-    except OUTAGES as error:
-        if isinstance(error, TimeoutError) and not heard:
-            await _close(websocket, CLOSE_POLICY, "expected a hello message")
-        else:
-            log.warning("live: database unavailable (%s); socket asked to retry", error)
-            await _close(websocket, CLOSE_TRY_AGAIN, "database unavailable")
-    except (WebSocketDisconnect, RuntimeError, OSError) as gone:
-        log.debug("live: a %s socket of session %s left: %r", audience, session_id, gone)
-    finally:
-        client.stop()
-        if room is not None:
-            await state.hub.release(room, client)
-
-
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    if websocket.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code=code, reason=reason)
