@@ -2,7 +2,8 @@
 
 Each action is one transaction: it takes the session's next event number first (which
 locks the session for writers), checks the rules against fresh state, writes the change
-and its ``Event`` row, and commits. Publishing is the caller's job, after the commit.
+and its ``Event`` row, and commits. Nobody publishes: once the write is on disk, the
+writer announces the session changed to every screen (``Database.announce_with``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Projects and their live sessions: creating, opening, closing, finding one by its code,
-and the numbered events every change of a session writes.
+"""Projects and their live sessions: creating, opening, closing, and finding one by its
+join code (the events every change writes are the journal's, ``journal.py``).
 
 Authorization lives here: every function that acts for a facilitator checks that the
 project is theirs, whatever the page showed.
