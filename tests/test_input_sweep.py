@@ -477,7 +477,7 @@ async def world(room: Room, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wo
                 )
             )
         ).all()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+    async with server.client(timeout=30) as http:
         built = World(
             room=room,
             http=http,
@@ -1223,6 +1223,7 @@ async def open_socket(world: World, handshake: Handshake) -> websockets.ClientCo
         return refused.response.status_code
 
 
+@pytest.mark.wire
 @settings(SWEEP_SETTINGS, max_examples=SOCKET_EXAMPLES)
 @given(data=st.data())
 async def test_generated_socket_handshakes_and_messages(world: World, data: st.DataObject) -> None:

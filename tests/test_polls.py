@@ -61,6 +61,7 @@ async def vote(phone: Browser, room: Room, poll_id: int, data: dict[str, str | l
     return response.text
 
 
+@pytest.mark.wire
 async def test_a_secret_two_thirds_poll_from_draft_to_decision(room: Room) -> None:
     phones = [await room.phone(name) for name in ("Ana", "Ben", "Cleo", "Dan")]
     live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
@@ -371,6 +372,7 @@ BALLOTS_BY_METHOD: dict[str, tuple[dict[str, str], list[dict[str, str | list[str
 }
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("method", sorted(BALLOTS_BY_METHOD))
 async def test_every_method_from_phone_to_result_page(room: Room, method: str) -> None:
     extra, ballots = BALLOTS_BY_METHOD[method]
@@ -413,6 +415,7 @@ async def test_every_method_from_phone_to_result_page(room: Room, method: str) -
     await live.close()
 
 
+@pytest.mark.wire
 async def test_consent_rounds_amend_the_proposal_until_no_one_objects(room: Room) -> None:
     phones = [await room.phone("Lou"), await room.phone("Max")]
     live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
@@ -469,6 +472,7 @@ async def test_logs_of_a_secret_vote_name_no_choice_and_no_receipt(
     assert "against" not in logged
 
 
+@pytest.mark.wire
 async def test_a_frame_never_counts_ballots_of_a_poll_it_shows_closed(room: Room) -> None:
     """Ballots and the close drawn in one frame (a screen catching up, or a busy room):
     the closed card has no turnout line, so the frame must not carry one to update
