@@ -41,12 +41,11 @@ from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
 from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
+from tests.factories import PASSWORD, Factory
 from tests.inprocess import InProcess
 
 # The real-browser fixture (Chromium via Playwright) lives with its helpers.
 pytest_plugins = ["tests.browsing"]
-
-PASSWORD = "correct horse battery"
 
 # Property tests assert results, never speed: on a loaded machine an example may take
 # longer than Hypothesis's default deadline of 200 ms without anything being wrong.
@@ -281,6 +280,22 @@ def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
     path = tmp_path / "cocreate.db"
     shutil.copyfile(migrated_sqlite, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+async def bare_db(database_url: str) -> AsyncIterator[Database]:
+    """The database alone, no app: for domain rules a test calls directly."""
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def factory(bare_db: Database) -> Factory:
+    """Domain factories on the bare database (tests/factories.py)."""
+    return Factory(bare_db)
 
 
 @pytest.fixture

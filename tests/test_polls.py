@@ -301,12 +301,21 @@ async def test_ballots_racing_the_close_are_counted_or_refused_never_lost(room: 
     poll_id = await create(room, question="Course", method="yes_no")
     await act(room, poll_id, "open")
 
+    # The close races the ballots once the first of them is answered (counted, then).
+    first_answered = asyncio.Event()
+
     async def close() -> None:
-        await asyncio.sleep(0.01)
+        await first_answered.wait()
         await act(room, poll_id, "close")
 
-    outcomes = await asyncio.gather(close(), *(_cast(room, v, poll_id, "for") for v in voters))
+    async def cast(voter: Participant) -> bool:
+        counted = await _cast(room, voter, poll_id, "for")
+        first_answered.set()
+        return counted
+
+    outcomes = await asyncio.gather(close(), *(cast(v) for v in voters))
     accepted = sum(1 for o in outcomes[1:] if o)
+    assert accepted >= 1
     async with room.server.db.session() as db:
         poll = await db.get(Poll, poll_id)
         assert poll is not None
