@@ -1,8 +1,10 @@
-"""A real server on a real SQLite file, real HTTP clients and real websockets.
+"""The app on a real SQLite file (or PostgreSQL), real HTTP clients and real websockets.
 
-Each test gets a fresh database migrated by Alembic, a uvicorn server on a free
-loopback port running `create_app`, and helpers that act as a facilitator, phones
-and a projector would.
+Each test gets a fresh database at the newest migration and the app `create_app` makes,
+its lifespan running, with helpers that act as a facilitator, phones and a projector
+would. The app is served in process (tests/inprocess.py) unless the test needs the wire:
+tests marked `wire` (websockets, anything that needs a port) or `browser` get a uvicorn
+server on a free loopback port, configured as `cocreate serve` is.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -27,6 +30,7 @@ from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from sqlmodel import SQLModel, select
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import cocreate.app
 from cocreate import accounts
@@ -37,11 +41,11 @@ from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
 from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
+from tests.factories import PASSWORD, Factory
+from tests.inprocess import InProcess
 
 # The real-browser fixture (Chromium via Playwright) lives with its helpers.
 pytest_plugins = ["tests.browsing"]
-
-PASSWORD = "correct horse battery"
 
 # Property tests assert results, never speed: on a loaded machine an example may take
 # longer than Hypothesis's default deadline of 200 ms without anything being wrong.
@@ -81,9 +85,17 @@ class Server:
     base_url: str
     database_url: str
     db: Database
+    # How clients reach an app served in process; None for a server on the wire.
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def client(self, **options: Any) -> httpx.AsyncClient:
+        """An HTTP client of this server, wherever it is served."""
+        return httpx.AsyncClient(base_url=self.base_url, transport=self.transport, **options)
 
     @property
     def ws_base(self) -> str:
+        if self.transport is not None:
+            raise RuntimeError("websockets need the wire: mark the test pytest.mark.wire")
         return self.base_url.replace("http://", "ws://")
 
     @property
@@ -271,6 +283,22 @@ def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 
 
 @pytest.fixture
+async def bare_db(database_url: str) -> AsyncIterator[Database]:
+    """The database alone, no app: for domain rules a test calls directly."""
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def factory(bare_db: Database) -> Factory:
+    """Domain factories on the bare database (tests/factories.py)."""
+    return Factory(bare_db)
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
@@ -280,16 +308,36 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+# The address clients of an app served in process send their requests to.
+IN_PROCESS_URL = "http://127.0.0.1:8000"
+
+
+def needs_the_wire(request: pytest.FixtureRequest) -> bool:
+    return any(request.node.get_closest_marker(name) for name in ("wire", "browser"))
+
+
 @pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[Server]:
-    uv, task, base = await start_server(settings)
+async def server(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Server]:
     db = Database(settings.database_url)
-    try:
-        yield Server(base_url=base, database_url=settings.database_url, db=db)
-    finally:
-        await db.dispose()
-        uv.should_exit = True
-        await task
+    if needs_the_wire(request):
+        uv, task, base = await start_server(settings)
+        try:
+            yield Server(base_url=base, database_url=settings.database_url, db=db)
+        finally:
+            await db.dispose()
+            uv.should_exit = True
+            await task
+        return
+    # What uvicorn puts in front of the app: the loopback proxy's X-Forwarded-For and
+    # -Proto are trusted (tests give each client its own address, or https, with them).
+    app = ProxyHeadersMiddleware(create_app(settings), trusted_hosts="127.0.0.1")
+    async with InProcess(app) as served:
+        # A server error is answered 500 to the client, as uvicorn does, not raised here.
+        transport = httpx.ASGITransport(app=served, raise_app_exceptions=False)
+        try:
+            yield Server(IN_PROCESS_URL, settings.database_url, db, transport)
+        finally:
+            await db.dispose()
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -300,8 +348,7 @@ class Browser:
 
     def __init__(self, server: Server, *, language: str = "en") -> None:
         self.server = server
-        self.http = httpx.AsyncClient(
-            base_url=server.base_url,
+        self.http = server.client(
             headers={"Accept-Language": language},
             follow_redirects=False,
             timeout=10,

@@ -54,6 +54,7 @@ async def shut_out(browser: Browser, room: Room) -> None:
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "not allowed")
 
 
+@pytest.mark.wire
 async def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(room: Room) -> None:
     laptop = room.facilitator
     phone = Browser(room.server)  # the same facilitator, signed in on a second browser
@@ -100,6 +101,7 @@ async def test_a_signed_out_cookie_cannot_sign_the_account_out_again(room: Room)
     assert (await room.facilitator.get("/projects")).status_code == 200
 
 
+@pytest.mark.wire
 async def test_changing_the_password_signs_out_every_other_cookie(room: Room) -> None:
     laptop = room.facilitator
     saved = copy_of(laptop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
@@ -43,6 +44,7 @@ async def workshop(room: Room) -> None:
     await add_step(room, "decision", "On décide")
 
 
+@pytest.mark.wire
 async def test_phones_and_projector_follow_the_facilitator_from_step_to_step(room: Room) -> None:
     await workshop(room)
     phone = await room.phone("Awa")
@@ -133,6 +135,7 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Ro
     assert "Pass <strong>1</strong>" in console
 
 
+@pytest.mark.wire
 async def test_results_stay_hidden_on_phones_and_projector_until_revealed(room: Room) -> None:
     await add_step(room, "vote", "On vote")
     phone = await room.phone("Awa")
@@ -214,6 +217,7 @@ async def test_bad_steps_are_refused_with_a_reason_and_nothing_is_stored(room: R
     assert (await phone.post(f"/sessions/{room.session_id}/agenda/next")).status_code == 403
 
 
+@pytest.mark.wire
 async def test_timer_pause_extend_and_stop_close_and_reopen_the_inputs(room: Room) -> None:
     await add_step(room, "ideas", "Idées", minutes="3")
     phone = await room.phone("Awa")

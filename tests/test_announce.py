@@ -8,7 +8,7 @@ forget to announce, since taking an event number is what marks the session chang
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -16,80 +16,103 @@ from cocreate import journal
 from cocreate.database import Database
 from cocreate.errors import Conflict
 from cocreate.i18n import N_
-from tests.conftest import Room, open_room
+from cocreate.models import Session
+from tests.factories import Factory
+
+
+@dataclass
+class Writer:
+    """The bare database's writer, two open sessions, and what the writer announced."""
+
+    db: Database
+    session_id: int
+    other_session_id: int
+    announced: list[tuple[int, int]] = field(default_factory=list)
+    said: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def announce(self, session_id: int, seq: int) -> None:
+        self.announced.append((session_id, seq))
+        self.said.set()
+
+    async def seq(self) -> int:
+        async with self.db.session() as db:
+            session = await db.get(Session, self.session_id)
+            assert session is not None
+            return session.seq
 
 
 @pytest.fixture
-async def writer(room: Room) -> AsyncIterator[tuple[Database, list[tuple[int, int]]]]:
-    db = Database(room.server.database_url)
-    announced: list[tuple[int, int]] = []
-    db.announce_with(lambda session_id, seq: announced.append((session_id, seq)))
-    yield db, announced
-    await db.dispose()
+async def writer(factory: Factory, bare_db: Database) -> Writer:
+    """Listening from after the sessions were made: only the test's writes are heard."""
+    project = await factory.project()
+    one, other = await factory.open_session(project), await factory.open_session(project)
+    assert one.id is not None
+    assert other.id is not None
+    writer = Writer(bare_db, one.id, other.id)
+    bare_db.announce_with(writer.announce)
+    return writer
 
 
 async def test_a_committed_write_is_announced_once_with_its_newest_event(
-    room: Room, writer: tuple[Database, list[tuple[int, int]]]
+    writer: Writer,
 ) -> None:
-    db, announced = writer
-    before = await room.seq()
+    db, announced = writer.db, writer.announced
+    before = await writer.seq()
     async with db.write() as write:
-        await journal.next_seq(write, room.session_id)
-        newest = await journal.next_seq(write, room.session_id, count=3)
+        await journal.next_seq(write, writer.session_id)
+        newest = await journal.next_seq(write, writer.session_id, count=3)
         await write.commit()
     assert newest == before + 4
-    assert announced == [(room.session_id, newest)]
+    assert announced == [(writer.session_id, newest)]
 
 
 async def test_a_write_rolled_back_announces_nothing(
-    room: Room, writer: tuple[Database, list[tuple[int, int]]]
+    writer: Writer,
 ) -> None:
-    db, announced = writer
-    before = await room.seq()
+    db, announced = writer.db, writer.announced
+    before = await writer.seq()
 
     async def refused() -> None:
-        async with db.write() as write, journal.session_change(write, room.session_id):
+        async with db.write() as write, journal.session_change(write, writer.session_id):
             raise Conflict(N_("This session is already closed."))
 
     with pytest.raises(Conflict):
         await refused()
     async with db.write() as write:  # a rollback inside a write that then commits
-        await journal.next_seq(write, room.session_id)
+        await journal.next_seq(write, writer.session_id)
         await write.rollback()
         await write.commit()
     assert announced == []
-    assert await room.seq() == before
+    assert await writer.seq() == before
 
 
 async def test_what_a_write_committed_before_it_raised_is_announced(
-    room: Room, writer: tuple[Database, list[tuple[int, int]]]
+    writer: Writer,
 ) -> None:
     """Its commit released its savepoint: that part is the group's, committed with it
     (the error reaches the caller at once; the group's commit follows)."""
-    db, announced = writer
+    db, announced = writer.db, writer.announced
     taken: list[int] = []
 
     async def fails_after_its_commit() -> None:
         async with db.write() as write:
-            taken.append(await journal.next_seq(write, room.session_id))
+            taken.append(await journal.next_seq(write, writer.session_id))
             await write.commit()
             raise RuntimeError("after the commit")
 
     with pytest.raises(RuntimeError):
         await fails_after_its_commit()
     seq = taken[0]
-    async with asyncio.timeout(5):
-        while not announced:  # noqa: ASYNC110 - the group's commit runs in a task
-            await asyncio.sleep(0.01)
-    assert announced == [(room.session_id, seq)]
-    assert await room.seq() == seq
+    async with asyncio.timeout(5):  # the group's commit runs in a task
+        await writer.said.wait()
+    assert announced == [(writer.session_id, seq)]
+    assert await writer.seq() == seq
 
 
 async def test_writes_committed_together_announce_each_session_once(
-    room: Room, writer: tuple[Database, list[tuple[int, int]]]
+    writer: Writer,
 ) -> None:
-    db, announced = writer
-    other = await open_room(room.server, room.facilitator, title="Atelier B")
+    db, announced = writer.db, writer.announced
 
     async def write(session_id: int) -> int:
         async with db.write() as write:
@@ -97,7 +120,7 @@ async def test_writes_committed_together_announce_each_session_once(
             await write.commit()
             return seq
 
-    ids = [room.session_id, other.session_id] * 10
+    ids = [writer.session_id, writer.other_session_id] * 10
     taken = await asyncio.gather(*(write(session_id) for session_id in ids))
     newest = {
         session_id: max(s for i, s in zip(ids, taken, strict=True) if i == session_id)

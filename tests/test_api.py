@@ -73,7 +73,7 @@ async def api(
 ) -> httpx.Response:
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+    async with server.client(timeout=10) as client:
         return await client.get(path, headers=headers)
 
 
@@ -270,7 +270,7 @@ async def test_everything_under_api_answers_json(
         "/api/",
     ):
         assert_json_error(await api(server, path, token), 404)
-    async with httpx.AsyncClient(base_url=server.base_url) as client:
+    async with server.client() as client:
         posted = await client.post("/api/v1/projects", headers={"Authorization": f"Bearer {token}"})
     assert_json_error(posted, 405)
     assert set(posted.headers["allow"].split(", ")) == {"GET", "HEAD"}
@@ -604,6 +604,7 @@ def fuzz(base_url: str, token: str, real_ids: dict[str, int]) -> int:
     return sent
 
 
+@pytest.mark.wire
 async def test_schemathesis_finds_no_server_error_and_nothing_undescribed(room: Room) -> None:
     made = await furnish(room)
     token = await new_token(room.server, "camille@example.org")

@@ -105,6 +105,7 @@ async def test_decisions_page_is_private_until_published(room: Room) -> None:
     assert (await phone.get(path)).status_code == 200
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("audience", ["console", "phone"])
 async def test_websockets_refuse_who_has_no_place_there(room: Room, audience: str) -> None:
     stranger = Browser(room.server)

@@ -448,6 +448,7 @@ async def live_outcome(world: World, role: str, audience: str) -> int | None:
     return None
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize(("audience", "allowed"), LIVE)
 async def test_every_live_audience_lets_in_only_whom_the_policy_says(
     room: Room, audience: str, allowed: frozenset[str]

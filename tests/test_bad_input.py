@@ -164,6 +164,7 @@ async def test_decision_needs_a_known_outcome(room: Room, phone: Browser) -> Non
     assert "already recorded" in twice.text
 
 
+@pytest.mark.wire
 async def test_websocket_refuses_foreign_origins(room: Room, phone: Browser) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(
@@ -174,6 +175,7 @@ async def test_websocket_refuses_foreign_origins(room: Room, phone: Browser) -> 
     assert refused.value.response.status_code == 403
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize(
     ("message", "code"),
     [
@@ -279,6 +281,7 @@ async def test_ids_past_64_bits_in_an_address_are_no_page(room: Room, phone: Bro
     assert await row_counts(room) == before
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("last_seq", ["²", str(2**64), 2**64])
 async def test_websocket_hello_with_a_number_that_is_no_event_number(
     room: Room, phone: Browser, last_seq: str | int

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cocreate import ballot_file
 from cocreate.ballot_file import BallotFileError
+from tests import strategies
 
 COLLEGES = {
     "1": {"name": "Salariés", "weight": 70, "electorate": 3},
@@ -65,9 +66,10 @@ def test_a_valid_file_of_every_method_is_counted(method: str, weighed: bool) -> 
     assert ballot_file.count(checked).ballots == 2
 
 
-json_values = st.recursive(
+json_values = strategies.json_values(
     st.none() | st.booleans() | st.integers(-3, 12) | st.text(max_size=6) | st.just("A"),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    st.text(max_size=6),
+    max_items=3,
     max_leaves=6,
 )
 

@@ -9,7 +9,6 @@ import contextlib
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -210,13 +209,17 @@ async def test_a_busy_thread_pool_does_not_hold_back_the_commits(
     busy it is, a write (a vote) is committed in its own thread without waiting."""
     database, path = scratch
     loop = asyncio.get_running_loop()
-    busy = [loop.run_in_executor(None, time.sleep, 1.0) for _ in range(12)]
-    started = time.perf_counter()
-    await asyncio.wait_for(add_child(database, 9), timeout=5)
-    took = time.perf_counter() - started
+    # Every thread of the pool (and more tasks queued behind them) is held until the
+    # write is done: a write that needed the pool would never be.
+    release = threading.Event()
+    busy = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]
+    try:
+        written = await asyncio.wait_for(add_child(database, 9), timeout=5)
+    finally:
+        release.set()
+    assert written == 9
     assert children(path) == [9]
-    assert took < 0.9, f"the write waited {took:.2f} s for the busy pool"
-    await asyncio.gather(*busy)
+    assert all(await asyncio.gather(*busy))  # each was held until then, not timed out
 
 
 async def test_many_read_sessions_held_across_awaits_never_block_the_loop(
@@ -227,13 +230,21 @@ async def test_many_read_sessions_held_across_awaits_never_block_the_loop(
     connection back. Sixty pages each holding a read session across an await all finish."""
     database, _path = scratch
 
+    pages = 60
+    holding: list[int] = []
+    all_holding = asyncio.Event()
+
     async def page() -> int:
         count = sa.text("SELECT count(*) FROM parent")
         async with database.session() as db:
             first = (await db.exec(count)).one()[0]  # type: ignore[call-overload]
-            await asyncio.sleep(0.05)  # the page waits for something else meanwhile
+            # The page waits for something else meanwhile: here, until all sixty hold
+            # their session at once (a pool that made one wait would never get there).
+            holding.append(1)
+            if len(holding) == pages:
+                all_holding.set()
+            await all_holding.wait()
             return int(first + (await db.exec(count)).one()[0])  # type: ignore[call-overload]
 
-    started = time.perf_counter()
-    assert await asyncio.gather(*(page() for _ in range(60))) == [2] * 60
-    assert time.perf_counter() - started < 5
+    together = asyncio.gather(*(page() for _ in range(pages)))
+    assert await asyncio.wait_for(together, timeout=5) == [2] * pages

@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+import pytest
 from sqlmodel import select
 
 from cocreate import opendata, polls
@@ -118,6 +119,7 @@ async def test_a_proposal_cannot_answer_a_need_that_waits_or_is_hidden(room: Roo
     assert await linked(room) == {(idea, pending)}
 
 
+@pytest.mark.wire
 async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_minutes(
     room: Room,
 ) -> None:

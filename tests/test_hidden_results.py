@@ -54,6 +54,7 @@ async def caught_up(room: Room, live: LiveSocket) -> int:
     return len(live.frames)
 
 
+@pytest.mark.wire
 async def test_proposal_tallies_stay_hidden_everywhere_until_revealed(room: Room) -> None:
     await add_step(room, "vote", "On vote")
     voters = [await room.phone(name) for name in ("Awa", "Bruno", "Chloé")]
@@ -98,6 +99,7 @@ async def test_proposal_tallies_stay_hidden_everywhere_until_revealed(room: Room
     await screen_live.close()
 
 
+@pytest.mark.wire
 async def test_a_closed_poll_stays_hidden_everywhere_until_revealed(room: Room) -> None:
     voters = [await room.phone(name) for name in ("Awa", "Bruno", "Chloé")]
     poll_id = await create(room, question="Adopter le budget ?", method="yes_no")
@@ -160,6 +162,7 @@ def decided(html: str) -> list[str]:
     return DECIDED_MARKUP.findall(html)
 
 
+@pytest.mark.wire
 async def test_a_closed_polls_decision_waits_for_the_reveal_on_every_screen_and_page(
     room: Room,
 ) -> None:
@@ -221,6 +224,7 @@ async def test_a_closed_polls_decision_waits_for_the_reveal_on_every_screen_and_
     await screen_live.close()
 
 
+@pytest.mark.wire
 async def test_a_show_of_hands_decided_during_a_hidden_vote_step_waits_for_the_reveal(
     room: Room,
 ) -> None:

@@ -114,6 +114,7 @@ from cocreate.models import (
 )
 from cocreate.resources import resource_dir
 from cocreate.web import CSRF_FIELD, CSRF_HEADER, MAX_FORM_FIELDS, MAX_FORM_PART_BYTES
+from tests import strategies
 from tests.conftest import Browser, Room, open_room, signed_in
 from tests.test_roster import ROSTER, import_csv, record_proxy, set_cap
 
@@ -477,7 +478,7 @@ async def world(room: Room, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wo
                 )
             )
         ).all()
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+    async with server.client(timeout=30) as http:
         built = World(
             room=room,
             http=http,
@@ -1079,11 +1080,11 @@ async def test_malformed_and_oversized_bodies(world: World, data: st.DataObject)
 
 # --- the live sockets --------------------------------------------------------------------
 
-json_values = st.recursive(
+json_values = strategies.json_values(
     st.none() | st.booleans() | st.integers() | st.floats() | text_values,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(text_values, children, max_size=4)
-    ),
+    text_values,
+    max_items=4,
+    max_keys=4,
     max_leaves=8,
 )
 last_seqs = st.one_of(
@@ -1223,6 +1224,7 @@ async def open_socket(world: World, handshake: Handshake) -> websockets.ClientCo
         return refused.response.status_code
 
 
+@pytest.mark.wire
 @settings(SWEEP_SETTINGS, max_examples=SOCKET_EXAMPLES)
 @given(data=st.data())
 async def test_generated_socket_handshakes_and_messages(world: World, data: st.DataObject) -> None:

@@ -95,6 +95,7 @@ def guess_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
+@pytest.mark.wire
 async def test_guessing_join_codes_is_stopped_and_then_says_nothing(
     guess_clock: Clock, room: Room
 ) -> None:
@@ -251,12 +252,13 @@ async def test_a_successful_sign_in_spends_no_attempt(
     assert answers == [400] * SIGN_IN_BURST_PER_ACCOUNT + [429]
 
 
+@pytest.mark.wire
 async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
     phone = await room.phone("Awa")
     calm = await phone.socket(room.code, "phone")
     for _ in range(3):  # a few stray messages are tolerated
         await calm.ws.send(json.dumps({"last_seq": 0}))
-    assert await calm.quiet(0.3) is not None
+    await calm.quiet(0.3)  # reads on for a while: a close would raise here
     assert calm.ws.close_code is None
     flood = await phone.socket(room.code, "phone")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from cocreate.models import Decision, Proposal, Vote
@@ -17,6 +18,7 @@ async def proposal_id_of(room: Room, text: str) -> int:
         return proposal.id
 
 
+@pytest.mark.wire
 async def test_two_phones_projector_and_console_follow_the_session_live(room: Room) -> None:
     phone_a = await room.phone("Aïcha")
     phone_b = await room.phone("Bruno")
@@ -121,6 +123,7 @@ async def test_two_phones_projector_and_console_follow_the_session_live(room: Ro
         await live.close()
 
 
+@pytest.mark.wire
 async def test_closing_the_session_reaches_every_phone_and_stops_contributions(room: Room) -> None:
     phone = await room.phone("Chloé")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Encore ouverte"})

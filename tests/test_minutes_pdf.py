@@ -201,10 +201,11 @@ def heavy_work_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server draws its PDF files in a thread of this process (as it does where no
     process pool can start), so that this process's WeasyPrint is the one it uses."""
 
-    def no_process_pool(*args: object, **kwargs: object) -> None:
-        raise OSError("no process pool in this test")
+    class NoProcessPool(heavy.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise OSError("no process pool in this test")
 
-    monkeypatch.setattr(heavy, "ProcessPoolExecutor", no_process_pool)
+    monkeypatch.setattr(heavy, "ProcessPoolExecutor", NoProcessPool)
     monkeypatch.setattr(cocreate.app, "HeavyWork", heavy.HeavyWork)
 
 

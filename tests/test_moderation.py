@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import col, select
 
 from cocreate.models import Comment, Proposal, ProposalRevision, Vote
@@ -18,6 +19,7 @@ async def proposal_ids(room: Room) -> list[int]:
         return [pid for pid in rows.all() if pid is not None]
 
 
+@pytest.mark.wire
 async def test_pre_moderated_contributions_wait_for_approval_then_reach_every_phone(
     room: Room,
 ) -> None:
@@ -49,6 +51,7 @@ async def test_pre_moderated_contributions_wait_for_approval_then_reach_every_ph
     await live.close()
 
 
+@pytest.mark.wire
 async def test_a_correction_keeps_the_authors_words_and_a_pin_puts_it_first(room: Room) -> None:
     phone = await room.phone("Awa")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Un jardin partgé"})
@@ -80,6 +83,7 @@ async def test_a_correction_keeps_the_authors_words_and_a_pin_puts_it_first(room
     await live.close()
 
 
+@pytest.mark.wire
 async def test_merging_duplicates_keeps_authors_comments_reactions_and_votes_counted_once(
     room: Room,
 ) -> None:
@@ -179,6 +183,7 @@ async def test_a_locked_room_takes_no_one_new_and_a_removed_participant_can_no_l
     assert "Toujours là" in (await late.get(f"/s/{room.code}")).text
 
 
+@pytest.mark.wire
 async def test_the_console_counts_who_is_connected_per_role(room: Room) -> None:
     phone = await room.phone("Awa")
     screen = await room.projector()

@@ -61,6 +61,7 @@ async def vote(phone: Browser, room: Room, poll_id: int, data: dict[str, str | l
     return response.text
 
 
+@pytest.mark.wire
 async def test_a_secret_two_thirds_poll_from_draft_to_decision(room: Room) -> None:
     phones = [await room.phone(name) for name in ("Ana", "Ben", "Cleo", "Dan")]
     live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
@@ -300,12 +301,21 @@ async def test_ballots_racing_the_close_are_counted_or_refused_never_lost(room: 
     poll_id = await create(room, question="Course", method="yes_no")
     await act(room, poll_id, "open")
 
+    # The close races the ballots once the first of them is answered (counted, then).
+    first_answered = asyncio.Event()
+
     async def close() -> None:
-        await asyncio.sleep(0.01)
+        await first_answered.wait()
         await act(room, poll_id, "close")
 
-    outcomes = await asyncio.gather(close(), *(_cast(room, v, poll_id, "for") for v in voters))
+    async def cast(voter: Participant) -> bool:
+        counted = await _cast(room, voter, poll_id, "for")
+        first_answered.set()
+        return counted
+
+    outcomes = await asyncio.gather(close(), *(cast(v) for v in voters))
     accepted = sum(1 for o in outcomes[1:] if o)
+    assert accepted >= 1
     async with room.server.db.session() as db:
         poll = await db.get(Poll, poll_id)
         assert poll is not None
@@ -371,6 +381,7 @@ BALLOTS_BY_METHOD: dict[str, tuple[dict[str, str], list[dict[str, str | list[str
 }
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("method", sorted(BALLOTS_BY_METHOD))
 async def test_every_method_from_phone_to_result_page(room: Room, method: str) -> None:
     extra, ballots = BALLOTS_BY_METHOD[method]
@@ -413,6 +424,7 @@ async def test_every_method_from_phone_to_result_page(room: Room, method: str) -
     await live.close()
 
 
+@pytest.mark.wire
 async def test_consent_rounds_amend_the_proposal_until_no_one_objects(room: Room) -> None:
     phones = [await room.phone("Lou"), await room.phone("Max")]
     live = await phones[0].socket(room.code, "phone", last_seq=await room.seq())
@@ -469,6 +481,7 @@ async def test_logs_of_a_secret_vote_name_no_choice_and_no_receipt(
     assert "against" not in logged
 
 
+@pytest.mark.wire
 async def test_a_frame_never_counts_ballots_of_a_poll_it_shows_closed(room: Room) -> None:
     """Ballots and the close drawn in one frame (a screen catching up, or a busy room):
     the closed card has no turnout line, so the frame must not carry one to update

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Room, frame_seq
 from tests.test_live_session import proposal_id_of
 
 
+@pytest.mark.wire
 async def test_reconnect_with_last_seen_number_gets_exactly_the_missed_events(room: Room) -> None:
     phone = await room.phone("Farid")
     other = await room.phone("Gaëlle")
@@ -40,6 +43,7 @@ async def test_reconnect_with_last_seen_number_gets_exactly_the_missed_events(ro
     await back.close()
 
 
+@pytest.mark.wire
 async def test_a_phone_up_to_date_gets_nothing_on_connect(room: Room) -> None:
     phone = await room.phone("Hugo")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Déjà sur la page"})
@@ -48,6 +52,7 @@ async def test_a_phone_up_to_date_gets_nothing_on_connect(room: Room) -> None:
     await live.close()
 
 
+@pytest.mark.wire
 async def test_a_phone_without_a_number_gets_a_full_snapshot(room: Room) -> None:
     phone = await room.phone("Inès")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Une idée ancienne"})
@@ -62,6 +67,7 @@ async def test_a_phone_without_a_number_gets_a_full_snapshot(room: Room) -> None
     await live.close()
 
 
+@pytest.mark.wire
 async def test_a_number_from_the_future_gets_a_snapshot_not_silence(room: Room) -> None:
     phone = await room.phone("Jules")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Vraie proposition"})

@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
@@ -554,6 +555,7 @@ async def test_one_member_one_vote_under_concurrent_binding_submissions(room: Ro
     )
 
 
+@pytest.mark.wire
 async def test_a_principal_arriving_in_person_takes_the_proxy_back_and_the_holder_is_told_live(
     room: Room,
 ) -> None:
@@ -698,6 +700,7 @@ async def test_a_phone_in_the_room_by_name_becomes_the_member_whose_code_it_type
     assert "The facilitator has removed you from this session." in refused.text
 
 
+@pytest.mark.wire
 async def test_a_small_college_makes_a_secret_weighed_poll_ask_for_confirmation_and_hide_its_votes(
     room: Room,
 ) -> None:

@@ -16,6 +16,7 @@ from cocreate.tally.judgment import GRADE_KEYS, tally_majority_judgment
 from cocreate.tally.ranked import tally_irv, tally_stv
 from cocreate.tally.schulze import tally_schulze
 from cocreate.voting import MAJORITY_RULES, Method
+from tests.strategies import positive_fractions, ranked_ballots
 
 SEED = "0" * 64
 OPTIONS = ["X", "Y", "Z"]
@@ -196,10 +197,8 @@ def test_one_more_for_ballot_never_turns_adopted_into_rejected(
 
 # --- a ballot of weight 0 changes nothing but the number of ballots ----------------------
 
-rankings = st.permutations(OPTIONS).flatmap(
-    lambda order: st.integers(0, len(order)).map(lambda k: list(order[:k]))
-)
-positive = st.builds(Fraction, st.integers(1, 9), st.integers(1, 9))
+rankings = ranked_ballots(OPTIONS)
+positive = positive_fractions(9)
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from cocreate.tally.colleges import tally_weighted_yes_no, weigh_options
 from cocreate.tally.yes_no import MajorityRule, tally_yes_no
+from tests.strategies import yes_no_choices
 
 WEIGHTS = {"salaries": 50, "usagers": 30, "collectivites": 20}
 BALLOTS = {
@@ -74,7 +75,7 @@ def test_weights_must_add_up_to_100() -> None:
 
 
 MAJORITIES = [MajorityRule.SIMPLE, MajorityRule.ABSOLUTE_OF_EXPRESSED, MajorityRule.TWO_THIRDS]
-choices = st.lists(st.sampled_from(["for", "against", "abstain", "blank"]), max_size=30)
+choices = st.lists(yes_no_choices, max_size=30)
 
 
 @settings(max_examples=150, deadline=None)

@@ -19,6 +19,7 @@ from cocreate.tally.ranked import (
     tally_irv,
     tally_stv,
 )
+from tests.strategies import ranked_polls
 
 SEED = "0f1e2d3c"  # any fixed string: the poll would pass the SHA-256 of its ballot file
 
@@ -550,19 +551,8 @@ def test_options_must_be_unique_and_present() -> None:
 # --- Properties ---------------------------------------------------------------------------
 
 
-def ranked_ballots(options: Sequence[OptionId]) -> st.SearchStrategy[list[OptionId]]:
-    """A possibly truncated, possibly empty ranking of the options."""
-    return st.permutations(options).flatmap(
-        lambda order: st.integers(0, len(order)).map(lambda k: list(order[:k]))
-    )
-
-
-@st.composite
-def polls(draw: st.DrawFn) -> tuple[list[OptionId], list[list[OptionId]]]:
-    count = draw(st.integers(1, len(OPTION_IDS)))
-    options = draw(st.permutations(OPTION_IDS[:count]))
-    ballots = draw(st.lists(ranked_ballots(options), max_size=MAX_BALLOTS))
-    return list(options), ballots
+def polls() -> st.SearchStrategy[tuple[list[OptionId], list[list[OptionId]]]]:
+    return ranked_polls(OPTION_IDS, MAX_BALLOTS)
 
 
 property_settings = settings(max_examples=MAX_EXAMPLES, deadline=None)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cocreate.tally.base import InvalidBallot, OptionId, Tie, lot_order
 from cocreate.tally.ranked import LOT, tally_irv
 from cocreate.tally.schulze import tally_schulze
+from tests.strategies import positive_fractions, ranked_polls
 
 SEED = "0f1e2d3c"  # any fixed string: the poll would pass the SHA-256 of its ballot file
 
@@ -212,19 +213,8 @@ def test_bad_ballots_raise_invalid_ballot(ballot: Any) -> None:
 # --- Properties ---------------------------------------------------------------------------
 
 
-def ranked_ballots(options: Sequence[OptionId]) -> st.SearchStrategy[list[OptionId]]:
-    """A possibly truncated, possibly empty ranking of the options."""
-    return st.permutations(options).flatmap(
-        lambda order: st.integers(0, len(order)).map(lambda k: list(order[:k]))
-    )
-
-
-@st.composite
-def polls(draw: st.DrawFn) -> tuple[list[OptionId], list[list[OptionId]]]:
-    count = draw(st.integers(1, len(OPTION_IDS)))
-    options = draw(st.permutations(OPTION_IDS[:count]))
-    ballots = draw(st.lists(ranked_ballots(options), max_size=MAX_BALLOTS))
-    return list(options), ballots
+def polls() -> st.SearchStrategy[tuple[list[OptionId], list[list[OptionId]]]]:
+    return ranked_polls(OPTION_IDS, MAX_BALLOTS)
 
 
 def prefers(ballot: Sequence[OptionId], x: OptionId, y: OptionId) -> bool:
@@ -410,7 +400,7 @@ def test_whole_number_weights_are_accepted() -> None:
     assert result.winners == ("A",)
 
 
-positive_weights = st.builds(Fraction, st.integers(1, 6), st.integers(1, 6))
+positive_weights = positive_fractions(6)
 
 
 @st.composite

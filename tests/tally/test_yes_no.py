@@ -17,10 +17,11 @@ from cocreate.tally.yes_no import (
     tally_yes_no,
     tally_yes_no_counts,
 )
+from tests.strategies import yes_no_choices
 
 PROPERTIES = settings(max_examples=150, deadline=None)
 
-choices = st.sampled_from(["for", "against", "abstain", "blank"])
+choices = yes_no_choices
 rules = st.sampled_from(list(MajorityRule))
 
 

@@ -1,0 +1,61 @@
+"""Hypothesis strategies that several test modules draw from: rankings and ranked polls,
+yes/no choices, positive weights, JSON values. What only one module draws stays there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from hypothesis import strategies as st
+
+from cocreate.tally.base import OptionId
+
+YES_NO_CHOICES = ("for", "against", "abstain", "blank")
+RANKED_OPTION_IDS: tuple[OptionId, ...] = ("A", "B", "C", "D", "E")
+MAX_RANKED_BALLOTS = 15
+
+yes_no_choices = st.sampled_from(list(YES_NO_CHOICES))
+
+
+def ranked_ballots(options: Sequence[OptionId]) -> st.SearchStrategy[list[OptionId]]:
+    """A possibly truncated, possibly empty ranking of the options."""
+    return st.permutations(options).flatmap(
+        lambda order: st.integers(0, len(order)).map(lambda k: list(order[:k]))
+    )
+
+
+@st.composite
+def ranked_polls(
+    draw: st.DrawFn,
+    option_ids: Sequence[OptionId] = RANKED_OPTION_IDS,
+    max_ballots: int = MAX_RANKED_BALLOTS,
+) -> tuple[list[OptionId], list[list[OptionId]]]:
+    """Some of the options, in any order, and rankings of them."""
+    count = draw(st.integers(1, len(option_ids)))
+    options = draw(st.permutations(option_ids[:count]))
+    ballots = draw(st.lists(ranked_ballots(options), max_size=max_ballots))
+    return list(options), ballots
+
+
+def positive_fractions(largest: int) -> st.SearchStrategy[Fraction]:
+    """Weights n/d with n and d from 1 to `largest`: few values, so that totals tie."""
+    return st.builds(Fraction, st.integers(1, largest), st.integers(1, largest))
+
+
+def json_values(
+    scalars: st.SearchStrategy[Any],
+    keys: st.SearchStrategy[str],
+    *,
+    max_items: int,
+    max_keys: int | None = None,
+    max_leaves: int,
+) -> st.SearchStrategy[Any]:
+    """Any JSON value: scalars, and lists and objects of JSON values."""
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=max_items) | st.dictionaries(keys, inner, max_size=max_keys)
+        ),
+        max_leaves=max_leaves,
+    )
