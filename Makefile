@@ -31,7 +31,8 @@ run: install
 	$(BIN)/cocreate demo
 	$(BIN)/cocreate serve
 
-# Two workers: each test has its own server, port and database, and CI has two cores.
+# Two workers: each test has its own app and database (and a server and port of its own
+# when it needs the wire), and CI has two cores.
 TEST_WORKERS ?= 2
 
 test: install

@@ -21,6 +21,7 @@ from cocreate.models import Event, Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
 from tests.conftest import Room, serve_app
+from tests.factories import Factory
 
 
 class CountingRenderer(FragmentRenderer):
@@ -342,28 +343,30 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
         await phone.close()
 
 
-async def test_a_room_stopped_just_as_a_nudge_arrives_stops(room: Room) -> None:
+async def test_a_room_stopped_just_as_a_nudge_arrives_stops(
+    factory: Factory, bare_db: Database
+) -> None:
     """The last socket leaving a room stops it while holding the hub's lock: a nudge
     landing at that instant must not keep the room's flusher running (Python 3.11's
     wait_for returned the event instead of the cancellation, and every later socket of
     the session waited for the lock forever)."""
-    db = Database(room.server.database_url)
+    session_id = (await factory.open_session()).id
+    assert session_id is not None
     hub = LiveHub(
-        db=db, pubsub=MemoryPubSub(), renderer=FragmentRenderer(Templates(timezone="UTC"))
+        db=bare_db, pubsub=MemoryPubSub(), renderer=FragmentRenderer(Templates(timezone="UTC"))
     )
     try:
         for turns in [n % 4 for n in range(12)]:
             client = fake_client(Audience.PHONE, "en")
-            live_room = await hub.enter(room.session_id, client)
+            live_room = await hub.enter(session_id, client)
             await asyncio.sleep(live.COALESCE_S * 1.5)  # the flusher waits for a nudge
             live_room.nudge()
             for _ in range(turns):  # the nudge reaches the flusher's wait, or not yet
                 await asyncio.sleep(0)
             async with asyncio.timeout(5):
                 await hub.release(live_room, client)
-            assert room.session_id not in hub.rooms
+            assert session_id not in hub.rooms
             still = [t for t in asyncio.all_tasks() if t.get_name().startswith("room-")]
             assert not still, f"{still} after {turns} turns"
     finally:
         await hub.close()
-        await db.dispose()
