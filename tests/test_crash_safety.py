@@ -18,7 +18,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,18 +30,13 @@ import pytest
 from cocreate.demo import ensure_demo
 from cocreate.models import Choice
 from tests.conftest import ONCE, Browser, Server
+from tests.outages import free_port
 
 PHONES = 20
 VOTES = 1_000
 KILLS_AT = (120, 430, 790)  # acknowledged votes when each SIGKILL comes
 CHOICES = (Choice.FOR, Choice.AGAINST, Choice.ABSTAIN)  # a change of mind every vote
 START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ServerProcess:

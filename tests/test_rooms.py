@@ -22,6 +22,7 @@ from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
 from tests.conftest import Room, serve_app
 from tests.factories import Factory
+from tests.test_wire import Sockets
 
 
 class CountingRenderer(FragmentRenderer):
@@ -232,31 +233,8 @@ def test_a_long_garbage_collection_is_logged(
     assert caplog.text == ""
 
 
-class _Sockets:
-    """An ASGI app keeping each accepted socket's Client, made with the server's own
-    ``send`` as the live endpoint makes it."""
-
-    def __init__(self) -> None:
-        self.clients: list[Client] = []
-        self.accepted = asyncio.Event()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        assert scope["type"] == "websocket"
-        await receive()  # websocket.connect
-        await send({"type": "websocket.accept"})
-        self.clients.append(Client(Audience.PHONE, "fr", None, send))
-        self.accepted.set()
-        while (await receive())["type"] != "websocket.disconnect":
-            pass
-
-
 async def test_frames_are_written_in_place_on_uvicorn_and_wait_while_it_is_full() -> None:
-    sockets = _Sockets()
+    sockets = Sockets()
     server, task, base = await serve_app(sockets)
     try:
         async with websockets.connect(base.replace("http", "ws"), compression=None) as phone:

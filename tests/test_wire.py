@@ -23,7 +23,7 @@ from cocreate.live.wire import Client, Frame
 from tests.conftest import serve_app
 
 
-class _Sockets:
+class Sockets:
     """An ASGI app keeping each accepted socket's Client, made with the server's own
     ``send`` as the live endpoint makes it."""
 
@@ -47,9 +47,9 @@ class _Sockets:
 
 
 async def _one_phone(check: Any) -> None:
-    """Serve ``_Sockets`` on uvicorn as ``cocreate serve`` does, connect one phone, and
+    """Serve ``Sockets`` on uvicorn as ``cocreate serve`` does, connect one phone, and
     run ``check(client, phone)``."""
-    sockets = _Sockets()
+    sockets = Sockets()
     server, task, base = await serve_app(sockets)
     try:
         async with websockets.connect(base.replace("http", "ws"), compression=None) as phone:
