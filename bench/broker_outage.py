@@ -26,7 +26,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from cocreate.live import BROKER_DOWN_POLL_S
+from cocreate.live.hub import BROKER_DOWN_POLL_S
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("own_during", "other_during", "other_back", "other_after")

@@ -2,8 +2,8 @@
 
 Each process draws its own writes for its own phones at once, broker or not; while the
 broker is away, the other process's writes reach its phones by reading the journal
-(every ``live.BROKER_DOWN_POLL_S``); once the broker is back, nudges flow again within
-``live.BROKER_RETRY_MAX_S``. Nothing is lost or shown twice.
+(every ``hub.BROKER_DOWN_POLL_S``); once the broker is back, nudges flow again within
+``hub.BROKER_RETRY_MAX_S``. Nothing is lost or shown twice.
 
 Run for both brokers: a redis-server of the test's own, stopped and started again, and
 PostgreSQL's LISTEN/NOTIFY reached through a TCP relay the test cuts (what a restart of
@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cocreate import contributions, live
+from cocreate import contributions
 from cocreate.database import Database
+from cocreate.live import hub
 from cocreate.migrate import upgrade
 from cocreate.settings import Settings
 from tests.conftest import (
@@ -151,7 +152,7 @@ async def measure(broker: Broker, settle_s: float = 0.5) -> tuple[Delays, dict[s
         await broker.start()
         written = await propose(phone_one, room.code, "Au retour")
         other_back = await shown_after(live_two, "Au retour", written)
-        await asyncio.sleep(live.BROKER_RETRY_MAX_S + 0.5)  # every listener is back
+        await asyncio.sleep(hub.BROKER_RETRY_MAX_S + 0.5)  # every listener is back
         written = await propose(phone_one, room.code, "Après la panne")
         other_after = await shown_after(live_two, "Après la panne", written)
         await live_two.quiet(0.5)

@@ -95,7 +95,7 @@ from starlette.routing import Route
 import cocreate
 from cocreate import accounts, agenda, contributions, models, steps, voting
 from cocreate.app import MAX_BODY_BYTES, routes
-from cocreate.live import FLOOD_BURST, MAX_WS_MESSAGE_BYTES
+from cocreate.live.socket import FLOOD_BURST, MAX_WS_MESSAGE_BYTES
 from cocreate.models import (
     MAX_ID,
     College,

@@ -8,7 +8,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from cocreate import app
-from cocreate.live import live_app
+from cocreate.live.socket import live_app
 
 
 def test_the_live_socket_is_a_route_of_the_table() -> None:

@@ -11,12 +11,13 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, journal, live, projects
+from cocreate import app, contributions, journal, projects
 from cocreate.database import Database
 from cocreate.events import VoteCast
-from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
 from cocreate.live.frames import FragmentRenderer
+from cocreate.live.hub import BURST_EVENTS, COALESCE_BURST_S, COALESCE_S, LiveHub
 from cocreate.live.regions import Audience, Batch
+from cocreate.live.wire import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame
 from cocreate.models import Event, Participant, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
@@ -306,7 +307,7 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
         client = Client(audience=Audience.SCREEN, locale="en", participant_id=None, send=send)
         live_room = await hub.enter(room.session_id, client)
         await live_room.catch_up(client, await room.seq())
-        burst = await write_votes(live.BURST_EVENTS + 10)
+        burst = await write_votes(BURST_EVENTS + 10)
         async with asyncio.timeout(5):
             while burst not in arrivals:
                 await connection.until_sent(len(connection.sent) + 1)
@@ -314,7 +315,7 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
         async with asyncio.timeout(5):
             while after not in arrivals:
                 await connection.until_sent(len(connection.sent) + 1)
-        assert arrivals[after] - arrivals[burst] >= live.COALESCE_BURST_S - 0.01
+        assert arrivals[after] - arrivals[burst] >= COALESCE_BURST_S - 0.01
     finally:
         await hub.close()
         await db.dispose()
@@ -337,7 +338,7 @@ async def test_a_room_stopped_just_as_a_nudge_arrives_stops(
         for turns in [n % 4 for n in range(12)]:
             client = fake_client(Audience.PHONE, "en")
             live_room = await hub.enter(session_id, client)
-            await asyncio.sleep(live.COALESCE_S * 1.5)  # the flusher waits for a nudge
+            await asyncio.sleep(COALESCE_S * 1.5)  # the flusher waits for a nudge
             live_room.nudge()
             for _ in range(turns):  # the nudge reaches the flusher's wait, or not yet
                 await asyncio.sleep(0)

@@ -30,9 +30,10 @@ from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
-from cocreate.live import LiveHub, live_app
 from cocreate.live.cache import AtEventNumber, SharedStages
 from cocreate.live.frames import FragmentRenderer
+from cocreate.live.hub import LiveHub
+from cocreate.live.socket import live_app
 from cocreate.resources import resource_dir
 from cocreate.roster import ROSTER_FILE_BYTES
 from cocreate.sealed import BallotSeal
