@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,8 +56,15 @@ from cocreate.models import (
 )
 from cocreate.polls import PollView
 
-if TYPE_CHECKING:
-    from cocreate.live.cache import SharedStages
+
+class SharedStage(Protocol):
+    """Where a page may take what every screen of its audience sees alike, read a moment
+    ago at the same event number (``cache.SharedStages``, which reads with
+    ``shared_context`` below: it is named by shape here so neither imports the other)."""
+
+    async def get(
+        self, db: AsyncSession, session: Session, audience: Audience
+    ) -> dict[str, Any]: ...
 
 
 class Audience(enum.StrEnum):
@@ -141,7 +148,7 @@ async def stage_context(
     participant_id: int | None = None,
     *,
     newcomer: bool = False,
-    shared: SharedStages | None = None,
+    shared: SharedStage | None = None,
 ) -> dict[str, Any]:
     """What ``partials/stage.html`` draws for an audience: the step and every wall.
 
