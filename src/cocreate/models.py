@@ -247,6 +247,13 @@ class Member(SQLModel, table=True):
     archived_at: datetime | None = None
 
 
+# Who recorded a proxy (``Proxy.declared_by``), and who took it back (``revoked_by``).
+DECLARED_BY_FACILITATOR = "facilitator"
+DECLARED_BY_MEMBER = "member"
+REVOKED_BY_FACILITATOR = "facilitator"
+REVOKED_BY_ARRIVAL = "arrival"  # the principal came in person and votes themselves
+
+
 class Proxy(SQLModel, table=True):
     """Procuration: for one session, a member's vote is held by another member. Kept
     when revoked (``revoked_at``), so the log shows every proxy ever given."""
@@ -266,11 +273,10 @@ class Proxy(SQLModel, table=True):
     session_id: int = _fk("session.id", index=False)
     principal_id: int = _fk("member.id")
     holder_id: int = _fk("member.id")
-    declared_by: str = Field(max_length=20)  # "facilitator" or "member"
+    declared_by: str = Field(max_length=20)  # DECLARED_BY_FACILITATOR or _MEMBER
     recorded_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
-    # "facilitator", or "arrival": the principal came in person and votes themselves.
-    revoked_by: str | None = Field(default=None, max_length=20)
+    revoked_by: str | None = Field(default=None, max_length=20)  # REVOKED_BY_…
 
 
 class Participant(SQLModel, table=True):

@@ -4,10 +4,11 @@ Rules: principal and holder are members of the session's organisation; a member 
 most one proxy per session, and not while present (they then vote themselves); a holder
 holds at most the organisation's cap. No chains: a member who gave their proxy holds
 none, and a member who holds one cannot give their own. A principal arriving in person
-takes their proxy back (``withdraw_on_arrival``); a ballot the holder already cast for
-them stays, signed in the register. A holder casts one ballot per principal; the
-register keeps one vote per member either way. Every proxy stays in the log, revoked
-ones included, with who took it back.
+takes their proxy back (``roster.join_as_member`` writes that, as part of the arrival:
+this module reads the roster, so the roster does not call back here); a ballot the
+holder already cast for them stays, signed in the register. A holder casts one ballot
+per principal; the register keeps one vote per member either way. Every proxy stays in
+the log, revoked ones included, with who took it back.
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ from cocreate import roster
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.i18n import N_
 from cocreate.journal import session_change
-from cocreate.models import Facilitator, Member, Organisation, Proxy, Session, key, utcnow
+from cocreate.models import (
+    DECLARED_BY_FACILITATOR,
+    DECLARED_BY_MEMBER,
+    REVOKED_BY_ARRIVAL,
+    REVOKED_BY_FACILITATOR,
+    Facilitator,
+    Member,
+    Organisation,
+    Proxy,
+    Session,
+    key,
+    utcnow,
+)
 from cocreate.projects import session_for
-
-DECLARED_BY_FACILITATOR = "facilitator"
-DECLARED_BY_MEMBER = "member"
-REVOKED_BY_FACILITATOR = "facilitator"
-REVOKED_BY_ARRIVAL = "arrival"  # the principal came in person
 
 
 async def _member_by_number(db: AsyncSession, organisation: Organisation, number: str) -> Member:
@@ -145,27 +153,6 @@ async def revoke(
         proxy.revoked_at, proxy.revoked_by = utcnow(), REVOKED_BY_FACILITATOR
         db.add(proxy)
         await db.commit()
-
-
-async def withdraw_on_arrival(db: AsyncSession, session_id: int, member_id: int) -> Proxy | None:
-    """The member has come in person: the proxy they gave for this session, if any, is
-    taken back (in the caller's write, which records its event). A ballot its holder
-    already cast for them stays: the register shows it, and the member is then told
-    they have voted."""
-    proxy = (
-        await db.exec(
-            select(Proxy).where(
-                Proxy.session_id == session_id,
-                Proxy.principal_id == member_id,
-                col(Proxy.revoked_at).is_(None),
-            )
-        )
-    ).first()
-    if proxy is not None:
-        proxy.revoked_at, proxy.revoked_by = utcnow(), REVOKED_BY_ARRIVAL
-        db.add(proxy)
-        await db.flush()
-    return proxy
 
 
 async def withdrawn_from(*, db: AsyncSession, session_id: int, holder_id: int) -> list[Member]:

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import proxies
 from cocreate.contributions import REMOVED
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
@@ -29,6 +28,7 @@ from cocreate.models import (
     MAX_EMAIL_CHARS,
     MAX_MEMBER_NUMBER_CHARS,
     MAX_NAME_CHARS,
+    REVOKED_BY_ARRIVAL,
     VOTING_CODE_LENGTH,
     College,
     Facilitator,
@@ -36,6 +36,7 @@ from cocreate.models import (
     Organisation,
     Participant,
     Project,
+    Proxy,
     Session,
     key,
     utcnow,
@@ -473,13 +474,34 @@ async def join_as_member(
         )
     db.add(participant)
     await db.flush()
-    withdrawn = await proxies.withdraw_on_arrival(db, key(fresh), key(member))
+    withdrawn = await _take_back_proxy(db, key(fresh), key(member))
     event: SessionEvent | None = None
     if withdrawn is not None:
         event = ProxyWithdrawn(seq=await next_seq(db, key(fresh)), subject_id=key(withdrawn))
         await insert_events(db, key(fresh), [event])
     await db.commit()
     return MemberArrival(participant, event)
+
+
+async def _take_back_proxy(db: AsyncSession, session_id: int, member_id: int) -> Proxy | None:
+    """The member has come in person: the proxy they gave for this session, if any, is
+    taken back (in the arrival's write, which records its event). A ballot its holder
+    already cast for them stays: the register shows it, and the member is then told
+    they have voted. (A proxy rule, written here: ``proxies`` reads the roster.)"""
+    proxy = (
+        await db.exec(
+            select(Proxy).where(
+                Proxy.session_id == session_id,
+                Proxy.principal_id == member_id,
+                col(Proxy.revoked_at).is_(None),
+            )
+        )
+    ).first()
+    if proxy is not None:
+        proxy.revoked_at, proxy.revoked_by = utcnow(), REVOKED_BY_ARRIVAL
+        db.add(proxy)
+        await db.flush()
+    return proxy
 
 
 async def present_members(*, db: AsyncSession, session_id: int) -> set[int]:
