@@ -53,6 +53,7 @@ from cocreate.models import (
     Reaction,
     Session,
     Vote,
+    clean_text,
     key,
     utcnow,
 )
@@ -65,17 +66,6 @@ MAX_LINKED_NEEDS = 10
 JOIN_FIRST = N_("Join the session with a name first.")
 REMOVED = N_("The facilitator has removed you from this session.")
 NO_SUCH_PROPOSAL = N_("This proposal does not exist in this session.")
-
-
-def _clean(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
-    # Control characters other than line breaks and tabs are never meant.
-    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
-    text = text.replace("\r\n", "\n")
-    if not text:
-        raise Invalid(empty)
-    if len(text) > max_chars:
-        raise Invalid(too_long, max=max_chars, count=len(text))
-    return text
 
 
 def _ensure_open(session: Session) -> None:
@@ -208,7 +198,7 @@ async def _rejoin(
 
 
 def _newcomer(session: Session, display_name: str) -> Participant:
-    name = _clean(
+    name = clean_text(
         display_name,
         max_chars=MAX_NAME_CHARS,
         empty=N_("Choose a name that others will see."),
@@ -278,14 +268,14 @@ async def propose(
 ) -> tuple[Proposal, SessionEvent]:
     """Put an idea (or a need) on the wall; under pre-moderation it waits for approval."""
     if kind is ProposalKind.NEED:
-        text = _clean(
+        text = clean_text(
             text,
             max_chars=MAX_PROPOSAL_CHARS,
             empty=N_("Describe the need before sending it."),
             too_long=N_("A need has at most %(max)d characters (yours has %(count)d)."),
         )
     else:
-        text = _clean(
+        text = clean_text(
             text,
             max_chars=MAX_PROPOSAL_CHARS,
             empty=N_("Write your proposal before sending it."),
@@ -353,7 +343,7 @@ def _ensure_visible(proposal: Proposal) -> None:
 async def comment(
     *, db: AsyncSession, session: Session, author: Participant, proposal_id: int, text: str
 ) -> tuple[Comment, SessionEvent]:
-    text = _clean(
+    text = clean_text(
         text,
         max_chars=MAX_COMMENT_CHARS,
         empty=N_("Write your comment before sending it."),

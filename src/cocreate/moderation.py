@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import needs
-from cocreate.contributions import _clean, _proposal_in
+from cocreate.contributions import _proposal_in
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import (
     ProposalApproved,
@@ -35,6 +35,7 @@ from cocreate.models import (
     ProposalReaction,
     ProposalRevision,
     Vote,
+    clean_text,
     utcnow,
 )
 from cocreate.projects import session_for
@@ -82,7 +83,7 @@ async def edit_text(
     text: str,
 ) -> SessionEvent | None:
     """Correct a proposal's text; the text it replaces is kept in its history."""
-    text = _clean(
+    text = clean_text(
         text,
         max_chars=MAX_PROPOSAL_CHARS,
         empty=N_("A proposal cannot be empty: hide it instead."),
