@@ -24,7 +24,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import contributions, pubsub
+from cocreate import contributions, participants, pubsub
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -622,7 +622,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     templates=templates,
                     hub=hub,
                     ballots=WriteBatches(db, contributions.vote_all, "votes"),
-                    arrivals=WriteBatches(db, contributions.join_all, "joins"),
+                    arrivals=WriteBatches(db, participants.join_all, "joins"),
                     stages=stages,
                     phone_pages=AtEventNumber(
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES

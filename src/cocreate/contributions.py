@@ -1,4 +1,4 @@
-"""What happens inside a live session: joining, proposals, comments, votes, moderation.
+"""What happens inside a live session: proposals, comments, votes, moderation.
 
 Each action is one transaction: it takes the session's next event number first (which
 locks the session for writers), checks the rules against fresh state, writes the change
@@ -35,7 +35,6 @@ from cocreate.i18n import N_
 from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
     MAX_COMMENT_CHARS,
-    MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
     MAX_PROPOSAL_CHARS,
     Choice,
@@ -44,7 +43,6 @@ from cocreate.models import (
     Facilitator,
     Outcome,
     Participant,
-    Project,
     Proposal,
     ProposalKind,
     ProposalNeed,
@@ -58,200 +56,13 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.needs import LinkedNeed
-from cocreate.projects import session_and_project_by_code, session_by_code, session_for
+from cocreate.participants import JOIN_FIRST, REMOVED, ensure_open, participant_may
+from cocreate.projects import session_by_code, session_for
 from cocreate.steps import Action
 
 MAX_LINKED_NEEDS = 10
 
-JOIN_FIRST = N_("Join the session with a name first.")
-REMOVED = N_("The facilitator has removed you from this session.")
 NO_SUCH_PROPOSAL = N_("This proposal does not exist in this session.")
-
-
-def _ensure_open(session: Session) -> None:
-    if session.opened_at is None:
-        raise Conflict(N_("This session has not started yet."))
-    if session.closed_at is not None:
-        raise Conflict(N_("This session is closed."))
-
-
-async def participant_may(
-    db: AsyncSession, session: Session, who: Participant, action: Action
-) -> agenda.Stage:
-    """The checks every participant action goes through, inside its write; the stage
-    that allows the action."""
-    _ensure_open(session)
-    fresh = await db.get(Participant, key(who), populate_existing=True)
-    if fresh is None or fresh.removed_at is not None:
-        raise Forbidden(REMOVED)
-    return await agenda.require(db, session, action)
-
-
-def ensure_can_join(session: Session) -> None:
-    _ensure_open(session)
-    if session.locked_at is not None:
-        raise Conflict(N_("The room is locked: nobody can join now. Ask the facilitator."))
-
-
-# --- participants -------------------------------------------------------------------
-
-
-async def join(*, db: AsyncSession, session: Session, display_name: str) -> Participant:
-    ensure_can_join(session)
-    participant = _newcomer(session, display_name)
-    await _insert_participants(db, [participant])
-    await db.commit()
-    return participant
-
-
-def _a_stranger(session_id: int) -> int | None:
-    return None
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """A phone joining a session by name (its join code, as typed in the address)."""
-
-    code: str
-    display_name: str
-    # The participant this phone already is in a session, if any (its cookie says): a
-    # phone joining again is renamed, never made a second participant.
-    known_in: Callable[[int], int | None] = _a_stranger
-
-
-@dataclass(frozen=True)
-class Arrived:
-    session: Session  # as read in the write: at least as recent as the participant
-    project: Project
-    participant: Participant
-    newcomer: bool = True  # False: the phone was already this participant (renamed)
-
-
-async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrived | RuleError]:
-    """Phones joining together (a join storm), in one write: each session read once,
-    every new participant inserted by one statement. An unknown code, a locked room or
-    a refused name refuses its phone alone.
-
-    A phone that already is a participant of the session stays that participant: its
-    join changes the name (a typo mended), in a locked room too, and a participant the
-    facilitator removed is refused (the same phone cannot come back as someone new)."""
-    sessions: dict[str, tuple[Session, Project] | RuleError] = {}
-    for code in dict.fromkeys(arrival.code for arrival in arrivals):
-        try:
-            session, project = await session_and_project_by_code(db=db, code=code)
-            _ensure_open(session)
-        except RuleError as refused:
-            sessions[code] = refused
-        else:
-            sessions[code] = (session, project)
-    outcomes: list[Arrived | RuleError] = []
-    known: dict[int, int] = {}  # arrival's index -> the participant its phone already is
-    for index, arrival in enumerate(arrivals):
-        found = sessions[arrival.code]
-        if isinstance(found, RuleError):
-            outcomes.append(found)
-            continue
-        try:
-            outcomes.append(Arrived(*found, _newcomer(found[0], arrival.display_name)))
-        except RuleError as refused:
-            outcomes.append(refused)
-            continue
-        participant_id = arrival.known_in(key(found[0]))
-        if participant_id is not None:
-            known[index] = participant_id
-    if known:
-        await _rejoin(db, outcomes, known)
-    for index, outcome in enumerate(outcomes):
-        if isinstance(outcome, Arrived) and outcome.newcomer:
-            try:
-                ensure_can_join(outcome.session)
-            except RuleError as refused:
-                outcomes[index] = refused
-    newcomers = [o.participant for o in outcomes if isinstance(o, Arrived) and o.newcomer]
-    await _insert_participants(db, newcomers)
-    await db.commit()
-    return outcomes
-
-
-async def _rejoin(
-    db: AsyncSession, outcomes: list[Arrived | RuleError], known: dict[int, int]
-) -> None:
-    """Phones that already are participants of the session they join: renamed (or
-    refused), in place of the newcomers ``join_all`` drew for them. A cookie naming
-    nobody of this session (another database, a participant gone) joins as new."""
-    rows = await db.exec(select(Participant).where(col(Participant.id).in_(set(known.values()))))
-    present = {key(p): p for p in rows.all()}
-    for index, participant_id in known.items():
-        arrived = outcomes[index]
-        assert isinstance(arrived, Arrived)
-        participant = present.get(participant_id)
-        if participant is None or participant.session_id != key(arrived.session):
-            continue
-        if participant.removed_at is not None:
-            outcomes[index] = Forbidden(REMOVED)
-        elif participant.member_id is not None:
-            outcomes[index] = Conflict(N_("A member takes part under their name on the roster."))
-        else:
-            participant.display_name = arrived.participant.display_name
-            db.add(participant)
-            outcomes[index] = Arrived(arrived.session, arrived.project, participant, newcomer=False)
-
-
-def _newcomer(session: Session, display_name: str) -> Participant:
-    name = clean_text(
-        display_name,
-        max_chars=MAX_NAME_CHARS,
-        empty=N_("Choose a name that others will see."),
-        too_long=N_("This name is too long: at most %(max)d characters."),
-    )
-    return Participant(session_id=key(session), display_name=name)
-
-
-async def _insert_participants(db: AsyncSession, participants: list[Participant]) -> None:
-    """Plain INSERTs, in one statement, their ids given back in order: the busiest
-    write of a join storm, and the ORM's unit of work costs more than the rest of it."""
-    if not participants:
-        return
-    inserted = await core(
-        db, _INSERT_PARTICIPANTS, [p.model_dump(exclude={"id"}) for p in participants]
-    )
-    for participant, participant_id in zip(participants, inserted.scalars(), strict=True):
-        participant.id = participant_id
-
-
-_INSERT_PARTICIPANTS = sa.insert(Participant).returning(
-    col(Participant.id), sort_by_parameter_order=True
-)
-
-
-async def participant_in(
-    *, db: AsyncSession, session: Session, participant_id: int | None
-) -> Participant | None:
-    """The participant, if they belong to this session (cookies of other sessions do not)."""
-    if participant_id is None:
-        return None
-    participant = await db.get(Participant, participant_id)
-    if participant is None or participant.session_id != session.id:
-        return None
-    return participant
-
-
-_PARTICIPANT_OF_SESSION = sa.select(col(Participant.id)).where(
-    col(Participant.id) == sa.bindparam("participant_id"),
-    col(Participant.session_id) == sa.bindparam("session_id"),
-)
-
-
-async def participant_id_in(
-    *, db: AsyncSession, session_id: int, participant_id: int | None
-) -> int | None:
-    """``participant_in`` for a socket: the id alone, in a plain read."""
-    if participant_id is None:
-        return None
-    found = await core(
-        db, _PARTICIPANT_OF_SESSION, {"participant_id": participant_id, "session_id": session_id}
-    )
-    return found.scalar()
 
 
 # --- proposals, comments, votes -----------------------------------------------------
@@ -423,7 +234,7 @@ async def _vote_in(
         # Locked first (PostgreSQL's row; on SQLite the writer holds the file's lock), so
         # the rules read below cannot change before the votes are written.
         session = await session_by_code(db=db, code=code, lock=True)
-        _ensure_open(session)
+        ensure_open(session)
         stage = await agenda.require(db, session, Action.VOTE)
     except RuleError as refused:
         return dict.fromkeys(ballots, refused)
@@ -972,10 +783,3 @@ async def session_decisions(*, db: AsyncSession, session_id: int) -> list[Decisi
         .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
     )
     return list(result.all())
-
-
-async def participant_count(*, db: AsyncSession, session_id: int) -> int:
-    result = await db.exec(
-        select(sa.func.count()).select_from(Participant).where(Participant.session_id == session_id)
-    )
-    return int(result.one())

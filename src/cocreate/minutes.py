@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, polls, projects, proxies, roster
+from cocreate import agenda, contributions, participants, polls, projects, proxies, roster
 from cocreate.contributions import WallItem
 from cocreate.database import core
 from cocreate.models import (
@@ -151,7 +151,7 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
         session=session,
         project=project,
         facilitator_name=facilitator.display_name,
-        joined=await contributions.participant_count(db=db, session_id=session_id),
+        joined=await participants.participant_count(db=db, session_id=session_id),
         members_present=await _members(db, present),
         members_represented=await _members(db, represented),
         roster_size=(

@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import ballot_file as ballot_format  # polls.ballot_file writes the file
 from cocreate import proxies, register, roster, voting
-from cocreate.contributions import _ensure_visible, participant_count, participant_may
+from cocreate.contributions import _ensure_visible
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
@@ -63,6 +63,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
+from cocreate.participants import participant_count, participant_may
 from cocreate.projects import session_for
 from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.steps import Action

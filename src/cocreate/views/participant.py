@@ -12,8 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, contributions, projects
-from cocreate.contributions import JOIN_FIRST
+from cocreate import agenda, contributions, participants, projects
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -26,6 +25,7 @@ from cocreate.models import (
     key,
     whole_number,
 )
+from cocreate.participants import JOIN_FIRST
 from cocreate.projects import SessionNumbers
 from cocreate.web import (
     app_state,
@@ -47,7 +47,7 @@ from cocreate.web import (
 
 async def _identify(db: AsyncSession, request: Request) -> tuple[Session, Participant | None]:
     session = await projects.session_by_code(db=db, code=request.path_params["code"])
-    participant = await contributions.participant_in(
+    participant = await participants.participant_in(
         db=db, session=session, participant_id=remembered_participant(request, key(session))
     )
     return session, participant
@@ -96,7 +96,7 @@ async def session_page(request: Request) -> Response:
         session, project = await projects.session_and_project_by_code(db=db, code=code)
         if session.join_code != code:
             return see_other(session_url(request, session))
-        participant = await contributions.participant_in(
+        participant = await participants.participant_in(
             db=db, session=session, participant_id=remembered_participant(request, key(session))
         )
         if participant is None:
@@ -203,7 +203,7 @@ async def join(request: Request) -> Response:
     form = await read_form(request)
     state = app_state(request)
     _count_join(request)
-    arrival = contributions.Arrival(
+    arrival = participants.Arrival(
         request.path_params["code"],
         field(form, "display_name"),
         partial(remembered_participant, request),
