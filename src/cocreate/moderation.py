@@ -12,7 +12,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import needs
-from cocreate.contributions import _proposal_in
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import (
     ProposalApproved,
@@ -39,6 +38,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.projects import session_for
+from cocreate.proposals import proposal_in
 
 
 async def approve(
@@ -46,7 +46,7 @@ async def approve(
 ) -> SessionEvent | None:
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if not proposal.pending:
             await db.rollback()
             return None
@@ -65,7 +65,7 @@ async def set_pinned(
 ) -> SessionEvent | None:
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if (proposal.pinned_at is not None) == pinned:
             await db.rollback()
             return None
@@ -91,7 +91,7 @@ async def edit_text(
     )
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if proposal.text == text:
             await db.rollback()
             return None
@@ -123,8 +123,8 @@ async def merge(
         raise Invalid(N_("Choose two different proposals to merge."))
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        duplicate = await _proposal_in(db, session, duplicate_id)
-        kept = await _proposal_in(db, session, into_id)
+        duplicate = await proposal_in(db, session, duplicate_id)
+        kept = await proposal_in(db, session, into_id)
         if duplicate.merged_into_id is not None or kept.merged_into_id is not None:
             raise Conflict(N_("This proposal was merged into another one."))
         if duplicate.kind != kept.kind:
@@ -214,7 +214,7 @@ async def link_need(
     console)."""
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         # Hidden or waiting needs are refused: the room would read them on the idea.
         refused = needs.refusal(await db.get(Proposal, need_id), session_id)
         if refused is not None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, moderation, needs, polls, proxies
+from cocreate import agenda, contributions, moderation, needs, polls, proposals, proxies
 from cocreate.agenda import Stage
 from cocreate.contributions import WallItem
 from cocreate.events import (
@@ -173,7 +173,7 @@ async def stage_context(
             "choices": await contributions.choices_of(
                 db=db, session_id=session_id, participant_id=participant_id
             ),
-            "reactions_mine": await contributions.reactions_of(
+            "reactions_mine": await proposals.reactions_of(
                 db=db, session_id=session_id, participant_id=participant_id
             ),
             "signed": await polls.signed(db=db, voter=voter),

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, contributions, participants, projects
+from cocreate import agenda, contributions, participants, projects, proposals
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -256,7 +256,7 @@ async def propose(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.propose(
+        await proposals.propose(
             db=db,
             session=session,
             author=participant,
@@ -287,7 +287,7 @@ async def describe_need(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.propose(
+        await proposals.propose(
             db=db,
             session=session,
             author=participant,
@@ -311,10 +311,10 @@ async def react(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     proposal_id = int_param(request, "proposal_id")
-    reaction = contributions.parse_reaction(field(form, "reaction"))
+    reaction = proposals.parse_reaction(field(form, "reaction"))
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.react(
+        await proposals.react(
             db=db, session=session, who=participant, proposal_id=proposal_id, reaction=reaction
         )
     async with state.db.session() as db:
@@ -344,7 +344,7 @@ async def comment(request: Request) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.comment(
+        await proposals.comment(
             db=db,
             session=session,
             author=participant,
