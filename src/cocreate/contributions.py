@@ -73,7 +73,7 @@ class CastVote:
     event: SessionEvent | None
     session: Session
     stage: agenda.Stage
-    item: WallItem  # the proposal alone: its tally reaches every screen by broadcast
+    proposal: Proposal  # the phone redraws its buttons; the tally reaches screens by broadcast
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,8 @@ async def _vote_in(
         db, {index: it for index, it in checked.items() if isinstance(it, _Accepted)}
     )
     events = await _write_votes(db, session, accepted)
-    # The proposal alone, once per proposal of the batch: the phone redraws its buttons.
-    items = {
-        key(it.proposal): WallItem(it.proposal, "", Tally())
-        for it in checked.values()
-        if isinstance(it, _Accepted)
-    }
     return {
-        index: CastVote(events.get(index), session, stage, items[key(it.proposal)])
+        index: CastVote(events.get(index), session, stage, it.proposal)
         if isinstance(it, _Accepted)
         else it
         for index, it in checked.items()
@@ -457,6 +451,11 @@ class WallItem:
     # The console's only: needs it answers that the room does not see (hidden, waiting).
     withheld_needs: list[LinkedNeed] = field(default_factory=list)
     revisions: list[str] = field(default_factory=list)  # earlier texts, oldest first
+
+    @classmethod
+    def alone(cls, proposal: Proposal) -> WallItem:
+        """The proposal without the rest (a voter's buttons need no more of it)."""
+        return cls(proposal, "", Tally())
 
     @property
     def id(self) -> int:

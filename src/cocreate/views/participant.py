@@ -418,13 +418,13 @@ def _vote_answer(request: Request, cast: contributions.CastVote, choice: Choice)
     the step allows it). Alike for every voter of a batch choosing the same in the same
     language but for the CSRF token: drawn once for them (``render_for_all``)."""
     pages, seq = app_state(request).phone_pages, cast.session.seq
-    entry = (VOTE_ANSWER, key(cast.session), key(cast.item.proposal), choice, locale_of(request))
+    entry = (VOTE_ANSWER, key(cast.session), key(cast.proposal), choice, locale_of(request))
     answer = pages.get(entry, seq)
     if answer is None:
         answer = render_for_all(
             request,
             VOTE_ANSWER,
-            item=cast.item,
+            item=contributions.WallItem.alone(cast.proposal),
             session=cast.session,
             stage=cast.stage,
             my_choice=choice,
