@@ -11,7 +11,7 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, journal, live, projects, proposals
+from cocreate import app, journal, live, projects, proposal_votes, proposals
 from cocreate.database import Database
 from cocreate.events import VoteCast
 from cocreate.live import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame, LiveHub
@@ -188,7 +188,7 @@ async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: 
     await asyncio.gather(*(vote_three_times(n, p) for n, p in enumerate(phones)))
     assert await room.seq() == start + 24
     async with room.server.db.session() as db:
-        tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
+        tally = (await proposal_votes.tallies(db=db, proposal_ids=[pid]))[pid]
         seqs = [e.seq for e in (await db.exec(select(Event))).all()]
     assert tally.total == 8  # one current vote per phone
     # Each phone's last choice was choices[(n + 2) % 3].
@@ -207,9 +207,9 @@ def test_join_codes_avoid_look_alikes() -> None:
 
 
 def test_tally_shares_round_and_handle_no_votes() -> None:
-    empty = contributions.Tally()
+    empty = proposal_votes.Tally()
     assert empty.share(Choice.FOR) == 0
-    tally = contributions.Tally(votes_for=2, votes_against=1, votes_abstain=0)
+    tally = proposal_votes.Tally(votes_for=2, votes_against=1, votes_abstain=0)
     assert tally.total == 3
     assert tally.share(Choice.FOR) == 67
     assert tally.share(Choice.AGAINST) == 33

@@ -24,7 +24,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import contributions, participants, pubsub
+from cocreate import participants, proposal_votes, pubsub
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -621,7 +621,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     db=db,
                     templates=templates,
                     hub=hub,
-                    ballots=WriteBatches(db, contributions.vote_all, "votes"),
+                    ballots=WriteBatches(db, proposal_votes.vote_all, "votes"),
                     arrivals=WriteBatches(db, participants.join_all, "joins"),
                     stages=stages,
                     phone_pages=AtEventNumber(

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, moderation, needs, polls, proposals, proxies
+from cocreate import (
+    agenda,
+    contributions,
+    moderation,
+    needs,
+    polls,
+    proposal_votes,
+    proposals,
+    proxies,
+)
 from cocreate.agenda import Stage
 from cocreate.contributions import WallItem
 from cocreate.events import (
@@ -170,7 +179,7 @@ async def stage_context(
         voter = await db.get(Participant, participant_id)
         assert voter is not None
         context |= {
-            "choices": await contributions.choices_of(
+            "choices": await proposal_votes.choices_of(
                 db=db, session_id=session_id, participant_id=participant_id
             ),
             "reactions_mine": await proposals.reactions_of(

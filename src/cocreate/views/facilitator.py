@@ -13,7 +13,17 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import accounts, agenda, contributions, moderation, polls, projects, proxies, roster
+from cocreate import (
+    accounts,
+    agenda,
+    contributions,
+    moderation,
+    polls,
+    projects,
+    proposal_votes,
+    proxies,
+    roster,
+)
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
@@ -457,7 +467,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.close_vote(
+        await proposal_votes.close_vote(
             db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
         )
     return await card_response(request, session_id, proposal_id)

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, contributions, participants, projects, proposals
+from cocreate import agenda, contributions, participants, projects, proposal_votes, proposals
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -379,7 +379,7 @@ async def _vote_region(
         )
         if not items:
             raise NotFound(N_("This proposal does not exist in this session."))
-        choice = await contributions.current_choice(
+        choice = await proposal_votes.current_choice(
             db=db, proposal_id=proposal_id, participant_id=participant.id
         )
         fresh = await db.get(Session, session.id)
@@ -400,11 +400,11 @@ async def _vote_region(
 
 async def vote(request: Request) -> Response:
     form = await read_form(request)
-    ballot = contributions.VoteOnProposal(
+    ballot = proposal_votes.VoteOnProposal(
         code=request.path_params["code"],
         voter_in=partial(remembered_participant, request),
         proposal_id=int_param(request, "proposal_id"),
-        choice=contributions.parse_choice(field(form, "choice")),
+        choice=proposal_votes.parse_choice(field(form, "choice")),
     )
     # Written with the other votes of the moment, acknowledged after their commit.
     cast = await app_state(request).ballots.submit(ballot)
@@ -413,7 +413,7 @@ async def vote(request: Request) -> Response:
     return for_visitor(request, _vote_answer(request, cast, ballot.choice))
 
 
-def _vote_answer(request: Request, cast: contributions.CastVote, choice: Choice) -> str:
+def _vote_answer(request: Request, cast: proposal_votes.CastVote, choice: Choice) -> str:
     """The voter's buttons, drawn from what the vote was checked against (it was open,
     the step allows it). Alike for every voter of a batch choosing the same in the same
     language but for the CSRF token: drawn once for them (``render_for_all``)."""
