@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, participants, polls, projects, proxies, roster
-from cocreate.contributions import WallItem
+from cocreate import agenda, contributions, participants, polls, projects, proxies, roster, wall
 from cocreate.database import core
 from cocreate.models import (
     Comment,
@@ -37,6 +36,7 @@ from cocreate.models import (
     key,
 )
 from cocreate.steps import KIND_LABELS, StepKind
+from cocreate.wall import WallItem
 
 # --- the minutes ----------------------------------------------------------------------
 
@@ -136,10 +136,10 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
     session, project = await projects.session_for(
         db=db, facilitator=facilitator, session_id=session_id
     )
-    needs = await contributions.wall(
+    needs = await wall.wall(
         db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
     )
-    ideas = await contributions.wall(
+    ideas = await wall.wall(
         db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
     )
     present = await roster.present_members(db=db, session_id=session_id)
@@ -270,7 +270,7 @@ async def contribution_rows(
     await projects.session_for(db=db, facilitator=facilitator, session_id=session_id)
     ids = (await db.exec(select(Proposal.id).where(Proposal.session_id == session_id))).all()
     # Given ids, the wall lists merged duplicates too (it leaves them out otherwise).
-    items = await contributions.wall(
+    items = await wall.wall(
         db=db,
         session_id=session_id,
         include_hidden=True,

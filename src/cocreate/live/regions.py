@@ -25,9 +25,9 @@ from cocreate import (
     proposal_votes,
     proposals,
     proxies,
+    wall,
 )
 from cocreate.agenda import Stage
-from cocreate.contributions import WallItem
 from cocreate.events import (
     AgendaChanged,
     BallotCast,
@@ -64,6 +64,7 @@ from cocreate.models import (
     key,
 )
 from cocreate.polls import PollView
+from cocreate.wall import WallItem
 
 if TYPE_CHECKING:
     from cocreate.live.cache import SharedStages
@@ -132,10 +133,10 @@ async def shared_context(db: AsyncSession, session: Session, audience: Audience)
     console = audience is Audience.CONSOLE
     return {
         "stage": await agenda.stage_of(db, session),
-        "items": await contributions.wall(
+        "items": await wall.wall(
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.IDEA
         ),
-        "needs": await contributions.wall(
+        "needs": await wall.wall(
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.NEED
         ),
         "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=console),
@@ -274,7 +275,7 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
     proposal_ids |= set(merged.values())
     items = {
         item.id: item
-        for item in await contributions.wall(
+        for item in await wall.wall(
             db=db, session_id=session.id, include_hidden=True, proposal_ids=proposal_ids
         )
     }

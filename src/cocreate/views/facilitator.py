@@ -23,6 +23,7 @@ from cocreate import (
     proposal_votes,
     proxies,
     roster,
+    wall,
 )
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
@@ -325,10 +326,10 @@ async def console_context(
             db=db, facilitator=facilitator, session_id=session_id
         )
         seq = session.seq
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
         )
-        needs = await contributions.wall(
+        needs = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
         )
         decisions = await contributions.session_decisions(db=db, session_id=session_id)
@@ -418,7 +419,7 @@ async def card_response(request: Request, session_id: int, proposal_id: int) -> 
     async with app_state(request).db.session() as db:
         session = await db.get(Session, session_id)
         assert session is not None
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, proposal_ids=[proposal_id]
         )
         stage = await agenda.stage_of(db, session)

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, contributions, participants, projects, proposal_votes, proposals
+from cocreate import agenda, participants, projects, proposal_votes, proposals, wall
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -264,7 +264,7 @@ async def propose(request: Request) -> Response:
             need_ids=_need_ids(form),
         )
     async with state.db.session() as db:
-        needs = await contributions.wall(
+        needs = await wall.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
         )
     if not is_htmx(request):
@@ -321,7 +321,7 @@ async def react(request: Request) -> Response:
         fresh = await db.get(Session, key(session))
         assert fresh is not None
         stage = await agenda.stage_of(db, fresh)
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=key(session), include_hidden=False, proposal_ids=[proposal_id]
         )
     if not is_htmx(request):
@@ -374,7 +374,7 @@ async def _vote_region(
     async with app_state(request).db.session() as db:
         assert session.id is not None
         assert participant.id is not None
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session.id, include_hidden=False, proposal_ids=[proposal_id]
         )
         if not items:
@@ -424,7 +424,7 @@ def _vote_answer(request: Request, cast: proposal_votes.CastVote, choice: Choice
         answer = render_for_all(
             request,
             VOTE_ANSWER,
-            item=contributions.WallItem.alone(cast.proposal),
+            item=wall.WallItem.alone(cast.proposal),
             session=cast.session,
             stage=cast.stage,
             my_choice=choice,
