@@ -15,8 +15,6 @@ from cocreate import register
 from cocreate.errors import Conflict, Invalid
 from cocreate.events import (
     DecisionRecorded,
-    ProposalHidden,
-    ProposalRestored,
     SessionEvent,
     VoteClosed,
 )
@@ -35,27 +33,6 @@ from cocreate.proposal_votes import tallies
 from cocreate.proposals import proposal_in
 
 # --- facilitator's moderation and decisions -----------------------------------------
-
-
-async def set_hidden(
-    *,
-    db: AsyncSession,
-    facilitator: Facilitator,
-    session_id: int,
-    proposal_id: int,
-    hidden: bool,
-) -> SessionEvent | None:
-    """Hide or restore a proposal; None when it already was so (nothing to tell)."""
-    await session_for(db=db, facilitator=facilitator, session_id=session_id)
-    async with session_change(db, session_id) as (session, seq):
-        proposal = await proposal_in(db, session, proposal_id)
-        if (proposal.hidden_at is not None) == hidden:
-            await db.rollback()
-            return None
-        proposal.hidden_at = utcnow() if hidden else None
-        db.add(proposal)
-        kind = ProposalHidden if hidden else ProposalRestored
-        return await record_event(db, session_id, seq, kind, proposal_id)
 
 
 def parse_outcome(raw: str) -> Outcome:

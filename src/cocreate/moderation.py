@@ -1,6 +1,6 @@
 """The facilitator's hand on the room: approve what waits under pre-moderation, pin,
-correct typos (the author's words are kept), merge duplicates, link ideas to needs,
-lock the room, remove a participant.
+hide and restore, correct typos (the author's words are kept), merge duplicates, link
+ideas to needs, lock the room, remove a participant.
 
 Each is one transaction with its event, like every change to a live session.
 """
@@ -16,7 +16,9 @@ from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import (
     ProposalApproved,
     ProposalChanged,
+    ProposalHidden,
     ProposalMerged,
+    ProposalRestored,
     RoomChanged,
     SessionEvent,
 )
@@ -72,6 +74,27 @@ async def set_pinned(
         proposal.pinned_at = utcnow() if pinned else None
         db.add(proposal)
         return await record_event(db, session_id, seq, ProposalChanged, proposal_id)
+
+
+async def set_hidden(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    proposal_id: int,
+    hidden: bool,
+) -> SessionEvent | None:
+    """Hide or restore a proposal; None when it already was so (nothing to tell)."""
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
+        proposal = await proposal_in(db, session, proposal_id)
+        if (proposal.hidden_at is not None) == hidden:
+            await db.rollback()
+            return None
+        proposal.hidden_at = utcnow() if hidden else None
+        db.add(proposal)
+        kind = ProposalHidden if hidden else ProposalRestored
+        return await record_event(db, session_id, seq, kind, proposal_id)
 
 
 async def edit_text(

@@ -445,7 +445,7 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
         proposal_id = int_param(request, "proposal_id")
         state = app_state(request)
         async with state.db.write() as db:
-            await contributions.set_hidden(
+            await moderation.set_hidden(
                 db=db,
                 facilitator=facilitator,
                 session_id=session_id,
