@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, participants, polls, projects, proxies, roster, wall
+from cocreate import agenda, participants, polls, projects, proxies, register, roster, wall
 from cocreate.database import core
 from cocreate.models import (
     Comment,
@@ -146,7 +146,7 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
     represented = await proxies.represented(db=db, session_id=session_id)
     organisation = await roster.organisation_of_session(db=db, session=session)
     poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=False)
-    decisions = await contributions.session_decisions(db=db, session_id=session_id)
+    decisions = await register.session_decisions(db=db, session_id=session_id)
     return Minutes(
         session=session,
         project=project,

@@ -18,13 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import (
     agenda,
-    contributions,
     moderation,
     needs,
     polls,
     proposal_votes,
     proposals,
     proxies,
+    register,
     wall,
 )
 from cocreate.agenda import Stage
@@ -140,7 +140,7 @@ async def shared_context(db: AsyncSession, session: Session, audience: Audience)
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.NEED
         ),
         "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=console),
-        "decisions": await contributions.session_decisions(db=db, session_id=session_id),
+        "decisions": await register.session_decisions(db=db, session_id=session_id),
     }
 
 
@@ -304,7 +304,7 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             )
             batch.above[pid] = above.first()
     if DECISIONS in touched:
-        batch.decisions = await contributions.session_decisions(db=db, session_id=session.id)
+        batch.decisions = await register.session_decisions(db=db, session_id=session.id)
     poll_ids = {pid for region, pid in regions if region in POLL_REGIONS}
     if poll_ids:
         views = await polls.poll_views(

@@ -16,12 +16,12 @@ from starlette.responses import Response
 from cocreate import (
     accounts,
     agenda,
-    contributions,
     moderation,
     polls,
     projects,
     proposal_votes,
     proxies,
+    register,
     roster,
     wall,
 )
@@ -332,7 +332,7 @@ async def console_context(
         needs = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
         )
-        decisions = await contributions.session_decisions(db=db, session_id=session_id)
+        decisions = await register.session_decisions(db=db, session_id=session_id)
         poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=True)
         proxy_log = await proxies.log(db=db, session_id=session_id)
         organisation = await roster.find_organisation(db=db, facilitator=facilitator)
@@ -479,10 +479,10 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
     form = await read_form(request)
     session_id = int_param(request, "session_id")
     proposal_id = int_param(request, "proposal_id")
-    outcome = contributions.parse_outcome(field(form, "outcome"))
+    outcome = register.parse_outcome(field(form, "outcome"))
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.record_decision(
+        await register.record_decision(
             db=db,
             facilitator=facilitator,
             session_id=session_id,
