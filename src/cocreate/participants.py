@@ -1,9 +1,9 @@
 """Participants: joining a session by name, and what every participant action checks first.
 
 A phone that joined stays the same participant (its cookie says so): joining again
-renames it. Phones joining together (a join storm) are written together, in one
-transaction; each refusal (an unknown code, a locked room, a refused name) is its own
-phone's alone.
+renames it, and a participant the facilitator removed cannot come back as someone new.
+Phones joining together (a join storm) are written in one transaction; a refusal (an
+unknown code, a locked room, a refused name) is its own phone's alone.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The wall: a session's needs and proposals as each audience may see them.
 
-A read model, written nowhere: each proposal (or need) as its card shows it, with its
-authors, tally, reactions, comments, the needs it answers, what was merged into it and
-its decision. The console, the phones, the projector and the minutes read it here.
+A read model (nothing here writes): each proposal (or need) as its card shows it, with
+its authors, tally, reactions, comments, the needs it answers, what was merged into it
+and its decision. The console, the phones, the projector and the minutes read it here.
 """
 
 from __future__ import annotations
