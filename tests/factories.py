@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from cocreate import accounts, contributions, projects
+from cocreate import accounts, participants, projects
 from cocreate.database import Database
 from cocreate.models import Facilitator, Participant, Project, Session
 
@@ -70,4 +70,4 @@ class Factory:
         async with self.db.session() as db:
             fresh = await db.get(Session, session.id)
             assert fresh is not None
-            return await contributions.join(db=db, session=fresh, display_name=name)
+            return await participants.join(db=db, session=fresh, display_name=name)

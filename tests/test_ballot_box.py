@@ -9,10 +9,10 @@ import re
 
 from sqlmodel import col, select
 
-from cocreate import contributions
-from cocreate.contributions import CastVote, VoteOnProposal
+from cocreate import proposal_votes
 from cocreate.errors import Conflict, Forbidden, NotFound, RuleError
 from cocreate.models import Choice, Event, Participant, Proposal, Session, Vote, utcnow
+from cocreate.proposal_votes import CastVote, VoteOnProposal
 from tests.conftest import CSRF_RE, Browser, Room, tally_of
 
 
@@ -51,7 +51,7 @@ async def test_a_batch_casts_the_good_ballots_and_refuses_each_bad_one_alone(roo
     seq_before = await room.seq()
 
     async with room.server.db.write() as db:
-        outcomes = await contributions.vote_all(
+        outcomes = await proposal_votes.vote_all(
             db,
             [
                 ballot(room, awa, idea, "for"),
@@ -100,11 +100,11 @@ async def test_the_same_choice_again_is_answered_and_writes_nothing(room: Room) 
     await room.phone("Awa")
     awa = await participant_id(room, "Awa")
     async with room.server.db.write() as db:
-        [first] = await contributions.vote_all(db, [ballot(room, awa, idea, "for")])
+        [first] = await proposal_votes.vote_all(db, [ballot(room, awa, idea, "for")])
     seq_before = await room.seq()
 
     async with room.server.db.write() as db:
-        outcomes = await contributions.vote_all(
+        outcomes = await proposal_votes.vote_all(
             db,
             [
                 ballot(room, awa, idea, "for"),  # the same again: nothing to write
@@ -151,7 +151,7 @@ async def test_a_step_that_allows_no_vote_refuses_the_whole_batch_and_writes_not
         await db.commit()
     seq_before = await room.seq()
     async with room.server.db.write() as db:
-        outcomes = await contributions.vote_all(
+        outcomes = await proposal_votes.vote_all(
             db, [ballot(room, awa, idea, "for"), ballot(room, awa, idea, "against")]
         )
     assert [getattr(o, "message", None) for o in outcomes] == ["This session is closed."] * 2

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cocreate import contributions
+from cocreate import proposal_votes
 from cocreate.database import Database
 from cocreate.live import hub
 from cocreate.migrate import upgrade
@@ -158,7 +158,7 @@ async def measure(broker: Broker, settle_s: float = 0.5) -> tuple[Delays, dict[s
         await live_two.quiet(0.5)
 
         async with one.db.session() as db:
-            tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
+            tally = (await proposal_votes.tallies(db=db, proposal_ids=[pid]))[pid]
         checks: dict[str, object] = {"frames": list(live_two.frames), "votes_for": tally.votes_for}
         return Delays(own_during, other_during, other_back, other_after), checks
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from cocreate import contributions
+from cocreate import participants, proposals
 from cocreate.database import Database
 from cocreate.models import Participant, Session
 from cocreate.settings import Settings
@@ -156,8 +156,8 @@ async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
         async with db.session() as session_db:  # meanwhile, another server wrote this
             session = await session_db.get(Session, room.session_id)
             assert session is not None
-            other = await contributions.join(db=session_db, session=session, display_name="Q")
-            await contributions.propose(
+            other = await participants.join(db=session_db, session=session, display_name="Q")
+            await proposals.propose(
                 db=session_db, session=session, author=other, text="Pendant la panne"
             )
 

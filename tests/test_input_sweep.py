@@ -93,7 +93,7 @@ from starlette.convertors import IntegerConvertor
 from starlette.routing import Route
 
 import cocreate
-from cocreate import accounts, agenda, contributions, models, steps, voting
+from cocreate import accounts, agenda, models, proposal_votes, proposals, register, steps, voting
 from cocreate.app import MAX_BODY_BYTES, routes
 from cocreate.live.socket import FLOOD_BURST, MAX_WS_MESSAGE_BYTES
 from cocreate.models import (
@@ -209,7 +209,7 @@ def known_values() -> list[str]:
     values = {"", "0", "1", "on", "true", "up", "down"}
     for text in _texts(TEMPLATES, "*.html"):
         values.update(_VALUE_ATTRS.findall(text))
-    for module in (models, voting, steps, agenda, contributions):
+    for module in (models, voting, steps, agenda, proposals, proposal_votes, register):
         for item in vars(module).values():
             if isinstance(item, type) and issubclass(item, enum.Enum):
                 values.update(str(member.value) for member in item)

@@ -7,9 +7,9 @@ import asyncio
 
 from sqlmodel import func, select
 
-from cocreate.contributions import Arrival, Arrived, join_all
 from cocreate.errors import Conflict, Invalid, UnknownCode
 from cocreate.models import Participant, Proposal, Vote, VoterRegister
+from cocreate.participants import Arrival, Arrived, join_all
 from tests.conftest import Browser, Room, open_room
 from tests.test_polls import act, create
 

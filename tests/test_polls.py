@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import select
 
-from cocreate import contributions, polls, voting
+from cocreate import participants, polls, voting
 from cocreate.cli import main
 from cocreate.errors import Conflict
 from cocreate.models import (
@@ -259,7 +259,7 @@ async def _voters(room: Room, count: int) -> list[Participant]:
         session = await db.get(Session, room.session_id)
         assert session is not None
         return [
-            await contributions.join(db=db, session=session, display_name=f"Membre {n}")
+            await participants.join(db=db, session=session, display_name=f"Membre {n}")
             for n in range(count)
         ]
 

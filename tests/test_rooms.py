@@ -11,14 +11,14 @@ import websockets
 from sqlmodel import select
 from starlette.types import Message
 
-from cocreate import app, contributions, journal, projects
+from cocreate import app, journal, projects, proposal_votes, proposals
 from cocreate.database import Database
 from cocreate.events import VoteCast
 from cocreate.live.frames import FragmentRenderer
 from cocreate.live.hub import BURST_EVENTS, COALESCE_BURST_S, COALESCE_S, LiveHub
 from cocreate.live.regions import Audience, Batch
 from cocreate.live.wire import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame
-from cocreate.models import Event, Participant, Session
+from cocreate.models import Choice, Event, Participant, Proposal, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
 from tests.conftest import Room, serve_app
@@ -88,7 +88,7 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
             session = await session_db.get(Session, room.session_id)
             assert session is not None
             author = (await session_db.exec(select(Participant))).one()
-            _, event = await contributions.propose(
+            _, event = await proposals.propose(
                 db=session_db, session=session, author=author, text="Rendue deux fois"
             )
         hub.publish(room.session_id, event.seq)
@@ -175,7 +175,7 @@ async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: 
     phones = [await room.phone(f"Votant {n}") for n in range(8)]
     await phones[0].post(f"/s/{room.code}/proposals", {"text": "Sous la charge"})
     async with room.server.db.session() as db:
-        pid = (await db.exec(select(contributions.Proposal.id))).one()
+        pid = (await db.exec(select(Proposal.id))).one()
     start = await room.seq()
     choices = ["for", "against", "abstain"]
 
@@ -189,7 +189,7 @@ async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: 
     await asyncio.gather(*(vote_three_times(n, p) for n, p in enumerate(phones)))
     assert await room.seq() == start + 24
     async with room.server.db.session() as db:
-        tally = (await contributions.tallies(db=db, proposal_ids=[pid]))[pid]
+        tally = (await proposal_votes.tallies(db=db, proposal_ids=[pid]))[pid]
         seqs = [e.seq for e in (await db.exec(select(Event))).all()]
     assert tally.total == 8  # one current vote per phone
     # Each phone's last choice was choices[(n + 2) % 3].
@@ -208,12 +208,12 @@ def test_join_codes_avoid_look_alikes() -> None:
 
 
 def test_tally_shares_round_and_handle_no_votes() -> None:
-    empty = contributions.Tally()
-    assert empty.share(contributions.Choice.FOR) == 0
-    tally = contributions.Tally(votes_for=2, votes_against=1, votes_abstain=0)
+    empty = proposal_votes.Tally()
+    assert empty.share(Choice.FOR) == 0
+    tally = proposal_votes.Tally(votes_for=2, votes_against=1, votes_abstain=0)
     assert tally.total == 3
-    assert tally.share(contributions.Choice.FOR) == 67
-    assert tally.share(contributions.Choice.AGAINST) == 33
+    assert tally.share(Choice.FOR) == 67
+    assert tally.share(Choice.AGAINST) == 33
 
 
 def test_a_long_garbage_collection_is_logged(
@@ -276,7 +276,7 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
     phone = await room.phone("Rosa")
     await phone.post(f"/s/{room.code}/proposals", {"text": "Une rafale"})
     async with room.server.db.session() as db:
-        proposal_id = (await db.exec(select(contributions.Proposal.id))).one()
+        proposal_id = (await db.exec(select(Proposal.id))).one()
     db = Database(room.server.database_url)
     hub = LiveHub(
         db=db, pubsub=MemoryPubSub(), renderer=FragmentRenderer(Templates(timezone="UTC"))

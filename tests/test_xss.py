@@ -188,7 +188,7 @@ CHECK_PAGE = r"""
 
 
 def cleaned(text: str) -> str:
-    """As the server stores a name, need, proposal or comment (contributions._clean):
+    """As the server stores a name, need, proposal or comment (models.clean_text):
     control characters (zero-width ones and direction overrides included) dropped."""
     return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
 

@@ -24,7 +24,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import contributions, pubsub
+from cocreate import participants, proposal_votes, pubsub
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -622,8 +622,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     db=db,
                     templates=templates,
                     hub=hub,
-                    ballots=WriteBatches(db, contributions.vote_all, "votes"),
-                    arrivals=WriteBatches(db, contributions.join_all, "joins"),
+                    ballots=WriteBatches(db, proposal_votes.vote_all, "votes"),
+                    arrivals=WriteBatches(db, participants.join_all, "joins"),
                     stages=stages,
                     phone_pages=AtEventNumber(
                         participant.PHONE_PAGE_SECONDS, participant.PHONE_PAGE_ENTRIES

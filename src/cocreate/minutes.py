@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, polls, projects, proxies, roster
-from cocreate.contributions import WallItem
+from cocreate import agenda, participants, polls, projects, proxies, register, roster, wall
 from cocreate.database import core
 from cocreate.models import (
     Comment,
@@ -37,6 +36,7 @@ from cocreate.models import (
     key,
 )
 from cocreate.steps import KIND_LABELS, StepKind
+from cocreate.wall import WallItem
 
 # --- the minutes ----------------------------------------------------------------------
 
@@ -136,22 +136,22 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
     session, project = await projects.session_for(
         db=db, facilitator=facilitator, session_id=session_id
     )
-    needs = await contributions.wall(
+    needs = await wall.wall(
         db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
     )
-    ideas = await contributions.wall(
+    ideas = await wall.wall(
         db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
     )
     present = await roster.present_members(db=db, session_id=session_id)
     represented = await proxies.represented(db=db, session_id=session_id)
     organisation = await roster.organisation_of_session(db=db, session=session)
     poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=False)
-    decisions = await contributions.session_decisions(db=db, session_id=session_id)
+    decisions = await register.session_decisions(db=db, session_id=session_id)
     return Minutes(
         session=session,
         project=project,
         facilitator_name=facilitator.display_name,
-        joined=await contributions.participant_count(db=db, session_id=session_id),
+        joined=await participants.participant_count(db=db, session_id=session_id),
         members_present=await _members(db, present),
         members_represented=await _members(db, represented),
         roster_size=(
@@ -270,7 +270,7 @@ async def contribution_rows(
     await projects.session_for(db=db, facilitator=facilitator, session_id=session_id)
     ids = (await db.exec(select(Proposal.id).where(Proposal.session_id == session_id))).all()
     # Given ids, the wall lists merged duplicates too (it leaves them out otherwise).
-    items = await contributions.wall(
+    items = await wall.wall(
         db=db,
         session_id=session_id,
         include_hidden=True,

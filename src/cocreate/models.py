@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from cocreate.errors import Invalid
+
 # Bounded sizes for every user-written field (characters).
 MAX_EMAIL_CHARS = 254
 MAX_NAME_CHARS = 60
@@ -76,6 +78,19 @@ def whole_number(raw: str) -> int | None:
         return None
     value = int(raw)
     return value if value <= MAX_ID else None
+
+
+def clean_text(text: str, *, max_chars: int, empty: str, too_long: str) -> str:
+    """Words someone typed (a name, a need, a proposal, a comment) as they are stored,
+    or Invalid with ``empty`` or ``too_long`` (which may name ``max`` and ``count``)."""
+    # Control characters other than line breaks and tabs are never meant.
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+    text = text.replace("\r\n", "\n")
+    if not text:
+        raise Invalid(empty)
+    if len(text) > max_chars:
+        raise Invalid(too_long, max=max_chars, count=len(text))
+    return text
 
 
 class Choice(enum.StrEnum):

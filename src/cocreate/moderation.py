@@ -1,6 +1,6 @@
 """The facilitator's hand on the room: approve what waits under pre-moderation, pin,
-correct typos (the author's words are kept), merge duplicates, link ideas to needs,
-lock the room, remove a participant.
+hide and restore, correct typos (the author's words are kept), merge duplicates, link
+ideas to needs, lock the room, remove a participant.
 
 Each is one transaction with its event, like every change to a live session.
 """
@@ -12,12 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import needs
-from cocreate.contributions import _clean, _proposal_in
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import (
     ProposalApproved,
     ProposalChanged,
+    ProposalHidden,
     ProposalMerged,
+    ProposalRestored,
     RoomChanged,
     SessionEvent,
 )
@@ -35,9 +36,11 @@ from cocreate.models import (
     ProposalReaction,
     ProposalRevision,
     Vote,
+    clean_text,
     utcnow,
 )
 from cocreate.projects import session_for
+from cocreate.proposals import proposal_in
 
 
 async def approve(
@@ -45,7 +48,7 @@ async def approve(
 ) -> SessionEvent | None:
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if not proposal.pending:
             await db.rollback()
             return None
@@ -64,13 +67,34 @@ async def set_pinned(
 ) -> SessionEvent | None:
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if (proposal.pinned_at is not None) == pinned:
             await db.rollback()
             return None
         proposal.pinned_at = utcnow() if pinned else None
         db.add(proposal)
         return await record_event(db, session_id, seq, ProposalChanged, proposal_id)
+
+
+async def set_hidden(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    proposal_id: int,
+    hidden: bool,
+) -> SessionEvent | None:
+    """Hide or restore a proposal; None when it already was so (nothing to tell)."""
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
+        proposal = await proposal_in(db, session, proposal_id)
+        if (proposal.hidden_at is not None) == hidden:
+            await db.rollback()
+            return None
+        proposal.hidden_at = utcnow() if hidden else None
+        db.add(proposal)
+        kind = ProposalHidden if hidden else ProposalRestored
+        return await record_event(db, session_id, seq, kind, proposal_id)
 
 
 async def edit_text(
@@ -82,7 +106,7 @@ async def edit_text(
     text: str,
 ) -> SessionEvent | None:
     """Correct a proposal's text; the text it replaces is kept in its history."""
-    text = _clean(
+    text = clean_text(
         text,
         max_chars=MAX_PROPOSAL_CHARS,
         empty=N_("A proposal cannot be empty: hide it instead."),
@@ -90,7 +114,7 @@ async def edit_text(
     )
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         if proposal.text == text:
             await db.rollback()
             return None
@@ -122,8 +146,8 @@ async def merge(
         raise Invalid(N_("Choose two different proposals to merge."))
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        duplicate = await _proposal_in(db, session, duplicate_id)
-        kept = await _proposal_in(db, session, into_id)
+        duplicate = await proposal_in(db, session, duplicate_id)
+        kept = await proposal_in(db, session, into_id)
         if duplicate.merged_into_id is not None or kept.merged_into_id is not None:
             raise Conflict(N_("This proposal was merged into another one."))
         if duplicate.kind != kept.kind:
@@ -213,7 +237,7 @@ async def link_need(
     console)."""
     await session_for(db=db, facilitator=facilitator, session_id=session_id)
     async with session_change(db, session_id) as (session, seq):
-        proposal = await _proposal_in(db, session, proposal_id)
+        proposal = await proposal_in(db, session, proposal_id)
         # Hidden or waiting needs are refused: the room would read them on the idea.
         refused = needs.refusal(await db.get(Proposal, need_id), session_id)
         if refused is not None:

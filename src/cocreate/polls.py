@@ -35,7 +35,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import ballot_file as ballot_format  # polls.ballot_file writes the file
 from cocreate import proxies, register, roster, voting
-from cocreate.contributions import _ensure_visible, participant_count, participant_may
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
 from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
@@ -63,7 +62,9 @@ from cocreate.models import (
     key,
     utcnow,
 )
+from cocreate.participants import participant_count, participant_may
 from cocreate.projects import session_for
+from cocreate.proposals import ensure_visible
 from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.steps import Action
 
@@ -155,7 +156,7 @@ async def _option_rows(
         proposal = await db.get(Proposal, proposal_id)
         if proposal is None or proposal.session_id != session_id:
             raise NotFound(N_("This proposal does not exist in this session."))
-        _ensure_visible(proposal)  # hidden or waiting: the room would read it on the ballot
+        ensure_visible(proposal)  # hidden or waiting: the room would read it on the ballot
         labels.append((proposal.text[:MAX_OPTION_CHARS], proposal_id))
     if draft.method in voting.OPTIONLESS:
         return []

@@ -24,8 +24,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import agenda
-from cocreate.errors import Forbidden, Invalid, NotFound
+from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
+from cocreate.events import DecisionRecorded, SessionEvent, VoteClosed
 from cocreate.i18n import N_
+from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
     GENESIS_HASH,
     MAX_NOTE_CHARS,
@@ -46,7 +48,9 @@ from cocreate.models import (
 )
 from cocreate.needs import answered as answered_needs
 from cocreate.needs import withheld_texts
-from cocreate.projects import project_for
+from cocreate.projects import project_for, session_for
+from cocreate.proposal_votes import tallies
+from cocreate.proposals import proposal_in
 
 # The content an entry's seal covers, in this order of meaning; changing what is sealed
 # needs a new format number, and verify must keep reading the old one.
@@ -186,6 +190,63 @@ async def poll_provenance(db: AsyncSession, poll: Poll) -> str:
         )
     ).all()
     return await provenance(db, proposal_ids=[p for p in proposal_ids if p is not None], poll=poll)
+
+
+# --- a session's decision on a proposal -----------------------------------------------
+
+
+def parse_outcome(raw: str) -> Outcome:
+    try:
+        return Outcome(raw)
+    except ValueError:
+        raise Invalid(N_("Choose adopted, rejected or deferred.")) from None
+
+
+async def record_decision(
+    *,
+    db: AsyncSession,
+    facilitator: Facilitator,
+    session_id: int,
+    proposal_id: int,
+    outcome: Outcome,
+    note: str,
+) -> tuple[Decision, list[SessionEvent]]:
+    """Close the vote if still open and record its outcome, with the counts, as a decision."""
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise Invalid(N_("The note has at most %(max)d characters."), max=MAX_NOTE_CHARS)
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    events: list[SessionEvent] = []
+    async with session_change(db, session_id) as (session, seq):
+        proposal = await proposal_in(db, session, proposal_id)
+        existing = await db.exec(select(Decision.id).where(Decision.proposal_id == proposal_id))
+        if existing.first() is not None:
+            raise Conflict(N_("A decision is already recorded for this proposal."))
+        if proposal.vote_closed_at is None:
+            proposal.vote_closed_at = utcnow()
+            db.add(proposal)
+            closed = VoteClosed(seq=seq, subject_id=proposal_id)
+            await insert_events(db, session_id, [closed])
+            events.append(closed)
+            seq = await next_seq(db, session_id)
+        tally = (await tallies(db=db, proposal_ids=[proposal_id]))[proposal_id]
+        decision = Decision(
+            project_id=session.project_id,
+            session_id=session_id,
+            proposal_id=proposal_id,
+            decided_by_id=key(facilitator),
+            proposal_text=proposal.text,
+            outcome=outcome,
+            votes_for=tally.votes_for,
+            votes_against=tally.votes_against,
+            votes_abstain=tally.votes_abstain,
+            note=note,
+            provenance=await provenance(db, proposal_ids=[proposal_id]),
+        )
+        await append(db, decision)
+        events.append(await record_event(db, session_id, seq, DecisionRecorded, proposal_id))
+    await db.refresh(decision)
+    return decision, events
 
 
 # --- decisions written on the register itself -----------------------------------------
@@ -422,6 +483,16 @@ async def follow_up_of(db: AsyncSession, decision_ids: Sequence[int]) -> dict[in
         return {}
     rows = await db.exec(select(FollowUp).where(col(FollowUp.decision_id).in_(decision_ids)))
     return {row.decision_id: row for row in rows.all()}
+
+
+async def session_decisions(*, db: AsyncSession, session_id: int) -> list[Decision]:
+    """A session's decisions, newest first, as its screens and minutes list them."""
+    result = await db.exec(
+        select(Decision)
+        .where(Decision.session_id == session_id)
+        .order_by(col(Decision.decided_at).desc(), col(Decision.id).desc())
+    )
+    return list(result.all())
 
 
 # --- checking the chain ----------------------------------------------------------------

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.contributions import REMOVED
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
 from cocreate.events import ProxyWithdrawn, SessionEvent
@@ -41,6 +40,7 @@ from cocreate.models import (
     key,
     utcnow,
 )
+from cocreate.participants import REMOVED
 from cocreate.projects import JOIN_CODE_ALPHABET, normalize_join_code
 
 MAX_ROSTER_ROWS = 20_000  # a federation's roster, with room to spare

@@ -28,9 +28,10 @@ from cocreate.templating import Templates
 
 if TYPE_CHECKING:
     from cocreate.batches import WriteBatches
-    from cocreate.contributions import Arrival, Arrived, CastVote, VoteOnProposal
     from cocreate.live.cache import AtEventNumber, SharedStages
     from cocreate.live.hub import LiveHub
+    from cocreate.participants import Arrival, Arrived
+    from cocreate.proposal_votes import CastVote, VoteOnProposal
     from cocreate.sealed import BallotSeal
 
 MAX_FORM_FIELDS = 100  # a ballot has a field per option (30 at most), a poll form a few more

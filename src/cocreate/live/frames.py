@@ -14,7 +14,6 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate.contributions import WallItem
 from cocreate.live.cache import SharedStages
 from cocreate.live.regions import (
     AGENDA,
@@ -44,6 +43,7 @@ from cocreate.live.regions import (
 from cocreate.models import ProposalKind, Session
 from cocreate.polls import PollView
 from cocreate.templating import Templates
+from cocreate.wall import WallItem
 
 OOB_MACROS = "live/oob.html"
 

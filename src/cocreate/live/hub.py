@@ -18,12 +18,12 @@ import time
 
 from cocreate import events as ev
 from cocreate import journal
-from cocreate.contributions import participant_count
 from cocreate.database import OUTAGES, Database
 from cocreate.live.frames import FragmentRenderer
 from cocreate.live.regions import Audience, load_batch
 from cocreate.live.wire import Client, Frame
 from cocreate.models import Session, whole_number
+from cocreate.participants import participant_count
 from cocreate.pubsub import PubSub
 
 log = logging.getLogger(__name__)

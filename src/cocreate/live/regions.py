@@ -16,9 +16,18 @@ from typing import Any, Protocol
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda, contributions, moderation, needs, polls, proxies
+from cocreate import (
+    agenda,
+    moderation,
+    needs,
+    polls,
+    proposal_votes,
+    proposals,
+    proxies,
+    register,
+    wall,
+)
 from cocreate.agenda import Stage
-from cocreate.contributions import WallItem
 from cocreate.events import (
     AgendaChanged,
     BallotCast,
@@ -55,6 +64,7 @@ from cocreate.models import (
     key,
 )
 from cocreate.polls import PollView
+from cocreate.wall import WallItem
 
 
 class SharedStage(Protocol):
@@ -130,14 +140,14 @@ async def shared_context(db: AsyncSession, session: Session, audience: Audience)
     console = audience is Audience.CONSOLE
     return {
         "stage": await agenda.stage_of(db, session),
-        "items": await contributions.wall(
+        "items": await wall.wall(
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.IDEA
         ),
-        "needs": await contributions.wall(
+        "needs": await wall.wall(
             db=db, session_id=session_id, include_hidden=console, kind=ProposalKind.NEED
         ),
         "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=console),
-        "decisions": await contributions.session_decisions(db=db, session_id=session_id),
+        "decisions": await register.session_decisions(db=db, session_id=session_id),
     }
 
 
@@ -177,10 +187,10 @@ async def stage_context(
         voter = await db.get(Participant, participant_id)
         assert voter is not None
         context |= {
-            "choices": await contributions.choices_of(
+            "choices": await proposal_votes.choices_of(
                 db=db, session_id=session_id, participant_id=participant_id
             ),
-            "reactions_mine": await contributions.reactions_of(
+            "reactions_mine": await proposals.reactions_of(
                 db=db, session_id=session_id, participant_id=participant_id
             ),
             "signed": await polls.signed(db=db, voter=voter),
@@ -272,7 +282,7 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
     proposal_ids |= set(merged.values())
     items = {
         item.id: item
-        for item in await contributions.wall(
+        for item in await wall.wall(
             db=db, session_id=session.id, include_hidden=True, proposal_ids=proposal_ids
         )
     }
@@ -301,7 +311,7 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             )
             batch.above[pid] = above.first()
     if DECISIONS in touched:
-        batch.decisions = await contributions.session_decisions(db=db, session_id=session.id)
+        batch.decisions = await register.session_decisions(db=db, session_id=session.id)
     poll_ids = {pid for region, pid in regions if region in POLL_REGIONS}
     if poll_ids:
         views = await polls.poll_views(

@@ -18,7 +18,6 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from cocreate import projects
-from cocreate.contributions import participant_id_in
 from cocreate.database import OUTAGES
 from cocreate.errors import RuleError, UnknownCode
 from cocreate.limits import TokenBucket
@@ -33,6 +32,7 @@ from cocreate.live.wire import (
     Client,
 )
 from cocreate.models import MAX_ID, Facilitator, Project, key, whole_number
+from cocreate.participants import participant_id_in
 from cocreate.web import (
     FACILITATOR_ID,
     app_state,

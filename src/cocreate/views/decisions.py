@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import follow_up, register, surveys
-from cocreate.contributions import parse_outcome
 from cocreate.errors import Forbidden, Invalid
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, FollowUpStatus, Outcome, whole_number
@@ -108,7 +107,7 @@ async def record_call(request: Request, facilitator: Facilitator) -> Response:
             facilitator=facilitator,
             project_id=project_id,
             text=field(form, "text"),
-            outcome=parse_outcome(field(form, "outcome")),
+            outcome=register.parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
     return see_other(f"/projects/{project_id}/decisions/{decision.id}")
@@ -124,7 +123,7 @@ async def correct(request: Request, facilitator: Facilitator) -> Response:
             project_id=int_param(request, "project_id"),
             decision_id=int_param(request, "decision_id"),
             text=field(form, "text"),
-            outcome=parse_outcome(field(form, "outcome")),
+            outcome=register.parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
     return see_other(f"/projects/{decision.project_id}/decisions/{decision.id}")

@@ -13,7 +13,18 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import accounts, agenda, contributions, moderation, polls, projects, proxies, roster
+from cocreate import (
+    accounts,
+    agenda,
+    moderation,
+    polls,
+    projects,
+    proposal_votes,
+    proxies,
+    register,
+    roster,
+    wall,
+)
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
@@ -315,13 +326,13 @@ async def console_context(
             db=db, facilitator=facilitator, session_id=session_id
         )
         seq = session.seq
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
         )
-        needs = await contributions.wall(
+        needs = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.NEED
         )
-        decisions = await contributions.session_decisions(db=db, session_id=session_id)
+        decisions = await register.session_decisions(db=db, session_id=session_id)
         poll_list = await polls.poll_views(db=db, session_id=session_id, include_drafts=True)
         proxy_log = await proxies.log(db=db, session_id=session_id)
         organisation = await roster.find_organisation(db=db, facilitator=facilitator)
@@ -408,7 +419,7 @@ async def card_response(request: Request, session_id: int, proposal_id: int) -> 
     async with app_state(request).db.session() as db:
         session = await db.get(Session, session_id)
         assert session is not None
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session_id, include_hidden=True, proposal_ids=[proposal_id]
         )
         stage = await agenda.stage_of(db, session)
@@ -434,7 +445,7 @@ def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
         proposal_id = int_param(request, "proposal_id")
         state = app_state(request)
         async with state.db.write() as db:
-            await contributions.set_hidden(
+            await moderation.set_hidden(
                 db=db,
                 facilitator=facilitator,
                 session_id=session_id,
@@ -457,7 +468,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.close_vote(
+        await proposal_votes.close_vote(
             db=db, facilitator=facilitator, session_id=session_id, proposal_id=proposal_id
         )
     return await card_response(request, session_id, proposal_id)
@@ -468,10 +479,10 @@ async def record_decision(request: Request, facilitator: Facilitator) -> Respons
     form = await read_form(request)
     session_id = int_param(request, "session_id")
     proposal_id = int_param(request, "proposal_id")
-    outcome = contributions.parse_outcome(field(form, "outcome"))
+    outcome = register.parse_outcome(field(form, "outcome"))
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.record_decision(
+        await register.record_decision(
             db=db,
             facilitator=facilitator,
             session_id=session_id,

@@ -12,8 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, contributions, projects
-from cocreate.contributions import JOIN_FIRST
+from cocreate import agenda, participants, projects, proposal_votes, proposals, wall
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -26,6 +25,7 @@ from cocreate.models import (
     key,
     whole_number,
 )
+from cocreate.participants import JOIN_FIRST
 from cocreate.projects import SessionNumbers
 from cocreate.web import (
     app_state,
@@ -47,7 +47,7 @@ from cocreate.web import (
 
 async def _identify(db: AsyncSession, request: Request) -> tuple[Session, Participant | None]:
     session = await projects.session_by_code(db=db, code=request.path_params["code"])
-    participant = await contributions.participant_in(
+    participant = await participants.participant_in(
         db=db, session=session, participant_id=remembered_participant(request, key(session))
     )
     return session, participant
@@ -96,7 +96,7 @@ async def session_page(request: Request) -> Response:
         session, project = await projects.session_and_project_by_code(db=db, code=code)
         if session.join_code != code:
             return see_other(session_url(request, session))
-        participant = await contributions.participant_in(
+        participant = await participants.participant_in(
             db=db, session=session, participant_id=remembered_participant(request, key(session))
         )
         if participant is None:
@@ -203,7 +203,7 @@ async def join(request: Request) -> Response:
     form = await read_form(request)
     state = app_state(request)
     _count_join(request)
-    arrival = contributions.Arrival(
+    arrival = participants.Arrival(
         request.path_params["code"],
         field(form, "display_name"),
         partial(remembered_participant, request),
@@ -256,7 +256,7 @@ async def propose(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.propose(
+        await proposals.propose(
             db=db,
             session=session,
             author=participant,
@@ -264,7 +264,7 @@ async def propose(request: Request) -> Response:
             need_ids=_need_ids(form),
         )
     async with state.db.session() as db:
-        needs = await contributions.wall(
+        needs = await wall.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
         )
     if not is_htmx(request):
@@ -287,7 +287,7 @@ async def describe_need(request: Request) -> Response:
     session, participant = await require_participant(request)
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.propose(
+        await proposals.propose(
             db=db,
             session=session,
             author=participant,
@@ -311,17 +311,17 @@ async def react(request: Request) -> Response:
     form = await read_form(request)
     session, participant = await require_participant(request)
     proposal_id = int_param(request, "proposal_id")
-    reaction = contributions.parse_reaction(field(form, "reaction"))
+    reaction = proposals.parse_reaction(field(form, "reaction"))
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.react(
+        await proposals.react(
             db=db, session=session, who=participant, proposal_id=proposal_id, reaction=reaction
         )
     async with state.db.session() as db:
         fresh = await db.get(Session, key(session))
         assert fresh is not None
         stage = await agenda.stage_of(db, fresh)
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=key(session), include_hidden=False, proposal_ids=[proposal_id]
         )
     if not is_htmx(request):
@@ -344,7 +344,7 @@ async def comment(request: Request) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        await contributions.comment(
+        await proposals.comment(
             db=db,
             session=session,
             author=participant,
@@ -374,12 +374,12 @@ async def _vote_region(
     async with app_state(request).db.session() as db:
         assert session.id is not None
         assert participant.id is not None
-        items = await contributions.wall(
+        items = await wall.wall(
             db=db, session_id=session.id, include_hidden=False, proposal_ids=[proposal_id]
         )
         if not items:
             raise NotFound(N_("This proposal does not exist in this session."))
-        choice = await contributions.current_choice(
+        choice = await proposal_votes.current_choice(
             db=db, proposal_id=proposal_id, participant_id=participant.id
         )
         fresh = await db.get(Session, session.id)
@@ -400,11 +400,11 @@ async def _vote_region(
 
 async def vote(request: Request) -> Response:
     form = await read_form(request)
-    ballot = contributions.VoteOnProposal(
+    ballot = proposal_votes.VoteOnProposal(
         code=request.path_params["code"],
         voter_in=partial(remembered_participant, request),
         proposal_id=int_param(request, "proposal_id"),
-        choice=contributions.parse_choice(field(form, "choice")),
+        choice=proposal_votes.parse_choice(field(form, "choice")),
     )
     # Written with the other votes of the moment, acknowledged after their commit.
     cast = await app_state(request).ballots.submit(ballot)
@@ -413,18 +413,18 @@ async def vote(request: Request) -> Response:
     return for_visitor(request, _vote_answer(request, cast, ballot.choice))
 
 
-def _vote_answer(request: Request, cast: contributions.CastVote, choice: Choice) -> str:
+def _vote_answer(request: Request, cast: proposal_votes.CastVote, choice: Choice) -> str:
     """The voter's buttons, drawn from what the vote was checked against (it was open,
     the step allows it). Alike for every voter of a batch choosing the same in the same
     language but for the CSRF token: drawn once for them (``render_for_all``)."""
     pages, seq = app_state(request).phone_pages, cast.session.seq
-    entry = (VOTE_ANSWER, key(cast.session), key(cast.item.proposal), choice, locale_of(request))
+    entry = (VOTE_ANSWER, key(cast.session), key(cast.proposal), choice, locale_of(request))
     answer = pages.get(entry, seq)
     if answer is None:
         answer = render_for_all(
             request,
             VOTE_ANSWER,
-            item=cast.item,
+            item=wall.WallItem.alone(cast.proposal),
             session=cast.session,
             stage=cast.stage,
             my_choice=choice,

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import contributions, surveys
+from cocreate import participants, surveys
 from cocreate.models import Facilitator, FollowUp, Project, Survey, key
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
@@ -54,7 +54,7 @@ async def _survey_page(request: Request, status_code: int = 200, **extra: object
     async with app_state(request).db.session() as db:
         asked = await surveys.by_code(db, request.path_params["code"])
         participant_id = remembered_participant(request, key(asked.session))
-        participant = await contributions.participant_in(
+        participant = await participants.participant_in(
             db=db, session=asked.session, participant_id=participant_id
         )
         mine = await surveys.my_answer(db, asked.survey, participant_id) if participant else None
@@ -124,7 +124,7 @@ async def open_link(request: Request) -> Response:
         participant, session = await surveys.by_link(db, token)
         known = remembered_participant(request, key(session))
         if known != key(participant):
-            current = await contributions.participant_in(
+            current = await participants.participant_in(
                 db=db, session=session, participant_id=known
             )
             return render(
