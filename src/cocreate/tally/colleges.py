@@ -60,14 +60,16 @@ TWO_THIRDS = Fraction(2, 3)
 NO_LOT = ""
 
 Vote = TypeVar("Vote")
+# Covariant: a ballot whose vote is a list is a ballot whose vote is a sequence.
+Vote_co = TypeVar("Vote_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
-class CollegeBallot(Generic[Vote]):
+class CollegeBallot(Generic[Vote_co]):
     """One ballot of a poll weighed by college: the college it counts in, and its vote."""
 
     college: str
-    vote: Vote
+    vote: Vote_co
 
 
 def by_college(
