@@ -428,6 +428,15 @@ def _weights(rules: Mapping[str, Any]) -> dict[str, int]:
     return {college: int(frozen["weight"]) for college, frozen in rules["colleges"].items()}
 
 
+def _score_scale(rules: Mapping[str, Any]) -> tuple[int, int]:
+    """A score poll's lowest and highest score, the tally's defaults when a hand-made
+    ballot file leaves them out (the app always writes them)."""
+    return (
+        int(rules.get("min", cardinal.DEFAULT_MIN_SCORE)),
+        int(rules.get("max", cardinal.DEFAULT_MAX_SCORE)),
+    )
+
+
 def _num(value: int | Fraction) -> int | float:
     """A count for JSON: whole numbers stay whole, weighted ones become decimals."""
     return value if isinstance(value, int) else _decimal(value)
@@ -467,12 +476,13 @@ def _count_options_by_college(
             seed=seed,
         )
     else:
+        low, high = _score_scale(rules)
         result = colleges.weigh_score(
             options=options,
             ballots=by_college,
             weights=weights,
-            min_score=int(rules.get("min", 0)),
-            max_score=int(rules.get("max", 5)),
+            min_score=low,
+            max_score=high,
             seed=seed,
         )
     return Count(
@@ -657,12 +667,9 @@ def _count_dots(given: CountInput) -> Count:
 
 def _count_score(given: CountInput) -> Count:
     rules, options, ballots, seed, _weights = given
+    low, high = _score_scale(rules)
     result = cardinal.tally_score(
-        options=options,
-        ballots=ballots,
-        seed=seed,
-        min_score=int(rules.get("min", 0)),
-        max_score=int(rules.get("max", 5)),
+        options=options, ballots=ballots, seed=seed, min_score=low, max_score=high
     )
     bars = []
     details: dict[str, Any] = {"ranking": list(result.ranking), "max": result.max_score}
