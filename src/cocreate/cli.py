@@ -1,4 +1,5 @@
-"""Command line: serve, db upgrade, facilitator add, recount, verify, demo."""
+"""Command line: serve, db upgrade, facilitator add and password, token create, list and
+revoke, recount, verify, demo."""
 
 from __future__ import annotations
 

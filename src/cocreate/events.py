@@ -1,8 +1,9 @@
 """What happened in a session: small frozen records, numbered per session.
 
 The domain writes one ``Event`` row per change in the same transaction as the change;
-after the commit the view publishes the number on the session's channel. Listeners read
-the rows back from the database, so a lost or reordered message loses nothing.
+once the write is on disk the writer announces the session's new number to the live hub
+(``Database.announce_with``), which nudges the other processes. Listeners read the rows
+back from the database, so a lost or reordered nudge loses nothing.
 """
 
 from __future__ import annotations

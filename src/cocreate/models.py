@@ -1,4 +1,4 @@
-"""Tables of cocreate, named after the glossary in DESIGN.md.
+"""Tables of cocreate, named after the glossary (``docs/glossary.md``).
 
 Lifecycles are timestamps (``opened_at``, ``closed_at``, ``hidden_at``…) and history is
 kept: a changed vote supersedes the old row instead of overwriting it.

@@ -1,9 +1,10 @@
-"""Polls: a question, options, a method and its rules; one ballot per voter, and one per
-member a proxy holder votes for.
+"""Polls in the database: preparing, opening (electorate and colleges frozen, quorum
+checked), casting ballots in person or by proxy, closing and counting, consent rounds,
+and what screens show of them.
 
 Lifecycle: a facilitator creates a poll (editable while it is a draft), opens it — its
 rules and options freeze — and closes it; closing counts the ballots with the pure tally
-engine, from the very document that ``export_ballots`` produces, and records the result
+engine, from the very ballot file that ``ballot_file`` produces, and records the result
 as a decision of the project. ``cocreate recount FILE`` runs the same count on that file.
 
 Secret polls keep who voted (``VoterRegister``) and what was cast in two tables written
@@ -13,9 +14,11 @@ the ballots are opened and written in the order of their content, and the receip
 from them. Named polls keep the voter on the ballot, to publish who voted what after
 closing.
 
-Electorate (consultative polls, the only kind until the member roster exists): every
-participant of the session may vote once; the electorate size is frozen at closing as
-the number of participants who joined the session.
+Electorate. A consultative poll: every participant of the session may vote once; the
+electorate size is frozen at closing as the number of participants who joined the
+session. A binding poll: the members on the roster when it opens (``PollElector``), each
+once, in person or through the holder of their proxy; it opens only with its quorum, which
+is counted again at closing (below it, the decision is deferred).
 """
 
 from __future__ import annotations

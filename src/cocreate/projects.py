@@ -1,5 +1,8 @@
-"""Projects and their live sessions: creating, opening, closing, and finding one by its
-join code (the events every change writes are the journal's, ``journal.py``).
+"""Projects and their sessions: creating and listing them, opening and closing a
+session, publishing a project's decisions, and finding a session by its join code.
+
+Closing a session is the one change here that live screens hear of: it writes its event
+to the journal (``journal.py``) in the same transaction.
 
 Authorization lives here: every function that acts for a facilitator checks that the
 project is theirs, whatever the page showed.

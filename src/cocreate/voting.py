@@ -1,11 +1,13 @@
-"""Voting methods as the app offers them: their rules, ballots read from forms, and the
-count of a poll (colleges weighed, small colleges kept quiet) through the tally engine.
+"""Voting methods as the app offers them: their rules and ballots read from forms, and a
+poll's count by the tally engine, shaped as the app stores and shows it.
 
-Pure functions, no I/O. A ballot is stored as JSON in a canonical form (sorted keys,
-options named by their id as text) so that the exported ballot file, its SHA-256 and
-the recount depend on nothing but the ballots themselves. Counting is the job of the
-pure tally engine in ``cocreate.tally``; ``count()`` below routes each method to it,
-weighing the votes of colleges on the way.
+Pure functions, no I/O: ``polls.py`` and ``ballot_file.py`` read the ballots and hand them
+here. A ballot is stored as JSON in a canonical form (sorted keys, options named by their
+id as text) so that the exported ballot file, its SHA-256 and the recount depend on
+nothing but the ballots themselves. Counting, colleges' weights included, is the job of
+the pure tally engine in ``cocreate.tally``; ``count()`` below reads a poll's frozen rules
+into its arguments and its result into a ``Count`` (bars, details and ties as JSON), and
+``withhold_college_figures`` keeps small colleges quiet in secret polls.
 """
 
 from __future__ import annotations
@@ -272,9 +274,9 @@ def max_ballot_bytes(ballot: BallotForm) -> int:
     college included: a secret poll pads every ballot to it, so that a ballot's length
     tells nothing of what it says (``sealed.py``)."""
     widest = _WIDEST[ballot.method](ballot)
-    colleges: Mapping[str, Any] = ballot.rules.get("colleges") or {}
-    if colleges:
-        widest = {"college": max(colleges, key=len), "vote": widest}
+    college_rules: Mapping[str, Any] = ballot.rules.get("colleges") or {}
+    if college_rules:
+        widest = {"college": max(college_rules, key=len), "vote": widest}
     size = len(canonical(widest).encode())
     if ballot.method is Method.CONSENT:
         size += MAX_JSON_BYTES_PER_CHAR * MAX_REASON_CHARS
@@ -379,13 +381,20 @@ def count(
         return Count(method=method, ballots=0)
     if "colleges" not in rules:
         return _COUNTERS[method](CountInput(rules, options, ballots, seed, None))
+    tagged = _college_ballots(ballots)
     if method in WEIGHED_BALLOTS:
-        votes, weights = _college_weights(method, rules["colleges"], ballots)
-        if not any(weights):  # only colleges weighted 0 % expressed something
+        weigh = (
+            colleges.judgment_ballot_weights
+            if method is Method.JUDGMENT
+            else colleges.ranked_ballot_weights
+        )
+        weights = weigh(ballots=tagged, weights=_weights(rules))
+        if not any(weights):  # only colleges weighted 0 % expressed something: nobody wins
             details = {"weighted": True, "counted_weight": 0}
             return Count(method=method, ballots=len(ballots), details=details)
+        votes = [ballot.vote for ballot in tagged]
         return _COUNTERS[method](CountInput(rules, options, votes, seed, weights))
-    return _count_options_by_college(method, rules, options, ballots, seed)
+    return _count_options_by_college(method, rules, options, tagged, seed)
 
 
 def small_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> list[str]:
@@ -393,10 +402,8 @@ def small_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> list[str
     SMALL_COLLEGE): in a secret poll their figures would tell their members' votes."""
     if "colleges" not in rules:
         return []
-    cast = {college: 0 for college in rules["colleges"]}
-    for ballot in ballots:
-        cast[str(ballot["college"])] += 1
-    return sorted(college for college, n in cast.items() if 0 < n < SMALL_COLLEGE)
+    cast = colleges.by_college(colleges=rules["colleges"], ballots=_college_ballots(ballots))
+    return sorted(college for college, votes in cast.items() if 0 < len(votes) < SMALL_COLLEGE)
 
 
 def withhold_college_figures(counted: Count) -> Count:
@@ -411,18 +418,22 @@ def withhold_college_figures(counted: Count) -> Count:
 WEIGHED_BALLOTS = frozenset({Method.IRV, Method.STV, Method.SCHULZE, Method.JUDGMENT})
 
 
-def _college_weights(
-    method: Method, colleges_rules: Mapping[str, Mapping[str, Any]], ballots: Sequence[Any]
-) -> tuple[list[Any], list[Fraction]]:
-    """Each ballot of college c weighs w_c / n_c: the college's weight shared among the
-    ballots the method counts in it (``colleges.ballot_weights``). Majority judgment counts
-    every ballot (an ungraded option is "to reject"); a ranked method, those that rank
-    something (a blank ranking counts for nobody and weighs 0)."""
-    votes = [ballot["vote"] for ballot in ballots]
-    return votes, colleges.ballot_weights(
-        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
-        colleges=[str(ballot["college"]) for ballot in ballots],
-        counted=[method is Method.JUDGMENT or bool(vote) for vote in votes],
+def _college_ballots(ballots: Sequence[Any]) -> list[colleges.CollegeBallot[Any]]:
+    """The canonical ballots of a poll weighed by college, ``{"college": id, "vote": …}``."""
+    return [colleges.CollegeBallot(str(ballot["college"]), ballot["vote"]) for ballot in ballots]
+
+
+def _weights(rules: Mapping[str, Any]) -> dict[str, int]:
+    """Each college's weight in %, as the poll's rules froze it."""
+    return {college: int(frozen["weight"]) for college, frozen in rules["colleges"].items()}
+
+
+def _score_scale(rules: Mapping[str, Any]) -> tuple[int, int]:
+    """A score poll's lowest and highest score, the tally's defaults when a hand-made
+    ballot file leaves them out (the app always writes them)."""
+    return (
+        int(rules.get("min", cardinal.DEFAULT_MIN_SCORE)),
+        int(rules.get("max", cardinal.DEFAULT_MAX_SCORE)),
     )
 
 
@@ -436,59 +447,44 @@ def _label(value: int | Fraction) -> str:
     return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
 
 
-def _college_values(
-    method: Method, rules: Mapping[str, Any], options: Sequence[str], ballots: Sequence[Any]
-) -> dict[str, Fraction] | None:
-    """One college's value of each option, 0 to 1; None when it cast nothing countable."""
-    if method is Method.APPROVAL:
-        approved = cardinal.tally_approval(options=options, ballots=ballots, seed="")
-        return {o: Fraction(approved.approvals[o], approved.ballots) for o in options}
-    if method is Method.DOTS:
-        dots = cardinal.tally_dot_voting(
-            options=options,
-            ballots=ballots,
-            points=int(rules["points"]),
-            cap_per_option=int(rules["cap"]),
-            seed="",
-        )
-        if not dots.points_cast:
-            return None
-        return {o: Fraction(dots.totals[o], dots.points_cast) for o in options}
-    low, high = int(rules.get("min", 0)), int(rules.get("max", 5))
-    scored = cardinal.tally_score(
-        options=options, ballots=ballots, seed="", min_score=low, max_score=high
-    )
-    values = {}
-    for option in options:
-        average = scored.scores[option].average
-        values[option] = Fraction(0) if average is None else (average - low) / (high - low)
-    return values
-
-
 def _count_options_by_college(
     method: Method,
     rules: Mapping[str, Any],
     options: Sequence[str],
-    ballots: Sequence[Any],
+    ballots: Sequence[colleges.CollegeBallot[Any]],
     seed: str,
 ) -> Count:
     """Approval, dots or score in a cooperative with voting colleges: per college, weighted."""
     colleges_rules: Mapping[str, Mapping[str, Any]] = rules["colleges"]
-    by_college: dict[str, list[Any]] = {college: [] for college in colleges_rules}
-    for ballot in ballots:
-        by_college[str(ballot["college"])].append(ballot["vote"])
-    per_college = {}
-    for college, votes in by_college.items():
-        values = _college_values(method, rules, options, votes) if votes else None
-        if values is not None:
-            per_college[college] = values
-    result = colleges.weigh_options(
-        options=options,
-        per_college=per_college,
-        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
-        seed=seed,
-        seats=int(rules.get("seats", 1)) if method is Method.APPROVAL else 1,  # dots, score: 1
-    )
+    by_college = colleges.by_college(colleges=colleges_rules, ballots=ballots)
+    weights = _weights(rules)
+    if method is Method.APPROVAL:
+        result = colleges.weigh_approval(
+            options=options,
+            ballots=by_college,
+            weights=weights,
+            seed=seed,
+            seats=int(rules.get("seats", 1)),
+        )
+    elif method is Method.DOTS:
+        result = colleges.weigh_dots(
+            options=options,
+            ballots=by_college,
+            weights=weights,
+            points=int(rules["points"]),
+            cap_per_option=int(rules["cap"]),
+            seed=seed,
+        )
+    else:
+        low, high = _score_scale(rules)
+        result = colleges.weigh_score(
+            options=options,
+            ballots=by_college,
+            weights=weights,
+            min_score=low,
+            max_score=high,
+            seed=seed,
+        )
     return Count(
         method=method,
         ballots=len(ballots),
@@ -507,7 +503,7 @@ def _count_options_by_college(
                     "weight": int(colleges_rules[college]["weight"]),
                     "ballots": len(by_college[college]),
                     "values": {
-                        o: _decimal(v * 100) for o, v in per_college.get(college, {}).items()
+                        o: _decimal(v * 100) for o, v in result.per_college.get(college, {}).items()
                     },
                 }
                 for college in sorted(colleges_rules)
@@ -557,12 +553,9 @@ def _count_yes_no(
 def _count_colleges(rules: Mapping[str, Any], ballots: Sequence[Any]) -> Count:
     """A for/against motion of a cooperative with voting colleges: per college, weighted."""
     colleges_rules: Mapping[str, Mapping[str, Any]] = rules["colleges"]
-    by_college: dict[str, list[str]] = {college: [] for college in colleges_rules}
-    for ballot in ballots:
-        by_college[str(ballot["college"])].append(ballot["vote"])
     result = colleges.tally_weighted_yes_no(
-        ballots=by_college,
-        weights={c: int(r["weight"]) for c, r in colleges_rules.items()},
+        ballots=colleges.by_college(colleges=colleges_rules, ballots=_college_ballots(ballots)),
+        weights=_weights(rules),
         electorates={c: int(r["electorate"]) for c, r in colleges_rules.items()},
         rule=yes_no.MajorityRule(rules.get("majority", "simple")),
         abstentions_count_as_expressed=bool(rules.get("abstentions_expressed")),
@@ -674,12 +667,9 @@ def _count_dots(given: CountInput) -> Count:
 
 def _count_score(given: CountInput) -> Count:
     rules, options, ballots, seed, _weights = given
+    low, high = _score_scale(rules)
     result = cardinal.tally_score(
-        options=options,
-        ballots=ballots,
-        seed=seed,
-        min_score=int(rules.get("min", 0)),
-        max_score=int(rules.get("max", 5)),
+        options=options, ballots=ballots, seed=seed, min_score=low, max_score=high
     )
     bars = []
     details: dict[str, Any] = {"ranking": list(result.ranking), "max": result.max_score}

@@ -18,20 +18,17 @@ from cocreate.tally.cardinal import (
     tally_dot_voting,
     tally_score,
 )
+from tests import strategies
 
 PROPERTIES = settings(max_examples=150, deadline=None)
 SEED = "3f1c0ffee"  # any fixed string: in the app it is the SHA-256 of the ballot file
 
 OPTIONS = ("a", "b", "c", "d", "e")
 option_lists = st.lists(st.sampled_from(OPTIONS), min_size=1, max_size=5, unique=True)
-approval_ballots = st.lists(st.frozensets(st.sampled_from(OPTIONS)), max_size=25)
+approval_ballots = st.lists(strategies.approval_ballots(OPTIONS), max_size=25)
 # At most 2 options × 2 dots: always within 4 points and a cap of 2 per option.
-dot_ballots = st.lists(
-    st.dictionaries(st.sampled_from(OPTIONS), st.integers(0, 2), max_size=2), max_size=25
-)
-score_ballots = st.lists(
-    st.dictionaries(st.sampled_from(OPTIONS), st.integers(0, 5), max_size=5), max_size=25
-)
+dot_ballots = st.lists(strategies.dot_ballots(OPTIONS, points=4, cap=2), max_size=25)
+score_ballots = st.lists(strategies.score_ballots(OPTIONS, low=0, high=5), max_size=25)
 seats = st.integers(1, len(OPTIONS))
 
 # The Tennessee capital example: 42 % Memphis, 26 % Nashville, 15 % Chattanooga and 17 %

@@ -12,11 +12,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cocreate import voting
-from cocreate.tally.judgment import GRADE_KEYS, tally_majority_judgment
+from cocreate.tally.judgment import tally_majority_judgment
 from cocreate.tally.ranked import tally_irv, tally_stv
 from cocreate.tally.schulze import tally_schulze
 from cocreate.voting import MAJORITY_RULES, Method
-from tests.strategies import positive_fractions, ranked_ballots
+from tests.strategies import college_weights, judgment_ballots, positive_fractions, ranked_ballots
 
 SEED = "0" * 64
 OPTIONS = ["X", "Y", "Z"]
@@ -154,22 +154,16 @@ def motions(draw: st.DrawFn) -> tuple[dict[str, Any], list[Any], int | None, str
         return rules, ballots, len(ballots) + 1 + draw(st.integers(0, 3)), ""
     names = ["c0", "c1", "c2"][: draw(st.integers(1, 3))]
     target = draw(st.sampled_from(names))
-    cuts = sorted(draw(st.lists(st.integers(0, 100), min_size=len(names) - 1, max_size=2)))
-    bounds = [0, *cuts[: len(names) - 1], 100]
+    weights = draw(college_weights(names))  # zeros included
     ballots = []
     frozen = {}
-    for i, name in enumerate(names):
+    for name in names:
         # [] is a silent college: the target college is silent half of the time.
         silent = name == target and draw(st.booleans())
         votes = [] if silent else draw(st.lists(CHOICES, max_size=6))
         ballots += tagged(name, votes)
         room = (1 if name == target else 0) + draw(st.integers(0, 3))
-        # Weights from the cuts: zeros included, adding up to 100.
-        frozen[name] = {
-            "name": name,
-            "weight": bounds[i + 1] - bounds[i],
-            "electorate": len(votes) + room,
-        }
+        frozen[name] = {"name": name, "weight": weights[name], "electorate": len(votes) + room}
     rules["colleges"] = frozen
     return rules, ballots, None, target
 
@@ -244,14 +238,8 @@ def test_ballots_of_weight_0_change_no_ranked_count(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    kept=st.lists(
-        st.tuples(st.dictionaries(st.sampled_from(OPTIONS), st.sampled_from(GRADE_KEYS)), positive),
-        min_size=1,
-        max_size=8,
-    ),
-    weightless=st.lists(
-        st.dictionaries(st.sampled_from(OPTIONS), st.sampled_from(GRADE_KEYS)), max_size=4
-    ),
+    kept=st.lists(st.tuples(judgment_ballots(OPTIONS), positive), min_size=1, max_size=8),
+    weightless=st.lists(judgment_ballots(OPTIONS), max_size=4),
 )
 def test_ballots_of_weight_0_change_no_majority_judgment(
     kept: list[tuple[dict[str, str], Fraction]], weightless: list[dict[str, str]]

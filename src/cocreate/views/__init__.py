@@ -1,2 +1,3 @@
-"""HTTP handlers, one module per page family: the phone (participant), the projector,
-the facilitator's pages, polls, members, decisions, impact, surveys, exports, the API."""
+"""HTTP handlers, one module per page family: public pages, the phone (participant), the
+projector, the facilitator's pages, running a session, polls, members, decisions, impact,
+surveys, exports, the API."""

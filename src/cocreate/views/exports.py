@@ -1,5 +1,6 @@
-"""What is left of a session: the printable minutes (a page and a PDF) and the
-contributions as CSV, for the session's facilitator only."""
+"""What is left of a session and a project: the printable minutes (a page and a PDF), the
+contributions as CSV, and a project's open data as CSV or JSON, for their facilitator
+only."""
 
 from __future__ import annotations
 
