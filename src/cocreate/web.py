@@ -322,6 +322,12 @@ def for_visitor(request: Request, page: str) -> HTMLResponse:
     return HTMLResponse(page.replace(CSRF_MARK, csrf_token(request)))
 
 
+def mounted(conn: HTTPConnection, path: str) -> str:
+    """A path of ours as the browser must ask for it: under the prefix the app is
+    mounted at, if any (``root_path``), as Starlette's ``url_for`` gives it."""
+    return str(conn.scope.get("root_path", "")) + path
+
+
 def public_url(request: Request, path: str) -> str:
     """An absolute link to print or put in a QR code: from COCREATE_PUBLIC_URL, else
     from this request's host."""

@@ -13,7 +13,8 @@ from cocreate import follow_up, register, surveys
 from cocreate.contributions import parse_outcome
 from cocreate.errors import Forbidden, Invalid
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, FollowUpStatus, Outcome, whole_number
+from cocreate.models import Facilitator, FollowUpStatus, Outcome, key, whole_number
+from cocreate.urls import url
 from cocreate.views.facilitator import facilitator_action
 from cocreate.web import (
     app_state,
@@ -78,7 +79,7 @@ async def decision_page(request: Request) -> Response:
         status_labels=follow_up.STATUS_LABELS,
         outcomes=list(Outcome),
         survey=survey,
-        survey_url=public_url(request, f"/f/{survey.code}") if survey else "",
+        survey_url=public_url(request, url("survey_page", code=survey.code)) if survey else "",
         asked=asked,
         rating_labels=surveys.RATING_LABELS,
     )
@@ -111,7 +112,7 @@ async def record_call(request: Request, facilitator: Facilitator) -> Response:
             outcome=parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
-    return see_other(f"/projects/{project_id}/decisions/{decision.id}")
+    return see_other(url("decision", project_id=project_id, decision_id=key(decision)))
 
 
 @facilitator_action
@@ -127,7 +128,7 @@ async def correct(request: Request, facilitator: Facilitator) -> Response:
             outcome=parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
-    return see_other(f"/projects/{decision.project_id}/decisions/{decision.id}")
+    return see_other(url("decision", project_id=decision.project_id, decision_id=key(decision)))
 
 
 @facilitator_action
@@ -151,4 +152,4 @@ async def update_follow_up(request: Request, facilitator: Facilitator) -> Respon
             decision_id=decision_id,
             change=change,
         )
-    return see_other(f"/projects/{project_id}/decisions/{decision_id}#follow-up")
+    return see_other(url("decision", project_id=project_id, decision_id=decision_id) + "#follow-up")

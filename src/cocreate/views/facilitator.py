@@ -17,6 +17,7 @@ from cocreate import accounts, agenda, contributions, moderation, polls, project
 from cocreate.errors import Forbidden, RuleError
 from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
+from cocreate.urls import url
 from cocreate.views.projector import join_url
 from cocreate.web import (
     FACILITATOR_ID,
@@ -46,7 +47,7 @@ def facilitator_page(handler: Handler) -> Callable[[Request], Awaitable[Response
     async def page(request: Request) -> Response:
         facilitator = await current_facilitator(request)
         if facilitator is None:
-            return see_other("/login?next=" + quote(request.url.path))
+            return see_other(url("login_page") + "?next=" + quote(request.url.path))
         return await handler(request, facilitator)
 
     return page
@@ -71,7 +72,7 @@ async def login_page(request: Request) -> Response:
 
 def _next(request: Request, target: str = "") -> str:
     target = target or request.query_params.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else "/projects"
+    return target if target.startswith("/") and not target.startswith("//") else url("projects")
 
 
 def _sign_in_refused(
@@ -158,7 +159,7 @@ async def logout(request: Request) -> Response:
         async with app_state(request).db.write() as db:
             await accounts.revoke_sessions(db=db, facilitator_id=key(facilitator))
     _new_cookie_session(request)
-    return see_other("/")
+    return see_other(url("home"))
 
 
 def _password_page(
@@ -220,7 +221,7 @@ async def change_password(request: Request, facilitator: Facilitator) -> Respons
         message = translate_error(templates, locale, error)
         return _password_page(request, facilitator, status=error.status_code, error=message)
     _new_cookie_session(request, key(facilitator), version)
-    return see_other("/account/password?changed=1")
+    return see_other(url("password_page") + "?changed=1")
 
 
 @facilitator_page
@@ -256,7 +257,7 @@ async def create_project(request: Request, facilitator: Facilitator) -> Response
                 error=message,
                 values=values,
             )
-    return see_other(f"/projects/{project.id}")
+    return see_other(url("project", project_id=key(project)))
 
 
 @facilitator_page
@@ -287,7 +288,7 @@ async def create_session(request: Request, facilitator: Facilitator) -> Response
             title=field(form, "title"),
             place=field(form, "place"),
         )
-    return see_other(f"/sessions/{session.id}/console")
+    return see_other(url("console", session_id=key(session)))
 
 
 @facilitator_action
@@ -301,7 +302,7 @@ async def publish_decisions(request: Request, facilitator: Facilitator) -> Respo
             project_id=project_id,
             published=field(form, "published") == "1",
         )
-    return see_other(f"/projects/{project_id}")
+    return see_other(url("project", project_id=project_id))
 
 
 async def console_context(
@@ -388,7 +389,7 @@ async def open_session(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     async with app_state(request).db.write() as db:
         await projects.open_session(db=db, facilitator=facilitator, session_id=session_id)
-    return see_other(f"/sessions/{session_id}/console")
+    return see_other(url("console", session_id=session_id))
 
 
 @facilitator_action
@@ -398,13 +399,13 @@ async def close_session(request: Request, facilitator: Facilitator) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
         await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
-    return see_other(f"/sessions/{session_id}/console")
+    return see_other(url("console", session_id=session_id))
 
 
 async def card_response(request: Request, session_id: int, proposal_id: int) -> Response:
     """The console's card of one proposal, or back to the console without JS."""
     if not is_htmx(request):
-        return see_other(f"/sessions/{session_id}/console#proposal-{proposal_id}")
+        return see_other(url("console", session_id=session_id) + f"#proposal-{proposal_id}")
     async with app_state(request).db.session() as db:
         session = await db.get(Session, session_id)
         assert session is not None

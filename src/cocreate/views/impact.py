@@ -13,6 +13,7 @@ from cocreate import impact, register, surveys
 from cocreate.errors import Invalid
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, IndicatorFamily, whole_number
+from cocreate.urls import url
 from cocreate.views.facilitator import facilitator_action
 from cocreate.web import (
     app_state,
@@ -60,7 +61,7 @@ def _required_day(form: FormData, name: str) -> date:
 
 
 def _back(request: Request, anchor: str = "") -> Response:
-    return see_other(f"/projects/{int_param(request, 'project_id')}/impact{anchor}")
+    return see_other(url("impact", project_id=int_param(request, "project_id")) + anchor)
 
 
 @facilitator_action

@@ -21,6 +21,7 @@ from cocreate.models import (
     whole_number,
 )
 from cocreate.roster import ROSTER_FILE_BYTES
+from cocreate.urls import url
 from cocreate.views.facilitator import facilitator_action, facilitator_page
 from cocreate.views.participant import session_url
 from cocreate.web import (
@@ -144,7 +145,7 @@ async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
             weights[college_id] = weight
     async with app_state(request).db.write() as db:
         await roster.set_college_weights(db=db, facilitator=facilitator, weights=weights)
-    return see_other("/roster")
+    return see_other(url("roster"))
 
 
 @facilitator_action
@@ -157,7 +158,7 @@ async def set_settings(request: Request, facilitator: Facilitator) -> Response:
         )
     async with app_state(request).db.write() as db:
         await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=cap)
-    return see_other("/roster")
+    return see_other(url("roster"))
 
 
 @facilitator_page
@@ -167,7 +168,7 @@ async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         people = await roster.member_lines(db=db, organisation=organisation)
-    urls = [public_url(request, f"/m/{member.voting_code}") for member in people]
+    urls = [public_url(request, url("member_link", code=member.voting_code)) for member in people]
     svgs = await app_state(request).heavy.map(qr.card_svgs, urls, chunk=SHEET_CHUNK)
     cards = list(zip(people, urls, svgs, strict=True))
     return await render_large(

@@ -27,6 +27,7 @@ from cocreate.models import (
     whole_number,
 )
 from cocreate.projects import SessionNumbers
+from cocreate.urls import url
 from cocreate.web import (
     app_state,
     client_of,
@@ -35,6 +36,7 @@ from cocreate.web import (
     int_param,
     is_htmx,
     locale_of,
+    mounted,
     read_form,
     remember_participant,
     remembered_participant,
@@ -66,9 +68,9 @@ async def require_participant(request: Request) -> tuple[Session, Participant]:
 
 
 def session_url(request: Request, session: Session) -> str:
-    # The route named participant_session: spelled out, as finding it by name walks the
-    # whole routing table (a twentieth of a join) and a join code needs no quoting.
-    return f"{request.scope.get('root_path', '')}/s/{session.join_code}"
+    """The phone's page of a session found by its code (so it has one)."""
+    assert session.join_code is not None
+    return mounted(request, url("participant_session", code=session.join_code))
 
 
 # A project's title or need, edited, shows on the pages of arriving phones after this

@@ -17,6 +17,7 @@ from cocreate.events import SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, Member, Poll, Project, Session, key, whole_number
 from cocreate.sealed import BallotSeal
+from cocreate.urls import url
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -73,7 +74,7 @@ def _percent(raw: str) -> int:
 
 
 def _console(session_id: int) -> Response:
-    return see_other(f"/sessions/{session_id}/console#polls")
+    return see_other(url("console", session_id=session_id) + "#polls")
 
 
 @facilitator_action
@@ -248,7 +249,7 @@ async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
             principal_number=field(form, "principal"),
             holder_number=field(form, "holder"),
         )
-    return see_other(f"/sessions/{session_id}/console#proxies")
+    return see_other(url("console", session_id=session_id) + "#proxies")
 
 
 @facilitator_action
@@ -262,7 +263,7 @@ async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
             session_id=session_id,
             proxy_id=int_param(request, "proxy_id"),
         )
-    return see_other(f"/sessions/{session_id}/console#proxies")
+    return see_other(url("console", session_id=session_id) + "#proxies")
 
 
 async def declare_proxy(request: Request) -> Response:

@@ -11,12 +11,13 @@ from starlette.responses import Response
 from cocreate import projects
 from cocreate.live.regions import Audience, stage_context
 from cocreate.models import Session
+from cocreate.views.participant import session_url
 from cocreate.web import app_state, public_url, qr_svg, render_large
 
 
 def join_url(request: Request, session: Session) -> str:
     """The absolute link a phone opens: from COCREATE_PUBLIC_URL, else this request's host."""
-    return public_url(request, request.url_for("participant_session", code=session.join_code).path)
+    return public_url(request, session_url(request, session))
 
 
 async def screen(request: Request) -> Response:

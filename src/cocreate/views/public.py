@@ -9,7 +9,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from cocreate import projects
 from cocreate.i18n import LOCALES
-from cocreate.web import app_state, field, read_form, render, see_other
+from cocreate.urls import url
+from cocreate.web import app_state, field, mounted, read_form, render, see_other
 
 
 async def home(request: Request) -> Response:
@@ -21,7 +22,7 @@ async def join_by_code(request: Request) -> Response:
     code = projects.normalize_join_code(request.query_params.get("code", ""))
     if not code:
         return render(request, "home.html", status_code=422, code="", error="empty")
-    return see_other(request.url_for("participant_session", code=code).path)
+    return see_other(mounted(request, url("participant_session", code=code)))
 
 
 async def set_language(request: Request) -> Response:
@@ -32,7 +33,7 @@ async def set_language(request: Request) -> Response:
     target = field(form, "next")
     # Only paths of this site: never an open redirect.
     if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+        target = url("home")
     return see_other(target)
 
 

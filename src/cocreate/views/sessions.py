@@ -21,6 +21,7 @@ from cocreate.events import SessionEvent
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, whole_number
 from cocreate.steps import Move
+from cocreate.urls import url
 from cocreate.views.facilitator import (
     card_response,
     console_context,
@@ -72,7 +73,7 @@ def panel(name: str) -> Region:
     async def respond(request: Request, facilitator: Facilitator) -> Response:
         session_id = int_param(request, "session_id")
         if not is_htmx(request):
-            return see_other(f"/sessions/{session_id}/console#{name}")
+            return see_other(url("console", session_id=session_id) + f"#{name}")
         context = await console_context(request, facilitator, session_id)
         return render(request, f"partials/{name}.html", **context)
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from cocreate import contributions, surveys
 from cocreate.models import Facilitator, FollowUp, Project, Survey, key
+from cocreate.urls import url
 from cocreate.views.facilitator import facilitator_action
 from cocreate.views.participant import require_participant
 from cocreate.web import (
@@ -37,7 +38,7 @@ async def _survey_action(
     project_id, decision_id = int_param(request, "project_id"), int_param(request, "decision_id")
     async with app_state(request).db.write() as db:
         await action(db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id)
-    return see_other(f"/projects/{project_id}/decisions/{decision_id}#survey")
+    return see_other(url("decision", project_id=project_id, decision_id=decision_id) + "#survey")
 
 
 @facilitator_action
@@ -90,13 +91,13 @@ async def answer_survey(request: Request) -> Response:
             rating=field(form, "rating"),
             comment=field(form, "comment"),
         )
-    return see_other(f"/f/{asked.survey.code}?thanks=1")
+    return see_other(url("survey_page", code=asked.survey.code) + "?thanks=1")
 
 
 async def survey_qr(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         asked = await surveys.by_code(db, request.path_params["code"])
-    return await qr_svg(request, public_url(request, f"/f/{asked.survey.code}"))
+    return await qr_svg(request, public_url(request, url("survey_page", code=asked.survey.code)))
 
 
 async def make_link(request: Request) -> Response:
@@ -110,7 +111,7 @@ async def make_link(request: Request) -> Response:
         "participant/link.html",
         session=session,
         participant=participant,
-        link=public_url(request, f"/p/{token}"),
+        link=public_url(request, url("open_participant_link", token=token)),
     )
 
 
@@ -154,4 +155,4 @@ async def confirm_link(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         participant, session = await surveys.by_link(db, token)
     remember_participant(request, key(session), key(participant))
-    return see_other(f"/p/{token}")
+    return see_other(url("open_participant_link", token=token))
