@@ -6,6 +6,7 @@ and writes the follow-up; once the register is published, anyone can read it.
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,7 +16,7 @@ from cocreate.errors import Forbidden, Invalid
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, FollowUpStatus, Outcome, key, whole_number
 from cocreate.urls import url
-from cocreate.views.facilitator import facilitator_action
+from cocreate.views.access import facilitator_action, public_page
 from cocreate.web import (
     app_state,
     current_facilitator,
@@ -23,7 +24,6 @@ from cocreate.web import (
     field,
     int_param,
     public_url,
-    read_form,
     render,
     see_other,
 )
@@ -38,6 +38,7 @@ async def _register(request: Request) -> tuple[register.Register, bool]:
     return found, reader is not None and reader.id == found.project.owner_id
 
 
+@public_page
 async def register_page(request: Request) -> Response:
     """A project's decisions, newest first: its facilitator always, anyone once published."""
     found, is_owner = await _register(request)
@@ -53,6 +54,7 @@ async def register_page(request: Request) -> Response:
     )
 
 
+@public_page
 async def decision_page(request: Request) -> Response:
     """One entry: its provenance, its seal, its corrections and its follow-up."""
     # The whole register: the page states whether the chain up to this entry holds.
@@ -100,8 +102,7 @@ def _progress(raw: str) -> int:
 
 
 @facilitator_action
-async def record_call(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def record_call(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     project_id = int_param(request, "project_id")
     async with app_state(request).db.write() as db:
         decision = await register.record_call(
@@ -116,8 +117,7 @@ async def record_call(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def correct(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def correct(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         decision = await register.record_correction(
             db=db,
@@ -132,8 +132,7 @@ async def correct(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def update_follow_up(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def update_follow_up(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     change = follow_up.Change(
         owner=field(form, "owner"),
         due_on=day_field(form, "due_on"),

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from cocreate import projects
 from cocreate.live.regions import Audience, stage_context
 from cocreate.models import Session
+from cocreate.views.access import public_page
 from cocreate.views.participant import session_url
 from cocreate.web import app_state, public_url, qr_svg, render_large
 
@@ -20,6 +21,7 @@ def join_url(request: Request, session: Session) -> str:
     return public_url(request, session_url(request, session))
 
 
+@public_page
 async def screen(request: Request) -> Response:
     code = request.path_params["code"]
 
@@ -43,6 +45,7 @@ async def screen(request: Request) -> Response:
     )
 
 
+@public_page
 async def qr_code(request: Request) -> Response:
     """The join link as an SVG QR code, drawn on the server."""
     async with app_state(request).db.session() as db:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlmodel import select
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from cocreate import projects
 from cocreate.i18n import LOCALES
 from cocreate.urls import url
-from cocreate.web import app_state, field, mounted, read_form, render, see_other
+from cocreate.views.access import public_action, public_page
+from cocreate.web import app_state, field, mounted, render, see_other
 
 
+@public_page
 async def home(request: Request) -> Response:
     return render(request, "home.html", code="", error=None)
 
 
+@public_page
 async def join_by_code(request: Request) -> Response:
     """The home page's form: a typed code leads to its session's join page."""
     code = projects.normalize_join_code(request.query_params.get("code", ""))
@@ -25,8 +29,8 @@ async def join_by_code(request: Request) -> Response:
     return see_other(mounted(request, url("participant_session", code=code)))
 
 
-async def set_language(request: Request) -> Response:
-    form = await read_form(request)
+@public_action
+async def set_language(request: Request, form: FormData) -> Response:
     locale = field(form, "locale")
     if locale in LOCALES:
         request.session["locale"] = locale
@@ -37,6 +41,7 @@ async def set_language(request: Request) -> Response:
     return see_other(target)
 
 
+@public_page
 async def health(request: Request) -> Response:
     """For load balancers and container health checks: is the database reachable?"""
     async with app_state(request).db.session() as db:
