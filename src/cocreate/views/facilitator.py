@@ -343,7 +343,6 @@ async def console_context(
         "roles": hub.connected_by_role(session_id),
         "join_url": join_url(request, session) if session.join_code else "",
         "audience": "console",
-        "oob": False,
         "choices": {},
         "reactions_mine": {},
     }
@@ -390,7 +389,6 @@ async def card_response(request: Request, session_id: int, proposal_id: int) -> 
         session=session,
         stage=stage,
         audience="console",
-        oob=False,
         my_choice=None,
         my_reaction=None,
         lazy_vote=False,

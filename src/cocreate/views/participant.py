@@ -222,8 +222,6 @@ def _page_of(
         "project": project,
         "participant": participant,
         "seq": seq,
-        "audience": "phone",
-        "oob": False,
         "text": "",
         "error": None,
     }
@@ -309,8 +307,6 @@ async def propose(
         "partials/propose_form.html",
         session=session,
         needs=needs,
-        audience="phone",
-        oob=False,
         text="",
         error=None,
         sent=True,
@@ -336,8 +332,6 @@ async def describe_need(
         request,
         "partials/need_form.html",
         session=session,
-        audience="phone",
-        oob=False,
         text="",
         need_sent=True,
     )
@@ -370,8 +364,6 @@ async def react(
         stage=stage,
         item=items[0],
         my_reaction=reaction,
-        audience="phone",
-        oob=False,
     )
 
 
@@ -400,8 +392,6 @@ async def comment(
         stage=stage,
         session=session,
         proposal_id=proposal_id,
-        audience="phone",
-        oob=False,
         sent=True,
     )
 
@@ -431,8 +421,6 @@ async def _vote_region(
         stage=stage,
         my_choice=choice,
         lazy_vote=False,
-        audience="phone",
-        oob=False,
     )
 
 
@@ -469,8 +457,6 @@ def _vote_answer(request: Request, cast: contributions.CastVote, choice: Choice)
             stage=cast.stage,
             my_choice=choice,
             lazy_vote=False,
-            audience="phone",
-            oob=False,
         )
         pages.keep(entry, seq, answer)
     return answer

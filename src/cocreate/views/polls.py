@@ -207,8 +207,6 @@ async def cast_ballot(
         receipt=receipt.code,
         voted=True,
         as_member=principal,
-        audience="phone",
-        oob=False,
     )
 
 
@@ -239,8 +237,6 @@ async def my_ballots(request: Request, session: Session, participant: Participan
         identities=identities,
         signed=signed,
         withdrawn=withdrawn,
-        audience="phone",
-        oob=False,
     )
 
 
@@ -332,8 +328,6 @@ async def result_page(request: Request) -> Response:
         named=named,
         earlier_rounds=earlier,
         runs_it=runs_it,
-        audience="phone",
-        oob=False,
     )
 
 

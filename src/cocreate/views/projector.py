@@ -40,7 +40,6 @@ async def screen(request: Request) -> Response:
         join_url=join_url(request, session),
         connected=app_state(request).hub.connected(session.id),
         audience="screen",
-        oob=False,
         **context,
     )
 
