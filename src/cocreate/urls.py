@@ -88,34 +88,79 @@ def _check_for(convertor: Convertor[Any]) -> Check:
     return other
 
 
+Format = Callable[[Mapping[str, object]], str]
+
+
+def _formatter(name: str, pieces: tuple[str, ...], params: tuple[tuple[str, Check], ...]) -> Format:
+    """The function that fills one route's parameters in, made once per route: one of
+    a fixed shape for the usual counts of parameters (a call then only checks and joins:
+    this runs for every link of every page), a loop for the others."""
+    names = frozenset(param for param, _ in params)
+
+    def mismatch(values: Mapping[str, object]) -> BadParameter:
+        missing, unexpected = sorted(names - values.keys()), sorted(values.keys() - names)
+        return BadParameter(f"{name}: missing {missing}, unexpected {unexpected}")
+
+    if not params:
+        (path,) = pieces
+
+        def none(values: Mapping[str, object]) -> str:
+            if values:
+                raise mismatch(values)
+            return path
+
+        return none
+    if len(params) == 1:
+        ((p, check),), (before, after) = params, pieces
+
+        def one(values: Mapping[str, object]) -> str:
+            if len(values) != 1 or p not in values:
+                raise mismatch(values)
+            return before + check(name, p, values[p]) + after
+
+        return one
+    if len(params) == 2:
+        ((p1, check1), (p2, check2)), (before, between, after) = params, pieces
+
+        def two(values: Mapping[str, object]) -> str:
+            if len(values) != 2 or p1 not in values or p2 not in values:
+                raise mismatch(values)
+            return (
+                before + check1(name, p1, values[p1]) + between + check2(name, p2, values[p2])
+            ) + after
+
+        return two
+
+    def many(values: Mapping[str, object]) -> str:
+        if values.keys() != names:
+            raise mismatch(values)
+        parts = [pieces[0]]
+        for (param, check), text in zip(params, pieces[1:], strict=True):
+            parts.append(check(name, param, values[param]))
+            parts.append(text)
+        return "".join(parts)
+
+    return many
+
+
 @dataclass(frozen=True, slots=True)
 class RoutePath:
     """One route's path, split: the text before each parameter, then after the last."""
 
     name: str
     template: str  # "/sessions/{session_id}/console": the path as documents write it
-    pieces: tuple[str, ...]
     params: tuple[tuple[str, Check], ...]
     names: frozenset[str]
+    format: Format  # the parameters' values -> the path
 
     @classmethod
     def of(cls, name: str, path_format: str, convertors: Mapping[str, Convertor[Any]]) -> RoutePath:
         texts = _PARAMETER.split(path_format)  # text, parameter, text, …, text
         params = tuple((param, _check_for(convertors[param])) for param in texts[1::2])
-        return cls(name, path_format, tuple(texts[::2]), params, frozenset(convertors))
-
-    def format(self, values: Mapping[str, object]) -> str:
-        if not self.params and not values:
-            return self.pieces[0]
-        if values.keys() != self.names:
-            missing = sorted(self.names - values.keys())
-            unexpected = sorted(values.keys() - self.names)
-            raise BadParameter(f"{self.name}: missing {missing}, unexpected {unexpected}")
-        parts = [self.pieces[0]]
-        for (param, check), after in zip(self.params, self.pieces[1:], strict=True):
-            parts.append(check(self.name, param, values[param]))
-            parts.append(after)
-        return "".join(parts)
+        pieces = tuple(texts[::2])
+        return cls(
+            name, path_format, params, frozenset(convertors), _formatter(name, pieces, params)
+        )
 
 
 class Paths:
@@ -128,19 +173,14 @@ class Paths:
                 continue
             if route.name in self._paths:
                 raise ValueError(f"two routes are named {route.name!r}")
-            self._paths[route.name] = RoutePath.of(
-                route.name, route.path_format, route.param_convertors
-            )
+            path = RoutePath.of(route.name, route.path_format, route.param_convertors)
+            self._paths[route.name] = path
 
     def __call__(self, name: str, /, **params: ParamValue) -> str:
         return self.path(name, params)
 
     def path(self, name: str, params: Mapping[str, object]) -> str:
-        try:
-            route = self._paths[name]
-        except KeyError:
-            raise UnknownRoute(f"no route is named {name!r}") from None
-        return route.format(params)
+        return self.route(name).format(params)
 
     def route(self, name: str) -> RoutePath:
         try:
@@ -153,6 +193,7 @@ class Paths:
 
 
 _table: Paths | None = None
+_fill: dict[str, Format] = {}  # the app's table's formats by route name, once split
 
 
 def paths() -> Paths:
@@ -164,14 +205,22 @@ def paths() -> Paths:
         from cocreate.app import routes
 
         _table = Paths(routes)
+        _fill.update((path.name, path.format) for path in _table.routes())
     return _table
+
+
+def _unknown(name: str) -> Format:
+    paths()  # the table may not be split yet
+    if name in _fill:
+        return _fill[name]
+    raise UnknownRoute(f"no route is named {name!r}")
 
 
 def url(name: str, /, **params: ParamValue) -> str:
     """The path of the route named ``name``, its parameters filled in."""
-    return (_table or paths()).path(name, params)
+    return (_fill.get(name) or _unknown(name))(params)
 
 
 def static(path: str) -> str:
     """The address of one of the app's static files: ``static("css/cocreate.css")``."""
-    return (_table or paths()).path("static", {"path": path})
+    return (_fill.get("static") or _unknown("static"))({"path": path})
