@@ -32,7 +32,9 @@ decorator                  who may call                              the handler
 
 The participant's pair is defined with the phone's pages (``views/participant.py``),
 where a phone is recognised, and ``@api_read`` with the API (``views/api.py``), where a
-token is.
+token is. Two of a participant's posts wear ``@public_action``, the write recognising
+the phone itself: a vote on a proposal (its batch reads every voter at once: one read
+fewer on the busiest path) and the answer to a questionnaire.
 
 A decorator says *who* is calling, never what they may do to which object: that is the
 domain's rule, which refuses a facilitator's change to another's session (403) as it
