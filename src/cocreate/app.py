@@ -24,7 +24,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import participants, proposal_votes, pubsub
+from cocreate import participants, proposal_votes, pubsub, urls
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -69,7 +69,8 @@ log = logging.getLogger(__name__)
 QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine")
 
 MAX_BODY_BYTES = 64 * 1024  # no form of ours is larger…
-LARGE_BODIES = {"/roster/import": ROSTER_FILE_BYTES + MAX_BODY_BYTES}  # …but a roster CSV
+# …but a roster CSV (by route name: BodyLimit finds its path in the table).
+LARGE_BODIES = {"import_roster": ROSTER_FILE_BYTES + MAX_BODY_BYTES}
 # The cyclic garbage collector's thresholds. Python's defaults (700, 10, 10) suit a
 # small heap; a process holding thousands of sockets has a million tracked objects, and
 # each full collection walks them all (measured with 5,000 phones: 600 ms, the event
@@ -317,6 +318,7 @@ routes = [
     WebSocketRoute("/ws/{code}/{audience}", live_app, name="live"),
     Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),
 ]
+urls.install(routes)  # every url() and static() is filled from this table
 
 
 class LiveSockets:
@@ -484,12 +486,13 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.default_max_bytes = max_bytes
+        self.large = {urls.url(name): size for name, size in LARGE_BODIES.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = LARGE_BODIES.get(scope["path"], self.default_max_bytes)
+        max_bytes = self.large.get(scope["path"], self.default_max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > max_bytes):
                 await _plain(send, 413, b"Request body too large.")
@@ -534,7 +537,7 @@ def _back(request: Request) -> str:
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.netloc == request.url.netloc and referer.path.startswith("/"):
         return referer.path + (f"?{referer.query}" if referer.query else "")
-    return "/"
+    return urls.url("home")
 
 
 async def rule_error(request: Request, exc: Exception) -> Response:

@@ -291,21 +291,23 @@ def token_revoke(email: str, token_id: int) -> None:
 def demo() -> None:
     """Create (once) a demo facilitator, project and live session, and print how to use them."""
     from cocreate.demo import ensure_demo
+    from cocreate.urls import url
 
     settings = Settings.from_env()
     details = asyncio.run(ensure_demo(settings.database_url))
     base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    phone = url("participant_session", code=details.join_code)
     click.echo(
         "\n".join(
             [
                 "",
                 "  cocreate demo is ready",
-                f"  Facilitator sign-in : {base}/login",
+                f"  Facilitator sign-in : {base}{url('login_page')}",
                 f"      e-mail          : {details.email}",
                 f"      password        : {details.password}",
-                f"  Console             : {base}/sessions/{details.session_id}/console",
-                f"  Join (phones)       : {base}/s/{details.join_code}   code {details.join_code}",
-                f"  Projector           : {base}/s/{details.join_code}/screen",
+                f"  Console             : {base}{url('console', session_id=details.session_id)}",
+                f"  Join (phones)       : {base}{phone}   code {details.join_code}",
+                f"  Projector           : {base}{url('screen', code=details.join_code)}",
                 "",
             ]
         )

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
 from cocreate.resources import resource_dir
 from cocreate.steps import KIND_HINTS, KIND_LABELS, StepKind
+from cocreate.urls import static, url
 from cocreate.voting import SMALL_COLLEGE
 
 
@@ -125,6 +126,8 @@ class Templates:
             kind_hints=KIND_HINTS,
             step_kinds=list(StepKind),
             small_college=SMALL_COLLEGE,
+            url=url,  # every link to a route: url("console", session_id=…) (cocreate.urls)
+            static=static,  # and to a static file: static("css/cocreate.css")
         )
         env.filters["clock"] = clock
         env.filters["when"] = lambda value: self.format_when(value, locale)

@@ -259,16 +259,26 @@ def translate_error(templates: Templates, locale: str, error: RuleError) -> str:
     return templates.gettext(locale, error.message, **params)
 
 
+def _answer_defaults(request: Request, context: dict[str, Any]) -> None:
+    """What a page or fragment answering a request is drawn for unless told otherwise:
+
+    ``page_path``, the address it is shown at (another for a page answering a form
+    posted elsewhere); ``audience``, the phone (most fragments answer a phone's form: the
+    console, the screen and the minutes say theirs); ``oob``, false (an answer is swapped
+    in where it was asked for; only live frames swap in out of band, ``live.frames``)."""
+    context.setdefault("page_path", request.url.path)
+    context.setdefault("audience", "phone")
+    context.setdefault("oob", False)
+
+
 def render(
     request: Request, template: str, /, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A full page or a partial, in the request's language, with the shared context.
-
-    ``page_path``: the address the page is shown at, when it is not the request's (a
-    page answering a form posted elsewhere)."""
+    """A full page or a partial, in the request's language, with the shared context
+    (and the defaults of ``_answer_defaults``)."""
     state = app_state(request)
     locale = locale_of(request)
-    context.setdefault("page_path", request.url.path)
+    _answer_defaults(request, context)
     html = state.templates.render(
         template,
         locale=locale,
@@ -286,7 +296,7 @@ async def render_large(
     """``render`` for a page whose size grows with the data (thousands of members or
     cards: a second of drawing): drawn in a thread, so the loop keeps serving."""
     templates, locale = app_state(request).templates, locale_of(request)
-    context.setdefault("page_path", request.url.path)
+    _answer_defaults(request, context)
     context.update(
         request=request,
         csrf_token=csrf_token(request),  # (on the loop: it may write the session)
@@ -307,7 +317,7 @@ CSRF_MARK = "csrf-mark-" + secrets.token_hex(16)
 def render_for_all(request: Request, template: str, /, **context: Any) -> str:
     """A page as every visitor of this language sees it when no facilitator is signed
     in, drawn with ``CSRF_MARK`` where each one's token goes (see ``for_visitor``)."""
-    context.setdefault("page_path", request.url.path)
+    _answer_defaults(request, context)
     return app_state(request).templates.render(
         template,
         locale=locale_of(request),
@@ -321,6 +331,12 @@ def render_for_all(request: Request, template: str, /, **context: Any) -> str:
 def for_visitor(request: Request, page: str) -> HTMLResponse:
     """A page drawn by ``render_for_all``, with this visitor's token in it."""
     return HTMLResponse(page.replace(CSRF_MARK, csrf_token(request)))
+
+
+def mounted(conn: HTTPConnection, path: str) -> str:
+    """A path of ours as the browser must ask for it: under the prefix the app is
+    mounted at, if any (``root_path``), as Starlette's ``url_for`` gives it."""
+    return str(conn.scope.get("root_path", "")) + path
 
 
 def public_url(request: Request, path: str) -> str:

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from cocreate import opendata, tokens
 from cocreate.errors import RuleError
 from cocreate.models import MAX_ID, key, utcnow
+from cocreate.views.access import Endpoint, public_page, wearing
 from cocreate.web import app_state, int_param
 
 API_PREFIX = "/api/"
@@ -82,26 +83,27 @@ Document = dict[str, Any]
 ApiHandler = Callable[[Request, tokens.Bearer], Awaitable[Document]]
 
 
-def api_view(handler: ApiHandler) -> Callable[[Request], Awaitable[Response]]:
-    """A GET of the API: the caller's token checked first, the document as JSON."""
+def api_read(handler: ApiHandler) -> Endpoint:
+    """A GET of the API: the caller's token checked first (401 without a valid one), the
+    document answered as JSON (views/access.py has the whole family)."""
 
     @wraps(handler)
-    async def view(request: Request) -> Response:
+    async def endpoint(request: Request) -> Response:
         caller = await authenticate(request)
         if isinstance(caller, Response):
             return caller
         return JSONResponse(await handler(request, caller), headers=NO_STORE)
 
-    return view
+    return wearing("api_read", endpoint)
 
 
-@api_view
+@api_read
 async def projects(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         return await opendata.project_list(db=db, facilitator=caller.facilitator)
 
 
-@api_view
+@api_read
 async def project(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         found = await opendata.owned_project(
@@ -110,7 +112,7 @@ async def project(request: Request, caller: tokens.Bearer) -> Document:
         return await opendata.project_detail(db=db, project=found)
 
 
-@api_view
+@api_read
 async def project_sessions(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         found = await opendata.owned_project(
@@ -119,7 +121,7 @@ async def project_sessions(request: Request, caller: tokens.Bearer) -> Document:
         return await opendata.session_list(db=db, project=found)
 
 
-@api_view
+@api_read
 async def session(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         found, _ = await opendata.owned_session(
@@ -128,7 +130,7 @@ async def session(request: Request, caller: tokens.Bearer) -> Document:
         return await opendata.session_detail(db=db, session=found)
 
 
-@api_view
+@api_read
 async def project_decisions(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         found = await opendata.owned_project(
@@ -137,7 +139,7 @@ async def project_decisions(request: Request, caller: tokens.Bearer) -> Document
         return await opendata.decisions(db=db, facilitator=caller.facilitator, project=found)
 
 
-@api_view
+@api_read
 async def project_indicators(request: Request, caller: tokens.Bearer) -> Document:
     async with app_state(request).db.session() as db:
         found = await opendata.owned_project(
@@ -146,6 +148,7 @@ async def project_indicators(request: Request, caller: tokens.Bearer) -> Documen
         return await opendata.indicators(db=db, project=found)
 
 
+@public_page
 async def openapi(request: Request) -> Response:
     """The API's description, for anyone (it says how to ask, not what is there)."""
     return JSONResponse(OPENAPI)

@@ -6,14 +6,16 @@ and writes the follow-up; once the register is published, anyone can read it.
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import follow_up, register, surveys
 from cocreate.errors import Forbidden, Invalid
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, FollowUpStatus, Outcome, whole_number
-from cocreate.views.facilitator import facilitator_action
+from cocreate.models import Facilitator, FollowUpStatus, Outcome, key, whole_number
+from cocreate.urls import url
+from cocreate.views.access import facilitator_action, public_page
 from cocreate.web import (
     app_state,
     current_facilitator,
@@ -21,7 +23,6 @@ from cocreate.web import (
     field,
     int_param,
     public_url,
-    read_form,
     render,
     see_other,
 )
@@ -36,6 +37,7 @@ async def _register(request: Request) -> tuple[register.Register, bool]:
     return found, reader is not None and reader.id == found.project.owner_id
 
 
+@public_page
 async def register_page(request: Request) -> Response:
     """A project's decisions, newest first: its facilitator always, anyone once published."""
     found, is_owner = await _register(request)
@@ -51,6 +53,7 @@ async def register_page(request: Request) -> Response:
     )
 
 
+@public_page
 async def decision_page(request: Request) -> Response:
     """One entry: its provenance, its seal, its corrections and its follow-up."""
     # The whole register: the page states whether the chain up to this entry holds.
@@ -77,7 +80,7 @@ async def decision_page(request: Request) -> Response:
         status_labels=follow_up.STATUS_LABELS,
         outcomes=list(Outcome),
         survey=survey,
-        survey_url=public_url(request, f"/f/{survey.code}") if survey else "",
+        survey_url=public_url(request, url("survey_page", code=survey.code)) if survey else "",
         asked=asked,
         rating_labels=surveys.RATING_LABELS,
     )
@@ -98,8 +101,7 @@ def _progress(raw: str) -> int:
 
 
 @facilitator_action
-async def record_call(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def record_call(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     project_id = int_param(request, "project_id")
     async with app_state(request).db.write() as db:
         decision = await register.record_call(
@@ -110,12 +112,11 @@ async def record_call(request: Request, facilitator: Facilitator) -> Response:
             outcome=register.parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
-    return see_other(f"/projects/{project_id}/decisions/{decision.id}")
+    return see_other(url("decision", project_id=project_id, decision_id=key(decision)))
 
 
 @facilitator_action
-async def correct(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def correct(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         decision = await register.record_correction(
             db=db,
@@ -126,12 +127,11 @@ async def correct(request: Request, facilitator: Facilitator) -> Response:
             outcome=register.parse_outcome(field(form, "outcome")),
             note=field(form, "note"),
         )
-    return see_other(f"/projects/{decision.project_id}/decisions/{decision.id}")
+    return see_other(url("decision", project_id=decision.project_id, decision_id=key(decision)))
 
 
 @facilitator_action
-async def update_follow_up(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def update_follow_up(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     change = follow_up.Change(
         owner=field(form, "owner"),
         due_on=day_field(form, "due_on"),
@@ -150,4 +150,4 @@ async def update_follow_up(request: Request, facilitator: Facilitator) -> Respon
             decision_id=decision_id,
             change=change,
         )
-    return see_other(f"/projects/{project_id}/decisions/{decision_id}#follow-up")
+    return see_other(url("decision", project_id=project_id, decision_id=decision_id) + "#follow-up")

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from cocreate import minutes, opendata, pdf, projects
 from cocreate.i18n import LOCALES, N_
 from cocreate.models import Facilitator
-from cocreate.views.facilitator import facilitator_action, facilitator_page
+from cocreate.views.access import facilitator_download, facilitator_page
 from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render_large
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def minutes_page(request: Request, facilitator: Facilitator) -> Response:
     )
 
 
-@facilitator_action  # a download: someone signed out or not the facilitator gets 403
+@facilitator_download
 async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
     """The minutes as a PDF, in the language asked for (``?lang=fr``) or the reader's."""
     lang = request.query_params.get("lang") or locale_of(request)
@@ -83,7 +83,7 @@ async def minutes_pdf(request: Request, facilitator: Facilitator) -> Response:
     )
 
 
-@facilitator_action  # a download: someone signed out or not the facilitator gets 403
+@facilitator_download
 async def contributions_csv(request: Request, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     rows = await app_state(request).db.read_apart(
@@ -102,7 +102,7 @@ async def contributions_csv(request: Request, facilitator: Facilitator) -> Respo
     )
 
 
-@facilitator_action  # a download: someone signed out or not the facilitator gets 403
+@facilitator_download
 async def open_data(request: Request, facilitator: Facilitator) -> Response:
     """One dataset of a project (``opendata.DATASETS``), as CSV or JSON, to publish.
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import quote
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
@@ -25,9 +23,16 @@ from cocreate import (
     roster,
     wall,
 )
-from cocreate.errors import Forbidden, RuleError
+from cocreate.errors import RuleError
 from cocreate.i18n import N_
 from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
+from cocreate.urls import url
+from cocreate.views.access import (
+    facilitator_action,
+    facilitator_page,
+    public_action,
+    public_page,
+)
 from cocreate.views.projector import join_url
 from cocreate.web import (
     FACILITATOR_ID,
@@ -40,49 +45,21 @@ from cocreate.web import (
     int_param,
     is_htmx,
     locale_of,
-    read_form,
     render,
     render_large,
     see_other,
     translate_error,
 )
 
-Handler = Callable[[Request, Facilitator], Awaitable[Response]]
 
-
-def facilitator_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A page for signed-in facilitators: others are sent to the sign-in form."""
-
-    @wraps(handler)
-    async def page(request: Request) -> Response:
-        facilitator = await current_facilitator(request)
-        if facilitator is None:
-            return see_other("/login?next=" + quote(request.url.path))
-        return await handler(request, facilitator)
-
-    return page
-
-
-def facilitator_action(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A form post for signed-in facilitators: others get 403, not a redirect."""
-
-    @wraps(handler)
-    async def action(request: Request) -> Response:
-        facilitator = await current_facilitator(request)
-        if facilitator is None:
-            raise Forbidden(N_("Only the session's facilitator can do this."))
-        return await handler(request, facilitator)
-
-    return action
-
-
+@public_page
 async def login_page(request: Request) -> Response:
     return render(request, "facilitator/login.html", email="", error=None, next=_next(request))
 
 
 def _next(request: Request, target: str = "") -> str:
     target = target or request.query_params.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else "/projects"
+    return target if target.startswith("/") and not target.startswith("//") else url("projects")
 
 
 def _sign_in_refused(
@@ -112,8 +89,8 @@ def _spend_sign_in(limits: Limits, client: str, account: tuple[str, str]) -> int
     return 0
 
 
-async def login(request: Request) -> Response:
-    form = await read_form(request)
+@public_action
+async def login(request: Request, form: FormData) -> Response:
     email = field(form, "email")
     password = field(form, "password")
     limits = app_state(request).limits
@@ -160,16 +137,16 @@ def _new_cookie_session(
         request.session[SESSION_VERSION] = version
 
 
-async def logout(request: Request) -> Response:
+@public_action
+async def logout(request: Request, form: FormData) -> Response:
     """Sign out: every cookie of the account issued until now stops working, those
     of other browsers and any copy of this one included."""
-    await read_form(request)
     facilitator = await current_facilitator(request)
     if facilitator is not None:
         async with app_state(request).db.write() as db:
             await accounts.revoke_sessions(db=db, facilitator_id=key(facilitator))
     _new_cookie_session(request)
-    return see_other("/")
+    return see_other(url("home"))
 
 
 def _password_page(
@@ -193,12 +170,11 @@ async def password_page(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def change_password(request: Request, facilitator: Facilitator) -> Response:
+async def change_password(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     """A new password, given the current one: every other cookie of the account stops
     working; this browser stays signed in with a new one. The current password is
     checked under the sign-in limits (a borrowed cookie must not become a way to
     guess it)."""
-    form = await read_form(request)
     state = app_state(request)
     templates, locale = state.templates, locale_of(request)
     client = client_of(request)
@@ -231,7 +207,7 @@ async def change_password(request: Request, facilitator: Facilitator) -> Respons
         message = translate_error(templates, locale, error)
         return _password_page(request, facilitator, status=error.status_code, error=message)
     _new_cookie_session(request, key(facilitator), version)
-    return see_other("/account/password?changed=1")
+    return see_other(url("password_page") + "?changed=1")
 
 
 @facilitator_page
@@ -249,8 +225,7 @@ async def project_list(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def create_project(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def create_project(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     values = {k: field(form, k) for k in ("title", "need", "territory")}
     async with app_state(request).db.write() as db:
         try:
@@ -267,7 +242,7 @@ async def create_project(request: Request, facilitator: Facilitator) -> Response
                 error=message,
                 values=values,
             )
-    return see_other(f"/projects/{project.id}")
+    return see_other(url("project", project_id=key(project)))
 
 
 @facilitator_page
@@ -288,8 +263,7 @@ async def project_page(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def create_session(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def create_session(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         session = await projects.create_session(
             db=db,
@@ -298,12 +272,11 @@ async def create_session(request: Request, facilitator: Facilitator) -> Response
             title=field(form, "title"),
             place=field(form, "place"),
         )
-    return see_other(f"/sessions/{session.id}/console")
+    return see_other(url("console", session_id=key(session)))
 
 
 @facilitator_action
-async def publish_decisions(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def publish_decisions(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     project_id = int_param(request, "project_id")
     async with app_state(request).db.write() as db:
         await projects.set_decisions_published(
@@ -312,7 +285,7 @@ async def publish_decisions(request: Request, facilitator: Facilitator) -> Respo
             project_id=project_id,
             published=field(form, "published") == "1",
         )
-    return see_other(f"/projects/{project_id}")
+    return see_other(url("project", project_id=project_id))
 
 
 async def console_context(
@@ -381,7 +354,6 @@ async def console_context(
         "roles": hub.connected_by_role(session_id),
         "join_url": join_url(request, session) if session.join_code else "",
         "audience": "console",
-        "oob": False,
         "choices": {},
         "reactions_mine": {},
     }
@@ -394,28 +366,26 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def open_session(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
+async def open_session(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     async with app_state(request).db.write() as db:
         await projects.open_session(db=db, facilitator=facilitator, session_id=session_id)
-    return see_other(f"/sessions/{session_id}/console")
+    return see_other(url("console", session_id=session_id))
 
 
 @facilitator_action
-async def close_session(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
+async def close_session(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
         await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
-    return see_other(f"/sessions/{session_id}/console")
+    return see_other(url("console", session_id=session_id))
 
 
 async def card_response(request: Request, session_id: int, proposal_id: int) -> Response:
     """The console's card of one proposal, or back to the console without JS."""
     if not is_htmx(request):
-        return see_other(f"/sessions/{session_id}/console#proposal-{proposal_id}")
+        return see_other(url("console", session_id=session_id) + f"#proposal-{proposal_id}")
     async with app_state(request).db.session() as db:
         session = await db.get(Session, session_id)
         assert session is not None
@@ -430,7 +400,6 @@ async def card_response(request: Request, session_id: int, proposal_id: int) -> 
         session=session,
         stage=stage,
         audience="console",
-        oob=False,
         my_choice=None,
         my_reaction=None,
         lazy_vote=False,
@@ -439,8 +408,7 @@ async def card_response(request: Request, session_id: int, proposal_id: int) -> 
 
 def _moderation(hidden: bool) -> Callable[[Request], Awaitable[Response]]:
     @facilitator_action
-    async def action(request: Request, facilitator: Facilitator) -> Response:
-        await read_form(request)
+    async def action(request: Request, form: FormData, facilitator: Facilitator) -> Response:
         session_id = int_param(request, "session_id")
         proposal_id = int_param(request, "proposal_id")
         state = app_state(request)
@@ -462,8 +430,7 @@ restore_proposal = _moderation(hidden=False)
 
 
 @facilitator_action
-async def close_vote(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
+async def close_vote(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
@@ -475,8 +442,7 @@ async def close_vote(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def record_decision(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def record_decision(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     proposal_id = int_param(request, "proposal_id")
     outcome = register.parse_outcome(field(form, "outcome"))

@@ -13,19 +13,20 @@ from cocreate import impact, register, surveys
 from cocreate.errors import Invalid
 from cocreate.i18n import N_
 from cocreate.models import Facilitator, IndicatorFamily, whole_number
-from cocreate.views.facilitator import facilitator_action
+from cocreate.urls import url
+from cocreate.views.access import facilitator_action, public_page
 from cocreate.web import (
     app_state,
     current_facilitator,
     day_field,
     field,
     int_param,
-    read_form,
     render,
     see_other,
 )
 
 
+@public_page
 async def impact_page(request: Request) -> Response:
     """Indicators and answers: the facilitator always, anyone once decisions are public."""
     reader = await current_facilitator(request)
@@ -60,12 +61,11 @@ def _required_day(form: FormData, name: str) -> date:
 
 
 def _back(request: Request, anchor: str = "") -> Response:
-    return see_other(f"/projects/{int_param(request, 'project_id')}/impact{anchor}")
+    return see_other(url("impact", project_id=int_param(request, "project_id")) + anchor)
 
 
 @facilitator_action
-async def add_indicator(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def add_indicator(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         indicator = await impact.add_indicator(
             db=db,
@@ -81,8 +81,7 @@ async def add_indicator(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def add_measurement(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def add_measurement(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         await impact.record_measurement(
             db=db,
@@ -97,8 +96,7 @@ async def add_measurement(request: Request, facilitator: Facilitator) -> Respons
 
 
 @facilitator_action
-async def link_decisions(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def link_decisions(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     ids = []
     for raw in form.getlist("decision"):
         number = whole_number(raw) if isinstance(raw, str) else None

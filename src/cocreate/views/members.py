@@ -4,7 +4,7 @@ joining a session with their code."""
 from __future__ import annotations
 
 from sqlmodel import col, select
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,14 +21,20 @@ from cocreate.models import (
     whole_number,
 )
 from cocreate.roster import ROSTER_FILE_BYTES
-from cocreate.views.facilitator import facilitator_action, facilitator_page
+from cocreate.urls import url
+from cocreate.views.access import (
+    facilitator_action,
+    facilitator_page,
+    facilitator_upload,
+    public_action,
+    public_page,
+)
 from cocreate.views.participant import session_url
 from cocreate.web import (
     app_state,
     field,
     locale_of,
     public_url,
-    read_form,
     remember_participant,
     remembered_participant,
     render,
@@ -81,9 +87,8 @@ def _text_of(raw: bytes) -> str:
         raise Invalid(N_("The file is not text (save it as CSV).")) from None
 
 
-@facilitator_action
-async def import_roster(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request, max_files=1, max_part_size=ROSTER_FILE_BYTES)
+@facilitator_upload(ROSTER_FILE_BYTES)
+async def import_roster(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     try:
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
@@ -115,8 +120,7 @@ async def import_roster(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def save_member(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def save_member(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     templates, locale = app_state(request).templates, locale_of(request)
     async with app_state(request).db.write() as db:
         report = await roster.save_member(
@@ -132,8 +136,7 @@ async def save_member(request: Request, facilitator: Facilitator) -> Response:
 
 
 @facilitator_action
-async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def set_colleges(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     weights: dict[int, int] = {}
     for name in form:
         if name.startswith("weight-"):
@@ -144,12 +147,11 @@ async def set_colleges(request: Request, facilitator: Facilitator) -> Response:
             weights[college_id] = weight
     async with app_state(request).db.write() as db:
         await roster.set_college_weights(db=db, facilitator=facilitator, weights=weights)
-    return see_other("/roster")
+    return see_other(url("roster"))
 
 
 @facilitator_action
-async def set_settings(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def set_settings(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     cap = whole_number(field(form, "proxy_cap").strip())
     if cap is None:
         raise Invalid(
@@ -157,7 +159,7 @@ async def set_settings(request: Request, facilitator: Facilitator) -> Response:
         )
     async with app_state(request).db.write() as db:
         await roster.set_proxy_cap(db=db, facilitator=facilitator, cap=cap)
-    return see_other("/roster")
+    return see_other(url("roster"))
 
 
 @facilitator_page
@@ -167,7 +169,7 @@ async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
     async with app_state(request).db.write() as db:
         organisation = await roster.organisation_for(db=db, facilitator=facilitator)
         people = await roster.member_lines(db=db, organisation=organisation)
-    urls = [public_url(request, f"/m/{member.voting_code}") for member in people]
+    urls = [public_url(request, url("member_link", code=member.voting_code)) for member in people]
     svgs = await app_state(request).heavy.map(qr.card_svgs, urls, chunk=SHEET_CHUNK)
     cards = list(zip(people, urls, svgs, strict=True))
     return await render_large(
@@ -175,6 +177,7 @@ async def voting_sheet(request: Request, facilitator: Facilitator) -> Response:
     )
 
 
+@public_page
 async def member_link(request: Request) -> Response:
     """A member's personal QR code: into the session their organisation has open now."""
     code = projects.normalize_join_code(request.path_params["code"])
@@ -203,8 +206,8 @@ async def member_link(request: Request) -> Response:
     )
 
 
-async def join_as_member(request: Request) -> Response:
-    form = await read_form(request)
+@public_action
+async def join_as_member(request: Request, form: FormData) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from functools import partial
+from collections.abc import Awaitable, Callable
+from functools import partial, wraps
 from typing import Any
 
 from markupsafe import escape
@@ -27,6 +28,8 @@ from cocreate.models import (
 )
 from cocreate.participants import JOIN_FIRST
 from cocreate.projects import SessionNumbers
+from cocreate.urls import url
+from cocreate.views.access import Endpoint, public_action, public_page, wearing
 from cocreate.web import (
     app_state,
     client_of,
@@ -35,6 +38,7 @@ from cocreate.web import (
     int_param,
     is_htmx,
     locale_of,
+    mounted,
     read_form,
     remember_participant,
     remembered_participant,
@@ -65,10 +69,39 @@ async def require_participant(request: Request) -> tuple[Session, Participant]:
     return session, participant
 
 
+ParticipantPage = Callable[[Request, Session, Participant], Awaitable[Response]]
+ParticipantAction = Callable[[Request, FormData, Session, Participant], Awaitable[Response]]
+
+
+def participant_page(handler: ParticipantPage) -> Endpoint:
+    """A part of a session's phone page, for the phone that joined that session (of the
+    path's ``{code}``): others get 403 (views/access.py has the whole family)."""
+
+    @wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        session, participant = await require_participant(request)
+        return await handler(request, session, participant)
+
+    return wearing("participant_page", endpoint)
+
+
+def participant_action(handler: ParticipantAction) -> Endpoint:
+    """A form posted by the phone that joined the session: its CSRF token is checked,
+    then the phone recognised (others get 403)."""
+
+    @wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        form = await read_form(request)
+        session, participant = await require_participant(request)
+        return await handler(request, form, session, participant)
+
+    return wearing("participant_action", endpoint)
+
+
 def session_url(request: Request, session: Session) -> str:
-    # The route named participant_session: spelled out, as finding it by name walks the
-    # whole routing table (a twentieth of a join) and a join code needs no quoting.
-    return f"{request.scope.get('root_path', '')}/s/{session.join_code}"
+    """The phone's page of a session found by its code (so it has one)."""
+    assert session.join_code is not None
+    return mounted(request, url("participant_session", code=session.join_code))
 
 
 # A project's title or need, edited, shows on the pages of arriving phones after this
@@ -83,6 +116,7 @@ VOTE_ANSWER = "partials/vote.html"
 NAME_MARK = "name-mark-" + secrets.token_hex(16)
 
 
+@public_page
 async def session_page(request: Request) -> Response:
     """The phone's page: the join form until the phone has a name, then the session."""
     code = request.path_params["code"]
@@ -188,19 +222,17 @@ def _page_of(
         "project": project,
         "participant": participant,
         "seq": seq,
-        "audience": "phone",
-        "oob": False,
         "text": "",
         "error": None,
     }
 
 
-async def join(request: Request) -> Response:
+@public_action
+async def join(request: Request, form: FormData) -> Response:
     """Join with a name. The plain form is answered with a redirect to the session page;
     under htmx with the session page itself, the address staying the session's (a reload
     loads it again): one round trip less for a phone on a poor network, and for the
     server in a join storm."""
-    form = await read_form(request)
     state = app_state(request)
     _count_join(request)
     arrival = participants.Arrival(
@@ -251,9 +283,10 @@ def _need_ids(form: FormData) -> list[int]:
     return [need_id for need_id in ids if need_id is not None]
 
 
-async def propose(request: Request) -> Response:
-    form = await read_form(request)
-    session, participant = await require_participant(request)
+@participant_action
+async def propose(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
         await proposals.propose(
@@ -274,17 +307,16 @@ async def propose(request: Request) -> Response:
         "partials/propose_form.html",
         session=session,
         needs=needs,
-        audience="phone",
-        oob=False,
         text="",
         error=None,
         sent=True,
     )
 
 
-async def describe_need(request: Request) -> Response:
-    form = await read_form(request)
-    session, participant = await require_participant(request)
+@participant_action
+async def describe_need(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
         await proposals.propose(
@@ -300,16 +332,15 @@ async def describe_need(request: Request) -> Response:
         request,
         "partials/need_form.html",
         session=session,
-        audience="phone",
-        oob=False,
         text="",
         need_sent=True,
     )
 
 
-async def react(request: Request) -> Response:
-    form = await read_form(request)
-    session, participant = await require_participant(request)
+@participant_action
+async def react(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     proposal_id = int_param(request, "proposal_id")
     reaction = proposals.parse_reaction(field(form, "reaction"))
     state = app_state(request)
@@ -333,14 +364,13 @@ async def react(request: Request) -> Response:
         stage=stage,
         item=items[0],
         my_reaction=reaction,
-        audience="phone",
-        oob=False,
     )
 
 
-async def comment(request: Request) -> Response:
-    form = await read_form(request)
-    session, participant = await require_participant(request)
+@participant_action
+async def comment(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
@@ -362,8 +392,6 @@ async def comment(request: Request) -> Response:
         stage=stage,
         session=session,
         proposal_id=proposal_id,
-        audience="phone",
-        oob=False,
         sent=True,
     )
 
@@ -393,13 +421,13 @@ async def _vote_region(
         stage=stage,
         my_choice=choice,
         lazy_vote=False,
-        audience="phone",
-        oob=False,
     )
 
 
-async def vote(request: Request) -> Response:
-    form = await read_form(request)
+# A participant's vote, though anyone may post it: the batch that writes it recognises the
+# voter (a phone that has not joined is refused there), one read fewer per vote.
+@public_action
+async def vote(request: Request, form: FormData) -> Response:
     ballot = proposal_votes.VoteOnProposal(
         code=request.path_params["code"],
         voter_in=partial(remembered_participant, request),
@@ -429,14 +457,12 @@ def _vote_answer(request: Request, cast: proposal_votes.CastVote, choice: Choice
             stage=cast.stage,
             my_choice=choice,
             lazy_vote=False,
-            audience="phone",
-            oob=False,
         )
         pages.keep(entry, seq, answer)
     return answer
 
 
-async def my_vote(request: Request) -> Response:
+@participant_page
+async def my_vote(request: Request, session: Session, participant: Participant) -> Response:
     """This phone's vote region for one proposal (loaded when a proposal reappears)."""
-    session, participant = await require_participant(request)
     return await _vote_region(request, session, participant, int_param(request, "proposal_id"))

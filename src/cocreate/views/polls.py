@@ -15,10 +15,20 @@ from cocreate import agenda, polls, projects, proxies, voting
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
-from cocreate.models import Facilitator, Member, Poll, Project, Session, key, whole_number
+from cocreate.models import (
+    Facilitator,
+    Member,
+    Participant,
+    Poll,
+    Project,
+    Session,
+    key,
+    whole_number,
+)
 from cocreate.sealed import BallotSeal
-from cocreate.views.facilitator import facilitator_action
-from cocreate.views.participant import require_participant
+from cocreate.urls import url
+from cocreate.views.access import facilitator_action, public_action, public_page
+from cocreate.views.participant import participant_action, participant_page
 from cocreate.web import (
     app_state,
     current_facilitator,
@@ -26,7 +36,6 @@ from cocreate.web import (
     form_fields,
     int_param,
     is_htmx,
-    read_form,
     render,
     see_other,
 )
@@ -73,12 +82,11 @@ def _percent(raw: str) -> int:
 
 
 def _console(session_id: int) -> Response:
-    return see_other(f"/sessions/{session_id}/console#polls")
+    return see_other(url("console", session_id=session_id) + "#polls")
 
 
 @facilitator_action
-async def create_poll(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def create_poll(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
@@ -112,23 +120,23 @@ PollStep = Callable[
 ]
 
 
-def _poll_step(step: PollStep) -> Callable[[Request], Awaitable[Response]]:
-    """A console button that moves a poll along (open, close), then tells every screen."""
-
-    @facilitator_action
-    async def action(request: Request, facilitator: Facilitator) -> Response:
-        await read_form(request)
-        session_id = int_param(request, "session_id")
-        state = app_state(request)
-        async with state.db.write() as db:
-            await step(db, facilitator, session_id, int_param(request, "poll_id"), state.seal)
-        return _console(session_id)
-
-    return action
+async def _poll_step(request: Request, facilitator: Facilitator, step: PollStep) -> Response:
+    """A console button that moves a poll along (open, close): every screen follows."""
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.write() as db:
+        await step(db, facilitator, session_id, int_param(request, "poll_id"), state.seal)
+    return _console(session_id)
 
 
-open_poll = _poll_step(_open)
-close_poll = _poll_step(_close)
+@facilitator_action
+async def open_poll(request: Request, form: FormData, facilitator: Facilitator) -> Response:
+    return await _poll_step(request, facilitator, _open)
+
+
+@facilitator_action
+async def close_poll(request: Request, form: FormData, facilitator: Facilitator) -> Response:
+    return await _poll_step(request, facilitator, _close)
 
 
 def _as_member(raw: str) -> int | None:
@@ -142,8 +150,7 @@ def _as_member(raw: str) -> int | None:
 
 
 @facilitator_action
-async def next_round(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def next_round(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     state = app_state(request)
     async with state.db.write() as db:
@@ -157,9 +164,10 @@ async def next_round(request: Request, facilitator: Facilitator) -> Response:
     return _console(session_id)
 
 
-async def cast_ballot(request: Request) -> Response:
-    form = await read_form(request)
-    session, participant = await require_participant(request)
+@participant_action
+async def cast_ballot(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     poll_id = int_param(request, "poll_id")
     as_member = _as_member(field(form, "as_member"))
     state = app_state(request)
@@ -199,14 +207,12 @@ async def cast_ballot(request: Request) -> Response:
         receipt=receipt.code,
         voted=True,
         as_member=principal,
-        audience="phone",
-        oob=False,
     )
 
 
-async def my_ballots(request: Request) -> Response:
+@participant_page
+async def my_ballots(request: Request, session: Session, participant: Participant) -> Response:
     """This phone's ballots for one poll: its own, and one per proxy it holds."""
-    session, participant = await require_participant(request)
     poll_id = int_param(request, "poll_id")
     async with app_state(request).db.session() as db:
         views = await polls.poll_views(
@@ -231,14 +237,11 @@ async def my_ballots(request: Request) -> Response:
         identities=identities,
         signed=signed,
         withdrawn=withdrawn,
-        audience="phone",
-        oob=False,
     )
 
 
 @facilitator_action
-async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
-    form = await read_form(request)
+async def record_proxy(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     async with app_state(request).db.write() as db:
         await proxies.record(
@@ -248,12 +251,11 @@ async def record_proxy(request: Request, facilitator: Facilitator) -> Response:
             principal_number=field(form, "principal"),
             holder_number=field(form, "holder"),
         )
-    return see_other(f"/sessions/{session_id}/console#proxies")
+    return see_other(url("console", session_id=session_id) + "#proxies")
 
 
 @facilitator_action
-async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
-    await read_form(request)
+async def revoke_proxy(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     session_id = int_param(request, "session_id")
     async with app_state(request).db.write() as db:
         await proxies.revoke(
@@ -262,12 +264,12 @@ async def revoke_proxy(request: Request, facilitator: Facilitator) -> Response:
             session_id=session_id,
             proxy_id=int_param(request, "proxy_id"),
         )
-    return see_other(f"/sessions/{session_id}/console#proxies")
+    return see_other(url("console", session_id=session_id) + "#proxies")
 
 
-async def declare_proxy(request: Request) -> Response:
+@public_action
+async def declare_proxy(request: Request, form: FormData) -> Response:
     """A member gives their proxy, proving who they are with their own voting code."""
-    form = await read_form(request)
     async with app_state(request).db.write() as db:
         session = await projects.session_by_code(db=db, code=request.path_params["code"])
         proxy = await proxies.declare(
@@ -305,6 +307,7 @@ async def _closed_poll(request: Request) -> tuple[Session, polls.PollView, bool]
     return session, views[0], runs_it
 
 
+@public_page
 async def result_page(request: Request) -> Response:
     session, view, runs_it = await _closed_poll(request)
     async with app_state(request).db.session() as db:
@@ -325,11 +328,10 @@ async def result_page(request: Request) -> Response:
         named=named,
         earlier_rounds=earlier,
         runs_it=runs_it,
-        audience="phone",
-        oob=False,
     )
 
 
+@public_page
 async def ballot_export(request: Request) -> Response:
     """The anonymised ballots of a closed poll: recount them with `cocreate recount`.
     Those of a secret poll in which a college cast one or two ballots go to its

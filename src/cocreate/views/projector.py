@@ -11,14 +11,17 @@ from starlette.responses import Response
 from cocreate import projects
 from cocreate.live.regions import Audience, stage_context
 from cocreate.models import Session
+from cocreate.views.access import public_page
+from cocreate.views.participant import session_url
 from cocreate.web import app_state, public_url, qr_svg, render_large
 
 
 def join_url(request: Request, session: Session) -> str:
     """The absolute link a phone opens: from COCREATE_PUBLIC_URL, else this request's host."""
-    return public_url(request, request.url_for("participant_session", code=session.join_code).path)
+    return public_url(request, session_url(request, session))
 
 
+@public_page
 async def screen(request: Request) -> Response:
     code = request.path_params["code"]
 
@@ -37,11 +40,11 @@ async def screen(request: Request) -> Response:
         join_url=join_url(request, session),
         connected=app_state(request).hub.connected(session.id),
         audience="screen",
-        oob=False,
         **context,
     )
 
 
+@public_page
 async def qr_code(request: Request) -> Response:
     """The join link as an SVG QR code, drawn on the server."""
     async with app_state(request).db.session() as db:

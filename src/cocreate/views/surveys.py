@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import participants, surveys
-from cocreate.models import Facilitator, FollowUp, Project, Survey, key
-from cocreate.views.facilitator import facilitator_action
-from cocreate.views.participant import require_participant
+from cocreate.models import Facilitator, FollowUp, Participant, Project, Session, Survey, key
+from cocreate.urls import url
+from cocreate.views.access import facilitator_action, public_action, public_page
+from cocreate.views.participant import participant_action
 from cocreate.web import (
     app_state,
     field,
     int_param,
     public_url,
     qr_svg,
-    read_form,
     remember_participant,
     remembered_participant,
     render,
@@ -33,20 +34,19 @@ async def _survey_action(
     request: Request, facilitator: Facilitator, action: Callable[..., Awaitable[Survey]]
 ) -> Response:
     """Open or close the decision's questionnaire, then back to the decision's page."""
-    await read_form(request)
     project_id, decision_id = int_param(request, "project_id"), int_param(request, "decision_id")
     async with app_state(request).db.write() as db:
         await action(db=db, facilitator=facilitator, project_id=project_id, decision_id=decision_id)
-    return see_other(f"/projects/{project_id}/decisions/{decision_id}#survey")
+    return see_other(url("decision", project_id=project_id, decision_id=decision_id) + "#survey")
 
 
 @facilitator_action
-async def open_survey(request: Request, facilitator: Facilitator) -> Response:
+async def open_survey(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     return await _survey_action(request, facilitator, surveys.open_survey)
 
 
 @facilitator_action
-async def close_survey(request: Request, facilitator: Facilitator) -> Response:
+async def close_survey(request: Request, form: FormData, facilitator: Facilitator) -> Response:
     return await _survey_action(request, facilitator, surveys.close_survey)
 
 
@@ -75,12 +75,14 @@ async def _survey_page(request: Request, status_code: int = 200, **extra: object
     )
 
 
+@public_page
 async def survey_page(request: Request) -> Response:
     return await _survey_page(request)
 
 
-async def answer_survey(request: Request) -> Response:
-    form = await read_form(request)
+# The session's participants answer: the questionnaire's rule recognises them.
+@public_action
+async def answer_survey(request: Request, form: FormData) -> Response:
     async with app_state(request).db.write() as db:
         asked = await surveys.by_code(db, request.path_params["code"])
         await surveys.answer(
@@ -90,19 +92,21 @@ async def answer_survey(request: Request) -> Response:
             rating=field(form, "rating"),
             comment=field(form, "comment"),
         )
-    return see_other(f"/f/{asked.survey.code}?thanks=1")
+    return see_other(url("survey_page", code=asked.survey.code) + "?thanks=1")
 
 
+@public_page
 async def survey_qr(request: Request) -> Response:
     async with app_state(request).db.session() as db:
         asked = await surveys.by_code(db, request.path_params["code"])
-    return await qr_svg(request, public_url(request, f"/f/{asked.survey.code}"))
+    return await qr_svg(request, public_url(request, url("survey_page", code=asked.survey.code)))
 
 
-async def make_link(request: Request) -> Response:
+@participant_action
+async def make_link(
+    request: Request, form: FormData, session: Session, participant: Participant
+) -> Response:
     """The participant asks for their own link, to come back on any phone."""
-    await read_form(request)
-    session, participant = await require_participant(request)
     async with app_state(request).db.write() as db:
         token = await surveys.participant_link(db, key(participant))
     return render(
@@ -110,10 +114,11 @@ async def make_link(request: Request) -> Response:
         "participant/link.html",
         session=session,
         participant=participant,
-        link=public_url(request, f"/p/{token}"),
+        link=public_url(request, url("open_participant_link", token=token)),
     )
 
 
+@public_page
 async def open_link(request: Request) -> Response:
     """A participant's link. On the phone that already is them: what is asked of them
     now. On any other phone, nothing changes yet: a page says whom the phone would
@@ -147,11 +152,11 @@ async def open_link(request: Request) -> Response:
     )
 
 
-async def confirm_link(request: Request) -> Response:
+@public_action
+async def confirm_link(request: Request, form: FormData) -> Response:
     """The phone, asked, becomes the participant whose link it is."""
-    await read_form(request)
     token = request.path_params["token"]
     async with app_state(request).db.session() as db:
         participant, session = await surveys.by_link(db, token)
     remember_participant(request, key(session), key(participant))
-    return see_other(f"/p/{token}")
+    return see_other(url("open_participant_link", token=token))
