@@ -74,6 +74,7 @@ class _SharedHeavyWork(HeavyWork):
 SHARED_HEAVY_WORK = _SharedHeavyWork(workers=1)
 cocreate.app.HeavyWork = lambda: SHARED_HEAVY_WORK  # type: ignore[assignment,misc]
 FRAME_TIMEOUT_S = 5.0
+LEFTOVER_TASKS_TIMEOUT_S = 10.0  # for what a test left running to end once cancelled
 
 
 # The servers' secret key: it signs cookies and seals secret ballots.
@@ -165,6 +166,23 @@ ON_POSTGRES = os.environ.get("COCREATE_TEST_ON") == "postgres"
 ONCE = pytest.mark.skipif(
     ON_POSTGRES, reason="independent of the database: runs in the SQLite run of the suite"
 )
+
+
+@pytest.fixture(autouse=True)
+async def _nothing_outlives_its_test() -> AsyncIterator[None]:
+    """What a test leaves running (a server's task, a socket's reader, a timer) is cancelled
+    when it ends, as closing the test's own event loop did when each test had one: the
+    tests of a worker share a loop now (pyproject.toml), and nothing of one runs on into
+    the next. Tasks that were there before the test began (a session fixture's, such as
+    the browser's) are left alone."""
+    before = asyncio.all_tasks()
+    yield
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task not in before and task is not current]
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=LEFTOVER_TASKS_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session", autouse=True)
