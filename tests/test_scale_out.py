@@ -22,6 +22,7 @@ from cocreate.settings import Settings
 from tests.conftest import (
     POSTGRES_URL,
     REDIS_URL,
+    TLS,
     Server,
     empty_postgres,
     open_room,
@@ -110,7 +111,7 @@ class ServeProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             for _ in range(200):
                 try:
                     if (await client.get(f"{self.base_url}/health")).status_code == 200:

@@ -36,7 +36,6 @@ import csv
 import io
 import json
 import re
-import ssl
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,7 @@ from cocreate.models import (
     key,
 )
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
-from tests.conftest import ONCE, PASSWORD, Browser, Room, Server
+from tests.conftest import ONCE, PASSWORD, TLS, Browser, Room, Server
 from tests.xss_payloads import INERT, MARKER_RE, MARKERS, PAYLOADS, Payload
 
 MAX_NAME = 60  # cocreate.models.MAX_NAME_CHARS
@@ -248,14 +247,9 @@ async def together(calls: Iterable[Awaitable[Any]], at_once: int = 8) -> list[An
     return await asyncio.gather(*(one(call) for call in calls))
 
 
-# One TLS context for every client: httpx would load the CA bundle for each (60 ms), and
-# this test makes a hundred of them (the server is plain HTTP on the loopback).
-TLS = ssl.create_default_context()
-
-
 class Device(Browser):
-    """A device as tests.conftest.Browser makes it, but with the shared TLS context and
-    no connection reused once idle for 2 s: uvicorn closes one idle for 5 s, and a
+    """A device as tests.conftest.Browser makes it, but with no connection reused once
+    idle for 2 s: uvicorn closes one idle for 5 s, and a
     request sent on it at that moment fails (ReadError), a race that this long test, on
     a loaded machine, would otherwise lose now and then."""
 
