@@ -502,8 +502,18 @@ async def world(room: Room, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wo
 # --- the database's fingerprint, and putting the sweep's world back ----------------------
 
 
+TABLES = [table.name for table in SQLModel.metadata.sorted_tables]
+_ROWS_SQL: dict[str, str] = {}  # by dialect: made once, read thousands of times
+
+
 def _rows_sql(dialect: sa.Dialect) -> str:
     """One statement reading every row of every table, each row as a JSON array."""
+    if dialect.name not in _ROWS_SQL:
+        _ROWS_SQL[dialect.name] = _rows_sql_for(dialect)
+    return _ROWS_SQL[dialect.name]
+
+
+def _rows_sql_for(dialect: sa.Dialect) -> str:
     quote_name = dialect.identifier_preparer.quote
     as_json = "json_build_array({})::text" if dialect.name == "postgresql" else "json_array({})"
     hexadecimal = "encode({}, 'hex')" if dialect.name == "postgresql" else "hex({})"
@@ -525,7 +535,7 @@ def _rows_sql(dialect: sa.Dialect) -> str:
 async def fingerprint(world: World) -> dict[str, list[str]]:
     """Every table's rows, read back in full (one statement: a couple of ms)."""
     engine = world.room.server.db.engine
-    found: dict[str, list[str]] = {table.name: [] for table in SQLModel.metadata.sorted_tables}
+    found: dict[str, list[str]] = {name: [] for name in TABLES}
     async with engine.connect() as connection:
         for name, row in (await connection.exec_driver_sql(_rows_sql(engine.dialect))).all():
             found[name].append(row)
