@@ -516,8 +516,9 @@ def tally_of(html: str, proposal_id: int) -> dict[str, int]:
 
 
 @dataclass
-class Room:
-    """A facilitator with an open session, and helpers to bring phones in."""
+class OpenSession:
+    """A facilitator with an open session, and helpers to bring phones in. (Not a room:
+    in the code, a room is `live.Room`, the sockets of one session in one process.)"""
 
     server: Server
     facilitator: Browser
@@ -568,7 +569,10 @@ async def signed_in(server: Server, email: str) -> Browser:
     return browser
 
 
-async def open_room(server: Server, facilitator: Browser, title: str = "Atelier") -> Room:
+async def open_session_for(
+    server: Server, facilitator: Browser, title: str = "Atelier"
+) -> OpenSession:
+    """A project of the facilitator's with a session, opened through the console's forms."""
     created = await facilitator.post(
         "/projects", {"title": title, "need": "Un besoin réel", "territory": "Lyon"}, htmx=False
     )
@@ -586,15 +590,16 @@ async def open_room(server: Server, facilitator: Browser, title: str = "Atelier"
         assert session.join_code
         code = session.join_code
     await facilitator.get(f"/sessions/{session_id}/console")
-    return Room(server, facilitator, project_id, session_id, code, [facilitator])
+    return OpenSession(server, facilitator, project_id, session_id, code, [facilitator])
 
 
 @pytest.fixture
-async def room(server: Server) -> AsyncIterator[Room]:
+async def open_session(server: Server) -> AsyncIterator[OpenSession]:
+    """Camille, signed in, with a session of a project of hers open to phones."""
     facilitator = await signed_in(server, "camille@example.org")
-    room = await open_room(server, facilitator)
+    opened = await open_session_for(server, facilitator)
     try:
-        yield room
+        yield opened
     finally:
-        for device in room.devices:
+        for device in opened.devices:
             await device.close()
