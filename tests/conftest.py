@@ -221,17 +221,18 @@ def _worker_database() -> None:
     asyncio.run(create())
 
 
-# The longest tests (tens of seconds each), started first: under pytest-xdist a long test
-# dealt out last keeps one worker busy while the other has nothing left to do.
+# The longest tests (tens of seconds each), longest first: under pytest-xdist a long test
+# dealt out last keeps one worker busy while the other has nothing left to do, and the two
+# longest (the XSS battery, a minute; the 5,000-member sheet) go to different workers.
 LONG_TESTS = (
-    "test_heavy_pages.py",
     "test_xss.py",
+    "test_heavy_pages.py",
     "test_crash_safety.py",
+    "test_workshop_browser.py",
     "test_authorization_matrix.py",
     "test_input_sweep.py",
-    "test_workshop_browser.py",
-    "test_browser.py",
     "test_accessibility.py",
+    "test_browser.py",
 )
 
 
@@ -241,7 +242,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.parent.name == "tally":
             item.add_marker(ONCE)
-    items.sort(key=lambda item: item.path.name not in LONG_TESTS)
+    rank = {name: place for place, name in enumerate(LONG_TESTS)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_TESTS)))
 
 
 def empty_postgres(url: str) -> None:
