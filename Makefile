@@ -32,15 +32,17 @@ run: install
 	$(BIN)/cocreate serve
 
 # Two workers: each test has its own app and database (and a server and port of its own
-# when it needs the wire), and CI has two cores.
+# when it needs the wire), and CI has two cores. The tests of a worker share one event
+# loop and one Chromium (a fresh browser context per test); the longest start first.
 TEST_WORKERS ?= 2
 
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
-# The same suite on PostgreSQL (its tables are emptied per test; its schema `public` is
-# rebuilt when not at the newest migration), with live fan-out through Redis. Each worker
-# works in a database of its own, named after the given one (test_gw0, test_gw1).
+# The same suite on PostgreSQL (its tables are emptied per test, by DELETE over one
+# connection per worker; its schema `public` is rebuilt when not at the newest migration),
+# with live fan-out through Redis. Each worker works in a database of its own, named after
+# the given one (test_gw0, test_gw1).
 test-postgres: install
 	COCREATE_TEST_ON=postgres \
 	COCREATE_TEST_DATABASE_URL=$${COCREATE_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \

@@ -35,8 +35,11 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 BROWSER_MARKS = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    """One Chromium per worker, with its Playwright driver: starting both took seconds per
+    test (a Node.js process, then the browser's), a fresh context takes a fraction of one.
+    The tests of a worker share one event loop (pyproject.toml), the one they run on."""
     if IN_CI:
         import playwright.async_api as playwright_api
     else:
@@ -47,6 +50,17 @@ async def browser() -> AsyncIterator[Any]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def browser(chromium: Any) -> AsyncIterator[Any]:
+    """The worker's Chromium for one test, which opens its pages in contexts of its own
+    (a profile each: cookies, storage, cache). Those left open are closed after the test:
+    the next one starts with none, as with a browser of its own."""
+    assert chromium.is_connected(), "Chromium went away during an earlier test"
+    yield chromium
+    for context in chromium.contexts:
+        await context.close()
 
 
 class Console:

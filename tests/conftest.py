@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ import uvicorn
 import websockets
 from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -74,7 +76,13 @@ class _SharedHeavyWork(HeavyWork):
 SHARED_HEAVY_WORK = _SharedHeavyWork(workers=1)
 cocreate.app.HeavyWork = lambda: SHARED_HEAVY_WORK  # type: ignore[assignment,misc]
 FRAME_TIMEOUT_S = 5.0
+LEFTOVER_TASKS_TIMEOUT_S = 10.0  # for what a test left running to end once cancelled
 
+
+# One TLS context for every client of the suite: httpx would otherwise load the system's
+# CA bundle for each client it makes (30 ms of CPU), and the tests make thousands of them
+# (the servers are plain HTTP on the loopback: it is never used to connect).
+TLS = ssl.create_default_context()
 
 # The servers' secret key: it signs cookies and seals secret ballots.
 SECRET_KEY = "test-secret-" + "x" * 32
@@ -90,6 +98,7 @@ class Server:
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         """An HTTP client of this server, wherever it is served."""
+        options.setdefault("verify", TLS)
         return httpx.AsyncClient(base_url=self.base_url, transport=self.transport, **options)
 
     @property
@@ -167,6 +176,23 @@ ONCE = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+async def _nothing_outlives_its_test() -> AsyncIterator[None]:
+    """What a test leaves running (a server's task, a socket's reader, a timer) is cancelled
+    when it ends, as closing the test's own event loop did when each test had one: the
+    tests of a worker share a loop now (pyproject.toml), and nothing of one runs on into
+    the next. Tasks that were there before the test began (a session fixture's, such as
+    the browser's) are left alone."""
+    before = asyncio.all_tasks()
+    yield
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() if task not in before and task is not current]
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=LEFTOVER_TASKS_TIMEOUT_S)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _heavy_work_workers() -> Iterator[None]:
     yield
@@ -195,17 +221,18 @@ def _worker_database() -> None:
     asyncio.run(create())
 
 
-# The longest tests (tens of seconds each), started first: under pytest-xdist a long test
-# dealt out last keeps one worker busy while the other has nothing left to do.
+# The longest tests (tens of seconds each), longest first: under pytest-xdist a long test
+# dealt out last keeps one worker busy while the other has nothing left to do, and the two
+# longest (the XSS battery, a minute; the 5,000-member sheet) go to different workers.
 LONG_TESTS = (
-    "test_heavy_pages.py",
     "test_xss.py",
+    "test_heavy_pages.py",
     "test_crash_safety.py",
+    "test_workshop_browser.py",
     "test_authorization_matrix.py",
     "test_input_sweep.py",
-    "test_workshop_browser.py",
-    "test_browser.py",
     "test_accessibility.py",
+    "test_browser.py",
 )
 
 
@@ -215,7 +242,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.parent.name == "tally":
             item.add_marker(ONCE)
-    items.sort(key=lambda item: item.path.name not in LONG_TESTS)
+    rank = {name: place for place, name in enumerate(LONG_TESTS)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_TESTS)))
 
 
 def empty_postgres(url: str) -> None:
@@ -231,33 +259,78 @@ def empty_postgres(url: str) -> None:
     asyncio.run(reset())
 
 
-def emptied_postgres(url: str) -> bool:
-    """Empty every table of an already migrated PostgreSQL, far faster than migrating
-    anew; False when its schema is not at the newest migration (then migrate it)."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    tables = [table.name for table in SQLModel.metadata.sorted_tables]
+RESTART_DRAWN_SEQUENCES = (
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
+    " FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+)
 
-    async def truncate() -> bool:
-        engine = make_engine(url)
+
+class PostgresTables:
+    """Empties the tables of this worker's PostgreSQL between tests, and restarts the
+    sequences that handed out ids, over one connection kept for the whole run.
+
+    `TRUNCATE` of every table took a tenth of a second per test (each table gets new
+    files, synced at commit) where most tests write to a handful of tables and leave
+    a few rows: a `DELETE` of every table, children first, in one round trip, takes a
+    millisecond or two when they are (nearly) empty. Sequences are restarted only where
+    one was drawn from (`pg_sequences` shows a last value), as `RESTART IDENTITY` did
+    for all: ids start at 1 in each test. A schema not at the newest migration (a test
+    of migrations or outages leaves one) is rebuilt, as before."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        self.connection: Any = None
+        # Children first; names from the metadata, not from input.
+        tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+        deletes = [f'DELETE FROM "{name}"' for name in tables]  # noqa: S608
+        self.emptying = ";\n".join([*deletes, RESTART_DRAWN_SEQUENCES])
+
+    async def reset(self) -> None:
+        """Every table empty, every sequence at its start, the schema at the newest
+        migration. A connection lost meanwhile (the server restarted) is made anew."""
+        import asyncpg
+
         try:
-            async with engine.begin() as connection:
-                present = await connection.exec_driver_sql(
-                    "SELECT to_regclass('public.alembic_version') IS NOT NULL"
-                )
-                if not present.scalar():
-                    return False
-                version = await connection.exec_driver_sql(
-                    "SELECT version_num FROM alembic_version"
-                )
-                if version.scalar() != head:
-                    return False
-                quoted = ", ".join(f'"{name}"' for name in tables)
-                await connection.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-                return True
-        finally:
-            await engine.dispose()
+            await self._reset()
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            await self.close()
+            await self._reset()
 
-    return asyncio.run(truncate())
+    async def _reset(self) -> None:
+        import asyncpg
+
+        if self.connection is None or self.connection.is_closed():
+            self.connection = await asyncpg.connect(self.dsn, statement_cache_size=0)
+        try:
+            version = await self.connection.fetchval("SELECT version_num FROM alembic_version")
+        except asyncpg.UndefinedTableError:
+            version = None
+        if version != self.head:
+            await asyncio.to_thread(empty_postgres, self.url)
+            await asyncio.to_thread(upgrade, self.url)
+        await self.connection.execute(self.emptying)
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                await self.connection.close()
+            self.connection = None
+
+
+@pytest.fixture(scope="session")
+async def postgres_tables() -> AsyncIterator[PostgresTables | None]:
+    """This worker's PostgreSQL when the suite runs on it (else None)."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    assert POSTGRES_URL, "COCREATE_TEST_DATABASE_URL must name the PostgreSQL to test on"
+    tables = PostgresTables(POSTGRES_URL)
+    try:
+        yield tables
+    finally:
+        await tables.close()
 
 
 @pytest.fixture(scope="session")
@@ -269,13 +342,12 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+async def database_url(
+    tmp_path: Path, migrated_sqlite: Path, postgres_tables: PostgresTables | None
+) -> str:
     """A fresh database at the newest migration, for each test."""
-    if ON_POSTGRES:
-        assert POSTGRES_URL, "COCREATE_TEST_DATABASE_URL must name the PostgreSQL to test on"
-        if not emptied_postgres(POSTGRES_URL):
-            empty_postgres(POSTGRES_URL)
-            upgrade(POSTGRES_URL)
+    if postgres_tables is not None:
+        await postgres_tables.reset()
         return POSTGRES_URL
     path = tmp_path / "cocreate.db"
     shutil.copyfile(migrated_sqlite, path)
@@ -446,8 +518,9 @@ def tally_of(html: str, proposal_id: int) -> dict[str, int]:
 
 
 @dataclass
-class Room:
-    """A facilitator with an open session, and helpers to bring phones in."""
+class OpenSession:
+    """A facilitator with an open session, and helpers to bring phones in. (Not a room:
+    in the code, a room is `live.Room`, the sockets of one session in one process.)"""
 
     server: Server
     facilitator: Browser
@@ -498,7 +571,10 @@ async def signed_in(server: Server, email: str) -> Browser:
     return browser
 
 
-async def open_room(server: Server, facilitator: Browser, title: str = "Atelier") -> Room:
+async def open_session_for(
+    server: Server, facilitator: Browser, title: str = "Atelier"
+) -> OpenSession:
+    """A project of the facilitator's with a session, opened through the console's forms."""
     created = await facilitator.post(
         "/projects", {"title": title, "need": "Un besoin réel", "territory": "Lyon"}, htmx=False
     )
@@ -516,15 +592,16 @@ async def open_room(server: Server, facilitator: Browser, title: str = "Atelier"
         assert session.join_code
         code = session.join_code
     await facilitator.get(f"/sessions/{session_id}/console")
-    return Room(server, facilitator, project_id, session_id, code, [facilitator])
+    return OpenSession(server, facilitator, project_id, session_id, code, [facilitator])
 
 
 @pytest.fixture
-async def room(server: Server) -> AsyncIterator[Room]:
+async def open_session(server: Server) -> AsyncIterator[OpenSession]:
+    """Camille, signed in, with a session of a project of hers open to phones."""
     facilitator = await signed_in(server, "camille@example.org")
-    room = await open_room(server, facilitator)
+    opened = await open_session_for(server, facilitator)
     try:
-        yield room
+        yield opened
     finally:
-        for device in room.devices:
+        for device in opened.devices:
             await device.close()

@@ -7,7 +7,8 @@ an app, a client or a sign-in in between.
         awa = await factory.participant(session, "Awa")
 
 The `factory` fixture (conftest.py) works on the `bare_db` fixture: a database at the
-newest migration and no app. A test of what a page or a form says takes `room` instead.
+newest migration and no app. A test of what a page or a form says takes `open_session`
+instead.
 """
 
 from __future__ import annotations

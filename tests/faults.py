@@ -19,7 +19,7 @@ import httpx
 from sqlmodel import col, select
 
 from cocreate.models import Choice, Participant, Proposal, Vote
-from tests.conftest import Browser, Room
+from tests.conftest import Browser, OpenSession
 
 CHOICES = (Choice.FOR, Choice.AGAINST, Choice.ABSTAIN)  # a change of mind every vote
 TAP_AGAIN_S = 0.05  # how soon a phone told 503 sends the same vote again
@@ -93,18 +93,18 @@ class Phone:
                 await asyncio.sleep(TAP_AGAIN_S)
 
 
-async def phones_in(room: Room, count: int) -> tuple[int, list[Phone]]:
+async def phones_in(open_session: OpenSession, count: int) -> tuple[int, list[Phone]]:
     """A proposal and ``count`` phones in the room, ready to vote on it."""
-    author = await room.phone("Autrice")
-    made = await author.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
+    author = await open_session.phone("Autrice")
+    made = await author.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
     assert made.status_code == 200, made.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         proposal_id = (await db.exec(select(Proposal.id))).one()
     assert proposal_id is not None
     phones = []
     for number in range(count):
         name = f"Phone {number}"
-        phones.append(Phone(name, await room.phone(name), room.code, proposal_id))
+        phones.append(Phone(name, await open_session.phone(name), open_session.code, proposal_id))
     return proposal_id, phones
 
 
@@ -144,9 +144,11 @@ class Health:
         return total
 
 
-async def stored_votes(room: Room, proposal_id: int) -> dict[str, list[tuple[str, bool]]]:
+async def stored_votes(
+    open_session: OpenSession, proposal_id: int
+) -> dict[str, list[tuple[str, bool]]]:
     """Each phone's votes on the proposal as stored, in order: (choice, still current)."""
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         rows = await db.exec(
             select(Participant.display_name, Vote.choice, Vote.superseded_at)
             .join(Participant, col(Participant.id) == Vote.participant_id)

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from cocreate.models import Poll, Proposal
 from tests.browsing import BROWSER_MARKS, LIVE_MS, axe_problems
-from tests.conftest import ONCE, PASSWORD, Room
+from tests.conftest import ONCE, PASSWORD, OpenSession
 
 # What a page looks like and how it is reached does not depend on the database: once.
 pytestmark = [*BROWSER_MARKS, ONCE]
@@ -75,68 +75,70 @@ CONTROLS = f"""() => {{
 }}"""
 
 
-async def create_poll(room: Room, **fields: str) -> int:
-    created = await room.facilitator.post(
-        f"/sessions/{room.session_id}/polls", {"secret": "1", **fields}, htmx=False
+async def create_poll(open_session: OpenSession, **fields: str) -> int:
+    created = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/polls", {"secret": "1", **fields}, htmx=False
     )
     assert created.status_code == 303, created.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll_id = (await db.exec(select(sa.func.max(Poll.id)))).one()
     assert poll_id is not None
     return int(poll_id)
 
 
-async def poll_action(room: Room, poll_id: int, action: str) -> None:
-    done = await room.facilitator.post(
-        f"/sessions/{room.session_id}/polls/{poll_id}/{action}", htmx=False
+async def poll_action(open_session: OpenSession, poll_id: int, action: str) -> None:
+    done = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/polls/{poll_id}/{action}", htmx=False
     )
     assert done.status_code == 303, done.text
 
 
 @pytest.fixture
-async def furnished(room: Room) -> Room:
+async def furnished(open_session: OpenSession) -> OpenSession:
     """A session in full swing: what the three pages show at their busiest."""
-    ana, ben = await room.phone("Ana"), await room.phone("Ben")
+    ana, ben = await open_session.phone("Ana"), await open_session.phone("Ben")
     texts = ("Une cuisine partagée ouverte le samedi", "Un atelier vélo dans la cour")
     for text in texts:
-        sent = await ana.post(f"/s/{room.code}/proposals", {"text": text})
+        sent = await ana.post(f"/s/{open_session.code}/proposals", {"text": text})
         assert sent.status_code == 200, sent.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         ids = [
             (await db.exec(select(Proposal.id).where(Proposal.text == text))).one()
             for text in texts
         ]
     for phone, choice in ((ana, "for"), (ben, "against")):
-        voted = await phone.post(f"/s/{room.code}/proposals/{ids[0]}/vote", {"choice": choice})
+        voted = await phone.post(
+            f"/s/{open_session.code}/proposals/{ids[0]}/vote", {"choice": choice}
+        )
         assert voted.status_code == 200, voted.text
     commented = await ben.post(
-        f"/s/{room.code}/proposals/{ids[0]}/comments", {"text": "Et le dimanche ?"}
+        f"/s/{open_session.code}/proposals/{ids[0]}/comments", {"text": "Et le dimanche ?"}
     )
     assert commented.status_code == 200, commented.text
-    decided = await room.facilitator.post(
-        f"/sessions/{room.session_id}/proposals/{ids[1]}/decision",
+    decided = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/proposals/{ids[1]}/decision",
         {"outcome": "adopted", "note": "À lancer en mars"},
     )
     assert decided.status_code == 200, decided.text
 
-    closed = await create_poll(room, question="Adopter les statuts ?", method="yes_no")
-    await poll_action(room, closed, "open")
+    closed = await create_poll(open_session, question="Adopter les statuts ?", method="yes_no")
+    await poll_action(open_session, closed, "open")
     for phone, choice in ((ana, "for"), (ben, "against")):
-        cast = await phone.post(f"/s/{room.code}/polls/{closed}/ballot", {"choice": choice})
+        cast = await phone.post(f"/s/{open_session.code}/polls/{closed}/ballot", {"choice": choice})
         assert cast.status_code == 200, cast.text
-    await poll_action(room, closed, "close")
-    consent = await create_poll(room, question="Ouvrir le samedi ?", method="consent")
-    await poll_action(room, consent, "open")
+    await poll_action(open_session, closed, "close")
+    consent = await create_poll(open_session, question="Ouvrir le samedi ?", method="consent")
+    await poll_action(open_session, consent, "open")
     approval = await create_poll(
-        room, question="Quelles couleurs ?", method="approval", options="Rouge\nVert\nBleu"
+        open_session, question="Quelles couleurs ?", method="approval", options="Rouge\nVert\nBleu"
     )
-    await poll_action(room, approval, "open")
-    await create_poll(room, question="Un brouillon", method="yes_no")  # the console's draft
-    return room
+    await poll_action(open_session, approval, "open")
+    await create_poll(open_session, question="Un brouillon", method="yes_no")  # the console's draft
+    return open_session
 
 
-async def open_page(browser: Any, room: Room, audience: str, language: str) -> Any:
-    base = room.server.base_url
+async def open_page(browser: Any, open_session: OpenSession, audience: str, language: str) -> Any:
+    base = open_session.server.base_url
     viewport, device = {
         "phone": ({"width": 360, "height": 640}, {"is_mobile": True, "has_touch": True}),
         "projector": ({"width": 1280, "height": 720}, {}),
@@ -145,19 +147,19 @@ async def open_page(browser: Any, room: Room, audience: str, language: str) -> A
     context = await browser.new_context(viewport=viewport, locale=LANGUAGES[language], **device)
     page = await context.new_page()
     if audience == "phone":
-        await page.goto(f"{base}/s/{room.code}")
+        await page.goto(f"{base}/s/{open_session.code}")
         await page.fill("#display_name", "Chloé")
         await page.click("button.primary")
         await page.wait_for_selector(".connection", timeout=LIVE_MS)
     elif audience == "projector":
-        await page.goto(f"{base}/s/{room.code}/screen")
+        await page.goto(f"{base}/s/{open_session.code}/screen")
     else:
         await page.goto(f"{base}/login")
         await page.fill("#email", "camille@example.org")
         await page.fill("#password", PASSWORD)
         await page.click("button.primary")
         await page.wait_for_url(f"{base}/projects", timeout=LIVE_MS)
-        await page.goto(f"{base}/sessions/{room.session_id}/console")
+        await page.goto(f"{base}/sessions/{open_session.session_id}/console")
     await page.wait_for_load_state("networkidle")
     assert await page.evaluate("document.documentElement.lang") == language
     assert await page.locator(".card").count() >= 1  # the furnished wall is there
@@ -189,12 +191,14 @@ async def keyboard_problems(page: Any) -> list[str]:
     return problems
 
 
-async def barriers(browser: Any, room: Room, audience: str, showing: str = "") -> list[str]:
+async def barriers(
+    browser: Any, open_session: OpenSession, audience: str, showing: str = ""
+) -> list[str]:
     """What axe and the Tab key find on one audience's page, in each language (on a page
     that shows ``showing``, a CSS selector, when given)."""
     problems = []
     for language in LANGUAGES:
-        page = await open_page(browser, room, audience, language)
+        page = await open_page(browser, open_session, audience, language)
         if showing:
             assert await page.locator(showing).count() == 1, (audience, showing)
         found = await axe_problems(page) + await keyboard_problems(page)
@@ -205,14 +209,14 @@ async def barriers(browser: Any, room: Room, audience: str, showing: str = "") -
 
 @pytest.mark.parametrize("audience", AUDIENCES)
 async def test_axe_and_the_keyboard_find_no_barrier(
-    browser: Any, furnished: Room, audience: str
+    browser: Any, furnished: OpenSession, audience: str
 ) -> None:
     problems = await barriers(browser, furnished, audience)
     assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
-async def in_discussion(furnished: Room) -> Room:
+async def in_discussion(furnished: OpenSession) -> OpenSession:
     """The same session led by an agenda, on a timed discussion step: phones show the
     step, its countdown, comment forms and agree / disagree / pass buttons."""
     for kind, title in (("needs", "Ce qui manque"), ("discussion", "On en parle")):
@@ -237,7 +241,7 @@ async def in_discussion(furnished: Room) -> Room:
 
 @pytest.mark.parametrize("audience", AUDIENCES)
 async def test_a_running_agenda_has_no_barrier_either(
-    browser: Any, in_discussion: Room, audience: str
+    browser: Any, in_discussion: OpenSession, audience: str
 ) -> None:
     problems = await barriers(browser, in_discussion, audience, showing="#timer")
     assert not problems, "agenda running:\n" + "\n".join(problems)

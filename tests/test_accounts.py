@@ -14,7 +14,7 @@ from sqlmodel import select
 from cocreate.cli import main
 from cocreate.models import Facilitator, Project
 from tests.browsing import ARTIFACTS, LIVE_MS, NEEDS_CHROMIUM, axe_problems
-from tests.conftest import ONCE, PASSWORD, Browser, Room, Server, signed_in
+from tests.conftest import ONCE, PASSWORD, Browser, OpenSession, Server, signed_in
 
 NEW_PASSWORD = "a new and longer password"
 
@@ -29,23 +29,23 @@ def copy_of(browser: Browser) -> Browser:
     return thief
 
 
-async def shut_out(browser: Browser, room: Room) -> None:
+async def shut_out(browser: Browser, open_session: OpenSession) -> None:
     """Nothing of the facilitator's opens for this browser: pages send it to sign in,
     forms are refused and change nothing, the console's socket is closed."""
-    for path in ("/projects", f"/projects/{room.project_id}", "/account/password"):
+    for path in ("/projects", f"/projects/{open_session.project_id}", "/account/password"):
         page = await browser.get(path)
         assert page.status_code == 303, path
         assert page.headers["location"].startswith("/login?next="), path
-    console = await browser.get(f"/sessions/{room.session_id}/console")
+    console = await browser.get(f"/sessions/{open_session.session_id}/console")
     assert console.status_code == 303
     created = await browser.post("/projects", {"title": "Intrus", "need": "Rien"}, htmx=False)
     assert created.status_code == 403
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         titles = [p.title for p in (await db.exec(select(Project))).all()]
     assert "Intrus" not in titles
 
     async def open_and_listen() -> None:
-        socket = await browser.socket(room.code, "console")  # its hello may be refused
+        socket = await browser.socket(open_session.code, "console")  # its hello may be refused
         await asyncio.wait_for(socket.ws.recv(), 5)
 
     with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -55,57 +55,63 @@ async def shut_out(browser: Browser, room: Room) -> None:
 
 
 @pytest.mark.wire
-async def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(room: Room) -> None:
-    laptop = room.facilitator
-    phone = Browser(room.server)  # the same facilitator, signed in on a second browser
-    room.devices.append(phone)
+async def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(
+    open_session: OpenSession,
+) -> None:
+    laptop = open_session.facilitator
+    phone = Browser(open_session.server)  # the same facilitator, signed in on a second browser
+    open_session.devices.append(phone)
     await phone.get("/login")
     signed = await phone.post(
         "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
     )
     assert signed.status_code == 303
     saved = copy_of(laptop)
-    room.devices.append(saved)
+    open_session.devices.append(saved)
     # Before signing out, the copy is as good as the original: the test can fail.
-    assert (await saved.get(f"/projects/{room.project_id}")).status_code == 200
-    console = await saved.socket(room.code, "console")
+    assert (await saved.get(f"/projects/{open_session.project_id}")).status_code == 200
+    console = await saved.socket(open_session.code, "console")
     assert 'id="live-seq"' in await console.until_text('id="live-seq"')
     await console.close()
 
     out = await laptop.post("/logout", htmx=False)
     assert out.status_code == 303
-    await shut_out(saved, room)
-    await shut_out(phone, room)  # signed in elsewhere before: signed out too
-    await shut_out(laptop, room)
+    await shut_out(saved, open_session)
+    await shut_out(phone, open_session)  # signed in elsewhere before: signed out too
+    await shut_out(laptop, open_session)
     # Signing in again works, and the new cookie opens the projects.
     await laptop.get("/login")
     again = await laptop.post(
         "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
     )
     assert again.status_code == 303
-    assert (await laptop.get(f"/projects/{room.project_id}")).status_code == 200
-    await shut_out(saved, room)  # the old copy stays dead
+    assert (await laptop.get(f"/projects/{open_session.project_id}")).status_code == 200
+    await shut_out(saved, open_session)  # the old copy stays dead
 
 
-async def test_a_signed_out_cookie_cannot_sign_the_account_out_again(room: Room) -> None:
+async def test_a_signed_out_cookie_cannot_sign_the_account_out_again(
+    open_session: OpenSession,
+) -> None:
     """Only a current cookie revokes: a stale copy posting /logout changes nothing for
     the facilitator who signed in since."""
-    saved = copy_of(room.facilitator)
-    room.devices.append(saved)
-    await room.facilitator.post("/logout", htmx=False)
-    await room.facilitator.get("/login")
-    await room.facilitator.post(
+    saved = copy_of(open_session.facilitator)
+    open_session.devices.append(saved)
+    await open_session.facilitator.post("/logout", htmx=False)
+    await open_session.facilitator.get("/login")
+    await open_session.facilitator.post(
         "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
     )
     await saved.post("/logout", htmx=False)
-    assert (await room.facilitator.get("/projects")).status_code == 200
+    assert (await open_session.facilitator.get("/projects")).status_code == 200
 
 
 @pytest.mark.wire
-async def test_changing_the_password_signs_out_every_other_cookie(room: Room) -> None:
-    laptop = room.facilitator
+async def test_changing_the_password_signs_out_every_other_cookie(
+    open_session: OpenSession,
+) -> None:
+    laptop = open_session.facilitator
     saved = copy_of(laptop)
-    room.devices.append(saved)
+    open_session.devices.append(saved)
     assert (await saved.get("/projects")).status_code == 200
     page = await laptop.get("/projects")
     assert 'href="/account/password"' in page.text
@@ -137,11 +143,11 @@ async def test_changing_the_password_signs_out_every_other_cookie(room: Room) ->
     done = await laptop.get("/account/password?changed=1")
     assert "Your password was changed." in done.text
     # This browser stays signed in; every cookie from before the change is dead.
-    assert (await laptop.get(f"/projects/{room.project_id}")).status_code == 200
-    await shut_out(saved, room)
+    assert (await laptop.get(f"/projects/{open_session.project_id}")).status_code == 200
+    await shut_out(saved, open_session)
     # The old password no longer opens the account; the new one does.
-    visitor = Browser(room.server)
-    room.devices.append(visitor)
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
     await visitor.get("/login")
     old = await visitor.post(
         "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False
@@ -153,11 +159,13 @@ async def test_changing_the_password_signs_out_every_other_cookie(room: Room) ->
     assert new.status_code == 303
 
 
-async def test_the_current_password_is_guessed_no_faster_than_at_sign_in(room: Room) -> None:
+async def test_the_current_password_is_guessed_no_faster_than_at_sign_in(
+    open_session: OpenSession,
+) -> None:
     """A borrowed cookie is no way around the sign-in limits to learn the password."""
     answers = []
     for n in range(6):
-        answer = await room.facilitator.post(
+        answer = await open_session.facilitator.post(
             "/account/password",
             {"current_password": f"guess {n}", "new_password": NEW_PASSWORD},
             htmx=False,

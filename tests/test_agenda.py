@@ -10,49 +10,59 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cocreate.models import Poll, Step
-from tests.conftest import Room, open_room, signed_in, tally_of
+from tests.conftest import OpenSession, open_session_for, signed_in, tally_of
 
 STAGE = 'id="stage"'
 
 
-async def add_step(room: Room, kind: str, title: str, **extra: str) -> None:
+async def add_step(open_session: OpenSession, kind: str, title: str, **extra: str) -> None:
     data = {"kind": kind, "title": title, "prompt": "", "minutes": "", "auto_close": "1"}
-    response = await room.facilitator.post(f"/sessions/{room.session_id}/steps", data | extra)
+    response = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/steps", data | extra
+    )
     assert response.status_code == 200, response.text
     assert title in response.text
 
 
-async def move(room: Room, where: str) -> str:
-    response = await room.facilitator.post(f"/sessions/{room.session_id}/agenda/{where}")
+async def move(open_session: OpenSession, where: str) -> str:
+    response = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/agenda/{where}"
+    )
     assert response.status_code == 200, response.text
     return response.text
 
 
-async def steps(room: Room) -> list[Step]:
-    async with room.server.db.session() as db:
+async def steps(open_session: OpenSession) -> list[Step]:
+    async with open_session.server.db.session() as db:
         result = await db.exec(
-            select(Step).where(Step.session_id == room.session_id).order_by(col(Step.position))
+            select(Step)
+            .where(Step.session_id == open_session.session_id)
+            .order_by(col(Step.position))
         )
         return list(result.all())
 
 
-async def workshop(room: Room) -> None:
-    await add_step(room, "needs", "Vos difficultés", prompt="Qu'est-ce qui vous gêne ?")
-    await add_step(room, "ideas", "Vos idées")
-    await add_step(room, "discussion", "On en parle")
-    await add_step(room, "vote", "On vote")
-    await add_step(room, "decision", "On décide")
+async def workshop(open_session: OpenSession) -> None:
+    await add_step(open_session, "needs", "Vos difficultés", prompt="Qu'est-ce qui vous gêne ?")
+    await add_step(open_session, "ideas", "Vos idées")
+    await add_step(open_session, "discussion", "On en parle")
+    await add_step(open_session, "vote", "On vote")
+    await add_step(open_session, "decision", "On décide")
 
 
 @pytest.mark.wire
-async def test_phones_and_projector_follow_the_facilitator_from_step_to_step(room: Room) -> None:
-    await workshop(room)
-    phone = await room.phone("Awa")
-    screen = await room.projector()
-    phone_live = await phone.socket(room.code, "phone", last_seq=await room.seq())
-    screen_live = await screen.socket(room.code, "screen", last_seq=await room.seq())
+async def test_phones_and_projector_follow_the_facilitator_from_step_to_step(
+    open_session: OpenSession,
+) -> None:
+    await workshop(open_session)
+    phone = await open_session.phone("Awa")
+    screen = await open_session.projector()
+    phone_live = await phone.socket(open_session.code, "phone", last_seq=await open_session.seq())
+    screen_live = await screen.socket(
+        open_session.code, "screen", last_seq=await open_session.seq()
+    )
 
-    console = await move(room, "start")
+    console = await move(open_session, "start")
     assert "Step 1 of 5" in console
     for live in (phone_live, screen_live):
         frame = await live.until_text(STAGE)
@@ -60,30 +70,32 @@ async def test_phones_and_projector_follow_the_facilitator_from_step_to_step(roo
         assert "Qu&#39;est-ce qui vous gêne ?" in frame
         assert "stage--needs" in frame
     # The page drawn now shows the step too, with the need form and not the proposal one.
-    page = (await phone.get(f"/s/{room.code}")).text
+    page = (await phone.get(f"/s/{open_session.code}")).text
     assert "Describe a need" in page
     assert re.search(r'<div hidden>\s*<section id="propose"', page)
 
-    await move(room, "next")
+    await move(open_session, "next")
     frame = await phone_live.until_text(STAGE)
     assert "Vos idées" in frame
     assert "stage--ideas" in frame
     await screen_live.until_text("stage--ideas")
-    await move(room, "back")
+    await move(open_session, "back")
     assert "stage--needs" in await phone_live.until_text(STAGE)
-    console = await move(room, "end")
+    console = await move(open_session, "end")
     assert "Start the agenda" in console
     assert "stage--free" in await phone_live.until_text(STAGE)
     for socket in (phone_live, screen_live):
         await socket.close()
 
 
-async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Room) -> None:
-    await workshop(room)
-    awa, ben = await room.phone("Awa"), await room.phone("Ben")
-    code = room.code
+async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(
+    open_session: OpenSession,
+) -> None:
+    await workshop(open_session)
+    awa, ben = await open_session.phone("Awa"), await open_session.phone("Ben")
+    code = open_session.code
 
-    await move(room, "start")  # needs
+    await move(open_session, "start")  # needs
     refused = await awa.post(f"/s/{code}/proposals", {"text": "Une idée trop tôt"})
     assert refused.status_code == 409
     assert "This is not the moment to propose" in refused.text
@@ -92,7 +104,7 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Ro
     assert need.status_code == 200
     assert "Thank you! Your need is on the wall." in need.text
 
-    await move(room, "next")  # ideas
+    await move(open_session, "next")  # ideas
     refused = await ben.post(f"/s/{code}/needs", {"text": "Trop tard"})
     assert refused.status_code == 409
     assert "This is not the moment to describe needs" in refused.text
@@ -108,7 +120,7 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Ro
     assert vote.status_code == 409
     assert "This is not the moment to vote" in vote.text
 
-    await move(room, "next")  # discussion
+    await move(open_session, "next")  # discussion
     said = await awa.post(f"/s/{code}/proposals/{proposal_id}/comments", {"text": "Oui !"})
     assert said.status_code == 200
     reacted = await awa.post(f"/s/{code}/proposals/{proposal_id}/reaction", {"reaction": "agree"})
@@ -121,14 +133,16 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Ro
     refused = await ben.post(f"/s/{code}/proposals/{proposal_id}/vote", {"choice": "for"})
     assert refused.status_code == 409
 
-    await move(room, "next")  # vote
+    await move(open_session, "next")  # vote
     assert (await awa.post(f"/s/{code}/proposals/{proposal_id}/vote", {"choice": "for"})).is_success
     refused = await awa.post(f"/s/{code}/proposals/{proposal_id}/comments", {"text": "Encore"})
     assert refused.status_code == 409
     assert "Comments are closed" in refused.text
 
     # The console shows it all: the need, the link, the reactions.
-    console = (await room.facilitator.get(f"/sessions/{room.session_id}/console")).text
+    console = (
+        await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
+    ).text
     assert "Pas de crèche le soir" in console
     assert "Answers:" in console
     assert "Agree <strong>1</strong>" in console
@@ -136,58 +150,68 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(room: Ro
 
 
 @pytest.mark.wire
-async def test_results_stay_hidden_on_phones_and_projector_until_revealed(room: Room) -> None:
-    await add_step(room, "vote", "On vote")
-    phone = await room.phone("Awa")
-    await phone.post(f"/s/{room.code}/proposals", {"text": "Un jardin"})  # free wall: allowed
+async def test_results_stay_hidden_on_phones_and_projector_until_revealed(
+    open_session: OpenSession,
+) -> None:
+    await add_step(open_session, "vote", "On vote")
+    phone = await open_session.phone("Awa")
+    await phone.post(
+        f"/s/{open_session.code}/proposals", {"text": "Un jardin"}
+    )  # free wall: allowed
     proposal_id = int(
-        re.findall(r'id="proposal-(\d+)"', (await phone.get(f"/s/{room.code}")).text)[0]
+        re.findall(r'id="proposal-(\d+)"', (await phone.get(f"/s/{open_session.code}")).text)[0]
     )
-    await move(room, "start")
-    await phone.post(f"/s/{room.code}/proposals/{proposal_id}/vote", {"choice": "for"})
-    screen = await room.projector()
-    page = (await screen.get(f"/s/{room.code}/screen")).text
+    await move(open_session, "start")
+    await phone.post(f"/s/{open_session.code}/proposals/{proposal_id}/vote", {"choice": "for"})
+    screen = await open_session.projector()
+    page = (await screen.get(f"/s/{open_session.code}/screen")).text
     assert "Results are hidden until the facilitator reveals them." in page
     assert "tally-row--for" not in page
-    console = (await room.facilitator.get(f"/sessions/{room.session_id}/console")).text
+    console = (
+        await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
+    ).text
     assert tally_of(console, proposal_id)["for"] == 1  # the console always sees them
-    live = await screen.socket(room.code, "screen", last_seq=await room.seq())
-    revealed = await room.facilitator.post(f"/sessions/{room.session_id}/reveal")
+    live = await screen.socket(open_session.code, "screen", last_seq=await open_session.seq())
+    revealed = await open_session.facilitator.post(f"/sessions/{open_session.session_id}/reveal")
     assert revealed.status_code == 200
     frame = await live.until_text(STAGE)
     assert tally_of(frame, proposal_id)["for"] == 1
     await live.close()
 
 
-async def test_the_agenda_is_edited_reordered_and_frozen_once_started(room: Room) -> None:
-    await add_step(room, "info", "Bienvenue")
-    await add_step(room, "needs", "Besoins", minutes="5")
-    first, second = await steps(room)
+async def test_the_agenda_is_edited_reordered_and_frozen_once_started(
+    open_session: OpenSession,
+) -> None:
+    await add_step(open_session, "info", "Bienvenue")
+    await add_step(open_session, "needs", "Besoins", minutes="5")
+    first, second = await steps(open_session)
     assert second.duration_s == 300
-    base = f"/sessions/{room.session_id}/steps"
-    moved = await room.facilitator.post(f"{base}/{second.id}/move", {"direction": "up"})
+    base = f"/sessions/{open_session.session_id}/steps"
+    moved = await open_session.facilitator.post(f"{base}/{second.id}/move", {"direction": "up"})
     assert moved.status_code == 200
-    assert [s.title for s in await steps(room)] == ["Besoins", "Bienvenue"]
-    edited = await room.facilitator.post(
+    assert [s.title for s in await steps(open_session)] == ["Besoins", "Bienvenue"]
+    edited = await open_session.facilitator.post(
         f"{base}/{first.id}",
         {"kind": "info", "title": "Accueil", "prompt": "Café", "minutes": "2", "auto_close": "1"},
     )
     assert edited.status_code == 200
     assert "Accueil" in edited.text
-    await move(room, "start")  # "Besoins" has started
-    frozen = await room.facilitator.post(
+    await move(open_session, "start")  # "Besoins" has started
+    frozen = await open_session.facilitator.post(
         f"{base}/{second.id}",
         {"kind": "needs", "title": "Autre", "prompt": "", "minutes": "", "auto_close": "1"},
     )
     assert frozen.status_code == 409
     assert "This step has already started" in frozen.text
-    deleted = await room.facilitator.post(f"{base}/{second.id}/delete")
+    deleted = await open_session.facilitator.post(f"{base}/{second.id}/delete")
     assert deleted.status_code == 409
-    assert [s.title for s in await steps(room)] == ["Besoins", "Accueil"]
+    assert [s.title for s in await steps(open_session)] == ["Besoins", "Accueil"]
 
 
-async def test_bad_steps_are_refused_with_a_reason_and_nothing_is_stored(room: Room) -> None:
-    base = f"/sessions/{room.session_id}/steps"
+async def test_bad_steps_are_refused_with_a_reason_and_nothing_is_stored(
+    open_session: OpenSession,
+) -> None:
+    base = f"/sessions/{open_session.session_id}/steps"
     cases = [
         ({"kind": "party", "title": "x"}, "Choose what kind of step this is."),
         ({"kind": "ideas", "title": "   "}, "Give the step a title."),
@@ -198,34 +222,38 @@ async def test_bad_steps_are_refused_with_a_reason_and_nothing_is_stored(room: R
         ({"kind": "vote", "title": "x", "poll_id": "99999"}, "Choose one of the session"),
     ]
     for data, message in cases:
-        response = await room.facilitator.post(base, data)
+        response = await open_session.facilitator.post(base, data)
         assert response.status_code == 422, data
         assert message in response.text, (data, response.text)
-    assert await steps(room) == []
-    empty = await room.facilitator.post(f"/sessions/{room.session_id}/agenda/start")
+    assert await steps(open_session) == []
+    empty = await open_session.facilitator.post(f"/sessions/{open_session.session_id}/agenda/start")
     assert empty.status_code == 409
     assert "The agenda is empty" in empty.text
-    unknown = await room.facilitator.post(f"/sessions/{room.session_id}/agenda/sideways")
+    unknown = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/agenda/sideways"
+    )
     assert unknown.status_code == 422
-    await add_step(room, "info", "Seule étape")
-    await move(room, "start")
-    last = await room.facilitator.post(f"/sessions/{room.session_id}/agenda/next")
+    await add_step(open_session, "info", "Seule étape")
+    await move(open_session, "start")
+    last = await open_session.facilitator.post(f"/sessions/{open_session.session_id}/agenda/next")
     assert last.status_code == 409
     assert "This is the last step" in last.text
     # Participants cannot move the room.
-    phone = await room.phone("Awa")
-    assert (await phone.post(f"/sessions/{room.session_id}/agenda/next")).status_code == 403
+    phone = await open_session.phone("Awa")
+    assert (await phone.post(f"/sessions/{open_session.session_id}/agenda/next")).status_code == 403
 
 
 @pytest.mark.wire
-async def test_timer_pause_extend_and_stop_close_and_reopen_the_inputs(room: Room) -> None:
-    await add_step(room, "ideas", "Idées", minutes="3")
-    phone = await room.phone("Awa")
-    await move(room, "start")
-    live = await phone.socket(room.code, "phone", last_seq=await room.seq())
-    timer = f"/sessions/{room.session_id}/timer"
+async def test_timer_pause_extend_and_stop_close_and_reopen_the_inputs(
+    open_session: OpenSession,
+) -> None:
+    await add_step(open_session, "ideas", "Idées", minutes="3")
+    phone = await open_session.phone("Awa")
+    await move(open_session, "start")
+    live = await phone.socket(open_session.code, "phone", last_seq=await open_session.seq())
+    timer = f"/sessions/{open_session.session_id}/timer"
 
-    paused = await room.facilitator.post(f"{timer}/pause")
+    paused = await open_session.facilitator.post(f"{timer}/pause")
     assert "Resume" in paused.text
     frame = await live.until_text('id="timer"')
     assert 'data-running="false"' in frame
@@ -233,94 +261,103 @@ async def test_timer_pause_extend_and_stop_close_and_reopen_the_inputs(room: Roo
     remaining = int(re.search(r'data-remaining-ms="(\d+)"', frame).group(1))  # type: ignore[union-attr]
     assert 170_000 < remaining <= 180_000
 
-    await room.facilitator.post(f"{timer}/add")
+    await open_session.facilitator.post(f"{timer}/add")
     frame = await live.until_text('id="timer"')
     extended = int(re.search(r'data-remaining-ms="(\d+)"', frame).group(1))  # type: ignore[union-attr]
     assert extended == remaining + 60_000  # paused: not a millisecond lost
 
-    await room.facilitator.post(f"{timer}/resume")
-    await room.facilitator.post(f"{timer}/stop")
+    await open_session.facilitator.post(f"{timer}/resume")
+    await open_session.facilitator.post(f"{timer}/stop")
     frame = await live.until(lambda f: 'id="timer"' in f and "timer--done" in f)
     assert 'data-remaining-ms="0"' in frame
-    refused = await phone.post(f"/s/{room.code}/proposals", {"text": "Trop tard"})
+    refused = await phone.post(f"/s/{open_session.code}/proposals", {"text": "Trop tard"})
     assert refused.status_code == 409
     assert "Time is up for this step" in refused.text
-    page = (await phone.get(f"/s/{room.code}")).text
+    page = (await phone.get(f"/s/{open_session.code}")).text
     assert "stage--ideas inputs-closed" in page
 
-    await room.facilitator.post(f"{timer}/add")  # one more minute: open again
-    assert (await phone.post(f"/s/{room.code}/proposals", {"text": "Juste à temps"})).is_success
-    bad = await room.facilitator.post(f"{timer}/rewind")
+    await open_session.facilitator.post(f"{timer}/add")  # one more minute: open again
+    assert (
+        await phone.post(f"/s/{open_session.code}/proposals", {"text": "Juste à temps"})
+    ).is_success
+    bad = await open_session.facilitator.post(f"{timer}/rewind")
     assert bad.status_code == 422
     await live.close()
 
 
-async def test_a_facilitation_script_is_saved_and_reused_in_another_session(room: Room) -> None:
-    await workshop(room)
-    saved = await room.facilitator.post(
-        f"/sessions/{room.session_id}/scripts", {"name": "Atelier besoins → décision"}
+async def test_a_facilitation_script_is_saved_and_reused_in_another_session(
+    open_session: OpenSession,
+) -> None:
+    await workshop(open_session)
+    saved = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/scripts", {"name": "Atelier besoins → décision"}
     )
     assert saved.status_code == 200
-    made = await room.facilitator.post(
-        f"/projects/{room.project_id}/sessions", {"title": "Deuxième atelier"}, htmx=False
+    made = await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/sessions", {"title": "Deuxième atelier"}, htmx=False
     )
     other = int(made.headers["location"].split("/")[2])
-    console = (await room.facilitator.get(f"/sessions/{other}/console")).text
+    console = (await open_session.facilitator.get(f"/sessions/{other}/console")).text
     script_id = re.search(r'<option value="(\d+)">Atelier besoins → décision</option>', console)
     assert script_id
-    applied = await room.facilitator.post(
+    applied = await open_session.facilitator.post(
         f"/sessions/{other}/scripts/apply", {"script_id": script_id.group(1)}
     )
     assert applied.status_code == 200
     for title in ("Vos difficultés", "Vos idées", "On en parle", "On vote", "On décide"):
         assert title in applied.text
     # Someone else's script is not theirs to use.
-    stranger = await signed_in(room.server, "other@example.org")
-    room.devices.append(stranger)
-    theirs = await open_room(room.server, stranger, "Ailleurs")
+    stranger = await signed_in(open_session.server, "other@example.org")
+    open_session.devices.append(stranger)
+    theirs = await open_session_for(open_session.server, stranger, "Ailleurs")
     stolen = await stranger.post(
         f"/sessions/{theirs.session_id}/scripts/apply", {"script_id": script_id.group(1)}
     )
     assert stolen.status_code == 404
 
 
-async def test_a_vote_step_keeps_its_polls_result_hidden_until_revealed(room: Room) -> None:
-    created = await room.facilitator.post(
-        f"/sessions/{room.session_id}/polls",
+async def test_a_vote_step_keeps_its_polls_result_hidden_until_revealed(
+    open_session: OpenSession,
+) -> None:
+    created = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/polls",
         {"secret": "1", "question": "Adopter la charte ?", "method": "yes_no"},
         htmx=False,
     )
     assert created.status_code == 303
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll_id = (await db.exec(select(sa.func.max(Poll.id)))).one()
-    await add_step(room, "vote", "La charte", poll_id=str(poll_id))
-    phone = await room.phone("Awa")
-    await move(room, "start")
-    base = f"/sessions/{room.session_id}/polls/{poll_id}"
-    assert (await room.facilitator.post(f"{base}/open", htmx=False)).status_code == 303
-    cast = await phone.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+    await add_step(open_session, "vote", "La charte", poll_id=str(poll_id))
+    phone = await open_session.phone("Awa")
+    await move(open_session, "start")
+    base = f"/sessions/{open_session.session_id}/polls/{poll_id}"
+    assert (await open_session.facilitator.post(f"{base}/open", htmx=False)).status_code == 303
+    cast = await phone.post(f"/s/{open_session.code}/polls/{poll_id}/ballot", {"choice": "for"})
     assert cast.status_code == 200
-    assert (await room.facilitator.post(f"{base}/close", htmx=False)).status_code == 303
+    assert (await open_session.facilitator.post(f"{base}/close", htmx=False)).status_code == 303
 
-    page = (await phone.get(f"/s/{room.code}")).text
+    page = (await phone.get(f"/s/{open_session.code}")).text
     assert "The facilitator will reveal the results." in page
-    result = f"/s/{room.code}/polls/{poll_id}"
+    result = f"/s/{open_session.code}/polls/{poll_id}"
     hidden = await phone.get(result)
     assert hidden.status_code == 403
     assert "not revealed the results yet" in hidden.text
     assert (await phone.get(f"{result}/ballots.json")).status_code == 403
-    assert (await room.facilitator.get(result)).status_code == 200  # the facilitator sees it
+    assert (
+        await open_session.facilitator.get(result)
+    ).status_code == 200  # the facilitator sees it
 
-    await room.facilitator.post(f"/sessions/{room.session_id}/reveal")
+    await open_session.facilitator.post(f"/sessions/{open_session.session_id}/reveal")
     assert (await phone.get(result)).status_code == 200
     assert (
-        "The facilitator will reveal the results." not in (await phone.get(f"/s/{room.code}")).text
+        "The facilitator will reveal the results."
+        not in (await phone.get(f"/s/{open_session.code}")).text
     )
 
 
-async def test_without_an_agenda_needs_wait_for_a_needs_step(room: Room) -> None:
-    phone = await room.phone("Awa")
-    refused = await phone.post(f"/s/{room.code}/needs", {"text": "Un besoin hors étape"})
+async def test_without_an_agenda_needs_wait_for_a_needs_step(open_session: OpenSession) -> None:
+    phone = await open_session.phone("Awa")
+    refused = await phone.post(f"/s/{open_session.code}/needs", {"text": "Un besoin hors étape"})
     assert refused.status_code == 409
     assert "Needs are gathered during a needs step of the agenda." in refused.text
-    assert (await phone.post(f"/s/{room.code}/proposals", {"text": "Une idée"})).is_success
+    assert (await phone.post(f"/s/{open_session.code}/proposals", {"text": "Une idée"})).is_success

@@ -40,7 +40,7 @@ from cocreate.models import (
     utcnow,
 )
 from cocreate.views.api import OPENAPI
-from tests.conftest import Browser, Room, Server, open_room, signed_in
+from tests.conftest import Browser, OpenSession, Server, open_session_for, signed_in
 from tests.test_live_session import proposal_id_of
 from tests.test_polls import act, create, vote
 
@@ -77,8 +77,10 @@ async def api(
         return await client.get(path, headers=headers)
 
 
-async def test_tokens_are_made_listed_and_revoked_from_the_command_line(room: Room) -> None:
-    server = room.server
+async def test_tokens_are_made_listed_and_revoked_from_the_command_line(
+    open_session: OpenSession,
+) -> None:
+    server = open_session.server
     code, output = await asyncio.to_thread(
         cli, server.database_url, "token", "create", "camille@example.org", "--name", "Portail"
     )
@@ -176,8 +178,8 @@ def assert_json_error(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-async def test_the_api_asks_for_a_valid_token(room: Room) -> None:
-    server = room.server
+async def test_the_api_asks_for_a_valid_token(open_session: OpenSession) -> None:
+    server = open_session.server
     missing = await api(server, "/api/v1/projects")
     assert_json_error(missing, 401)
     assert missing.headers["www-authenticate"] == 'Bearer realm="cocreate"'
@@ -190,7 +192,7 @@ async def test_the_api_asks_for_a_valid_token(room: Room) -> None:
         assert_json_error(unknown, 401)
         assert "www-authenticate" in unknown.headers
     # The facilitator's signed-in browser is no credential here: its cookie is ignored.
-    cookie_only = await room.facilitator.http.get("/api/v1/projects")
+    cookie_only = await open_session.facilitator.http.get("/api/v1/projects")
     assert_json_error(cookie_only, 401)
     assert "set-cookie" not in cookie_only.headers
     token = await new_token(server, "camille@example.org")
@@ -199,18 +201,18 @@ async def test_the_api_asks_for_a_valid_token(room: Room) -> None:
     assert lower_case.headers["cache-control"] == "no-store"
 
 
-async def test_a_token_reads_only_its_facilitators_projects(room: Room) -> None:
-    server = room.server
+async def test_a_token_reads_only_its_facilitators_projects(open_session: OpenSession) -> None:
+    server = open_session.server
     other = await signed_in(server, "dominique@example.org")
-    room_b = await open_room(server, other, title="Atelier B")
-    room.devices.append(other)
+    session_b = await open_session_for(server, other, title="Atelier B")
+    open_session.devices.append(other)
     camille = await new_token(server, "camille@example.org")
     dominique = await new_token(server, "dominique@example.org")
 
     mine = (await api(server, "/api/v1/projects", dominique)).json()
-    assert [p["id"] for p in mine["projects"]] == [room_b.project_id]
+    assert [p["id"] for p in mine["projects"]] == [session_b.project_id]
     assert [p["title"] for p in mine["projects"]] == ["Atelier B"]
-    a = room.project_id
+    a = open_session.project_id
     # Another facilitator's project answers exactly as one that does not exist.
     missing = await api(server, "/api/v1/projects/999999", dominique)
     for path in (
@@ -222,16 +224,16 @@ async def test_a_token_reads_only_its_facilitators_projects(room: Room) -> None:
         foreign = await api(server, path, dominique)
         assert assert_json_error(foreign, 404) == missing.json()
         assert (await api(server, path, camille)).status_code == 200
-    session = await api(server, f"/api/v1/sessions/{room.session_id}", dominique)
+    session = await api(server, f"/api/v1/sessions/{open_session.session_id}", dominique)
     assert (
         assert_json_error(session, 404)
         == (await api(server, "/api/v1/sessions/999999", dominique)).json()
     )
-    assert (await api(server, f"/api/v1/sessions/{room_b.session_id}", dominique)).is_success
+    assert (await api(server, f"/api/v1/sessions/{session_b.session_id}", dominique)).is_success
 
 
-async def test_a_token_is_noted_as_used_at_most_once_a_minute(room: Room) -> None:
-    server = room.server
+async def test_a_token_is_noted_as_used_at_most_once_a_minute(open_session: OpenSession) -> None:
+    server = open_session.server
     token = await new_token(server, "camille@example.org")
 
     async def last_used() -> Any:
@@ -255,9 +257,9 @@ async def test_a_token_is_noted_as_used_at_most_once_a_minute(room: Room) -> Non
 
 
 async def test_everything_under_api_answers_json(
-    room: Room, monkeypatch: pytest.MonkeyPatch
+    open_session: OpenSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = room.server
+    server = open_session.server
     token = await new_token(server, "camille@example.org")
     for path in (
         "/api/v1/projects/0",
@@ -301,27 +303,27 @@ class Furnished:
     phones: list[Browser]
 
 
-async def furnish(room: Room) -> Furnished:
+async def furnish(open_session: OpenSession) -> Furnished:
     """Two phones, a secret and a named poll voted and closed, then an agenda: a need,
     an idea answering it, a comment, a vote and a show of hands; a decision taken
     outside a vote with its follow-up, and an impact indicator measured twice and
     linked to a decision."""
-    code, sid, fac = room.code, room.session_id, room.facilitator
-    awa, bruno = await room.phone("Awa"), await room.phone("Bruno")
-    secret_poll = await create(room, question="Le mercredi aussi ?", method="yes_no")
-    await act(room, secret_poll, "open")
-    await vote(awa, room, secret_poll, {"choice": "for"})
-    await vote(bruno, room, secret_poll, {"choice": "against"})
-    await act(room, secret_poll, "close")
-    named_poll = await create(room, question="Le samedi ?", method="yes_no", secret="0")
-    await act(room, named_poll, "open")
-    await vote(bruno, room, named_poll, {"choice": "abstain"})
-    await act(room, named_poll, "close")
+    code, sid, fac = open_session.code, open_session.session_id, open_session.facilitator
+    awa, bruno = await open_session.phone("Awa"), await open_session.phone("Bruno")
+    secret_poll = await create(open_session, question="Le mercredi aussi ?", method="yes_no")
+    await act(open_session, secret_poll, "open")
+    await vote(awa, open_session, secret_poll, {"choice": "for"})
+    await vote(bruno, open_session, secret_poll, {"choice": "against"})
+    await act(open_session, secret_poll, "close")
+    named_poll = await create(open_session, question="Le samedi ?", method="yes_no", secret="0")
+    await act(open_session, named_poll, "open")
+    await vote(bruno, open_session, named_poll, {"choice": "abstain"})
+    await act(open_session, named_poll, "close")
     for text in (HOSTILE_IDEA, "Une idée à masquer"):
         sent = await bruno.post(f"/s/{code}/proposals", {"text": text})
         assert sent.status_code == 200, sent.text
-    hostile_id = await proposal_id_of(room, HOSTILE_IDEA)
-    hidden_id = await proposal_id_of(room, "Une idée à masquer")
+    hostile_id = await proposal_id_of(open_session, HOSTILE_IDEA)
+    hidden_id = await proposal_id_of(open_session, "Une idée à masquer")
     hidden = await fac.post(f"/sessions/{sid}/proposals/{hidden_id}/hide")
     assert hidden.status_code == 200, hidden.text
 
@@ -331,13 +333,13 @@ async def furnish(room: Room) -> Furnished:
         assert added.status_code == 200, added.text
     await fac.post(f"/sessions/{sid}/agenda/start")
     await awa.post(f"/s/{code}/needs", {"text": "Les enfants n'ont pas de lieu le soir"})
-    need_id = await proposal_id_of(room, "Les enfants n'ont pas de lieu le soir")
+    need_id = await proposal_id_of(open_session, "Les enfants n'ont pas de lieu le soir")
     await fac.post(f"/sessions/{sid}/agenda/next")
     proposed = await awa.post(
         f"/s/{code}/proposals", {"text": "Ouvrir la salle des fêtes le soir", "need": str(need_id)}
     )
     assert proposed.status_code == 200, proposed.text
-    idea_id = await proposal_id_of(room, "Ouvrir la salle des fêtes le soir")
+    idea_id = await proposal_id_of(open_session, "Ouvrir la salle des fêtes le soir")
     await fac.post(f"/sessions/{sid}/agenda/next")
     said = await awa.post(f"/s/{code}/proposals/{idea_id}/comments", {"text": "Avec des bénévoles"})
     assert said.status_code == 200, said.text
@@ -350,7 +352,7 @@ async def furnish(room: Room) -> Furnished:
     )
     assert decided.status_code == 200, decided.text
 
-    base = f"/projects/{room.project_id}/decisions"
+    base = f"/projects/{open_session.project_id}/decisions"
     called = await fac.post(
         base, {"text": HOSTILE_CALL, "outcome": "adopted", "note": "Bureau du 3 mars"}, htmx=False
     )
@@ -364,12 +366,12 @@ async def furnish(room: Room) -> Furnished:
         )
         assert done.status_code == 303, done.text
 
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         show_of_hands = (
             await db.exec(select(Decision).where(Decision.proposal_id == idea_id))
         ).one()
         call = (await db.exec(select(Decision).where(Decision.method == "facilitator"))).one()
-    impact = f"/projects/{room.project_id}/impact"
+    impact = f"/projects/{open_session.project_id}/impact"
     made = await fac.post(
         impact,
         {
@@ -382,7 +384,7 @@ async def furnish(room: Room) -> Furnished:
         htmx=False,
     )
     assert made.status_code == 303, made.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         indicator_id = int((await db.exec(select(Indicator.id))).one() or 0)
     for day, value, note in (("2026-03-01", "12,5", "Mars"), ("2026-01-01", "4", "")):
         measured = await fac.post(
@@ -417,9 +419,9 @@ def conforms(document: Any, schema_name: str) -> None:
     ).validate(document)
 
 
-async def test_every_endpoint_tells_what_the_session_did(room: Room) -> None:
-    server, pid = room.server, room.project_id
-    made = await furnish(room)
+async def test_every_endpoint_tells_what_the_session_did(open_session: OpenSession) -> None:
+    server, pid = open_session.server, open_session.project_id
+    made = await furnish(open_session)
     token = await new_token(server, "camille@example.org")
 
     async def get(path: str, schema: str) -> Any:
@@ -443,9 +445,9 @@ async def test_every_endpoint_tells_what_the_session_did(room: Room) -> None:
 
     sessions = await get(f"/api/v1/projects/{pid}/sessions", "SessionList")
     assert [(s["id"], s["title"], s["status"]) for s in sessions["sessions"]] == [
-        (room.session_id, "Atelier 1", "open")
+        (open_session.session_id, "Atelier 1", "open")
     ]
-    session = await get(f"/api/v1/sessions/{room.session_id}", "SessionDetail")
+    session = await get(f"/api/v1/sessions/{open_session.session_id}", "SessionDetail")
     assert session["participants"] == 2
     # The room saw one need and two ideas (the hidden one is not counted).
     assert session["contributions"] == {"needs": 1, "ideas": 2}
@@ -605,10 +607,12 @@ def fuzz(base_url: str, token: str, real_ids: dict[str, int]) -> int:
 
 
 @pytest.mark.wire
-async def test_schemathesis_finds_no_server_error_and_nothing_undescribed(room: Room) -> None:
-    made = await furnish(room)
-    token = await new_token(room.server, "camille@example.org")
-    real_ids = {"project_id": room.project_id, "session_id": room.session_id}
-    sent = await asyncio.to_thread(fuzz, room.server.base_url, token, real_ids)
+async def test_schemathesis_finds_no_server_error_and_nothing_undescribed(
+    open_session: OpenSession,
+) -> None:
+    made = await furnish(open_session)
+    token = await new_token(open_session.server, "camille@example.org")
+    real_ids = {"project_id": open_session.project_id, "session_id": open_session.session_id}
+    sent = await asyncio.to_thread(fuzz, open_session.server.base_url, token, real_ids)
     assert sent >= 7 * 2 * 3  # every operation ran, more than a handful of times each
     assert made.indicator_id

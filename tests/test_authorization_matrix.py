@@ -33,7 +33,7 @@ from cocreate.models import (
     Step,
     Survey,
 )
-from tests.conftest import Browser, Room, open_room, signed_in
+from tests.conftest import Browser, OpenSession, open_session_for, signed_in
 from tests.test_roster import ROSTER, import_csv, record_proxy, set_cap
 
 ROLES = (
@@ -57,7 +57,7 @@ NOBODY: frozenset[str] = frozenset()
 class World:
     """Session A with everything a route can act on, and a client per role."""
 
-    room: Room
+    open_session: OpenSession
     clients: dict[str, Browser]
     ids: dict[str, int | str] = field(default_factory=dict)
 
@@ -238,32 +238,34 @@ def refused(status: int, location: str) -> bool:
     return status in (401, 403) or (status in (302, 303) and location.startswith("/login"))
 
 
-async def build_world(room: Room) -> World:
-    server, facilitator = room.server, room.facilitator
-    await import_csv(room, ROSTER + "Denis Blanc;004;;Usagers\nEmma Noir;005;;Usagers\n")
-    await set_cap(room, 2)
-    assert await record_proxy(room, "003", "001") == 303  # Alice holds Chantal's proxy
+async def build_world(open_session: OpenSession) -> World:
+    server, facilitator = open_session.server, open_session.facilitator
+    await import_csv(open_session, ROSTER + "Denis Blanc;004;;Usagers\nEmma Noir;005;;Usagers\n")
+    await set_cap(open_session, 2)
+    assert await record_proxy(open_session, "003", "001") == 303  # Alice holds Chantal's proxy
     async with server.db.session() as db:
         members = {m.number: m for m in (await db.exec(select(Member))).all()}
 
     async def member_phone(number: str) -> Browser:
         phone = Browser(server)
-        await phone.get(f"/s/{room.code}")
+        await phone.get(f"/s/{open_session.code}")
         joined = await phone.post(
-            f"/s/{room.code}/join-member", {"voting_code": members[number].voting_code}, htmx=False
+            f"/s/{open_session.code}/join-member",
+            {"voting_code": members[number].voting_code},
+            htmx=False,
         )
         assert joined.status_code == 303, joined.text
-        await phone.get(f"/s/{room.code}")
+        await phone.get(f"/s/{open_session.code}")
         return phone
 
     other = await signed_in(server, "dominique@example.org")
-    room_b = await open_room(server, other, title="Atelier B")
+    session_b = await open_session_for(server, other, title="Atelier B")
     participant_b = Browser(server)
-    await participant_b.get(f"/s/{room_b.code}")
-    await participant_b.post(f"/s/{room_b.code}/join", {"display_name": "Bea"}, htmx=False)
+    await participant_b.get(f"/s/{session_b.code}")
+    await participant_b.post(f"/s/{session_b.code}/join", {"display_name": "Bea"}, htmx=False)
     clients = {
         "anonymous": Browser(server),
-        "participant_a": await room.phone("Awa"),
+        "participant_a": await open_session.phone("Awa"),
         "participant_b": participant_b,
         "member": await member_phone("002"),
         "proxy_holder": await member_phone("001"),
@@ -271,15 +273,17 @@ async def build_world(room: Room) -> World:
         "facilitator_other": other,
     }
     await clients["anonymous"].get("/")
-    room.devices.extend(c for c in clients.values() if c is not facilitator)
+    open_session.devices.extend(c for c in clients.values() if c is not facilitator)
 
     awa = clients["participant_a"]
     for text in ("Une cuisine partagée", "Une cuisine commune"):
-        assert (await awa.post(f"/s/{room.code}/proposals", {"text": text})).status_code == 200
+        assert (
+            await awa.post(f"/s/{open_session.code}/proposals", {"text": text})
+        ).status_code == 200
 
     async def poll(question: str, **extra: str) -> int:
         made = await facilitator.post(
-            f"/sessions/{room.session_id}/polls",
+            f"/sessions/{open_session.session_id}/polls",
             {"question": question, "method": "yes_no", "secret": "1", **extra},
             htmx=False,
         )
@@ -290,7 +294,7 @@ async def build_world(room: Room) -> World:
 
     async def poll_action(poll_id: int, action: str) -> None:
         done = await facilitator.post(
-            f"/sessions/{room.session_id}/polls/{poll_id}/{action}", htmx=False
+            f"/sessions/{open_session.session_id}/polls/{poll_id}/{action}", htmx=False
         )
         assert done.status_code == 303, done.text
 
@@ -300,7 +304,9 @@ async def build_world(room: Room) -> World:
         await poll_action(poll_id, "open")
     await poll_action(closed, "close")
     added = await facilitator.post(
-        f"/sessions/{room.session_id}/steps", {"kind": "ideas", "title": "Idées"}, htmx=False
+        f"/sessions/{open_session.session_id}/steps",
+        {"kind": "ideas", "title": "Idées"},
+        htmx=False,
     )
     assert added.status_code in (200, 303), added.text
     async with server.db.session() as db:
@@ -313,14 +319,14 @@ async def build_world(room: Room) -> World:
         decision = (await db.exec(select(Decision).where(Decision.poll_id == closed))).one()
     ideas = [p for p in proposals if p.kind == "idea"]
     assert step is not None
-    asked = await asked_decision(world_room=room, awa=awa)
+    asked = await asked_decision(open_session=open_session, awa=awa)
     return World(
-        room,
+        open_session,
         clients,
         {
-            "code": room.code,
-            "session_id": room.session_id,
-            "project_id": room.project_id,
+            "code": open_session.code,
+            "session_id": open_session.session_id,
+            "project_id": open_session.project_id,
             "proposal_id": int(ideas[0].id or 0),
             "other_proposal_id": int(ideas[1].id or 0),
             # No need on the free wall (needs have a step of their own): any id will do,
@@ -342,26 +348,27 @@ async def build_world(room: Room) -> World:
     )
 
 
-async def asked_decision(world_room: Room, awa: Browser) -> dict[str, int | str]:
+async def asked_decision(open_session: OpenSession, awa: Browser) -> dict[str, int | str]:
     """A decision taken in session A with an open questionnaire, an indicator, and Awa's
     own participant link."""
-    facilitator, server = world_room.facilitator, world_room.server
-    sent = await awa.post(f"/s/{world_room.code}/proposals", {"text": "Un jardin partagé"})
+    facilitator, server = open_session.facilitator, open_session.server
+    sent = await awa.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
     assert sent.status_code == 200, sent.text
     async with server.db.session() as db:
         garden = (await db.exec(select(Proposal).where(Proposal.text == "Un jardin partagé"))).one()
     decided = await facilitator.post(
-        f"/sessions/{world_room.session_id}/proposals/{garden.id}/decision", {"outcome": "adopted"}
+        f"/sessions/{open_session.session_id}/proposals/{garden.id}/decision",
+        {"outcome": "adopted"},
     )
     assert decided.status_code == 200, decided.text
     async with server.db.session() as db:
         decision = (await db.exec(select(Decision).where(Decision.proposal_id == garden.id))).one()
-    base = f"/projects/{world_room.project_id}"
+    base = f"/projects/{open_session.project_id}"
     opened = await facilitator.post(f"{base}/decisions/{decision.id}/survey", htmx=False)
     assert opened.status_code == 303, opened.text
     made = await facilitator.post(f"{base}/impact", {**INDICATOR}, htmx=False)
     assert made.status_code == 303, made.text
-    linked = await awa.post(f"/s/{world_room.code}/link", {}, htmx=False)
+    linked = await awa.post(f"/s/{open_session.code}/link", {}, htmx=False)
     assert linked.status_code == 200, linked.text
     async with server.db.session() as db:
         survey = (await db.exec(select(Survey))).one()
@@ -381,10 +388,10 @@ async def asked_decision(world_room: Room, awa: Browser) -> dict[str, int | str]
 async def send(world: World, role: str, case: Case) -> tuple[int, str]:
     client = world.clients[role]
     if case.name in IDENTITY_CHANGING:
-        client = Browser(world.room.server)
+        client = Browser(world.open_session.server)
         client.http.cookies = httpx.Cookies(world.clients[role].http.cookies)
         client.csrf = world.clients[role].csrf
-        world.room.devices.append(client)
+        world.open_session.devices.append(client)
     form = {k: v.format(**world.ids) for k, v in case.form.items()}
     if case.method == "GET":
         response = await client.http.get(case.url(world))
@@ -399,11 +406,11 @@ async def send(world: World, role: str, case: Case) -> tuple[int, str]:
     return response.status_code, response.headers.get("location", "")
 
 
-async def test_every_route_answers_every_role_as_the_policy_says(room: Room) -> None:
+async def test_every_route_answers_every_role_as_the_policy_says(open_session: OpenSession) -> None:
     named = {r.name for r in routes if isinstance(r, Route)}
     missing = named - {case.name for case in CASES}
     assert not missing, f"routes without a policy: {sorted(missing)}"
-    world = await build_world(room)
+    world = await build_world(open_session)
     mismatches = []
     cells = 0
     for case in CASES:
@@ -430,10 +437,10 @@ LIVE: list[tuple[str, frozenset[str]]] = [
 
 async def live_outcome(world: World, role: str, audience: str) -> int | None:
     """None if the socket was let in (its snapshot came), else its close code."""
-    room = world.room
+    open_session = world.open_session
     ws = await websockets.connect(
-        f"{room.server.ws_base}/ws/{room.code}/{audience}",
-        origin=room.server.base_url,  # type: ignore[arg-type]
+        f"{open_session.server.ws_base}/ws/{open_session.code}/{audience}",
+        origin=open_session.server.base_url,  # type: ignore[arg-type]
         additional_headers={"Cookie": world.clients[role].cookie_header()},
         compression=None,
     )
@@ -451,9 +458,9 @@ async def live_outcome(world: World, role: str, audience: str) -> int | None:
 @pytest.mark.wire
 @pytest.mark.parametrize(("audience", "allowed"), LIVE)
 async def test_every_live_audience_lets_in_only_whom_the_policy_says(
-    room: Room, audience: str, allowed: frozenset[str]
+    open_session: OpenSession, audience: str, allowed: frozenset[str]
 ) -> None:
-    world = await build_world(room)
+    world = await build_world(open_session)
     outcomes = {role: await live_outcome(world, role, audience) for role in ROLES}
     expected = {role: None if role in allowed else 1008 for role in ROLES}
     assert outcomes == expected

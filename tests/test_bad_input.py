@@ -10,12 +10,12 @@ import websockets
 from sqlmodel import SQLModel, select
 
 from cocreate.models import Poll, Proposal, Session
-from tests.conftest import Browser, Room
+from tests.conftest import Browser, OpenSession
 
 
-async def row_counts(room: Room) -> dict[str, int]:
+async def row_counts(open_session: OpenSession) -> dict[str, int]:
     counts = {}
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         for table in SQLModel.metadata.sorted_tables:
             result = await db.exec(sa.select(sa.func.count()).select_from(table))
             counts[table.name] = int(result.scalar_one())
@@ -23,14 +23,14 @@ async def row_counts(room: Room) -> dict[str, int]:
 
 
 @pytest.fixture
-async def phone(room: Room) -> Browser:
-    phone = await room.phone("Lina")
-    await phone.post(f"/s/{room.code}/proposals", {"text": "Proposition existante"})
+async def phone(open_session: OpenSession) -> Browser:
+    phone = await open_session.phone("Lina")
+    await phone.post(f"/s/{open_session.code}/proposals", {"text": "Proposition existante"})
     return phone
 
 
-async def existing_pid(room: Room) -> int:
-    async with room.server.db.session() as db:
+async def existing_pid(open_session: OpenSession) -> int:
+    async with open_session.server.db.session() as db:
         proposal = (await db.exec(select(Proposal))).one()
         assert proposal.id is not None
         return proposal.id
@@ -53,122 +53,143 @@ async def existing_pid(room: Room) -> int:
     ],
 )
 async def test_refused_contributions_say_why_and_store_nothing(
-    room: Room, phone: Browser, path: str, data: dict[str, str], status: int, message: str
+    open_session: OpenSession,
+    phone: Browser,
+    path: str,
+    data: dict[str, str],
+    status: int,
+    message: str,
 ) -> None:
-    path = path.format(pid=await existing_pid(room))
-    before = await row_counts(room)
+    path = path.format(pid=await existing_pid(open_session))
+    before = await row_counts(open_session)
     for htmx in (True, False):
-        response = await phone.post(f"/s/{room.code}{path}", data, htmx=htmx)
+        response = await phone.post(f"/s/{open_session.code}{path}", data, htmx=htmx)
         assert response.status_code == status
         assert message in response.text
         if htmx:  # shown in the page's message region, the typed text left alone
             assert response.headers["HX-Retarget"] == "#flash"
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
-async def test_a_stale_or_forged_form_is_refused(room: Room, phone: Browser) -> None:
-    before = await row_counts(room)
-    no_token = await phone.post(f"/s/{room.code}/proposals", {"text": "Sans jeton"}, csrf=False)
+async def test_a_stale_or_forged_form_is_refused(open_session: OpenSession, phone: Browser) -> None:
+    before = await row_counts(open_session)
+    no_token = await phone.post(
+        f"/s/{open_session.code}/proposals", {"text": "Sans jeton"}, csrf=False
+    )
     assert no_token.status_code == 403
     assert "This form has expired" in no_token.text
     phone.csrf = "forged"
-    forged = await phone.post(f"/s/{room.code}/proposals", {"text": "Jeton faux"})
+    forged = await phone.post(f"/s/{open_session.code}/proposals", {"text": "Jeton faux"})
     assert forged.status_code == 403
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
-async def test_unknown_and_malformed_codes(room: Room) -> None:
-    visitor = Browser(room.server)
-    room.devices.append(visitor)
+async def test_unknown_and_malformed_codes(open_session: OpenSession) -> None:
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
     unknown = await visitor.get("/s/ZZZZZZ")
     assert unknown.status_code == 404
     assert "No session has the code ZZZZZZ" in unknown.text
     short = await visitor.get("/s/AB")
     assert short.status_code == 422
-    typed = await visitor.get("/join", params={"code": room.code.lower()[:3] + " " + room.code[3:]})
+    typed = await visitor.get(
+        "/join", params={"code": open_session.code.lower()[:3] + " " + open_session.code[3:]}
+    )
     assert typed.status_code == 303
-    assert typed.headers["location"] == f"/s/{room.code}"
+    assert typed.headers["location"] == f"/s/{open_session.code}"
     empty = await visitor.get("/join", params={"code": ""})
     assert empty.status_code == 422
     assert "Type the code of 6 characters" in empty.text
 
 
-async def test_joining_needs_a_sensible_name_and_an_open_session(room: Room) -> None:
-    visitor = Browser(room.server)
-    room.devices.append(visitor)
-    await visitor.get(f"/s/{room.code}")
-    before = await row_counts(room)
+async def test_joining_needs_a_sensible_name_and_an_open_session(open_session: OpenSession) -> None:
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
+    await visitor.get(f"/s/{open_session.code}")
+    before = await row_counts(open_session)
     for name, message in (("", "Choose a name"), ("n" * 61, "This name is too long")):
-        response = await visitor.post(f"/s/{room.code}/join", {"display_name": name}, htmx=False)
+        response = await visitor.post(
+            f"/s/{open_session.code}/join", {"display_name": name}, htmx=False
+        )
         assert response.status_code == 422
         assert message in response.text
-    await room.facilitator.post(f"/sessions/{room.session_id}/close", htmx=False)
-    closed = await visitor.post(f"/s/{room.code}/join", {"display_name": "Tard"}, htmx=False)
+    await open_session.facilitator.post(f"/sessions/{open_session.session_id}/close", htmx=False)
+    closed = await visitor.post(
+        f"/s/{open_session.code}/join", {"display_name": "Tard"}, htmx=False
+    )
     assert closed.status_code == 409
     assert "This session is closed." in closed.text
-    after = await row_counts(room)
+    after = await row_counts(open_session)
     assert after["participant"] == before["participant"]
 
 
-async def test_oversized_bodies_are_refused(room: Room, phone: Browser) -> None:
-    before = await row_counts(room)
+async def test_oversized_bodies_are_refused(open_session: OpenSession, phone: Browser) -> None:
+    before = await row_counts(open_session)
     huge = await phone.http.post(
-        f"/s/{room.code}/proposals",
+        f"/s/{open_session.code}/proposals",
         content=b"text=" + b"a" * 200_000,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert huge.status_code == 413
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
-async def test_control_characters_are_dropped_from_text(room: Room, phone: Browser) -> None:
-    response = await phone.post(f"/s/{room.code}/proposals", {"text": "Net\x1btoyé\x1b[31m"})
+async def test_control_characters_are_dropped_from_text(
+    open_session: OpenSession, phone: Browser
+) -> None:
+    response = await phone.post(
+        f"/s/{open_session.code}/proposals", {"text": "Net\x1btoyé\x1b[31m"}
+    )
     assert response.status_code == 200
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         texts = [p.text for p in (await db.exec(select(Proposal))).all()]
     assert "Nettoyé[31m" in texts
 
 
-async def test_a_nul_character_refuses_the_whole_form(room: Room, phone: Browser) -> None:
+async def test_a_nul_character_refuses_the_whole_form(
+    open_session: OpenSession, phone: Browser
+) -> None:
     """PostgreSQL cannot store it (a server error there, found by the sweep): any form
     with one, a facilitator's included, is refused before anything is read from it."""
-    before = await room.seq()
-    async with room.server.db.session() as db:
+    before = await open_session.seq()
+    async with open_session.server.db.session() as db:
         proposals = len((await db.exec(select(Proposal))).all())
-    refused = await phone.post(f"/s/{room.code}/proposals", {"text": "Net\x00toyé"})
+    refused = await phone.post(f"/s/{open_session.code}/proposals", {"text": "Net\x00toyé"})
     assert refused.status_code == 400
     assert "NUL character" in refused.text
-    titled = await room.facilitator.post(
-        f"/projects/{room.project_id}/sessions", {"title": "a\x00b"}, htmx=False
+    titled = await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/sessions", {"title": "a\x00b"}, htmx=False
     )
     assert titled.status_code == 400
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         assert len((await db.exec(select(Proposal))).all()) == proposals
         assert len((await db.exec(select(Session))).all()) == 1
-    assert await room.seq() == before
+    assert await open_session.seq() == before
 
 
-async def test_decision_needs_a_known_outcome(room: Room, phone: Browser) -> None:
-    pid = await existing_pid(room)
-    before = await row_counts(room)
-    path = f"/sessions/{room.session_id}/proposals/{pid}/decision"
-    bad = await room.facilitator.post(path, {"outcome": "maybe"})
+async def test_decision_needs_a_known_outcome(open_session: OpenSession, phone: Browser) -> None:
+    pid = await existing_pid(open_session)
+    before = await row_counts(open_session)
+    path = f"/sessions/{open_session.session_id}/proposals/{pid}/decision"
+    bad = await open_session.facilitator.post(path, {"outcome": "maybe"})
     assert bad.status_code == 422
     assert "Choose adopted, rejected or deferred." in bad.text
-    long_note = await room.facilitator.post(path, {"outcome": "adopted", "note": "n" * 2001})
+    long_note = await open_session.facilitator.post(
+        path, {"outcome": "adopted", "note": "n" * 2001}
+    )
     assert long_note.status_code == 422
-    assert await row_counts(room) == before
-    assert (await room.facilitator.post(path, {"outcome": "adopted"})).status_code == 200
-    twice = await room.facilitator.post(path, {"outcome": "rejected"})
+    assert await row_counts(open_session) == before
+    assert (await open_session.facilitator.post(path, {"outcome": "adopted"})).status_code == 200
+    twice = await open_session.facilitator.post(path, {"outcome": "rejected"})
     assert twice.status_code == 409
     assert "already recorded" in twice.text
 
 
 @pytest.mark.wire
-async def test_websocket_refuses_foreign_origins(room: Room, phone: Browser) -> None:
+async def test_websocket_refuses_foreign_origins(open_session: OpenSession, phone: Browser) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(
-            f"{room.server.ws_base}/ws/{room.code}/phone",
+            f"{open_session.server.ws_base}/ws/{open_session.code}/phone",
             origin="http://evil.example",  # type: ignore[arg-type]
             additional_headers={"Cookie": phone.cookie_header()},
         )
@@ -188,11 +209,11 @@ async def test_websocket_refuses_foreign_origins(room: Room, phone: Browser) -> 
     ],
 )
 async def test_websocket_closes_on_bad_messages_with_a_code(
-    room: Room, phone: Browser, message: str | bytes, code: int
+    open_session: OpenSession, phone: Browser, message: str | bytes, code: int
 ) -> None:
     ws = await websockets.connect(
-        f"{room.server.ws_base}/ws/{room.code}/phone",
-        origin=room.server.base_url,  # type: ignore[arg-type]
+        f"{open_session.server.ws_base}/ws/{open_session.code}/phone",
+        origin=open_session.server.base_url,  # type: ignore[arg-type]
         additional_headers={"Cookie": phone.cookie_header()},
     )
     await ws.send(message)
@@ -235,61 +256,78 @@ NOT_IDS = ["²", str(2**64), "9" * 5000]
     ],
 )
 async def test_numbers_that_are_no_ids_are_refused_and_store_nothing(
-    room: Room, phone: Browser, who: str, path: str, form: dict[str, str], status: int
+    open_session: OpenSession,
+    phone: Browser,
+    who: str,
+    path: str,
+    form: dict[str, str],
+    status: int,
 ) -> None:
-    client = phone if who == "phone" else room.facilitator
-    pid = await existing_pid(room)
-    before = await row_counts(room)
+    client = phone if who == "phone" else open_session.facilitator
+    pid = await existing_pid(open_session)
+    before = await row_counts(open_session)
     for number in NOT_IDS:
-        names = {"n": number, "code": room.code, "base": f"/sessions/{room.session_id}"}
+        names = {
+            "n": number,
+            "code": open_session.code,
+            "base": f"/sessions/{open_session.session_id}",
+        }
         data = {k.format(pid=pid, **names): v.format(**names) for k, v in form.items()}
         response = await client.post(path.format(pid=pid, **names), data, htmx=False)
         assert response.status_code == status, (number[:30], response.text)
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
-async def test_a_ballot_for_a_member_that_is_no_id_is_refused(room: Room, phone: Browser) -> None:
-    base = f"/sessions/{room.session_id}/polls"
-    made = await room.facilitator.post(base, {"question": "Q ?", "method": "yes_no"}, htmx=False)
+async def test_a_ballot_for_a_member_that_is_no_id_is_refused(
+    open_session: OpenSession, phone: Browser
+) -> None:
+    base = f"/sessions/{open_session.session_id}/polls"
+    made = await open_session.facilitator.post(
+        base, {"question": "Q ?", "method": "yes_no"}, htmx=False
+    )
     assert made.status_code == 303, made.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll_id = (await db.exec(select(Poll.id))).one()
-    assert (await room.facilitator.post(f"{base}/{poll_id}/open", htmx=False)).status_code == 303
-    before = await row_counts(room)
+    assert (
+        await open_session.facilitator.post(f"{base}/{poll_id}/open", htmx=False)
+    ).status_code == 303
+    before = await row_counts(open_session)
     for number in NOT_IDS:
         ballot = await phone.post(
-            f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for", "as_member": number}
+            f"/s/{open_session.code}/polls/{poll_id}/ballot", {"choice": "for", "as_member": number}
         )
         assert ballot.status_code == 404
         assert "No member has this number." in ballot.text
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
-async def test_ids_past_64_bits_in_an_address_are_no_page(room: Room, phone: Browser) -> None:
-    before = await row_counts(room)
+async def test_ids_past_64_bits_in_an_address_are_no_page(
+    open_session: OpenSession, phone: Browser
+) -> None:
+    before = await row_counts(open_session)
     for huge in ("9" * 20, "9" * 5000):
         for path in (
             f"/sessions/{huge}/console",
             f"/projects/{huge}",
-            f"/s/{room.code}/polls/{huge}",
+            f"/s/{open_session.code}/polls/{huge}",
         ):
-            response = await room.facilitator.get(path)
+            response = await open_session.facilitator.get(path)
             assert response.status_code == 404, path
             assert "This page does not exist." in response.text
-        vote = await phone.post(f"/s/{room.code}/proposals/{huge}/vote", {"choice": "for"})
+        vote = await phone.post(f"/s/{open_session.code}/proposals/{huge}/vote", {"choice": "for"})
         assert vote.status_code == 404
-    assert await row_counts(room) == before
+    assert await row_counts(open_session) == before
 
 
 @pytest.mark.wire
 @pytest.mark.parametrize("last_seq", ["²", str(2**64), 2**64])
 async def test_websocket_hello_with_a_number_that_is_no_event_number(
-    room: Room, phone: Browser, last_seq: str | int
+    open_session: OpenSession, phone: Browser, last_seq: str | int
 ) -> None:
     """'²' was a server error (the socket dropped without a close frame)."""
     ws = await websockets.connect(
-        f"{room.server.ws_base}/ws/{room.code}/phone",
-        origin=room.server.base_url,  # type: ignore[arg-type]
+        f"{open_session.server.ws_base}/ws/{open_session.code}/phone",
+        origin=open_session.server.base_url,  # type: ignore[arg-type]
         additional_headers={"Cookie": phone.cookie_header()},
     )
     await ws.send(json.dumps({"last_seq": last_seq}))

@@ -34,11 +34,11 @@ from tests.conftest import (
     REDIS_URL,
     Browser,
     LiveSocket,
-    Room,
+    OpenSession,
     Server,
     empty_postgres,
     frame_seq,
-    open_room,
+    open_session_for,
     signed_in,
     start_server,
 )
@@ -121,39 +121,41 @@ async def measure(broker: Broker, settle_s: float = 0.5) -> tuple[Delays, dict[s
         Server(base_url=base, database_url=POSTGRES_URL, db=Database(POSTGRES_URL))
         for _, _, base in running
     )
-    room: Room | None = None
+    open_session: OpenSession | None = None
     sockets: list[LiveSocket] = []
     try:
         facilitator = await signed_in(one, "camille@example.org")
-        room = await open_room(one, facilitator)
-        phone_one = await room.phone("Un")
-        phone_two = await Room(two, facilitator, room.project_id, room.session_id, room.code).phone(
-            "Deux"
-        )
-        room.devices.append(phone_two)
-        seq = await room.seq()
-        live_one = await phone_one.socket(room.code, "phone", last_seq=seq)
-        live_two = await phone_two.socket(room.code, "phone", last_seq=seq)
+        open_session = await open_session_for(one, facilitator)
+        phone_one = await open_session.phone("Un")
+        phone_two = await OpenSession(
+            two, facilitator, open_session.project_id, open_session.session_id, open_session.code
+        ).phone("Deux")
+        open_session.devices.append(phone_two)
+        seq = await open_session.seq()
+        live_one = await phone_one.socket(open_session.code, "phone", last_seq=seq)
+        live_two = await phone_two.socket(open_session.code, "phone", last_seq=seq)
         sockets = [live_one, live_two]
-        written = await propose(phone_one, room.code, "Avant la panne")
+        written = await propose(phone_one, open_session.code, "Avant la panne")
         await live_two.until_text("Avant la panne")
 
         await broker.stop()  # both servers keep serving their phones
         await asyncio.sleep(settle_s)  # the outage as it lasts, not its first instant
-        written = await propose(phone_one, room.code, "Pendant la panne")
+        written = await propose(phone_one, open_session.code, "Pendant la panne")
         own_during, other_during = await asyncio.gather(
             shown_after(live_one, "Pendant la panne", written),
             shown_after(live_two, "Pendant la panne", written),
         )
-        pid = await proposal_id_of(room, "Pendant la panne")
-        voted = await phone_two.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
+        pid = await proposal_id_of(open_session, "Pendant la panne")
+        voted = await phone_two.post(
+            f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "for"}
+        )
         assert voted.status_code == 200
 
         await broker.start()
-        written = await propose(phone_one, room.code, "Au retour")
+        written = await propose(phone_one, open_session.code, "Au retour")
         other_back = await shown_after(live_two, "Au retour", written)
         await asyncio.sleep(hub.BROKER_RETRY_MAX_S + 0.5)  # every listener is back
-        written = await propose(phone_one, room.code, "Après la panne")
+        written = await propose(phone_one, open_session.code, "Après la panne")
         other_after = await shown_after(live_two, "Après la panne", written)
         await live_two.quiet(0.5)
 
@@ -164,7 +166,7 @@ async def measure(broker: Broker, settle_s: float = 0.5) -> tuple[Delays, dict[s
     finally:
         for socket in sockets:
             await socket.close()
-        for device in room.devices if room else []:
+        for device in open_session.devices if open_session else []:
             await device.close()
         for server in (one, two):
             await server.db.dispose()

@@ -15,13 +15,15 @@ from cocreate.database import Database
 from cocreate.models import Participant, Session
 from cocreate.settings import Settings
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
-from tests.conftest import PASSWORD, Room, Server, open_room, signed_in, start_server
+from tests.conftest import PASSWORD, OpenSession, Server, open_session_for, signed_in, start_server
 
 pytestmark = BROWSER_MARKS
 
 
-async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room: Room) -> None:
-    base = room.server.base_url
+async def test_phones_projector_and_console_in_a_real_browser(
+    browser: Any, open_session: OpenSession
+) -> None:
+    base = open_session.server.base_url
     console = Console()
 
     facilitator_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -30,12 +32,12 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
     await fac.fill("#email", "camille@example.org")
     await fac.fill("#password", PASSWORD)
     await fac.click("button.primary")
-    await fac.goto(f"{base}/sessions/{room.session_id}/console")
+    await fac.goto(f"{base}/sessions/{open_session.session_id}/console")
 
     screen_ctx = await browser.new_context(viewport={"width": 1600, "height": 900})
     screen = console.watch(await screen_ctx.new_page(), "screen")
-    await screen.goto(f"{base}/s/{room.code}/screen")
-    assert await screen.inner_text(".screen-code") == room.code
+    await screen.goto(f"{base}/s/{open_session.code}/screen")
+    assert await screen.inner_text(".screen-code") == open_session.code
 
     phones = []
     for name, language in (("Aïcha", "fr-FR"), ("Bruno", "en-GB")):
@@ -43,14 +45,14 @@ async def test_phones_projector_and_console_in_a_real_browser(browser: Any, room
             viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale=language
         )
         page = console.watch(await ctx.new_page(), name)
-        await page.goto(f"{base}/s/{room.code}")
+        await page.goto(f"{base}/s/{open_session.code}")
         await page.fill("#display_name", name)
         await page.click("button.primary")
         await page.wait_for_selector(".connection")
         phones.append(page)
     aicha, bruno = phones
     # The name's answer was swapped in at the session's own address: a reload keeps it.
-    assert aicha.url == f"{base}/s/{room.code}"
+    assert aicha.url == f"{base}/s/{open_session.code}"
     await aicha.reload()
     await aicha.wait_for_selector(".connection", timeout=LIVE_MS)
     assert await aicha.inner_text(".whoami") == "Vous participez en tant que Aïcha."
@@ -139,11 +141,11 @@ async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
     db = Database(settings.database_url)
     server = Server(base_url=base, database_url=settings.database_url, db=db)
     facilitator = await signed_in(server, "camille@example.org")
-    room = await open_room(server, facilitator)
+    open_session = await open_session_for(server, facilitator)
     try:
         ctx = await browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
         phone = await ctx.new_page()
-        await phone.goto(f"{base}/s/{room.code}")
+        await phone.goto(f"{base}/s/{open_session.code}")
         await phone.fill("#display_name", "Pia")
         await phone.click("button.primary")
         await phone.fill("#proposal-text", "Avant la panne")
@@ -154,7 +156,7 @@ async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
         await task
         await phone.locator(".connection", has_text="Reconnecting").wait_for(timeout=LIVE_MS)
         async with db.session() as session_db:  # meanwhile, another server wrote this
-            session = await session_db.get(Session, room.session_id)
+            session = await session_db.get(Session, open_session.session_id)
             assert session is not None
             other = await participants.join(db=session_db, session=session, display_name="Q")
             await proposals.propose(
@@ -174,8 +176,10 @@ async def test_a_phone_comes_back_after_a_server_restart_with_what_it_missed(
         await task
 
 
-async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room) -> None:
-    base = room.server.base_url
+async def test_a_majority_judgment_poll_on_real_phones(
+    browser: Any, open_session: OpenSession
+) -> None:
+    base = open_session.server.base_url
     console = Console()
     fac_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     fac = console.watch(await fac_ctx.new_page(), "console")
@@ -185,20 +189,20 @@ async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room)
     await fac.click("button.primary")
     screen_ctx = await browser.new_context(viewport={"width": 1600, "height": 900})
     screen = console.watch(await screen_ctx.new_page(), "screen")
-    await screen.goto(f"{base}/s/{room.code}/screen")
+    await screen.goto(f"{base}/s/{open_session.code}/screen")
     phones = []
     for name in ("Ama", "Bao"):
         ctx = await browser.new_context(
             viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
         )
         page = console.watch(await ctx.new_page(), name)
-        await page.goto(f"{base}/s/{room.code}")
+        await page.goto(f"{base}/s/{open_session.code}")
         await page.fill("#display_name", name)
         await page.click("button.primary")
         await page.wait_for_selector(".connection")
         phones.append(page)
 
-    await fac.goto(f"{base}/sessions/{room.session_id}/console")
+    await fac.goto(f"{base}/sessions/{open_session.session_id}/console")
     await fac.click("#new-poll summary")
     await fac.fill("#poll-question", "Quel nom pour le lieu ?")
     await fac.select_option("#poll-method", "judgment")
@@ -229,14 +233,14 @@ async def test_a_majority_judgment_poll_on_real_phones(browser: Any, room: Room)
 
 
 async def test_a_phone_mends_its_name_without_becoming_someone_else(
-    browser: Any, room: Room
+    browser: Any, open_session: OpenSession
 ) -> None:
     ctx = await browser.new_context(
         viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True, locale="en-GB"
     )
     console = Console()
     page = console.watch(await ctx.new_page(), "phone")
-    await page.goto(f"{room.server.base_url}/s/{room.code}")
+    await page.goto(f"{open_session.server.base_url}/s/{open_session.code}")
     await page.fill("#display_name", "Brnuo")
     await page.click("button.primary")
     await page.wait_for_selector(".connection")
@@ -245,8 +249,8 @@ async def test_a_phone_mends_its_name_without_becoming_someone_else(
     await shoot(page, "phone-rename")
     await page.click(".rename button")
     await page.wait_for_selector("text=You take part as Bruno.", timeout=LIVE_MS)
-    assert page.url == f"{room.server.base_url}/s/{room.code}"
-    async with room.server.db.session() as db:
+    assert page.url == f"{open_session.server.base_url}/s/{open_session.code}"
+    async with open_session.server.db.session() as db:
         names = [p.display_name for p in (await db.exec(select(Participant))).all()]
     assert names == ["Bruno"]
     assert console.errors == []

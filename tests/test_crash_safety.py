@@ -29,7 +29,7 @@ import pytest
 
 from cocreate.demo import ensure_demo
 from cocreate.models import Choice
-from tests.conftest import ONCE, Browser, Server
+from tests.conftest import ONCE, TLS, Browser, Server
 from tests.outages import free_port
 
 PHONES = 20
@@ -67,7 +67,7 @@ class ServerProcess:
 
     async def start(self) -> None:
         self.process = self._launch()
-        async with httpx.AsyncClient(base_url=self.base_url) as probe:
+        async with httpx.AsyncClient(base_url=self.base_url, verify=TLS) as probe:
             for _ in range(int(START_TIMEOUT_S / 0.05)):
                 assert self.process.poll() is None, self.log.read_text()
                 try:

@@ -26,7 +26,7 @@ from tests.conftest import (
     POSTGRES_URL,
     Server,
     empty_postgres,
-    open_room,
+    open_session_for,
     signed_in,
     start_server,
     tally_of,
@@ -69,30 +69,30 @@ async def test_database_outage_gives_clear_errors_loses_nothing_and_heals(
 ) -> None:
     server, relay = relayed
     facilitator = await signed_in(server, "camille@example.org")
-    room = await open_room(server, facilitator)
-    awa, ben = await room.phone("Awa"), await room.phone("Ben")
-    await awa.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
+    open_session = await open_session_for(server, facilitator)
+    awa, ben = await open_session.phone("Awa"), await open_session.phone("Ben")
+    await awa.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
     async with server.db.session() as db:
         pid = (await db.exec(select(Proposal.id))).one()
-    live = await ben.socket(room.code, "phone", last_seq=await room.seq())
-    acknowledged = await awa.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
+    live = await ben.socket(open_session.code, "phone", last_seq=await open_session.seq())
+    acknowledged = await awa.post(f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "for"})
     assert acknowledged.status_code == 200
     await live.until(lambda f: f'id="tally-{pid}"' in f)
 
     await relay.cut()
-    page = await ben.get(f"/s/{room.code}")
+    page = await ben.get(f"/s/{open_session.code}")
     assert page.status_code == 503
     assert page.headers["retry-after"]
     assert "The service is briefly unavailable" in page.text
     assert "Traceback" not in page.text
-    refused = await ben.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "against"})
+    refused = await ben.post(f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "against"})
     assert refused.status_code == 503
     assert "briefly unavailable" in refused.text
     health = await ben.http.get("/health")
     assert health.status_code == 503
     # A phone connecting now is told to come back later (1013: htmx retries).
     async with websockets.connect(
-        f"{server.ws_base}/ws/{room.code}/phone",
+        f"{server.ws_base}/ws/{open_session.code}/phone",
         origin=server.base_url,  # type: ignore[arg-type]
         additional_headers={"Cookie": ben.cookie_header()},
     ) as ws:
@@ -106,7 +106,7 @@ async def test_database_outage_gives_clear_errors_loses_nothing_and_heals(
     async with asyncio.timeout(RECOVERY_S):  # the service comes back by itself
         while (await ben.http.get("/health")).status_code != 200:  # noqa: ASYNC110 - polling a server
             await asyncio.sleep(0.2)
-    again = await ben.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "against"})
+    again = await ben.post(f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "against"})
     assert again.status_code == 200
     # The phone that stayed connected sees it: its room healed too.
     frame = await live.until(
@@ -117,6 +117,6 @@ async def test_database_outage_gives_clear_errors_loses_nothing_and_heals(
         votes = (await db.exec(select(Vote.choice).where(col(Vote.superseded_at).is_(None)))).all()
     assert sorted(votes) == ["against", "for"]  # both acknowledged votes, nothing else
     await live.close()
-    for device in room.devices:
+    for device in open_session.devices:
         await device.close()
     assert isinstance(ben.http, httpx.AsyncClient)

@@ -33,7 +33,7 @@ import pytest
 from cocreate.database import Database
 from cocreate.migrate import upgrade
 from cocreate.settings import Settings
-from tests.conftest import ONCE, SECRET_KEY, Server, open_room, signed_in, start_server
+from tests.conftest import ONCE, SECRET_KEY, Server, open_session_for, signed_in, start_server
 from tests.faults import (
     Answers,
     Health,
@@ -158,9 +158,9 @@ async def test_a_postgresql_restart_under_load_answers_503_and_loses_no_vote(
 ) -> None:
     server = server_on_own_postgres
     facilitator = await signed_in(server, "camille@example.org")
-    room = await open_room(server, facilitator)
-    proposal_id, phones = await phones_in(room, PHONES)
-    health = Health(await room.phone("Sonde"))
+    open_session = await open_session_for(server, facilitator)
+    proposal_id, phones = await phones_in(open_session, PHONES)
+    health = Health(await open_session.phone("Sonde"))
 
     answers, stop = Answers(), asyncio.Event()
     voting = [asyncio.create_task(phone.vote(answers, stop)) for phone in phones]
@@ -177,7 +177,7 @@ async def test_a_postgresql_restart_under_load_answers_503_and_loses_no_vote(
     finally:
         stop.set()
         await asyncio.gather(*voting, watching)
-        for device in room.devices:
+        for device in open_session.devices:
             await device.close()
 
     print(
@@ -195,4 +195,4 @@ async def test_a_postgresql_restart_under_load_answers_503_and_loses_no_vote(
     assert any(status == 503 for _, status in health.said)
     assert health.said[-1][1] == 200
 
-    check_nothing_acknowledged_lost(phones, await stored_votes(room, proposal_id))
+    check_nothing_acknowledged_lost(phones, await stored_votes(open_session, proposal_id))

@@ -11,7 +11,7 @@ from sqlmodel import select
 from cocreate.errors import Invalid
 from cocreate.follow_up import Change, checked
 from cocreate.models import FollowUp, FollowUpStatus, FollowUpUpdate
-from tests.conftest import Browser, Room, signed_in
+from tests.conftest import Browser, OpenSession, signed_in
 
 
 def change(status: FollowUpStatus, progress: int = 0, note: str = "") -> Change:
@@ -44,10 +44,10 @@ def test_progress_is_a_percentage(progress: int) -> None:
 
 
 async def decided(
-    room: Room, text: str = "Ouvrir la salle le soir", outcome: str = "adopted"
+    open_session: OpenSession, text: str = "Ouvrir la salle le soir", outcome: str = "adopted"
 ) -> str:
-    made = await room.facilitator.post(
-        f"/projects/{room.project_id}/decisions",
+    made = await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/decisions",
         {"text": text, "outcome": outcome, "note": "Conseil du 3 mars"},
         htmx=False,
     )
@@ -62,16 +62,16 @@ async def follow(browser: Browser, url: str, **form: str) -> int:
     ).status_code
 
 
-async def test_a_decision_is_followed_until_it_is_done(room: Room) -> None:
-    url = await decided(room)
-    page = (await room.facilitator.get(url)).text
+async def test_a_decision_is_followed_until_it_is_done(open_session: OpenSession) -> None:
+    url = await decided(open_session)
+    page = (await open_session.facilitator.get(url)).text
     assert "Not planned yet" in page
 
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     review = (date.today() + timedelta(days=90)).isoformat()
     assert (
         await follow(
-            room.facilitator,
+            open_session.facilitator,
             url,
             owner="Commission locaux",
             due_on=tomorrow,
@@ -83,7 +83,7 @@ async def test_a_decision_is_followed_until_it_is_done(room: Room) -> None:
         == 303
     )
     # Abandoning without a reason is refused, and changes nothing.
-    refused = await room.facilitator.post(
+    refused = await open_session.facilitator.post(
         url + "/follow-up",
         {"owner": "X", "status": "abandoned", "progress": "40", "note": " "},
         htmx=False,
@@ -93,7 +93,7 @@ async def test_a_decision_is_followed_until_it_is_done(room: Room) -> None:
     # Done: 100 %, whatever the form said.
     assert (
         await follow(
-            room.facilitator,
+            open_session.facilitator,
             url,
             owner="Commission locaux",
             status="done",
@@ -103,7 +103,7 @@ async def test_a_decision_is_followed_until_it_is_done(room: Room) -> None:
         == 303
     )
 
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         current = (await db.exec(select(FollowUp))).one()
         updates = (await db.exec(select(FollowUpUpdate).order_by(FollowUpUpdate.id))).all()
     assert (current.status, current.progress, current.owner) == ("done", 100, "Commission locaux")
@@ -111,33 +111,44 @@ async def test_a_decision_is_followed_until_it_is_done(room: Room) -> None:
         ("in_progress", 40, "Devis demandé"),
         ("done", 100, "Salle ouverte"),
     ]
-    page = (await room.facilitator.get(url)).text
+    page = (await open_session.facilitator.get(url)).text
     assert "Devis demandé" in page
     assert "Salle ouverte" in page
     assert 'badge--done">Done' in page
-    register = (await room.facilitator.get(f"/projects/{room.project_id}/decisions")).text
+    register = (
+        await open_session.facilitator.get(f"/projects/{open_session.project_id}/decisions")
+    ).text
     assert 'badge--done">Done' in register
     assert "By Commission locaux" in register
 
 
-async def test_late_and_abandoned_decisions_show_as_such(room: Room) -> None:
-    late_url = await decided(room, "Repeindre la salle")
-    gone_url = await decided(room, "Acheter un minibus")
+async def test_late_and_abandoned_decisions_show_as_such(open_session: OpenSession) -> None:
+    late_url = await decided(open_session, "Repeindre la salle")
+    gone_url = await decided(open_session, "Acheter un minibus")
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    assert await follow(room.facilitator, late_url, due_on=yesterday, status="in_progress") == 303
     assert (
-        await follow(room.facilitator, gone_url, status="abandoned", note="Trop cher pour nous")
+        await follow(open_session.facilitator, late_url, due_on=yesterday, status="in_progress")
         == 303
     )
-    register = (await room.facilitator.get(f"/projects/{room.project_id}/decisions")).text
+    assert (
+        await follow(
+            open_session.facilitator, gone_url, status="abandoned", note="Trop cher pour nous"
+        )
+        == 303
+    )
+    register = (
+        await open_session.facilitator.get(f"/projects/{open_session.project_id}/decisions")
+    ).text
     assert 'badge--late">Late' in register
     assert 'badge--abandoned">Abandoned' in register
-    gone = (await room.facilitator.get(gone_url)).text
+    gone = (await open_session.facilitator.get(gone_url)).text
     assert "Why it was abandoned" in gone
     assert "Trop cher pour nous" in gone
     # Changing the owner later keeps the reason: it need not be written again.
-    assert await follow(room.facilitator, gone_url, owner="Bureau", status="abandoned") == 303
-    assert "Trop cher pour nous" in (await room.facilitator.get(gone_url)).text
+    assert (
+        await follow(open_session.facilitator, gone_url, owner="Bureau", status="abandoned") == 303
+    )
+    assert "Trop cher pour nous" in (await open_session.facilitator.get(gone_url)).text
 
 
 @pytest.mark.parametrize(
@@ -153,34 +164,39 @@ async def test_late_and_abandoned_decisions_show_as_such(room: Room) -> None:
     ],
 )
 async def test_bad_follow_up_input_is_refused_with_a_reason(
-    room: Room, form: dict[str, str], message: str
+    open_session: OpenSession, form: dict[str, str], message: str
 ) -> None:
-    url = await decided(room)
+    url = await decided(open_session)
     sent = {"owner": "", "status": "planned", "progress": "0", "note": "", **form}
-    refused = await room.facilitator.post(url + "/follow-up", sent, htmx=False)
+    refused = await open_session.facilitator.post(url + "/follow-up", sent, htmx=False)
     assert refused.status_code == 422, refused.text
     assert message in refused.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         assert (await db.exec(select(FollowUp))).first() is None
 
 
-async def test_a_rejected_decision_has_nothing_to_follow(room: Room) -> None:
-    url = await decided(room, "Fermer le local", outcome="rejected")
-    assert await follow(room.facilitator, url, status="in_progress") == 409
-    assert "nothing to carry out" in (await room.facilitator.get(url)).text
+async def test_a_rejected_decision_has_nothing_to_follow(open_session: OpenSession) -> None:
+    url = await decided(open_session, "Fermer le local", outcome="rejected")
+    assert await follow(open_session.facilitator, url, status="in_progress") == 409
+    assert "nothing to carry out" in (await open_session.facilitator.get(url)).text
 
 
-async def test_the_people_concerned_see_where_each_decision_stands(room: Room) -> None:
-    url = await decided(room)
+async def test_the_people_concerned_see_where_each_decision_stands(
+    open_session: OpenSession,
+) -> None:
+    url = await decided(open_session)
     assert (
-        await follow(room.facilitator, url, owner="Awa", status="in_progress", progress="30") == 303
+        await follow(
+            open_session.facilitator, url, owner="Awa", status="in_progress", progress="30"
+        )
+        == 303
     )
-    phone = await room.phone("Awa")
-    register_url = f"/projects/{room.project_id}/decisions"
+    phone = await open_session.phone("Awa")
+    register_url = f"/projects/{open_session.project_id}/decisions"
     assert (await phone.get(register_url)).status_code == 403  # not published yet
     assert (await phone.get(url)).status_code == 403
-    await room.facilitator.post(
-        f"/projects/{room.project_id}/publish", {"published": "1"}, htmx=False
+    await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/publish", {"published": "1"}, htmx=False
     )
     public = (await phone.get(url)).text
     assert 'badge--in_progress">In progress' in public
@@ -189,8 +205,8 @@ async def test_the_people_concerned_see_where_each_decision_stands(room: Room) -
     assert "/correction" not in public
     # Nor may they, or another facilitator, write it.
     assert await follow(phone, url, status="done") == 403
-    other = await signed_in(room.server, "dominique@example.org")
-    room.devices.append(other)
+    other = await signed_in(open_session.server, "dominique@example.org")
+    open_session.devices.append(other)
     assert await follow(other, url, status="done") == 403
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         assert (await db.exec(select(FollowUp))).one().status == "in_progress"

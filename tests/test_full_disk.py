@@ -40,7 +40,15 @@ import sqlalchemy as sa
 
 from cocreate.database import Database
 from cocreate.settings import Settings
-from tests.conftest import ONCE, SECRET_KEY, Room, Server, open_room, signed_in, start_server
+from tests.conftest import (
+    ONCE,
+    SECRET_KEY,
+    OpenSession,
+    Server,
+    open_session_for,
+    signed_in,
+    start_server,
+)
 from tests.faults import Answers, check_nothing_acknowledged_lost, phones_in, stored_votes
 
 pytestmark = ONCE  # SQLite files of their own, whichever database the suite runs on
@@ -224,13 +232,13 @@ async def _until(condition: Callable[[], bool], seconds: float) -> None:
             await asyncio.sleep(0.02)
 
 
-async def vote_through_a_fault(disk: Disk) -> tuple[Answers, Room, int, list[Any]]:
+async def vote_through_a_fault(disk: Disk) -> tuple[Answers, OpenSession, int, list[Any]]:
     """Phones vote; the disk breaks; once the phones have seen it, it is repaired; the
     phones vote on. What they were answered, and what is stored, are for the caller."""
     async with serving(disk.database) as server:
         facilitator = await signed_in(server, "camille@example.org")
-        room = await open_room(server, facilitator)
-        proposal_id, phones = await phones_in(room, PHONES)
+        open_session = await open_session_for(server, facilitator)
+        proposal_id, phones = await phones_in(open_session, PHONES)
         answers, stop = Answers(), asyncio.Event()
         voting = [asyncio.create_task(phone.vote(answers, stop)) for phone in phones]
         try:
@@ -238,7 +246,9 @@ async def vote_through_a_fault(disk: Disk) -> tuple[Answers, Room, int, list[Any
             disk.break_()
             acknowledged_at_break = answers.acknowledged
             await _until(lambda: answers.statuses[503] >= REFUSALS, 60)
-            console = await room.facilitator.get(f"/sessions/{room.session_id}/console")
+            console = await open_session.facilitator.get(
+                f"/sessions/{open_session.session_id}/console"
+            )
             acknowledged_while_broken = answers.acknowledged - acknowledged_at_break
             disk.repair()
             await asyncio.wait_for(answers.reach(answers.acknowledged + VOTES_BETWEEN), 60)
@@ -246,8 +256,8 @@ async def vote_through_a_fault(disk: Disk) -> tuple[Answers, Room, int, list[Any
             stop.set()
             await asyncio.gather(*voting)
             disk.repair()
-        stored = await stored_votes(room, proposal_id)
-        for device in room.devices:
+        stored = await stored_votes(open_session, proposal_id)
+        for device in open_session.devices:
             await device.close()
     print(
         f"\n{disk.how}: answers {dict(answers.statuses)}; votes taken after the fault "
@@ -267,7 +277,7 @@ async def vote_through_a_fault(disk: Disk) -> tuple[Answers, Room, int, list[Any
         votes = check.execute("SELECT count(*) FROM vote").fetchone()[0]
         events = check.execute("SELECT count(*) FROM event WHERE kind = 'vote_cast'").fetchone()[0]
     assert votes == events  # each vote committed with its event, none half-written
-    return answers, room, proposal_id, phones
+    return answers, open_session, proposal_id, phones
 
 
 async def test_a_full_disk_refuses_votes_with_503_and_keeps_every_acknowledged_one(

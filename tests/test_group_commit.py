@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 
 from cocreate.database import Database, WriteOutsideWriter
 from cocreate.models import Choice, Vote
-from tests.conftest import Room, tally_of
+from tests.conftest import OpenSession, tally_of
 
 
 @pytest.fixture
@@ -121,29 +121,31 @@ async def test_a_failed_commit_fails_its_whole_group_and_keeps_nothing(
     assert children(path)[-1] == 6
 
 
-async def test_phones_voting_at_once_are_all_counted(room: Room) -> None:
+async def test_phones_voting_at_once_are_all_counted(open_session: OpenSession) -> None:
     """Forty phones vote at the same moment: every acknowledged vote is stored and
     counted, once, and the tally every screen shows agrees."""
-    author = await room.phone("Awa")
-    await author.post(f"/s/{room.code}/proposals", {"text": "Une épicerie solidaire"})
-    page = await author.get(f"/s/{room.code}")
+    author = await open_session.phone("Awa")
+    await author.post(f"/s/{open_session.code}/proposals", {"text": "Une épicerie solidaire"})
+    page = await author.get(f"/s/{open_session.code}")
     proposal_id = int(re.findall(r'id="proposal-(\d+)"', page.text)[0])
-    phones = [await room.phone(f"Phone {n}") for n in range(40)]
+    phones = [await open_session.phone(f"Phone {n}") for n in range(40)]
     choices = ["for", "against", "abstain"]
     answers = await asyncio.gather(
         *(
-            phone.post(f"/s/{room.code}/proposals/{proposal_id}/vote", {"choice": choices[n % 3]})
+            phone.post(
+                f"/s/{open_session.code}/proposals/{proposal_id}/vote", {"choice": choices[n % 3]}
+            )
             for n, phone in enumerate(phones)
         )
     )
     assert [a.status_code for a in answers] == [200] * 40
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         stored = (
             await db.exec(select(func.count()).where(col(Vote.proposal_id) == proposal_id))
         ).one()
     assert stored == 40
-    screen = await room.projector()
-    shown = await screen.get(f"/s/{room.code}/screen")
+    screen = await open_session.projector()
+    shown = await screen.get(f"/s/{open_session.code}/screen")
     assert tally_of(shown.text, proposal_id) == {"for": 14, "against": 13, "abstain": 13}
 
 

@@ -28,7 +28,7 @@ from cocreate import qr
 from cocreate.database import core
 from cocreate.heavy import HeavyWork
 from cocreate.models import Comment, Member, Participant, Proposal, Vote
-from tests.conftest import ONCE, Browser, Room
+from tests.conftest import ONCE, Browser, OpenSession
 from tests.test_minutes_pdf import pdf_text
 
 HEALTH_WITHIN_S = 1.0
@@ -41,11 +41,11 @@ LONG_S = 900
 
 
 async def health_while(
-    room: Room, heavy: Callable[[], Awaitable[httpx.Response]]
+    open_session: OpenSession, heavy: Callable[[], Awaitable[httpx.Response]]
 ) -> tuple[httpx.Response, list[float]]:
     """The heavy request's answer, and how long each ``/health`` asked meanwhile took."""
-    watcher = Browser(room.server)
-    room.devices.append(watcher)
+    watcher = Browser(open_session.server)
+    open_session.devices.append(watcher)
     drawn = asyncio.create_task(heavy())
     waits: list[float] = []
     while not drawn.done():
@@ -74,9 +74,9 @@ def drawn_as_before(url: str) -> str:
 @ONCE  # the drawing does not depend on the database, and takes a minute
 @pytest.mark.timeout(LONG_S)
 async def test_the_server_answers_while_a_5000_member_roster_is_imported_and_drawn(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    facilitator = room.facilitator
+    facilitator = open_session.facilitator
 
     async def import_roster() -> httpx.Response:
         return await facilitator.http.post(
@@ -86,7 +86,7 @@ async def test_the_server_answers_while_a_5000_member_roster_is_imported_and_dra
             timeout=LONG_S,
         )
 
-    imported, waits = await health_while(room, import_roster)
+    imported, waits = await health_while(open_session, import_roster)
     assert imported.status_code == 200, imported.text
     assert f"Import done: {SHEET_MEMBERS} added, 0 updated." in imported.text
     assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the import"
@@ -94,16 +94,16 @@ async def test_the_server_answers_while_a_5000_member_roster_is_imported_and_dra
     async def sheet() -> httpx.Response:
         return await facilitator.http.get("/roster/sheet", timeout=LONG_S)
 
-    drawn, waits = await health_while(room, sheet)
+    drawn, waits = await health_while(open_session, sheet)
     assert drawn.status_code == 200
     assert len(waits) > 10  # the drawing took a while: /health was asked meanwhile
     assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the sheet"
     # Every member has their card, each QR code as it was drawn before.
     assert drawn.text.count('<li class="code-card">') == SHEET_MEMBERS
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         members = (await db.exec(select(Member).order_by(col(Member.number)))).all()
     for member in (members[0], members[SHEET_MEMBERS // 2], members[-1]):
-        url = f"{room.server.base_url}/m/{member.voting_code}"
+        url = f"{open_session.server.base_url}/m/{member.voting_code}"
         assert drawn_as_before(url) in drawn.text
     assert drawn.text.index(members[0].voting_code) < drawn.text.index(members[1].voting_code)
 
@@ -111,38 +111,41 @@ async def test_the_server_answers_while_a_5000_member_roster_is_imported_and_dra
 @ONCE
 @pytest.mark.timeout(LONG_S)
 async def test_the_server_answers_while_the_minutes_of_a_large_assembly_are_drawn(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
     """An assembly where a thousand members came: the minutes list each of them."""
-    imported = await room.facilitator.http.post(
+    imported = await open_session.facilitator.http.post(
         "/roster/import",
-        data={"csrf_token": room.facilitator.csrf},
+        data={"csrf_token": open_session.facilitator.csrf},
         files={"file": ("roster.csv", roster_csv(ASSEMBLY_MEMBERS).encode(), "text/csv")},
         timeout=LONG_S,
     )
     assert imported.status_code == 200, imported.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         ids = (await db.exec(select(Member.id))).all()
         await core(
             db,
             sa.insert(Participant),
-            [{"session_id": room.session_id, "display_name": f"M{n}", "member_id": n} for n in ids],
+            [
+                {"session_id": open_session.session_id, "display_name": f"M{n}", "member_id": n}
+                for n in ids
+            ],
         )
         await db.commit()
-    minutes = f"/sessions/{room.session_id}/minutes"
-    for path in (minutes, f"/sessions/{room.session_id}/console"):
+    minutes = f"/sessions/{open_session.session_id}/minutes"
+    for path in (minutes, f"/sessions/{open_session.session_id}/console"):
 
         async def page(path: str = path) -> httpx.Response:
-            return await room.facilitator.http.get(path, timeout=LONG_S)
+            return await open_session.facilitator.http.get(path, timeout=LONG_S)
 
-        shown, waits = await health_while(room, page)
+        shown, waits = await health_while(open_session, page)
         assert shown.status_code == 200, path
         assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s for {path}"
 
     async def pdf() -> httpx.Response:
-        return await room.facilitator.http.get(minutes + ".pdf?lang=fr", timeout=LONG_S)
+        return await open_session.facilitator.http.get(minutes + ".pdf?lang=fr", timeout=LONG_S)
 
-    drawn, waits = await health_while(room, pdf)
+    drawn, waits = await health_while(open_session, pdf)
     assert drawn.status_code == 200, drawn.text
     assert len(waits) > 10
     assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s during the PDF"
@@ -154,18 +157,21 @@ async def test_the_server_answers_while_the_minutes_of_a_large_assembly_are_draw
 @ONCE
 @pytest.mark.timeout(LONG_S)
 async def test_the_server_answers_while_a_wall_of_thousands_of_contributions_is_read(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
     """A long day of consultation: 3,000 ideas, 6,000 comments, 20,000 votes. The
     console, the projector, the minutes and the downloads read all of it: seconds of
     work that ran on the loop (``/health`` waited as long as the page, 1 to 3 s here),
     now read apart. Each page's answer is its whole wall."""
     now = datetime.now(UTC)
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         await core(
             db,
             sa.insert(Participant),
-            [{"session_id": room.session_id, "display_name": f"P{n}"} for n in range(WALL_PEOPLE)],
+            [
+                {"session_id": open_session.session_id, "display_name": f"P{n}"}
+                for n in range(WALL_PEOPLE)
+            ],
         )
         people = (await db.exec(select(Participant.id))).all()
         await core(
@@ -173,7 +179,7 @@ async def test_the_server_answers_while_a_wall_of_thousands_of_contributions_is_
             sa.insert(Proposal),
             [
                 {
-                    "session_id": room.session_id,
+                    "session_id": open_session.session_id,
                     "author_id": people[n % WALL_PEOPLE],
                     "text": f"Idée {n:04d} : " + "une navette solidaire " * 4,
                     "created_at": now,
@@ -208,21 +214,21 @@ async def test_the_server_answers_while_a_wall_of_thousands_of_contributions_is_
             ],
         )
         await db.commit()
-    screen = await room.projector()
-    session = f"/sessions/{room.session_id}"
+    screen = await open_session.projector()
+    session = f"/sessions/{open_session.session_id}"
     pages = {
-        f"{session}/console": room.facilitator,
-        f"/s/{room.code}/screen": screen,
-        f"{session}/minutes": room.facilitator,
-        f"{session}/contributions.csv": room.facilitator,
-        f"/projects/{room.project_id}/export/proposals.json": room.facilitator,
+        f"{session}/console": open_session.facilitator,
+        f"/s/{open_session.code}/screen": screen,
+        f"{session}/minutes": open_session.facilitator,
+        f"{session}/contributions.csv": open_session.facilitator,
+        f"/projects/{open_session.project_id}/export/proposals.json": open_session.facilitator,
     }
     for path, reader in pages.items():
 
         async def page(path: str = path, reader: Browser = reader) -> httpx.Response:
             return await reader.http.get(path, timeout=LONG_S)
 
-        shown, waits = await health_while(room, page)
+        shown, waits = await health_while(open_session, page)
         assert shown.status_code == 200, path
         assert f"Idée {WALL_IDEAS - 1:04d}" in shown.text, path
         assert max(waits) < HEALTH_WITHIN_S, f"/health waited {max(waits):.2f} s for {path}"

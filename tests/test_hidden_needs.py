@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from cocreate import opendata, polls
 from cocreate.models import Decision, ProposalNeed
-from tests.conftest import Browser, Room
+from tests.conftest import Browser, OpenSession
 from tests.test_agenda import add_step, move
 from tests.test_api import api, new_token
 from tests.test_hidden_results import caught_up
@@ -56,25 +56,30 @@ class Seen:
         ]
 
 
-async def linked(room: Room) -> set[tuple[int, int]]:
-    async with room.server.db.session() as db:
+async def linked(open_session: OpenSession) -> set[tuple[int, int]]:
+    async with open_session.server.db.session() as db:
         rows = (await db.exec(select(ProposalNeed.proposal_id, ProposalNeed.need_id))).all()
     return set(rows)
 
 
-async def test_a_proposal_cannot_answer_a_need_that_waits_or_is_hidden(room: Room) -> None:
-    sid, code = room.session_id, room.code
-    await add_step(room, "needs", "Besoins")
-    await add_step(room, "ideas", "Idées")
-    awa = await room.phone("Awa")
-    await move(room, "start")
-    await room.facilitator.post(f"/sessions/{sid}/room", {"premoderation": "1"})
+async def test_a_proposal_cannot_answer_a_need_that_waits_or_is_hidden(
+    open_session: OpenSession,
+) -> None:
+    sid, code = open_session.session_id, open_session.code
+    await add_step(open_session, "needs", "Besoins")
+    await add_step(open_session, "ideas", "Idées")
+    awa = await open_session.phone("Awa")
+    await move(open_session, "start")
+    await open_session.facilitator.post(f"/sessions/{sid}/room", {"premoderation": "1"})
     assert (await awa.post(f"/s/{code}/needs", {"text": PENDING})).status_code == 200
-    await room.facilitator.post(f"/sessions/{sid}/room", {"premoderation": "0"})
+    await open_session.facilitator.post(f"/sessions/{sid}/room", {"premoderation": "0"})
     assert (await awa.post(f"/s/{code}/needs", {"text": HIDDEN})).status_code == 200
-    pending, hidden = await proposal_id_of(room, PENDING), await proposal_id_of(room, HIDDEN)
-    await room.facilitator.post(f"/sessions/{sid}/proposals/{hidden}/hide")
-    await move(room, "next")
+    pending, hidden = (
+        await proposal_id_of(open_session, PENDING),
+        await proposal_id_of(open_session, HIDDEN),
+    )
+    await open_session.facilitator.post(f"/sessions/{sid}/proposals/{hidden}/hide")
+    await move(open_session, "next")
 
     # A phone sending a need's number it was never offered.
     waits = await awa.post(f"/s/{code}/proposals", {"text": "Une idée", "need": str(pending)})
@@ -88,61 +93,61 @@ async def test_a_proposal_cannot_answer_a_need_that_waits_or_is_hidden(room: Roo
 
     # The console's link, by number.
     assert (await awa.post(f"/s/{code}/proposals", {"text": "Une idée"})).status_code == 200
-    idea = await proposal_id_of(room, "Une idée")
+    idea = await proposal_id_of(open_session, "Une idée")
     base = f"/sessions/{sid}/proposals/{idea}/needs"
-    waits = await room.facilitator.post(base, {"need": str(pending)})
+    waits = await open_session.facilitator.post(base, {"need": str(pending)})
     assert waits.status_code == 409
     assert "waiting for the facilitator&#39;s approval" in waits.text
-    gone = await room.facilitator.post(base, {"need": str(hidden)})
+    gone = await open_session.facilitator.post(base, {"need": str(hidden)})
     assert gone.status_code == 409
     assert "The facilitator has hidden this need" in gone.text
-    assert await linked(room) == set()  # nothing was written by any refusal
+    assert await linked(open_session) == set()  # nothing was written by any refusal
     # Nor can a poll offer them as options (the console offers the ideas the room sees).
     reasons = {pending: "is waiting for the facilitator", hidden: "has hidden this proposal"}
     for need_id, reason in reasons.items():
-        offered = await room.facilitator.http.post(
+        offered = await open_session.facilitator.http.post(
             f"/sessions/{sid}/polls",
             data={
                 "question": "Lequel ?",
                 "method": "approval",
                 "options": "Autre chose",
                 "proposal": [str(idea), str(need_id)],
-                "csrf_token": room.facilitator.csrf,
+                "csrf_token": open_session.facilitator.csrf,
             },
         )
         assert offered.status_code == 409, offered.text
         assert reason in offered.text.replace("&#39;", "'")
 
     # Once approved (or shown again), the same need can be answered.
-    await room.facilitator.post(f"/sessions/{sid}/proposals/{pending}/approve")
-    assert (await room.facilitator.post(base, {"need": str(pending)})).status_code == 200
-    assert await linked(room) == {(idea, pending)}
+    await open_session.facilitator.post(f"/sessions/{sid}/proposals/{pending}/approve")
+    assert (await open_session.facilitator.post(base, {"need": str(pending)})).status_code == 200
+    assert await linked(open_session) == {(idea, pending)}
 
 
 @pytest.mark.wire
 async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_minutes(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    sid, code, fac = room.session_id, room.code, room.facilitator
-    await add_step(room, "needs", "Besoins")
-    await add_step(room, "ideas", "Idées")
-    awa, ben = await room.phone("Awa"), await room.phone("Ben")
-    screen = await room.projector()
-    seq = await room.seq()
+    sid, code, fac = open_session.session_id, open_session.code, open_session.facilitator
+    await add_step(open_session, "needs", "Besoins")
+    await add_step(open_session, "ideas", "Idées")
+    awa, ben = await open_session.phone("Awa"), await open_session.phone("Ben")
+    screen = await open_session.projector()
+    seq = await open_session.seq()
     phone_live = await ben.socket(code, "phone", last_seq=seq)
     screen_live = await screen.socket(code, "screen", last_seq=seq)
     lives = {"phone socket": phone_live, "projector socket": screen_live}
 
-    await move(room, "start")
+    await move(open_session, "start")
     for text in (VISIBLE, DUPLICATE, HIDDEN, LATE, MERGED):
         assert (await awa.post(f"/s/{code}/needs", {"text": text})).status_code == 200
     await fac.post(f"/sessions/{sid}/room", {"premoderation": "1"})
     assert (await awa.post(f"/s/{code}/needs", {"text": PENDING})).status_code == 200
     await fac.post(f"/sessions/{sid}/room", {"premoderation": "0"})
-    need = {text: await proposal_id_of(room, text) for text in (VISIBLE, DUPLICATE, HIDDEN)}
-    need |= {text: await proposal_id_of(room, text) for text in (LATE, MERGED, PENDING)}
+    need = {text: await proposal_id_of(open_session, text) for text in (VISIBLE, DUPLICATE, HIDDEN)}
+    need |= {text: await proposal_id_of(open_session, text) for text in (LATE, MERGED, PENDING)}
 
-    await move(room, "next")
+    await move(open_session, "next")
     # Ideas answering needs while the room still sees them.
     ideas = {
         "Ouvrir la salle des fêtes": (VISIBLE, HIDDEN, LATE),
@@ -155,14 +160,14 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
             f"/s/{code}/proposals", {"text": text, "need": [str(need[n]) for n in answers]}
         )
         assert sent.status_code == 200, sent.text
-    idea = {text: await proposal_id_of(room, text) for text in ideas}
+    idea = {text: await proposal_id_of(open_session, text) for text in ideas}
     salle, local, maison, municipale = idea.values()
 
     # The facilitator hides two needs: from here, the room must not see them again.
     hidden_from: dict[str, int] = {}
     for text in (HIDDEN, MERGED):
         for name, live in lives.items():
-            hidden_from[f"{name} {text}"] = await caught_up(room, live)
+            hidden_from[f"{name} {text}"] = await caught_up(open_session, live)
         assert (await fac.post(f"/sessions/{sid}/proposals/{need[text]}/hide")).status_code == 200
     # Merging carries links along: a hidden need into one the room sees, a need the
     # room sees into a hidden one, an idea answering a hidden need into another idea.
@@ -181,7 +186,7 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
         )
         assert refused.status_code == 409, refused.text
 
-    await move(room, "end")  # the free wall: votes are open
+    await move(open_session, "end")  # the free wall: votes are open
     for phone, choice in ((awa, "for"), (ben, "against")):
         voted = await phone.post(f"/s/{code}/proposals/{salle}/vote", {"choice": choice})
         assert voted.status_code == 200
@@ -190,60 +195,60 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
     )
     assert decided.status_code == 200, decided.text
     poll_id = await create(
-        room,
+        open_session,
         question="Quel lieu ?",
         method="approval",
         proposal=[str(local), str(maison)],
     )
-    await act(room, poll_id, "open")
-    async with room.server.db.session() as db:
+    await act(open_session, poll_id, "open")
+    async with open_session.server.db.session() as db:
         options = [str(o.id) for o in await polls.poll_options(db, poll_id)]
-    await vote(awa, room, poll_id, {"approve": options[:1]})
-    await act(room, poll_id, "close")
+    await vote(awa, open_session, poll_id, {"approve": options[:1]})
+    await act(open_session, poll_id, "close")
 
     # A need hidden after decisions copied it into the register.
     for name, live in lives.items():
-        hidden_from[f"{name} {LATE}"] = await caught_up(room, live)
+        hidden_from[f"{name} {LATE}"] = await caught_up(open_session, live)
     assert (await fac.post(f"/sessions/{sid}/proposals/{need[LATE]}/hide")).status_code == 200
     # Phones and projector redraw the idea that answered it, without it.
     for live in lives.values():
         frame = await live.until_text(f'id="proposal-{salle}"')
         assert "Xlateword" not in frame
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         decisions = (await db.exec(select(Decision).order_by(Decision.position))).all()
     # A correction copies the provenance of the entry it corrects.
     corrected = await fac.post(
-        f"/projects/{room.project_id}/decisions/{decisions[0].id}/correction",
+        f"/projects/{open_session.project_id}/decisions/{decisions[0].id}/correction",
         {"text": "Ouvrir la salle des fêtes le soir", "outcome": "adopted", "note": "Précision"},
         htmx=False,
     )
     assert corrected.status_code == 303, corrected.text
     published = await fac.post(
-        f"/projects/{room.project_id}/publish", {"published": "1"}, htmx=False
+        f"/projects/{open_session.project_id}/publish", {"published": "1"}, htmx=False
     )
     assert published.status_code == 303
     for live in lives.values():
-        await caught_up(room, live)
+        await caught_up(open_session, live)
 
     seen = Seen()
     for name, live in lives.items():
         for index, frame in enumerate(live.frames):
             seen.add(f"{name} frame {index}", frame)
-    stranger = Browser(room.server)
-    room.devices.append(stranger)
-    async with room.server.db.session() as db:
+    stranger = Browser(open_session.server)
+    open_session.devices.append(stranger)
+    async with open_session.server.db.session() as db:
         decision_ids = (await db.exec(select(Decision.id).order_by(Decision.position))).all()
     pages = {
         "phone page": (ben, f"/s/{code}"),
         "projector page": (screen, f"/s/{code}/screen"),
         "poll result": (ben, f"/s/{code}/polls/{poll_id}"),
-        "public register": (stranger, f"/projects/{room.project_id}/decisions"),
-        "public impact": (stranger, f"/projects/{room.project_id}/impact"),
-        "register (facilitator)": (fac, f"/projects/{room.project_id}/decisions"),
+        "public register": (stranger, f"/projects/{open_session.project_id}/decisions"),
+        "public impact": (stranger, f"/projects/{open_session.project_id}/impact"),
+        "register (facilitator)": (fac, f"/projects/{open_session.project_id}/decisions"),
         "minutes": (fac, f"/sessions/{sid}/minutes"),
     }
     for decision_id in decision_ids:
-        path = f"/projects/{room.project_id}/decisions/{decision_id}"
+        path = f"/projects/{open_session.project_id}/decisions/{decision_id}"
         pages[f"decision {decision_id}"] = (stranger, path)
         pages[f"decision {decision_id} (facilitator)"] = (fac, path)
     for where, (browser, path) in pages.items():
@@ -256,19 +261,19 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
     seen.add("minutes PDF", pdf_text(answer.content))
     for dataset in opendata.DATASETS:
         for fmt in opendata.FORMATS:
-            answer = await fac.get(f"/projects/{room.project_id}/export/{dataset}.{fmt}")
+            answer = await fac.get(f"/projects/{open_session.project_id}/export/{dataset}.{fmt}")
             assert answer.status_code == 200, (dataset, fmt)
             seen.add(f"download {dataset}.{fmt}", answer.content.decode("utf-8"))
-    token = await new_token(room.server, "camille@example.org")
+    token = await new_token(open_session.server, "camille@example.org")
     for path in (
         "/api/v1/projects",
-        f"/api/v1/projects/{room.project_id}",
-        f"/api/v1/projects/{room.project_id}/sessions",
+        f"/api/v1/projects/{open_session.project_id}",
+        f"/api/v1/projects/{open_session.project_id}/sessions",
         f"/api/v1/sessions/{sid}",
-        f"/api/v1/projects/{room.project_id}/decisions",
-        f"/api/v1/projects/{room.project_id}/indicators",
+        f"/api/v1/projects/{open_session.project_id}/decisions",
+        f"/api/v1/projects/{open_session.project_id}/indicators",
     ):
-        answer = await api(room.server, path, token)
+        answer = await api(open_session.server, path, token)
         assert answer.status_code == 200, path
         seen.add(f"API {path}", json.dumps(answer.json(), ensure_ascii=False))
 
@@ -289,11 +294,11 @@ async def test_hidden_and_waiting_needs_reach_no_page_socket_download_api_or_min
             "1 need copied when this was decided is not shown"
             in (seen.texts[f"decision {decision_id}"])
         )
-    register = json.loads(seen.texts[f"API /api/v1/projects/{room.project_id}/decisions"])
+    register = json.loads(seen.texts[f"API /api/v1/projects/{open_session.project_id}/decisions"])
     assert register["verification"]["intact"] is True
     assert [d["withheld_needs"] for d in register["decisions"]] == [1, 0, 1]
     assert register["decisions"][0]["needs"] == [VISIBLE]
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         sealed = (await db.exec(select(Decision.provenance).order_by(Decision.position))).all()
     assert ["Xlateword" in text for text in sealed] == [True, False, True]
 

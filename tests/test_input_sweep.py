@@ -48,7 +48,7 @@ in pytest's summary, and the last test checks its floor.
 How Hypothesis drives it
 ------------------------
 Each test is an async ``@given(st.data())`` test: pytest-asyncio runs every example on
-the test's event loop, where the server of the ``room`` fixture runs too, and each
+the test's event loop, where the server of the ``open_session`` fixture runs too, and each
 example draws one request (or one socket) from strategies made once for this world
 (its ids, its codes). The fixtures are function-scoped, which Hypothesis warns about:
 suppressed, since sharing one server and its state across the examples is the point
@@ -115,7 +115,7 @@ from cocreate.models import (
 from cocreate.resources import resource_dir
 from cocreate.web import CSRF_FIELD, CSRF_HEADER, MAX_FORM_FIELDS, MAX_FORM_PART_BYTES
 from tests import strategies
-from tests.conftest import Browser, Room, open_room, signed_in
+from tests.conftest import Browser, OpenSession, open_session_for, signed_in
 from tests.test_roster import ROSTER, import_csv, record_proxy, set_cap
 
 # Examples per test: each is one request (or one socket and its messages); an example
@@ -329,7 +329,7 @@ class Client:
 
 @dataclass(eq=False)
 class World:
-    room: Room
+    open_session: OpenSession
     http: httpx.AsyncClient
     clients: dict[str, Client]
     code: str  # A's join code
@@ -354,28 +354,30 @@ class World:
         return sorted({i for ids in (*self.ids.values(), *self.other_ids.values()) for i in ids})
 
 
-async def _furnish(room: Room, phone: Browser, *, full: bool) -> None:
+async def _furnish(open_session: OpenSession, phone: Browser, *, full: bool) -> None:
     """A roster, proposals, polls, steps (and, ``full``, a proxy, a comment, a vote, a
     reaction, polls of several methods, a saved script): something for every route to
     act on."""
-    fac, base = room.facilitator, f"/sessions/{room.session_id}"
-    await import_csv(room, ROSTER + "Denis Blanc;004;;Usagers\nEmma Noir;005;;Usagers\n")
+    fac, base = open_session.facilitator, f"/sessions/{open_session.session_id}"
+    await import_csv(open_session, ROSTER + "Denis Blanc;004;;Usagers\nEmma Noir;005;;Usagers\n")
     for text in ("Une cuisine partagée", "Un jardin ouvert")[: 2 if full else 1]:
-        made = await phone.post(f"/s/{room.code}/proposals", {"text": text})
+        made = await phone.post(f"/s/{open_session.code}/proposals", {"text": text})
         assert made.status_code == 200, made.text
     polls: list[dict[str, str]] = [{"question": "Avis ?", "method": "yes_no"}]
     if full:
-        await set_cap(room, 2)
-        assert await record_proxy(room, "003", "001") == 303
-        async with room.server.db.session() as db:
+        await set_cap(open_session, 2)
+        assert await record_proxy(open_session, "003", "001") == 303
+        async with open_session.server.db.session() as db:
             pid = (
-                await db.exec(select(Proposal.id).where(Proposal.session_id == room.session_id))
+                await db.exec(
+                    select(Proposal.id).where(Proposal.session_id == open_session.session_id)
+                )
             ).first()
         for action, form in (("comments", {"text": "Oui !"}), ("vote", {"choice": "for"})):
-            done = await phone.post(f"/s/{room.code}/proposals/{pid}/{action}", form)
+            done = await phone.post(f"/s/{open_session.code}/proposals/{pid}/{action}", form)
             assert done.status_code == 200, done.text
         reacted = await phone.post(
-            f"/s/{room.code}/proposals/{pid}/reaction", {"reaction": "agree"}
+            f"/s/{open_session.code}/proposals/{pid}/reaction", {"reaction": "agree"}
         )
         assert reacted.status_code == 200, reacted.text
         options = "Lundi\nMardi\nJeudi"
@@ -390,10 +392,12 @@ async def _furnish(room: Room, phone: Browser, *, full: bool) -> None:
     for form in polls:
         made = await fac.post(f"{base}/polls", {"secret": "1", **form}, htmx=False)
         assert made.status_code == 303, made.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll_ids = {
             p.question: p.id
-            for p in (await db.exec(select(Poll).where(Poll.session_id == room.session_id))).all()
+            for p in (
+                await db.exec(select(Poll).where(Poll.session_id == open_session.session_id))
+            ).all()
         }
     for question, poll_id in poll_ids.items():
         if question != "Brouillon ?":
@@ -410,10 +414,10 @@ async def _furnish(room: Room, phone: Browser, *, full: bool) -> None:
         assert saved.status_code == 200, saved.text
 
 
-async def _ids_of(room: Room) -> dict[str, list[int]]:
+async def _ids_of(open_session: OpenSession) -> dict[str, list[int]]:
     """The ids of one session's objects, by the path parameter that names them."""
-    sid = room.session_id
-    async with room.server.db.session() as db:
+    sid = open_session.session_id
+    async with open_session.server.db.session() as db:
 
         async def ids(statement: Any) -> list[int]:
             return sorted(int(i) for i in (await db.exec(statement)).all() if i is not None)
@@ -429,7 +433,7 @@ async def _ids_of(room: Room) -> dict[str, list[int]]:
         org_id = organisation.id if organisation else -1
         return {
             "session_id": [sid],
-            "project_id": [room.project_id],
+            "project_id": [open_session.project_id],
             "proposal_id": await ids(select(Proposal.id).where(Proposal.session_id == sid)),
             "poll_id": poll_ids,
             "option_id": await ids(
@@ -453,48 +457,48 @@ def _client(name: str, browser: Browser) -> Client:
 
 
 @pytest.fixture
-async def world(room: Room, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+async def world(open_session: OpenSession, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
     # A sign-in with an unknown e-mail checks the password against a dummy hash made at
     # import, at production cost (0.2 s): made as cheap as conftest makes real ones.
     monkeypatch.setattr(accounts, "_DUMMY_HASH", accounts.hash_password("not a password"))
-    server = room.server
-    phone = await room.phone("Lina")
-    await _furnish(room, phone, full=True)
+    server = open_session.server
+    phone = await open_session.phone("Lina")
+    await _furnish(open_session, phone, full=True)
     other = await signed_in(server, "dominique@example.org")
-    room_b = await open_room(server, other, title="Atelier B")
-    room.devices.append(other)
-    phone_b = await room_b.phone("Bea")
-    room.devices.append(phone_b)
-    await _furnish(room_b, phone_b, full=False)
+    session_b = await open_session_for(server, other, title="Atelier B")
+    open_session.devices.append(other)
+    phone_b = await session_b.phone("Bea")
+    open_session.devices.append(phone_b)
+    await _furnish(session_b, phone_b, full=False)
     anonymous = Browser(server)
-    room.devices.append(anonymous)
+    open_session.devices.append(anonymous)
     await anonymous.get("/")
     async with server.db.session() as db:
         codes = sorted(m.voting_code for m in (await db.exec(select(Member))).all())
         phones = (
             await db.exec(
                 select(Participant.id).where(
-                    col(Participant.session_id).in_([room.session_id, room_b.session_id])
+                    col(Participant.session_id).in_([open_session.session_id, session_b.session_id])
                 )
             )
         ).all()
     async with server.client(timeout=30) as http:
         built = World(
-            room=room,
+            open_session=open_session,
             http=http,
             clients={
                 "phone": _client("phone", phone),
-                "facilitator": _client("facilitator", room.facilitator),
+                "facilitator": _client("facilitator", open_session.facilitator),
                 "other_facilitator": _client("other_facilitator", other),
                 "anonymous": _client("anonymous", anonymous),
             },
-            code=room.code,
-            other_code=room_b.code,
-            ids=await _ids_of(room),
-            other_ids=await _ids_of(room_b),
+            code=open_session.code,
+            other_code=session_b.code,
+            ids=await _ids_of(open_session),
+            other_ids=await _ids_of(session_b),
             voting_codes=codes,
             phone_participants=[int(i) for i in phones if i is not None],
-            sessions=[room.session_id, room_b.session_id],
+            sessions=[open_session.session_id, session_b.session_id],
         )
         yield built
 
@@ -502,8 +506,18 @@ async def world(room: Room, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Wo
 # --- the database's fingerprint, and putting the sweep's world back ----------------------
 
 
+TABLES = [table.name for table in SQLModel.metadata.sorted_tables]
+_ROWS_SQL: dict[str, str] = {}  # by dialect: made once, read thousands of times
+
+
 def _rows_sql(dialect: sa.Dialect) -> str:
     """One statement reading every row of every table, each row as a JSON array."""
+    if dialect.name not in _ROWS_SQL:
+        _ROWS_SQL[dialect.name] = _rows_sql_for(dialect)
+    return _ROWS_SQL[dialect.name]
+
+
+def _rows_sql_for(dialect: sa.Dialect) -> str:
     quote_name = dialect.identifier_preparer.quote
     as_json = "json_build_array({})::text" if dialect.name == "postgresql" else "json_array({})"
     hexadecimal = "encode({}, 'hex')" if dialect.name == "postgresql" else "hex({})"
@@ -524,8 +538,8 @@ def _rows_sql(dialect: sa.Dialect) -> str:
 
 async def fingerprint(world: World) -> dict[str, list[str]]:
     """Every table's rows, read back in full (one statement: a couple of ms)."""
-    engine = world.room.server.db.engine
-    found: dict[str, list[str]] = {table.name: [] for table in SQLModel.metadata.sorted_tables}
+    engine = world.open_session.server.db.engine
+    found: dict[str, list[str]] = {name: [] for name in TABLES}
     async with engine.connect() as connection:
         for name, row in (await connection.exec_driver_sql(_rows_sql(engine.dialect))).all():
             found[name].append(row)
@@ -547,7 +561,7 @@ def changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> str:
 async def restore(world: World) -> None:
     """A and B open and unlocked again, the phones back in their sessions, the
     facilitators' cookies valid again."""
-    async with world.room.server.db.session() as db:
+    async with world.open_session.server.db.session() as db:
         await db.exec(sa.update(Facilitator).values(session_version=0))
         await db.exec(
             sa.update(Session)
@@ -1178,14 +1192,14 @@ class Handshake:
 
     def certain(self, world: World) -> bool:
         """A socket surely let in: a phone of A, or A's screen."""
-        if self.origin != world.room.server.base_url or self.code != world.code:
+        if self.origin != world.open_session.server.base_url or self.code != world.code:
             return False
         return (self.audience, self.client) in {("phone", "phone"), ("screen", "anonymous")}
 
 
 @st.composite
 def handshakes(draw: st.DrawFn, s: Strategies) -> Handshake:
-    base = s.world.room.server.base_url
+    base = s.world.open_session.server.base_url
     if draw(st.integers(0, 2)):
         return Handshake(s.world.code, "phone", "phone", base)
     return Handshake(
@@ -1213,7 +1227,7 @@ async def open_socket(world: World, handshake: Handshake) -> websockets.ClientCo
     path = f"/ws/{quote(handshake.code, safe='')}/{quote(handshake.audience, safe='')}"
     try:
         return await websockets.connect(
-            world.room.server.ws_base + path,
+            world.open_session.server.ws_base + path,
             origin=handshake.origin,  # type: ignore[arg-type]
             additional_headers=headers,
             compression=None,
@@ -1240,7 +1254,9 @@ async def test_generated_socket_handshakes_and_messages(world: World, data: st.D
     ws = await open_socket(world, handshake)
     if isinstance(ws, int):
         assert 400 <= ws < 500, f"handshake answered {ws}: {where}"
-        assert handshake.origin not in (world.room.server.base_url, None) or ws == 403, where
+        assert handshake.origin not in (world.open_session.server.base_url, None) or ws == 403, (
+            where
+        )
         SWEEP[f"socket refused {ws}"] += 1
         return
     expected: int | None = None  # the close code the messages call for

@@ -10,100 +10,104 @@ from sqlmodel import func, select
 from cocreate.errors import Conflict, Invalid, UnknownCode
 from cocreate.models import Participant, Proposal, Vote, VoterRegister
 from cocreate.participants import Arrival, Arrived, join_all
-from tests.conftest import Browser, Room, open_room
+from tests.conftest import Browser, OpenSession, open_session_for
 from tests.test_polls import act, create
 
 
-async def participants_of(room: Room) -> list[Participant]:
-    async with room.server.db.session() as db:
+async def participants_of(open_session: OpenSession) -> list[Participant]:
+    async with open_session.server.db.session() as db:
         return list((await db.exec(select(Participant))).all())
 
 
-async def participants(room: Room) -> int:
-    async with room.server.db.session() as db:
+async def participants(open_session: OpenSession) -> int:
+    async with open_session.server.db.session() as db:
         return int((await db.exec(select(func.count()).select_from(Participant))).one())
 
 
-async def test_the_answer_to_a_name_is_the_page_a_reload_shows(room: Room) -> None:
+async def test_the_answer_to_a_name_is_the_page_a_reload_shows(open_session: OpenSession) -> None:
     # Something on the wall, with votes, so the page has a stage of its own to draw.
-    author = await room.phone("Aïcha")
-    await author.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
-    async with room.server.db.session() as db:
+    author = await open_session.phone("Aïcha")
+    await author.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
+    async with open_session.server.db.session() as db:
         proposal = (await db.exec(select(Proposal))).one()
-    await author.post(f"/s/{room.code}/proposals/{proposal.id}/vote", {"choice": "for"})
+    await author.post(f"/s/{open_session.code}/proposals/{proposal.id}/vote", {"choice": "for"})
 
-    phone = Browser(room.server)
-    room.devices.append(phone)
-    join_page = await phone.get(f"/s/{room.code}")
+    phone = Browser(open_session.server)
+    open_session.devices.append(phone)
+    join_page = await phone.get(f"/s/{open_session.code}")
     assert 'id="flash"' in join_page.text  # where a refused name is said
-    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno"})
+    joined = await phone.post(f"/s/{open_session.code}/join", {"display_name": "Bruno"})
 
     assert joined.status_code == 200, joined.text
     # The address stays the session's: a reload (or a bookmark) loads the same page.
-    assert joined.headers["hx-replace-url"] == f"/s/{room.code}"
+    assert joined.headers["hx-replace-url"] == f"/s/{open_session.code}"
     assert "You take part as Bruno." in joined.text
     assert "Un jardin partagé" in joined.text
-    assert f'name="next" value="/s/{room.code}"' in joined.text  # the language switch
-    assert f'ws-connect="/ws/{room.code}/phone"' in joined.text
-    reloaded = await phone.get(f"/s/{room.code}")
+    assert f'name="next" value="/s/{open_session.code}"' in joined.text  # the language switch
+    assert f'ws-connect="/ws/{open_session.code}/phone"' in joined.text
+    reloaded = await phone.get(f"/s/{open_session.code}")
     # Drawn without reading the newcomer's votes and reactions (there are none yet),
     # the page is the one drawn by reading them.
     assert reloaded.text == joined.text
-    assert await participants(room) == 2
+    assert await participants(open_session) == 2
 
 
 async def test_a_refused_name_is_said_in_the_message_region_and_nothing_is_stored(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    phone = Browser(room.server)
-    room.devices.append(phone)
-    await phone.get(f"/s/{room.code}")
+    phone = Browser(open_session.server)
+    open_session.devices.append(phone)
+    await phone.get(f"/s/{open_session.code}")
     for name in ("   ", "x" * 61):
-        refused = await phone.post(f"/s/{room.code}/join", {"display_name": name})
+        refused = await phone.post(f"/s/{open_session.code}/join", {"display_name": name})
         assert refused.status_code == 422
         assert refused.headers["hx-retarget"] == "#flash"
         assert "You take part" not in refused.text
     assert (
         "Choose a name that others will see."
-        in (await phone.post(f"/s/{room.code}/join", {"display_name": ""})).text
+        in (await phone.post(f"/s/{open_session.code}/join", {"display_name": ""})).text
     )
-    assert await participants(room) == 0
+    assert await participants(open_session) == 0
     # Still at the join form, and a good name then joins.
-    assert 'id="display_name"' in (await phone.get(f"/s/{room.code}")).text
-    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Chloé"})
+    assert 'id="display_name"' in (await phone.get(f"/s/{open_session.code}")).text
+    joined = await phone.post(f"/s/{open_session.code}/join", {"display_name": "Chloé"})
     assert joined.status_code == 200
-    assert await participants(room) == 1
+    assert await participants(open_session) == 1
 
 
-async def test_without_javascript_the_name_is_answered_with_a_redirect(room: Room) -> None:
-    phone = Browser(room.server)
-    room.devices.append(phone)
-    await phone.get(f"/s/{room.code}")
-    joined = await phone.post(f"/s/{room.code}/join", {"display_name": "Dana"}, htmx=False)
+async def test_without_javascript_the_name_is_answered_with_a_redirect(
+    open_session: OpenSession,
+) -> None:
+    phone = Browser(open_session.server)
+    open_session.devices.append(phone)
+    await phone.get(f"/s/{open_session.code}")
+    joined = await phone.post(f"/s/{open_session.code}/join", {"display_name": "Dana"}, htmx=False)
     assert joined.status_code == 303
-    assert joined.headers["location"] == f"/s/{room.code}"
-    page = await phone.get(f"/s/{room.code}")
+    assert joined.headers["location"] == f"/s/{open_session.code}"
+    page = await phone.get(f"/s/{open_session.code}")
     assert "You take part as Dana." in page.text
 
 
-async def test_phones_arriving_together_each_get_their_own_token_and_name(room: Room) -> None:
+async def test_phones_arriving_together_each_get_their_own_token_and_name(
+    open_session: OpenSession,
+) -> None:
     """The join page and the newcomer's page are drawn once for every phone arriving at
     the same moment: each still gets its own token and its own name, escaped."""
     names = ['<b>Zoé</b> & "Cie"', "Bruno"]
-    phones = [Browser(room.server, language="fr") for _ in names]
-    room.devices.extend(phones)
-    pages = [(await phone.get(f"/s/{room.code}")).text for phone in phones]
+    phones = [Browser(open_session.server, language="fr") for _ in names]
+    open_session.devices.extend(phones)
+    pages = [(await phone.get(f"/s/{open_session.code}")).text for phone in phones]
     tokens = [phone.csrf for phone in phones]
     assert tokens[0] != tokens[1]
     assert all(token in page for token, page in zip(tokens, pages, strict=True))
     assert not any("-mark-" in page for page in pages)
     # Each token is the one its own cookie vouches for: the other phone's is refused.
     phones[0].csrf, phones[1].csrf = tokens[1], tokens[0]
-    crossed = await phones[0].post(f"/s/{room.code}/join", {"display_name": names[0]})
+    crossed = await phones[0].post(f"/s/{open_session.code}/join", {"display_name": names[0]})
     assert crossed.status_code == 403
     phones[0].csrf, phones[1].csrf = tokens
     joined = [
-        await phone.post(f"/s/{room.code}/join", {"display_name": name})
+        await phone.post(f"/s/{open_session.code}/join", {"display_name": name})
         for phone, name in zip(phones, names, strict=True)
     ]
     assert [answer.status_code for answer in joined] == [200, 200]
@@ -117,67 +121,75 @@ async def test_phones_arriving_together_each_get_their_own_token_and_name(room: 
         assert phone.csrf in answer.text
         assert "-mark-" not in answer.text
         # The same page a reload draws for this phone alone.
-        assert (await phone.get(f"/s/{room.code}")).text == answer.text
-    assert await participants(room) == 2  # the crossed token stored nothing
+        assert (await phone.get(f"/s/{open_session.code}")).text == answer.text
+    assert await participants(open_session) == 2  # the crossed token stored nothing
 
 
-async def test_a_facilitator_joining_by_name_keeps_their_menu(room: Room) -> None:
+async def test_a_facilitator_joining_by_name_keeps_their_menu(open_session: OpenSession) -> None:
     """Pages drawn for every arriving phone are never a signed-in facilitator's."""
-    arriving = Browser(room.server)
-    room.devices.append(arriving)
-    await arriving.get(f"/s/{room.code}")  # the page drawn for all, first
-    page = await room.facilitator.get(f"/s/{room.code}")
+    arriving = Browser(open_session.server)
+    open_session.devices.append(arriving)
+    await arriving.get(f"/s/{open_session.code}")  # the page drawn for all, first
+    page = await open_session.facilitator.get(f"/s/{open_session.code}")
     assert "My projects" in page.text
-    joined = await room.facilitator.post(f"/s/{room.code}/join", {"display_name": "Anim"})
+    joined = await open_session.facilitator.post(
+        f"/s/{open_session.code}/join", {"display_name": "Anim"}
+    )
     assert joined.status_code == 200
     assert "My projects" in joined.text
     assert "You take part as Anim." in joined.text
 
 
-async def test_phones_joining_together_are_written_together_each_as_itself(room: Room) -> None:
+async def test_phones_joining_together_are_written_together_each_as_itself(
+    open_session: OpenSession,
+) -> None:
     """Joins arriving together are written in one write: each refused one alone, and
     every participant stored under its own name, the one its phone is then shown."""
-    other = await open_room(room.server, room.facilitator, "Autre atelier")
-    await room.facilitator.post(f"/sessions/{other.session_id}/room", {"locked": "1"})
-    arrivals = [Arrival(room.code, f"Voisine {n}") for n in range(12)]
-    arrivals[3] = Arrival(room.code, "   ")  # no name
+    other = await open_session_for(open_session.server, open_session.facilitator, "Autre atelier")
+    await open_session.facilitator.post(f"/sessions/{other.session_id}/room", {"locked": "1"})
+    arrivals = [Arrival(open_session.code, f"Voisine {n}") for n in range(12)]
+    arrivals[3] = Arrival(open_session.code, "   ")  # no name
     arrivals[7] = Arrival(other.code, "Zoé")  # a locked room
     arrivals[9] = Arrival("ZZZZZZ", "Yann")  # no such session
-    async with room.server.db.write() as db:
+    async with open_session.server.db.write() as db:
         outcomes = await join_all(db, arrivals)
     assert isinstance(outcomes[3], Invalid)
     assert isinstance(outcomes[7], Conflict)
     assert isinstance(outcomes[9], UnknownCode)
-    stored = {p.id: p.display_name for p in await participants_of(room)}
+    stored = {p.id: p.display_name for p in await participants_of(open_session)}
     for arrival, outcome in zip(arrivals, outcomes, strict=True):
         if isinstance(outcome, Arrived):
-            assert outcome.session.join_code == room.code
+            assert outcome.session.join_code == open_session.code
             assert stored[outcome.participant.id] == arrival.display_name
     assert len(stored) == 9
 
     # Over HTTP, at once: each phone is shown as itself, on its answer and on reload.
-    phones = [Browser(room.server) for _ in range(15)]
-    room.devices.extend(phones)
+    phones = [Browser(open_session.server) for _ in range(15)]
+    open_session.devices.extend(phones)
     for phone in phones:
-        await phone.get(f"/s/{room.code}")
+        await phone.get(f"/s/{open_session.code}")
     answers = await asyncio.gather(
         *(
-            phone.post(f"/s/{room.code}/join", {"display_name": f"Passante {n}"})
+            phone.post(f"/s/{open_session.code}/join", {"display_name": f"Passante {n}"})
             for n, phone in enumerate(phones)
         )
     )
     for n, (phone, answer) in enumerate(zip(phones, answers, strict=True)):
         assert answer.status_code == 200
         assert f"You take part as Passante {n}." in answer.text
-        assert f"You take part as Passante {n}." in (await phone.get(f"/s/{room.code}")).text
-    assert len(await participants_of(room)) == 24
+        assert (
+            f"You take part as Passante {n}." in (await phone.get(f"/s/{open_session.code}")).text
+        )
+    assert len(await participants_of(open_session)) == 24
 
 
 async def test_a_phone_that_took_part_elsewhere_is_shown_the_join_page_of_another(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    other = await open_room(room.server, room.facilitator, "Assemblée de quartier")
-    phone = await room.phone("Awa")  # remembered in the first session
+    other = await open_session_for(
+        open_session.server, open_session.facilitator, "Assemblée de quartier"
+    )
+    phone = await open_session.phone("Awa")  # remembered in the first session
     page = await phone.get(f"/s/{other.code}")
     assert page.status_code == 200
     assert 'id="display_name"' in page.text
@@ -187,70 +199,92 @@ async def test_a_phone_that_took_part_elsewhere_is_shown_the_join_page_of_anothe
     joined = await phone.post(f"/s/{other.code}/join", {"display_name": "Awa"})
     assert "You take part as Awa." in joined.text
     # Back in the first session, still as herself.
-    assert "You take part as Awa." in (await phone.get(f"/s/{room.code}")).text
+    assert "You take part as Awa." in (await phone.get(f"/s/{open_session.code}")).text
 
 
-async def test_a_phone_that_joins_again_is_renamed_not_multiplied(room: Room) -> None:
+async def test_a_phone_that_joins_again_is_renamed_not_multiplied(
+    open_session: OpenSession,
+) -> None:
     """Posting the join form again with the same cookie once made a new participant each
     time: five joins, five ballots in one poll and five votes on one proposal. A second
     join now changes the name (a typo mended), never the identity."""
-    author = await room.phone("Aïcha")
-    await author.post(f"/s/{room.code}/proposals", {"text": "Un jardin partagé"})
-    async with room.server.db.session() as db:
+    author = await open_session.phone("Aïcha")
+    await author.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
+    async with open_session.server.db.session() as db:
         proposal = (await db.exec(select(Proposal))).one()
-    poll_id = await create(room, question="Un goûter ?", method="yes_no")
-    await act(room, poll_id, "open")
+    poll_id = await create(open_session, question="Un goûter ?", method="yes_no")
+    await act(open_session, poll_id, "open")
 
-    phone = Browser(room.server)
-    room.devices.append(phone)
-    await phone.get(f"/s/{room.code}")
+    phone = Browser(open_session.server)
+    open_session.devices.append(phone)
+    await phone.get(f"/s/{open_session.code}")
     ballots = []
     for n in range(5):
-        joined = await phone.post(f"/s/{room.code}/join", {"display_name": f"Bruno {n}"})
+        joined = await phone.post(f"/s/{open_session.code}/join", {"display_name": f"Bruno {n}"})
         assert joined.status_code == 200, joined.text
         assert f"You take part as Bruno {n}." in joined.text
-        voted = await phone.post(f"/s/{room.code}/proposals/{proposal.id}/vote", {"choice": "for"})
+        voted = await phone.post(
+            f"/s/{open_session.code}/proposals/{proposal.id}/vote", {"choice": "for"}
+        )
         assert voted.status_code == 200
-        ballot = await phone.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+        ballot = await phone.post(
+            f"/s/{open_session.code}/polls/{poll_id}/ballot", {"choice": "for"}
+        )
         ballots.append(ballot.status_code)
     assert ballots == [200, 409, 409, 409, 409]
-    assert sorted(p.display_name for p in await participants_of(room)) == ["Aïcha", "Bruno 4"]
-    async with room.server.db.session() as db:
+    assert sorted(p.display_name for p in await participants_of(open_session)) == [
+        "Aïcha",
+        "Bruno 4",
+    ]
+    async with open_session.server.db.session() as db:
         votes = (await db.exec(select(Vote).where(Vote.proposal_id == proposal.id))).all()
         signatures = (await db.exec(select(VoterRegister))).all()
     assert len(votes) == 1
     assert len(signatures) == 1
     # The page offers it (the join form again), and without JavaScript it redirects.
-    page = await phone.get(f"/s/{room.code}")
+    page = await phone.get(f"/s/{open_session.code}")
     assert 'id="rename-name" name="display_name" value="Bruno 4"' in page.text
-    renamed = await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno"}, htmx=False)
+    renamed = await phone.post(
+        f"/s/{open_session.code}/join", {"display_name": "Bruno"}, htmx=False
+    )
     assert renamed.status_code == 303
-    assert "You take part as Bruno." in (await phone.get(f"/s/{room.code}")).text
+    assert "You take part as Bruno." in (await phone.get(f"/s/{open_session.code}")).text
     # In a locked room too: the phone is in already (a newcomer is refused).
-    await room.facilitator.post(f"/sessions/{room.session_id}/room", {"locked": "1"})
-    assert (await phone.post(f"/s/{room.code}/join", {"display_name": "Bruno B."})).is_success
-    late = Browser(room.server)
-    room.devices.append(late)
-    await late.get(f"/s/{room.code}")
-    assert (await late.post(f"/s/{room.code}/join", {"display_name": "Zoé"})).status_code == 409
-    assert sorted(p.display_name for p in await participants_of(room)) == ["Aïcha", "Bruno B."]
+    await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/room", {"locked": "1"}
+    )
+    assert (
+        await phone.post(f"/s/{open_session.code}/join", {"display_name": "Bruno B."})
+    ).is_success
+    late = Browser(open_session.server)
+    open_session.devices.append(late)
+    await late.get(f"/s/{open_session.code}")
+    assert (
+        await late.post(f"/s/{open_session.code}/join", {"display_name": "Zoé"})
+    ).status_code == 409
+    assert sorted(p.display_name for p in await participants_of(open_session)) == [
+        "Aïcha",
+        "Bruno B.",
+    ]
 
 
-async def test_a_removed_participant_stays_out_of_the_session(room: Room) -> None:
-    awa = await room.phone("Awa")
-    poll_id = await create(room, question="Un goûter ?", method="yes_no")
-    await act(room, poll_id, "open")
-    (awa_participant,) = await participants_of(room)
-    removed = await room.facilitator.post(
-        f"/sessions/{room.session_id}/participants/{awa_participant.id}/remove"
+async def test_a_removed_participant_stays_out_of_the_session(open_session: OpenSession) -> None:
+    awa = await open_session.phone("Awa")
+    poll_id = await create(open_session, question="Un goûter ?", method="yes_no")
+    await act(open_session, poll_id, "open")
+    (awa_participant,) = await participants_of(open_session)
+    removed = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/participants/{awa_participant.id}/remove"
     )
     assert removed.status_code == 200
     for htmx in (True, False):
-        again = await awa.post(f"/s/{room.code}/join", {"display_name": "Awa, encore"}, htmx=htmx)
+        again = await awa.post(
+            f"/s/{open_session.code}/join", {"display_name": "Awa, encore"}, htmx=htmx
+        )
         assert again.status_code == 403
         assert "The facilitator has removed you from this session." in again.text
-    ballot = await awa.post(f"/s/{room.code}/polls/{poll_id}/ballot", {"choice": "for"})
+    ballot = await awa.post(f"/s/{open_session.code}/polls/{poll_id}/ballot", {"choice": "for"})
     assert ballot.status_code == 403
-    assert [p.display_name for p in await participants_of(room)] == ["Awa"]
-    async with room.server.db.session() as db:
+    assert [p.display_name for p in await participants_of(open_session)] == ["Awa"]
+    async with open_session.server.db.session() as db:
         assert (await db.exec(select(VoterRegister))).all() == []

@@ -32,7 +32,7 @@ from cocreate.web import (
     Limits,
     join_limit,
 )
-from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
+from tests.conftest import PASSWORD, Browser, OpenSession, Server, signed_in
 from tests.test_roster import ROSTER, codes, import_csv
 
 
@@ -97,24 +97,24 @@ def guess_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.mark.wire
 async def test_guessing_join_codes_is_stopped_and_then_says_nothing(
-    guess_clock: Clock, room: Room
+    guess_clock: Clock, open_session: OpenSession
 ) -> None:
-    phone = await room.phone("Awa")
-    visitor = Browser(room.server)
-    room.devices.append(visitor)
-    guesses = unknown_codes(room.code)
+    phone = await open_session.phone("Awa")
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
+    guesses = unknown_codes(open_session.code)
     for code in guesses[:CODE_GUESS_BURST]:
         assert (await visitor.get(f"/s/{code}")).status_code == 404
     # Out of guesses: every session page is refused, the live one's too (else its
     # answer would tell the guesser it exists), with when to come back.
-    for path in (f"/s/{guesses[-1]}", f"/s/{room.code}", f"/s/{room.code}/screen"):
+    for path in (f"/s/{guesses[-1]}", f"/s/{open_session.code}", f"/s/{open_session.code}/screen"):
         refused = await visitor.get(path)
         assert refused.status_code == 429
         assert "Too many unknown codes were tried from here" in refused.text
         assert refused.headers["retry-after"] == "1"  # one guess back each second
 
     async def open_and_listen() -> None:
-        socket = await phone.socket(room.code, "phone")  # sends its hello: may be refused
+        socket = await phone.socket(open_session.code, "phone")  # sends its hello: may be refused
         await socket.ws.recv()
 
     with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -125,15 +125,17 @@ async def test_guessing_join_codes_is_stopped_and_then_says_nothing(
         "too many unknown codes; wait",
     )
     # The facilitator's console is not a session page: untouched.
-    assert (await room.facilitator.get(f"/sessions/{room.session_id}/console")).status_code == 200
+    assert (
+        await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
+    ).status_code == 200
     # Back after the time it was told (a live code spends no guess): let in again.
     guess_clock.now += 1
-    assert (await visitor.get(f"/s/{room.code}")).status_code == 200
+    assert (await visitor.get(f"/s/{open_session.code}")).status_code == 200
 
 
-async def test_failed_sign_ins_are_slowed_per_account(room: Room) -> None:
-    visitor = Browser(room.server)
-    room.devices.append(visitor)
+async def test_failed_sign_ins_are_slowed_per_account(open_session: OpenSession) -> None:
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
     await visitor.get("/login")
     for _ in range(SIGN_IN_BURST_PER_ACCOUNT):
         wrong = await visitor.post(
@@ -253,14 +255,14 @@ async def test_a_successful_sign_in_spends_no_attempt(
 
 
 @pytest.mark.wire
-async def test_a_socket_that_floods_is_closed_with_1008(room: Room) -> None:
-    phone = await room.phone("Awa")
-    calm = await phone.socket(room.code, "phone")
+async def test_a_socket_that_floods_is_closed_with_1008(open_session: OpenSession) -> None:
+    phone = await open_session.phone("Awa")
+    calm = await phone.socket(open_session.code, "phone")
     for _ in range(3):  # a few stray messages are tolerated
         await calm.ws.send(json.dumps({"last_seq": 0}))
     await calm.quiet(0.3)  # reads on for a while: a close would raise here
     assert calm.ws.close_code is None
-    flood = await phone.socket(room.code, "phone")
+    flood = await phone.socket(open_session.code, "phone")
 
     async def flood_until_closed() -> None:
         for _ in range(200):
@@ -289,20 +291,20 @@ def join_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 async def test_a_room_behind_one_address_gets_300_phones_in_and_a_flood_is_refused(
-    join_clock: Clock, room: Room
+    join_clock: Clock, open_session: OpenSession
 ) -> None:
     async def arrive(name: str, phone: Browser | None = None) -> httpx.Response:
         """A phone of its own (no cookie yet) joins; a connection may serve several."""
         if phone is None:
-            phone = Browser(room.server)
-            room.devices.append(phone)
+            phone = Browser(open_session.server)
+            open_session.devices.append(phone)
         phone.http.cookies.clear()
-        await phone.get(f"/s/{room.code}")
-        return await phone.post(f"/s/{room.code}/join", {"display_name": name}, htmx=False)
+        await phone.get(f"/s/{open_session.code}")
+        return await phone.post(f"/s/{open_session.code}/join", {"display_name": name}, htmx=False)
 
     async def arrive_in_turn(connection: int) -> list[int]:
-        phone = Browser(room.server)
-        room.devices.append(phone)
+        phone = Browser(open_session.server)
+        open_session.devices.append(phone)
         return [
             (await arrive(f"Phone {connection}-{n}", phone)).status_code
             for n in range(JOINS_PER_MINUTE // 50)
@@ -317,7 +319,7 @@ async def test_a_room_behind_one_address_gets_300_phones_in_and_a_flood_is_refus
     assert refused.status_code == 429
     assert "Too many phones joined from this address just now. Try again in 1 s." in refused.text
     assert refused.headers["retry-after"] == "1"
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         count = (await db.exec(select(func.count()).select_from(Participant))).one()
     assert count == JOINS_PER_MINUTE
     # A latecomer a moment later is let in: the allowance refills, 300 a minute.
@@ -350,20 +352,20 @@ def member_code_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 async def test_guessing_voting_codes_is_stopped_per_client_and_for_everyone(
-    member_code_clock: Clock, room: Room
+    member_code_clock: Clock, open_session: OpenSession
 ) -> None:
     """Wrong voting codes answered 404 forever (900 guesses, no 429) on the member's link,
     the member's join form and the proxy form. Each client (its address, here given by
     the trusted proxy's X-Forwarded-For) and all of them together are now limited."""
-    await import_csv(room, ROSTER)
-    known = await codes(room)
+    await import_csv(open_session, ROSTER)
+    known = await codes(open_session)
     right = known["001"]
     wrong = (code for code in unknown_member_codes() if code not in known.values())
 
     def visitor(address: str) -> Browser:
-        device = Browser(room.server)
+        device = Browser(open_session.server)
         device.http.headers["X-Forwarded-For"] = address
-        room.devices.append(device)
+        open_session.devices.append(device)
         return device
 
     async def guess(device: Browser, n: int, code: str) -> httpx.Response:
@@ -371,10 +373,12 @@ async def test_guessing_voting_codes_is_stopped_per_client_and_for_everyone(
         if n % 3 == 0:
             return await device.get(f"/m/{code}")
         path = "/join-member" if n % 3 == 1 else "/proxies"
-        return await device.post(f"/s/{room.code}{path}", {"voting_code": code, "holder": "002"})
+        return await device.post(
+            f"/s/{open_session.code}{path}", {"voting_code": code, "holder": "002"}
+        )
 
     guesser = visitor("203.0.113.7")
-    await guesser.get(f"/s/{room.code}")
+    await guesser.get(f"/s/{open_session.code}")
     for n in range(MEMBER_CODE_GUESS_BURST):
         answer = await guess(guesser, n, next(wrong))
         assert answer.status_code == 404
@@ -388,7 +392,9 @@ async def test_guessing_voting_codes_is_stopped_per_client_and_for_everyone(
             refused.text
         )
         assert refused.headers["retry-after"] == "10"
-    assert (await guesser.get(f"/s/{room.code}")).status_code == 200  # joining by name: open
+    assert (
+        await guesser.get(f"/s/{open_session.code}")
+    ).status_code == 200  # joining by name: open
     # Another address is still answered, a right code let in.
     member = visitor("198.51.100.20")
     assert (await member.get(f"/m/{right}")).status_code == 200
@@ -396,7 +402,7 @@ async def test_guessing_voting_codes_is_stopped_per_client_and_for_everyone(
     # Many addresses, each within its own allowance, together exhaust the server's.
     crowd = [visitor(f"192.0.2.{n}") for n in range(1, 10)]
     for device in crowd:
-        await device.get(f"/s/{room.code}")
+        await device.get(f"/s/{open_session.code}")
     remaining = MEMBER_CODE_GUESS_BURST_ALL - MEMBER_CODE_GUESS_BURST
     assert remaining == len(crowd) * MEMBER_CODE_GUESS_BURST
 

@@ -18,31 +18,38 @@ import cocreate.app
 from cocreate import heavy, pdf
 from cocreate.models import Decision, Member, Session
 from tests.browsing import NEEDS_CHROMIUM, shoot
-from tests.conftest import PASSWORD, Room, open_room
+from tests.conftest import PASSWORD, OpenSession, open_session_for
 from tests.test_polls import act, create, vote
 from tests.test_roster import ROSTER, codes, import_csv, member_phone, record_proxy, set_cap
 
 QUESTION = "Adopter le budget 2027 ?"
 
 
-async def general_assembly(room: Room) -> Room:
+async def general_assembly(open_session: OpenSession) -> OpenSession:
     """A session held at a place: 2 members present, 1 represented, of 4 on the roster; a
     binding poll with a quorum of 75 %, reached; a decision taken without a vote."""
-    made = await room.facilitator.post(
-        f"/projects/{room.project_id}/sessions",
+    made = await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/sessions",
         {"title": "Assemblée générale 2026", "place": "Maison des associations, Lyon 7e"},
         htmx=False,
     )
     assert made.status_code == 303, made.text
     session_id = int(made.headers["location"].split("/")[2])
-    opened = await room.facilitator.post(f"/sessions/{session_id}/open", htmx=False)
+    opened = await open_session.facilitator.post(f"/sessions/{session_id}/open", htmx=False)
     assert opened.status_code == 303
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         session = await db.get(Session, session_id)
         assert session is not None
         assert session.join_code is not None
         code = session.join_code
-    assembly = Room(room.server, room.facilitator, room.project_id, session_id, code, room.devices)
+    assembly = OpenSession(
+        open_session.server,
+        open_session.facilitator,
+        open_session.project_id,
+        session_id,
+        code,
+        open_session.devices,
+    )
     await import_csv(assembly, ROSTER + "Denis Blanc;004;;Usagers\n")
     member_codes = await codes(assembly)
     await set_cap(assembly, 1)
@@ -53,7 +60,7 @@ async def general_assembly(room: Room) -> Room:
         assembly, question=QUESTION, method="yes_no", binding="1", quorum_percent="75"
     )
     await act(assembly, poll_id, "open")
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         chantal = (await db.exec(select(Member).where(Member.number == "003"))).one()
     await vote(alice, assembly, poll_id, {"choice": "for"})
     await vote(alice, assembly, poll_id, {"choice": "for", "as_member": str(chantal.id)})
@@ -68,14 +75,14 @@ def pdf_text(body: bytes) -> str:
 
 
 async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_languages(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    assembly = await general_assembly(room)
-    async with room.server.db.session() as db:
+    assembly = await general_assembly(open_session)
+    async with open_session.server.db.session() as db:
         decision = (await db.exec(select(Decision))).one()
     url = f"/sessions/{assembly.session_id}/minutes"
 
-    page = (await room.facilitator.get(url)).text
+    page = (await open_session.facilitator.get(url)).text
     assert "Maison des associations, Lyon 7e" in page
     assert "1 member represented by proxy:" in page
     assert "Members present or represented: 3 out of 4 on the roster." in page
@@ -83,7 +90,7 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
     assert "Rules: Simple majority of votes expressed · quorum 75 % of members" in page
     assert decision.entry_hash in page
 
-    english = await room.facilitator.get(url + ".pdf?lang=en")
+    english = await open_session.facilitator.get(url + ".pdf?lang=en")
     assert english.status_code == 200, english.text
     assert english.headers["content-type"] == "application/pdf"
     assert english.content.startswith(b"%PDF-")
@@ -103,25 +110,25 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
     ):
         assert expected in text, (expected, text)
 
-    french = await room.facilitator.get(url + ".pdf?lang=fr")
+    french = await open_session.facilitator.get(url + ".pdf?lang=fr")
     assert french.status_code == 200
     texte = " ".join(pdf_text(french.content).split())
     for attendu in ("Présences", "Quorum atteint.", QUESTION, "Adoptée"):
         assert attendu in texte, (attendu, texte)
     assert "Attendance" not in texte
 
-    unknown = await room.facilitator.get(url + ".pdf?lang=de")
+    unknown = await open_session.facilitator.get(url + ".pdf?lang=de")
     assert unknown.status_code == 400
     assert "French (fr) and English (en)" in unknown.text
 
 
-async def test_only_the_facilitator_gets_the_pdf(room: Room) -> None:
-    phone = await room.phone("Awa")
-    refused = await phone.get(f"/sessions/{room.session_id}/minutes.pdf")
+async def test_only_the_facilitator_gets_the_pdf(open_session: OpenSession) -> None:
+    phone = await open_session.phone("Awa")
+    refused = await phone.get(f"/sessions/{open_session.session_id}/minutes.pdf")
     assert refused.status_code == 403
-    other = await open_room(room.server, room.facilitator, title="Autre")
+    other = await open_session_for(open_session.server, open_session.facilitator, title="Autre")
     assert (
-        await room.facilitator.get(f"/sessions/{other.session_id}/minutes.pdf")
+        await open_session.facilitator.get(f"/sessions/{other.session_id}/minutes.pdf")
     ).status_code == 200
 
 
@@ -210,14 +217,16 @@ def heavy_work_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_a_pdf_engine_that_cannot_load_answers_503_with_the_reason(
-    heavy_work_in_a_thread: None, room: Room, monkeypatch: pytest.MonkeyPatch
+    heavy_work_in_a_thread: None, open_session: OpenSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pdf, "_loaded", False)
     for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(sys, "meta_path", [_BrokenEngine(), *sys.meta_path])
 
-    answer = await room.facilitator.get(f"/sessions/{room.session_id}/minutes.pdf?lang=en")
+    answer = await open_session.facilitator.get(
+        f"/sessions/{open_session.session_id}/minutes.pdf?lang=en"
+    )
     assert answer.status_code == 503, answer.text
     assert "This server cannot make PDF files: print the minutes page instead." in answer.text
 
@@ -225,10 +234,10 @@ async def test_a_pdf_engine_that_cannot_load_answers_503_with_the_reason(
 @pytest.mark.browser
 @NEEDS_CHROMIUM
 async def test_a_screenshot_of_the_minutes_for_a_person_to_look_at(
-    browser: Any, room: Room
+    browser: Any, open_session: OpenSession
 ) -> None:
-    assembly = await general_assembly(room)
-    base = room.server.base_url
+    assembly = await general_assembly(open_session)
+    base = open_session.server.base_url
     for locale, name in (("fr-FR", "minutes-fr"), ("en-GB", "minutes-en")):
         context = await browser.new_context(viewport={"width": 800, "height": 1100}, locale=locale)
         page = await context.new_page()

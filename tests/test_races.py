@@ -14,26 +14,26 @@ import httpx
 from sqlmodel import col, func, select
 
 from cocreate.models import Event, Proposal, ProposalRevision, Vote
-from tests.conftest import PASSWORD, Browser, Room, tally_of
+from tests.conftest import PASSWORD, Browser, OpenSession, tally_of
 
 
-async def proposal(room: Room, text: str) -> tuple[Browser, int]:
-    author = await room.phone(f"Autrice de {text}")
-    await author.post(f"/s/{room.code}/proposals", {"text": text})
-    page = await author.get(f"/s/{room.code}")
+async def proposal(open_session: OpenSession, text: str) -> tuple[Browser, int]:
+    author = await open_session.phone(f"Autrice de {text}")
+    await author.post(f"/s/{open_session.code}/proposals", {"text": text})
+    page = await author.get(f"/s/{open_session.code}")
     return author, max(int(n) for n in re.findall(r'id="proposal-(\d+)"', page.text))
 
 
-async def test_a_vote_sent_many_times_at_once_is_one_vote(room: Room) -> None:
-    phone, idea = await proposal(room, "Un four à pain partagé")
-    path = f"/s/{room.code}/proposals/{idea}/vote"
+async def test_a_vote_sent_many_times_at_once_is_one_vote(open_session: OpenSession) -> None:
+    phone, idea = await proposal(open_session, "Un four à pain partagé")
+    path = f"/s/{open_session.code}/proposals/{idea}/vote"
     answers = await asyncio.gather(*(phone.post(path, {"choice": "for"}) for _ in range(20)))
     assert [a.status_code for a in answers] == [200] * 20
     # Then a burst of changes of mind, in no particular order: one of them is current.
     mixed = ["against", "abstain", "for"] * 5
     answers = await asyncio.gather(*(phone.post(path, {"choice": c}) for c in mixed))
     assert [a.status_code for a in answers] == [200] * 15
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         votes = (await db.exec(select(Vote).order_by(col(Vote.id)))).all()
         vote_events = (
             await db.exec(select(func.count()).select_from(Event).where(Event.kind == "vote_cast"))
@@ -45,22 +45,22 @@ async def test_a_vote_sent_many_times_at_once_is_one_vote(room: Room) -> None:
     # No two rows in a row with the same choice: a repeat writes nothing.
     assert all(a.choice != b.choice for a, b in itertools.pairwise(votes))
     assert vote_events == len(votes)
-    screen = await (await room.projector()).get(f"/s/{room.code}/screen")
+    screen = await (await open_session.projector()).get(f"/s/{open_session.code}/screen")
     tally = tally_of(screen.text, idea)
     assert sum(tally.values()) == 1
     assert tally[current[0].choice] == 1
 
 
 async def test_votes_racing_the_close_are_counted_or_refused_and_the_tally_holds(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    _, idea = await proposal(room, "Une cantine solidaire")
-    phones = [await room.phone(f"Votant {n}") for n in range(30)]
-    path = f"/s/{room.code}/proposals/{idea}/vote"
+    _, idea = await proposal(open_session, "Une cantine solidaire")
+    phones = [await open_session.phone(f"Votant {n}") for n in range(30)]
+    path = f"/s/{open_session.code}/proposals/{idea}/vote"
 
     async def close() -> int:
-        closed = await room.facilitator.post(
-            f"/sessions/{room.session_id}/proposals/{idea}/close-vote"
+        closed = await open_session.facilitator.post(
+            f"/sessions/{open_session.session_id}/proposals/{idea}/close-vote"
         )
         return closed.status_code
 
@@ -78,7 +78,7 @@ async def test_votes_racing_the_close_are_counted_or_refused_and_the_tally_holds
     accepted = sum(1 for a in answers if a.status_code == 200)
     refused = [a for a in answers if a.status_code != 200]
     assert all(a.status_code == 409 for a in refused), [a.text for a in refused]
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         closed = await db.get(Proposal, idea)
         assert closed is not None
         assert closed.vote_closed_at is not None
@@ -86,27 +86,31 @@ async def test_votes_racing_the_close_are_counted_or_refused_and_the_tally_holds
     assert len(votes) == accepted  # every acknowledged vote is there, and only those
     assert all(v.cast_at <= closed.vote_closed_at for v in votes)
     # The closed vote has one tally, the same on every screen and every reload.
-    screens = [await room.projector() for _ in range(2)]
-    tallies = [tally_of((await s.get(f"/s/{room.code}/screen")).text, idea) for s in screens]
+    screens = [await open_session.projector() for _ in range(2)]
+    tallies = [
+        tally_of((await s.get(f"/s/{open_session.code}/screen")).text, idea) for s in screens
+    ]
     assert tallies[0] == tallies[1] == {"for": accepted, "against": 0, "abstain": 0}
     late = await phones[0].post(path, {"choice": "against"})
     assert late.status_code == 409
 
 
-async def test_two_consoles_moderating_one_proposal_at_once_lose_nothing(room: Room) -> None:
-    _, idea = await proposal(room, "Un atelier vélo")
+async def test_two_consoles_moderating_one_proposal_at_once_lose_nothing(
+    open_session: OpenSession,
+) -> None:
+    _, idea = await proposal(open_session, "Un atelier vélo")
     # The facilitator in two tabs, each with its own cookie session.
-    other_tab = await signed_in_again(room)
-    base = f"/sessions/{room.session_id}/proposals/{idea}"
-    tabs = [room.facilitator, other_tab]
+    other_tab = await signed_in_again(open_session)
+    base = f"/sessions/{open_session.session_id}/proposals/{idea}"
+    tabs = [open_session.facilitator, other_tab]
     edits = [f"Un atelier vélo, version {n}" for n in range(6)]
     answers = await asyncio.gather(
         *(tabs[n % 2].post(f"{base}/edit", {"text": text}) for n, text in enumerate(edits)),
-        room.facilitator.post(f"{base}/pin"),
+        open_session.facilitator.post(f"{base}/pin"),
         other_tab.post(f"{base}/close-vote"),
     )
     assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         final = await db.get(Proposal, idea, populate_existing=True)
         assert final is not None
         history = (
@@ -127,9 +131,9 @@ async def test_two_consoles_moderating_one_proposal_at_once_lose_nothing(room: R
     await other_tab.close()
 
 
-async def signed_in_again(room: Room) -> Browser:
-    """A second browser signed in as the room's facilitator."""
-    tab = Browser(room.server)
+async def signed_in_again(open_session: OpenSession) -> Browser:
+    """A second browser signed in as the session's facilitator."""
+    tab = Browser(open_session.server)
     await tab.get("/login")
     response = await tab.post(
         "/login", {"email": "camille@example.org", "password": PASSWORD}, htmx=False

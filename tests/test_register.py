@@ -22,7 +22,7 @@ from cocreate import accounts, projects, register
 from cocreate.cli import main
 from cocreate.database import Database
 from cocreate.models import GENESIS_HASH, Decision, Outcome, Project
-from tests.conftest import Room, signed_in
+from tests.conftest import OpenSession, signed_in
 from tests.test_live_session import proposal_id_of
 
 
@@ -33,59 +33,61 @@ def verify_cli(database_url: str, project_id: int) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-async def test_every_decision_joins_the_register_with_where_it_came_from(room: Room) -> None:
-    code, session_id = room.code, room.session_id
+async def test_every_decision_joins_the_register_with_where_it_came_from(
+    open_session: OpenSession,
+) -> None:
+    code, session_id = open_session.code, open_session.session_id
     steps = (("needs", "Besoins"), ("ideas", "Idées"), ("discussion", "Débat"), ("vote", "Vote"))
     for kind, title in steps:
-        await room.facilitator.post(
+        await open_session.facilitator.post(
             f"/sessions/{session_id}/steps",
             {"kind": kind, "title": title, "prompt": "", "minutes": "", "auto_close": "1"},
         )
-    phone = await room.phone("Awa")
-    await room.facilitator.post(f"/sessions/{session_id}/agenda/start")
+    phone = await open_session.phone("Awa")
+    await open_session.facilitator.post(f"/sessions/{session_id}/agenda/start")
     await phone.post(f"/s/{code}/needs", {"text": "Les enfants n'ont pas de lieu le soir"})
-    need_id = await proposal_id_of(room, "Les enfants n'ont pas de lieu le soir")
-    await room.facilitator.post(f"/sessions/{session_id}/agenda/next")
+    need_id = await proposal_id_of(open_session, "Les enfants n'ont pas de lieu le soir")
+    await open_session.facilitator.post(f"/sessions/{session_id}/agenda/next")
     proposed = await phone.post(
         f"/s/{code}/proposals", {"text": "Ouvrir la salle des fêtes le soir", "need": str(need_id)}
     )
     assert proposed.status_code == 200, proposed.text
-    idea_id = await proposal_id_of(room, "Ouvrir la salle des fêtes le soir")
-    await room.facilitator.post(f"/sessions/{session_id}/agenda/next")
+    idea_id = await proposal_id_of(open_session, "Ouvrir la salle des fêtes le soir")
+    await open_session.facilitator.post(f"/sessions/{session_id}/agenda/next")
     said = await phone.post(
         f"/s/{code}/proposals/{idea_id}/comments", {"text": "Avec des bénévoles"}
     )
     assert said.status_code == 200, said.text
-    await room.facilitator.post(f"/sessions/{session_id}/agenda/next")
+    await open_session.facilitator.post(f"/sessions/{session_id}/agenda/next")
     await phone.post(f"/s/{code}/proposals/{idea_id}/vote", {"choice": "for"})
 
     # 1: a show of hands on the idea.
-    decided = await room.facilitator.post(
+    decided = await open_session.facilitator.post(
         f"/sessions/{session_id}/proposals/{idea_id}/decision", {"outcome": "adopted", "note": ""}
     )
     assert decided.status_code == 200, decided.text
     # 2: a poll, with its rules.
-    made = await room.facilitator.post(
+    made = await open_session.facilitator.post(
         f"/sessions/{session_id}/polls",
         {"question": "Le mercredi aussi ?", "method": "yes_no", "majority": "two_thirds"},
         htmx=False,
     )
     assert made.status_code == 303, made.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll_id = (await db.exec(sa.text("SELECT id FROM poll"))).scalar_one()
     for action in ("open", "close"):
-        done = await room.facilitator.post(
+        done = await open_session.facilitator.post(
             f"/sessions/{session_id}/polls/{poll_id}/{action}", htmx=False
         )
         assert done.status_code == 303, done.text
     # 3: a facilitator's call, taken outside cocreate; the note says how.
-    base = f"/projects/{room.project_id}/decisions"
-    no_how = await room.facilitator.post(
+    base = f"/projects/{open_session.project_id}/decisions"
+    no_how = await open_session.facilitator.post(
         base, {"text": "Assurer la salle", "outcome": "adopted", "note": " "}, htmx=False
     )
     assert no_how.status_code == 422
     assert "Say how it was decided" in no_how.text
-    called = await room.facilitator.post(
+    called = await open_session.facilitator.post(
         base,
         {"text": "Assurer la salle", "outcome": "adopted", "note": "Bureau du 3 mars"},
         htmx=False,
@@ -93,14 +95,14 @@ async def test_every_decision_joins_the_register_with_where_it_came_from(room: R
     assert called.status_code == 303, called.text
     call_url = called.headers["location"]
     # 4: its correction, a new entry naming the one it amends.
-    correction = await room.facilitator.post(
+    correction = await open_session.facilitator.post(
         call_url + "/correction",
         {"text": "Assurer la salle et le matériel", "outcome": "adopted", "note": "Oubli"},
         htmx=False,
     )
     assert correction.status_code == 303, correction.text
 
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         entries = (await db.exec(select(Decision).order_by(col(Decision.position)))).all()
     assert [d.position for d in entries] == [1, 2, 3, 4]
     assert [d.method for d in entries] == ["show_of_hands", "yes_no", "facilitator", "facilitator"]
@@ -124,27 +126,31 @@ async def test_every_decision_joins_the_register_with_where_it_came_from(room: R
     assert poll_origin["rules"]["majority"] == "two_thirds"
     assert poll_origin["result"]["method"] == "yes_no"
 
-    page = await room.facilitator.get(f"/projects/{room.project_id}/decisions/{entries[0].id}")
+    page = await open_session.facilitator.get(
+        f"/projects/{open_session.project_id}/decisions/{entries[0].id}"
+    )
     assert page.status_code == 200
     for text in ("Les enfants n&#39;ont pas de lieu le soir", "Avec des bénévoles", "Seal"):
         assert text in page.text
     assert entries[0].entry_hash in page.text
 
-    register_page = (await room.facilitator.get(base)).text
+    register_page = (await open_session.facilitator.get(base)).text
     assert "The register's 4 entries are intact" in register_page
     assert entries[3].entry_hash in register_page
     assert "Corrected by entry 4." in register_page
     assert "Corrects entry 3." in register_page
 
-    assert await asyncio.to_thread(verify_cli, room.server.database_url, room.project_id) == (
+    assert await asyncio.to_thread(
+        verify_cli, open_session.server.database_url, open_session.project_id
+    ) == (
         0,
-        f"Project {room.project_id}: the register's 4 entries are intact.\n"
+        f"Project {open_session.project_id}: the register's 4 entries are intact.\n"
         f"Last seal: {entries[3].entry_hash}\n",
     )
 
 
-async def test_a_correction_names_an_entry_of_the_same_project(room: Room) -> None:
-    other = await signed_in(room.server, "dominique@example.org")
+async def test_a_correction_names_an_entry_of_the_same_project(open_session: OpenSession) -> None:
+    other = await signed_in(open_session.server, "dominique@example.org")
     made = await other.post("/projects", {"title": "Autre", "need": "N"}, htmx=False)
     other_project = int(made.headers["location"].rsplit("/", 1)[1])
     called = await other.post(
@@ -155,25 +161,27 @@ async def test_a_correction_names_an_entry_of_the_same_project(room: Room) -> No
     theirs = int(called.headers["location"].rsplit("/", 1)[1])
     # Through my project's address, their entry is not found; through theirs, not mine.
     fix = {"text": "Détournée", "outcome": "rejected", "note": "Pour voir"}
-    mine = f"/projects/{room.project_id}/decisions/{theirs}/correction"
-    assert (await room.facilitator.post(mine, fix, htmx=False)).status_code == 404
+    mine = f"/projects/{open_session.project_id}/decisions/{theirs}/correction"
+    assert (await open_session.facilitator.post(mine, fix, htmx=False)).status_code == 404
     through_theirs = f"/projects/{other_project}/decisions/{theirs}/correction"
-    assert (await room.facilitator.post(through_theirs, fix, htmx=False)).status_code == 403
-    async with room.server.db.session() as db:
+    assert (await open_session.facilitator.post(through_theirs, fix, htmx=False)).status_code == 403
+    async with open_session.server.db.session() as db:
         assert len((await db.exec(select(Decision))).all()) == 1
     await other.close()
 
 
-async def test_decisions_taken_at_once_get_one_place_each_in_the_chain(room: Room) -> None:
-    base = f"/projects/{room.project_id}/decisions"
+async def test_decisions_taken_at_once_get_one_place_each_in_the_chain(
+    open_session: OpenSession,
+) -> None:
+    base = f"/projects/{open_session.project_id}/decisions"
 
     async def call(n: int) -> int:
         form = {"text": f"Décision {n}", "outcome": "adopted", "note": "Assemblée"}
-        return (await room.facilitator.post(base, form, htmx=False)).status_code
+        return (await open_session.facilitator.post(base, form, htmx=False)).status_code
 
     assert await asyncio.gather(*(call(n) for n in range(12))) == [303] * 12
-    async with room.server.db.session() as db:
-        found = await register.verify(db, room.project_id)
+    async with open_session.server.db.session() as db:
+        found = await register.verify(db, open_session.project_id)
     assert found.intact, found.reason
     assert found.entries == 12
 
@@ -326,12 +334,14 @@ def test_verify_of_an_unknown_project_says_so(database_url: str) -> None:
 
 
 @pytest.mark.parametrize("tamper", ["edit:note@1", "delete:1"])
-async def test_the_register_page_says_when_the_chain_is_broken(room: Room, tamper: str) -> None:
-    base = f"/projects/{room.project_id}/decisions"
+async def test_the_register_page_says_when_the_chain_is_broken(
+    open_session: OpenSession, tamper: str
+) -> None:
+    base = f"/projects/{open_session.project_id}/decisions"
     for n in (1, 2):
         form = {"text": f"Décision {n}", "outcome": "adopted", "note": "CA"}
-        await room.facilitator.post(base, form, htmx=False)
-    async with room.server.db.session() as db:
+        await open_session.facilitator.post(base, form, htmx=False)
+    async with open_session.server.db.session() as db:
         first = (await db.exec(select(Decision).where(Decision.position == 1))).one()
         if tamper == "delete:1":
             await db.exec(sa.delete(Decision).where(col(Decision.id) == first.id))
@@ -339,7 +349,7 @@ async def test_the_register_page_says_when_the_chain_is_broken(room: Room, tampe
             first.note = "Réécrit"
             db.add(first)
         await db.commit()
-    page = (await room.facilitator.get(base)).text
+    page = (await open_session.facilitator.get(base)).text
     assert re.search(r'role="alert">Entry 1 of the register does not match its seal', page)
 
 
@@ -399,25 +409,27 @@ def reseal(previous: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
 
 
-async def test_anyone_can_check_the_published_register_without_cocreate(room: Room) -> None:
-    base = f"/projects/{room.project_id}/decisions"
-    phone = await room.phone("Awa")
-    await phone.post(f"/s/{room.code}/proposals", {"text": "Un « café » des parents"})
-    idea = await proposal_id_of(room, "Un « café » des parents")
-    await phone.post(f"/s/{room.code}/proposals/{idea}/comments", {"text": "Oui, le mardi"})
-    await room.facilitator.post(
-        f"/sessions/{room.session_id}/proposals/{idea}/decision", {"outcome": "adopted"}
+async def test_anyone_can_check_the_published_register_without_cocreate(
+    open_session: OpenSession,
+) -> None:
+    base = f"/projects/{open_session.project_id}/decisions"
+    phone = await open_session.phone("Awa")
+    await phone.post(f"/s/{open_session.code}/proposals", {"text": "Un « café » des parents"})
+    idea = await proposal_id_of(open_session, "Un « café » des parents")
+    await phone.post(f"/s/{open_session.code}/proposals/{idea}/comments", {"text": "Oui, le mardi"})
+    await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/proposals/{idea}/decision", {"outcome": "adopted"}
     )
-    called = await room.facilitator.post(
+    called = await open_session.facilitator.post(
         base, {"text": "Assurer le local", "outcome": "adopted", "note": "CA"}, htmx=False
     )
-    await room.facilitator.post(
+    await open_session.facilitator.post(
         called.headers["location"] + "/correction",
         {"text": "Assurer le local et le matériel", "outcome": "adopted", "note": "Oubli"},
         htmx=False,
     )
-    published = await room.facilitator.http.get(
-        f"/projects/{room.project_id}/export/decisions.json"
+    published = await open_session.facilitator.http.get(
+        f"/projects/{open_session.project_id}/export/decisions.json"
     )
     document = json.loads(published.content)
     previous = GENESIS_HASH

@@ -21,7 +21,7 @@ from cocreate.live.wire import CLOSE_TRY_AGAIN, SEND_QUEUE_FRAMES, Client, Frame
 from cocreate.models import Choice, Event, Participant, Proposal, Session
 from cocreate.pubsub.memory import MemoryPubSub
 from cocreate.templating import Templates
-from tests.conftest import Room, serve_app
+from tests.conftest import OpenSession, serve_app
 from tests.factories import Factory
 from tests.test_wire import Sockets
 
@@ -66,9 +66,11 @@ def fake_client(audience: Audience, locale: str, connection: Connection | None =
     return Client(audience=audience, locale=locale, participant_id=None, send=send)
 
 
-async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) -> None:
-    phone = await room.phone("Olga")
-    db = Database(room.server.database_url)
+async def test_a_batch_is_rendered_once_per_audience_and_language(
+    open_session: OpenSession,
+) -> None:
+    phone = await open_session.phone("Olga")
+    db = Database(open_session.server.database_url)
     renderer = CountingRenderer(Templates(timezone="Europe/Paris"))
     hub = LiveHub(db=db, pubsub=MemoryPubSub(), renderer=renderer)
     try:
@@ -81,17 +83,17 @@ async def test_a_batch_is_rendered_once_per_audience_and_language(room: Room) ->
             )
         ]
         for client in clients:
-            live_room = await hub.enter(room.session_id, client)
-            await live_room.catch_up(client, await room.seq())
+            live_room = await hub.enter(open_session.session_id, client)
+            await live_room.catch_up(client, await open_session.seq())
 
         async with db.session() as session_db:
-            session = await session_db.get(Session, room.session_id)
+            session = await session_db.get(Session, open_session.session_id)
             assert session is not None
             author = (await session_db.exec(select(Participant))).one()
             _, event = await proposals.propose(
                 db=session_db, session=session, author=author, text="Rendue deux fois"
             )
-        hub.publish(room.session_id, event.seq)
+        hub.publish(open_session.session_id, event.seq)
 
         async def event_frame(connection: Connection) -> str:
             while True:  # skip the projector's "people connected" frames
@@ -171,24 +173,26 @@ async def test_a_phone_gone_is_sent_nothing_more() -> None:
     assert len(attempts) == 1
 
 
-async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(room: Room) -> None:
-    phones = [await room.phone(f"Votant {n}") for n in range(8)]
-    await phones[0].post(f"/s/{room.code}/proposals", {"text": "Sous la charge"})
-    async with room.server.db.session() as db:
+async def test_concurrent_votes_are_all_counted_and_numbered_without_gaps(
+    open_session: OpenSession,
+) -> None:
+    phones = [await open_session.phone(f"Votant {n}") for n in range(8)]
+    await phones[0].post(f"/s/{open_session.code}/proposals", {"text": "Sous la charge"})
+    async with open_session.server.db.session() as db:
         pid = (await db.exec(select(Proposal.id))).one()
-    start = await room.seq()
+    start = await open_session.seq()
     choices = ["for", "against", "abstain"]
 
     async def vote_three_times(n: int, phone: Any) -> None:
         for k in range(3):
             response = await phone.post(
-                f"/s/{room.code}/proposals/{pid}/vote", {"choice": choices[(n + k) % 3]}
+                f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": choices[(n + k) % 3]}
             )
             assert response.status_code == 200
 
     await asyncio.gather(*(vote_three_times(n, p) for n, p in enumerate(phones)))
-    assert await room.seq() == start + 24
-    async with room.server.db.session() as db:
+    assert await open_session.seq() == start + 24
+    async with open_session.server.db.session() as db:
         tally = (await proposal_votes.tallies(db=db, proposal_ids=[pid]))[pid]
         seqs = [e.seq for e in (await db.exec(select(Event))).all()]
     assert tally.total == 8  # one current vote per phone
@@ -270,14 +274,14 @@ async def test_frames_are_written_in_place_on_uvicorn_and_wait_while_it_is_full(
         await task
 
 
-async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
+async def test_while_a_room_votes_its_frames_are_spaced_out(open_session: OpenSession) -> None:
     """A frame drawn from a burst (more than BURST_EVENTS events) makes the room wait
     COALESCE_BURST_S before the next: screens still move, and the CPU goes to votes."""
-    phone = await room.phone("Rosa")
-    await phone.post(f"/s/{room.code}/proposals", {"text": "Une rafale"})
-    async with room.server.db.session() as db:
+    phone = await open_session.phone("Rosa")
+    await phone.post(f"/s/{open_session.code}/proposals", {"text": "Une rafale"})
+    async with open_session.server.db.session() as db:
         proposal_id = (await db.exec(select(Proposal.id))).one()
-    db = Database(room.server.database_url)
+    db = Database(open_session.server.database_url)
     hub = LiveHub(
         db=db, pubsub=MemoryPubSub(), renderer=FragmentRenderer(Templates(timezone="UTC"))
     )
@@ -293,20 +297,20 @@ async def test_while_a_room_votes_its_frames_are_spaced_out(room: Room) -> None:
 
     async def write_votes(count: int) -> int:
         async with db.write() as write:
-            last = await journal.next_seq(write, room.session_id, count=count)
+            last = await journal.next_seq(write, open_session.session_id, count=count)
             await journal.insert_events(
                 write,
-                room.session_id,
+                open_session.session_id,
                 [VoteCast(seq=last - count + 1 + n, subject_id=proposal_id) for n in range(count)],
             )
             await write.commit()
-        hub.publish(room.session_id, last)
+        hub.publish(open_session.session_id, last)
         return last
 
     try:
         client = Client(audience=Audience.SCREEN, locale="en", participant_id=None, send=send)
-        live_room = await hub.enter(room.session_id, client)
-        await live_room.catch_up(client, await room.seq())
+        live_room = await hub.enter(open_session.session_id, client)
+        await live_room.catch_up(client, await open_session.seq())
         burst = await write_votes(BURST_EVENTS + 10)
         async with asyncio.timeout(5):
             while burst not in arrivals:

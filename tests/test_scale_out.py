@@ -22,9 +22,10 @@ from cocreate.settings import Settings
 from tests.conftest import (
     POSTGRES_URL,
     REDIS_URL,
+    TLS,
     Server,
     empty_postgres,
-    open_room,
+    open_session_for,
     signed_in,
     start_server,
     tally_of,
@@ -67,21 +68,25 @@ async def two_servers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Ser
 async def test_a_phone_on_each_server_sees_the_other(two_servers: tuple[Server, Server]) -> None:
     one, two = two_servers
     facilitator = await signed_in(one, "camille@example.org")
-    room = await open_room(one, facilitator)
-    phone_one = await room.phone("Sur un")
-    room_on_two = type(room)(two, facilitator, room.project_id, room.session_id, room.code)
-    phone_two = await room_on_two.phone("Sur deux")
+    open_session = await open_session_for(one, facilitator)
+    phone_one = await open_session.phone("Sur un")
+    session_on_two = type(open_session)(
+        two, facilitator, open_session.project_id, open_session.session_id, open_session.code
+    )
+    phone_two = await session_on_two.phone("Sur deux")
     try:
-        seq = await room.seq()
-        live_one = await phone_one.socket(room.code, "phone", last_seq=seq)
-        live_two = await phone_two.socket(room.code, "phone", last_seq=seq)
+        seq = await open_session.seq()
+        live_one = await phone_one.socket(open_session.code, "phone", last_seq=seq)
+        live_two = await phone_two.socket(open_session.code, "phone", last_seq=seq)
 
-        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Proposée sur le serveur un"})
+        await phone_one.post(
+            f"/s/{open_session.code}/proposals", {"text": "Proposée sur le serveur un"}
+        )
         frame = await live_two.until_text("Proposée sur le serveur un")
         assert 'hx-swap-oob="afterbegin:#wall"' in frame
 
-        pid = await proposal_id_of(room, "Proposée sur le serveur un")
-        await phone_two.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
+        pid = await proposal_id_of(open_session, "Proposée sur le serveur un")
+        await phone_two.post(f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "for"})
         await live_one.until(lambda f: f'id="tally-{pid}"' in f and tally_of(f, pid)["for"] == 1)
         await live_one.close()
         await live_two.close()
@@ -110,7 +115,7 @@ class ServeProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             for _ in range(200):
                 try:
                     if (await client.get(f"{self.base_url}/health")).status_code == 200:
@@ -146,14 +151,18 @@ async def test_two_cocreate_serve_processes_share_a_session(broker: str) -> None
             Server(base_url=p.base_url, database_url=POSTGRES_URL, db=db) for p in processes
         )
         facilitator = await signed_in(one, "camille@example.org")
-        room = await open_room(one, facilitator)
-        phone_one = await room.phone("Un")
-        phone_two = await type(room)(
-            two, facilitator, room.project_id, room.session_id, room.code
+        open_session = await open_session_for(one, facilitator)
+        phone_one = await open_session.phone("Un")
+        phone_two = await type(open_session)(
+            two, facilitator, open_session.project_id, open_session.session_id, open_session.code
         ).phone("Deux")
         devices = [facilitator, phone_one, phone_two]
-        live_two = await phone_two.socket(room.code, "phone", last_seq=await room.seq())
-        await phone_one.post(f"/s/{room.code}/proposals", {"text": "Vue par un autre processus"})
+        live_two = await phone_two.socket(
+            open_session.code, "phone", last_seq=await open_session.seq()
+        )
+        await phone_one.post(
+            f"/s/{open_session.code}/proposals", {"text": "Vue par un autre processus"}
+        )
         await live_two.until_text("Vue par un autre processus", wait=3)  # well before any poll
         await live_two.close()
     finally:

@@ -35,7 +35,7 @@ from cocreate.migrate import upgrade
 from cocreate.models import Ballot, BallotReceipt, SealedBallot, VoterRegister
 from cocreate.sealed import BallotSeal, Unreadable
 from cocreate.settings import Settings
-from tests.conftest import ON_POSTGRES, ONCE, Room
+from tests.conftest import ON_POSTGRES, ONCE, OpenSession
 from tests.test_polls import act, create, vote
 
 VOTERS = 12
@@ -44,13 +44,17 @@ BETTER_THAN_CHANCE = 5
 RECEIPT_RE = re.compile(r"receipt code: ([0-9A-F]{12})")
 
 
-async def _secret_poll_cast_in_shuffled_order(room: Room) -> tuple[int, list[str], list[str]]:
+async def _secret_poll_cast_in_shuffled_order(
+    open_session: OpenSession,
+) -> tuple[int, list[str], list[str]]:
     """Twelve phones vote, in turn, twelve different rankings of four options, in an order
     that is a shuffle of the rankings' own order. The contents (canonical JSON) and the
     receipts, in the order the register was signed."""
-    poll_id = await create(room, question="Où ?", method="irv", options="Gare\nMarché\nÉcole\nPort")
-    await act(room, poll_id, "open")
-    async with room.server.db.session() as db:
+    poll_id = await create(
+        open_session, question="Où ?", method="irv", options="Gare\nMarché\nÉcole\nPort"
+    )
+    await act(open_session, poll_id, "open")
+    async with open_session.server.db.session() as db:
         options = [str(o.id) for o in await polls.poll_options(db, poll_id)]
     rankings = [list(r) for r in itertools.permutations(options)][:VOTERS]
     shuffled = random.Random(18).sample(rankings, VOTERS)
@@ -60,9 +64,12 @@ async def _secret_poll_cast_in_shuffled_order(room: Room) -> tuple[int, list[str
     assert sum(a == b for a, b in zip(shuffled, in_content_order[::-1], strict=True)) <= 2
     contents, receipts = [], []
     for number, ranking in enumerate(shuffled):
-        phone = await room.phone(f"Votant {number}")
+        phone = await open_session.phone(f"Votant {number}")
         page = await vote(
-            phone, room, poll_id, {f"rank-{o}": str(rank) for rank, o in enumerate(ranking, 1)}
+            phone,
+            open_session,
+            poll_id,
+            {f"rank-{o}": str(rank) for rank, o in enumerate(ranking, 1)},
         )
         found = RECEIPT_RE.search(page)
         assert found, page
@@ -96,8 +103,8 @@ def _by_place(data: bytes, contents: list[str], *, last: bool = False) -> list[s
     return sorted(places, key=places.__getitem__)
 
 
-async def _register_order(room: Room, poll_id: int) -> list[int]:
-    async with room.server.db.session() as db:
+async def _register_order(open_session: OpenSession, poll_id: int) -> list[int]:
+    async with open_session.server.db.session() as db:
         rows = await db.exec(
             select(VoterRegister.participant_id)
             .where(VoterRegister.poll_id == poll_id)
@@ -108,14 +115,14 @@ async def _register_order(room: Room, poll_id: int) -> list[int]:
 
 @pytest.mark.skipif(ON_POSTGRES, reason="reads the SQLite file: the PostgreSQL test is below")
 async def test_a_copy_of_the_sqlite_file_after_closing_pairs_no_ballot_with_its_voter(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    poll_id, contents, receipts = await _secret_poll_cast_in_shuffled_order(room)
-    signed = await _register_order(room, poll_id)
+    poll_id, contents, receipts = await _secret_poll_cast_in_shuffled_order(open_session)
+    signed = await _register_order(open_session, poll_id)
     assert len(signed) == VOTERS  # the register is in the casting order, as it may be
-    await act(room, poll_id, "close")
+    await act(open_session, poll_id, "close")
 
-    path = Path(room.server.database_url.removeprefix("sqlite:///"))
+    path = Path(open_session.server.database_url.removeprefix("sqlite:///"))
     wal = path.with_name(path.name + "-wal")
     files = {
         "database": await asyncio.to_thread(path.read_bytes),
@@ -135,7 +142,7 @@ async def test_a_copy_of_the_sqlite_file_after_closing_pairs_no_ballot_with_its_
         attacks[f"last place in the {name} file, backwards"] = _by_place(data, contents, last=True)[
             ::-1
         ]
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         rows = (await db.exec(select(Ballot).where(Ballot.poll_id == poll_id))).all()
         stored_receipts = (
             await db.exec(select(BallotReceipt.code).where(BallotReceipt.poll_id == poll_id))
@@ -170,14 +177,14 @@ async def test_a_copy_of_the_sqlite_file_after_closing_pairs_no_ballot_with_its_
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="reads PostgreSQL's row versions")
 async def test_postgresql_row_versions_after_closing_pair_no_ballot_with_its_voter(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
     """Every version of every row, dead ones included (pageinspect reads the heap pages
     as they are on disk): no ballot that can be read shares a transaction with a
     register row, and the order of places in the heap pairs no better than chance."""
-    poll_id, contents, _ = await _secret_poll_cast_in_shuffled_order(room)
-    await act(room, poll_id, "close")
-    engine = make_engine(room.server.database_url)
+    poll_id, contents, _ = await _secret_poll_cast_in_shuffled_order(open_session)
+    await act(open_session, poll_id, "close")
+    engine = make_engine(open_session.server.database_url)
     try:
         async with engine.connect() as connection:
             await connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
@@ -242,13 +249,13 @@ def test_a_sealed_ballot_opens_with_its_key_and_poll_only() -> None:
 
 
 async def test_a_poll_sealed_under_another_secret_key_stays_open_and_says_why(
-    room: Room,
+    open_session: OpenSession,
 ) -> None:
-    poll_id = await create(room, question="Clé ?", method="yes_no")
-    await act(room, poll_id, "open")
-    phone = await room.phone("Zoé")
-    await vote(phone, room, poll_id, {"choice": "for"})
-    async with room.server.db.session() as db:
+    poll_id = await create(open_session, question="Clé ?", method="yes_no")
+    await act(open_session, poll_id, "open")
+    phone = await open_session.phone("Zoé")
+    await vote(phone, open_session, poll_id, {"choice": "for"})
+    async with open_session.server.db.session() as db:
         row = (await db.exec(select(SealedBallot))).one()
         # As if the server had restarted with another COCREATE_SECRET_KEY since.
         row.sealed = BallotSeal("another key").seal(
@@ -256,12 +263,12 @@ async def test_a_poll_sealed_under_another_secret_key_stays_open_and_says_why(
         )
         db.add(row)
         await db.commit()
-    response = await room.facilitator.post(
-        f"/sessions/{room.session_id}/polls/{poll_id}/close", htmx=False
+    response = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/polls/{poll_id}/close", htmx=False
     )
     assert response.status_code == 409
     assert "sealed with another secret key" in response.text
-    async with room.server.db.session() as db:
+    async with open_session.server.db.session() as db:
         poll = await db.get(polls.Poll, poll_id)
         assert poll is not None
         assert poll.closed_at is None  # nothing lost: still open, its ballot still sealed

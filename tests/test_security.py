@@ -7,16 +7,18 @@ from sqlmodel import select
 
 from cocreate import accounts
 from cocreate.models import Facilitator
-from tests.conftest import PASSWORD, Browser, Room, Server, signed_in
+from tests.conftest import PASSWORD, Browser, OpenSession, Server, signed_in
 
 
-async def test_every_html_response_has_a_csp_without_inline_scripts(room: Room) -> None:
-    phone = await room.phone("Nour")
+async def test_every_html_response_has_a_csp_without_inline_scripts(
+    open_session: OpenSession,
+) -> None:
+    phone = await open_session.phone("Nour")
     for browser, path in (
         (phone, "/"),
-        (phone, f"/s/{room.code}"),
-        (phone, f"/s/{room.code}/screen"),
-        (room.facilitator, f"/sessions/{room.session_id}/console"),
+        (phone, f"/s/{open_session.code}"),
+        (phone, f"/s/{open_session.code}/screen"),
+        (open_session.facilitator, f"/sessions/{open_session.session_id}/console"),
         (phone, "/nowhere"),
     ):
         response = await browser.get(path)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Room, tally_of
+from tests.conftest import OpenSession, tally_of
 from tests.test_live_session import proposal_id_of
 
 LIVE_MD = Path(__file__).resolve().parent.parent / "docs" / "live.md"
@@ -54,15 +54,17 @@ def test_the_vote_path_fits_one_page_and_names_at_most_six_modules() -> None:
 
 
 @pytest.mark.wire
-async def test_a_real_vote_takes_the_path_the_page_tells(room: Room) -> None:
+async def test_a_real_vote_takes_the_path_the_page_tells(open_session: OpenSession) -> None:
     _, steps = vote_path()
     assert len(steps) >= 5
-    phone = await room.phone("Aïcha")
-    screen = await room.projector()
+    phone = await open_session.phone("Aïcha")
+    screen = await open_session.projector()
     text = "Une cuisine partagée ouverte le samedi"
-    assert (await phone.post(f"/s/{room.code}/proposals", {"text": text})).status_code == 200
-    pid = await proposal_id_of(room, text)
-    live_screen = await screen.socket(room.code, "screen", last_seq=await room.seq())
+    proposed = await phone.post(f"/s/{open_session.code}/proposals", {"text": text})
+    assert proposed.status_code == 200
+    pid = await proposal_id_of(open_session, text)
+    seq = await open_session.seq()
+    live_screen = await screen.socket(open_session.code, "screen", last_seq=seq)
 
     calls: list[tuple[str, str]] = []  # (module, qualified name) of each call, first only
     seen: set[tuple[str, str]] = set()
@@ -79,7 +81,7 @@ async def test_a_real_vote_takes_the_path_the_page_tells(room: Room) -> None:
 
     sys.setprofile(profile)
     try:
-        voted = await phone.post(f"/s/{room.code}/proposals/{pid}/vote", {"choice": "for"})
+        voted = await phone.post(f"/s/{open_session.code}/proposals/{pid}/vote", {"choice": "for"})
         frame = await live_screen.until(lambda f: f'id="tally-{pid}"' in f)
     finally:
         sys.setprofile(None)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
-from tests.conftest import ONCE, PASSWORD, Room
+from tests.conftest import ONCE, PASSWORD, OpenSession
 
 # What a page looks like and how it is reached does not depend on the database: once.
 pytestmark = [*BROWSER_MARKS, ONCE]
@@ -37,9 +37,9 @@ def seconds(clock: str) -> int:
 
 
 async def test_a_workshop_from_needs_to_decision_on_every_screen(
-    browser: Any, room: Room, request: pytest.FixtureRequest
+    browser: Any, open_session: OpenSession, request: pytest.FixtureRequest
 ) -> None:
-    base = room.server.base_url
+    base = open_session.server.base_url
     console = Console()
     name = request.node.name
 
@@ -58,7 +58,7 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
     await fac.fill("#email", "camille@example.org")
     await fac.fill("#password", PASSWORD)
     await fac.click("button.primary")
-    await fac.goto(f"{base}/sessions/{room.session_id}/console")
+    await fac.goto(f"{base}/sessions/{open_session.session_id}/console")
 
     # The facilitator builds the agenda on the console.
     for kind, title, minutes in AGENDA:
@@ -74,7 +74,7 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
 
     projector = await browser.new_context(viewport={"width": 1280, "height": 720})
     screen = console.watch(await projector.new_page(), "projector")
-    await screen.goto(f"{base}/s/{room.code}/screen")
+    await screen.goto(f"{base}/s/{open_session.code}/screen")
 
     phones = []
     for who, language, wrong_clock in (("Aïcha", "fr-FR", False), ("Bruno", "en-GB", True)):
@@ -84,7 +84,7 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
         if wrong_clock:
             await ctx.add_init_script(WRONG_CLOCK)
         page = console.watch(await ctx.new_page(), who)
-        await page.goto(f"{base}/s/{room.code}")
+        await page.goto(f"{base}/s/{open_session.code}")
         await page.fill("#display_name", who)
         await page.click("button.primary")
         await page.wait_for_selector(".connection")

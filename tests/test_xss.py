@@ -36,7 +36,6 @@ import csv
 import io
 import json
 import re
-import ssl
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,7 @@ from cocreate.models import (
     key,
 )
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
-from tests.conftest import ONCE, PASSWORD, Browser, Room, Server
+from tests.conftest import ONCE, PASSWORD, TLS, Browser, OpenSession, Server
 from tests.xss_payloads import INERT, MARKER_RE, MARKERS, PAYLOADS, Payload
 
 MAX_NAME = 60  # cocreate.models.MAX_NAME_CHARS
@@ -69,7 +68,7 @@ MAX_NUMBER = 40  # cocreate.models.MAX_MEMBER_NUMBER_CHARS
 MAX_OWNER = 120  # who carries a decision out: cocreate.models.MAX_OWNER_CHARS
 MAX_UNIT = 40  # an indicator's unit: cocreate.models.MAX_UNIT_CHARS
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would compute
-EMAIL = "camille@example.org"  # the facilitator the `room` fixture signs in
+EMAIL = "camille@example.org"  # the facilitator the `open_session` fixture signs in
 OK = (200, 303)
 WAIT_MS = 30_000  # hundreds of live fragments to swap, on a busy two-core machine
 
@@ -248,14 +247,9 @@ async def together(calls: Iterable[Awaitable[Any]], at_once: int = 8) -> list[An
     return await asyncio.gather(*(one(call) for call in calls))
 
 
-# One TLS context for every client: httpx would load the CA bundle for each (60 ms), and
-# this test makes a hundred of them (the server is plain HTTP on the loopback).
-TLS = ssl.create_default_context()
-
-
 class Device(Browser):
-    """A device as tests.conftest.Browser makes it, but with the shared TLS context and
-    no connection reused once idle for 2 s: uvicorn closes one idle for 5 s, and a
+    """A device as tests.conftest.Browser makes it, but with no connection reused once
+    idle for 2 s: uvicorn closes one idle for 5 s, and a
     request sent on it at that moment fails (ReadError), a race that this long test, on
     a loaded machine, would otherwise lose now and then."""
 
@@ -362,7 +356,7 @@ class Written:
 class Scene:
     """The session under test, its facilitator's client, the pages open on it."""
 
-    room: Room
+    open_session: OpenSession
     fac: Device
     project_id: int
     session_id: int
@@ -373,7 +367,7 @@ class Scene:
     async def caught_up(self) -> None:
         """Wait until every live page has swapped in the fragments of the session's events
         so far (and what they trigger has been sent)."""
-        async with self.room.server.db.session() as db:
+        async with self.open_session.server.db.session() as db:
             session = await db.get(Session, self.session_id, populate_existing=True)
             assert session is not None
         waits = await asyncio.gather(
@@ -400,8 +394,8 @@ class Scene:
 async def write_everything(scene: Scene, project: list[str], territory: str) -> Written:
     """Every payload into every field, through HTTP, with the live pages open (the phone
     also tries to propose too early, to see a refusal that names a step)."""
-    room, fac, code, live = scene.room, scene.fac, scene.code, scene.live
-    server, project_id, session_id = room.server, scene.project_id, scene.session_id
+    open_session, fac, code, live = scene.open_session, scene.fac, scene.code, scene.live
+    server, project_id, session_id = open_session.server, scene.project_id, scene.session_id
     base = f"/sessions/{session_id}"
 
     # The agenda: step titles and prompts, and the agenda saved as a named script.
@@ -421,7 +415,7 @@ async def write_everything(scene: Scene, project: list[str], territory: str) -> 
     # refused: the phone then takes the payload's first 60 characters.
     async def join(payload: Payload) -> tuple[Device, str]:
         device = Device(server)
-        room.devices.append(device)
+        open_session.devices.append(device)
         ok(await device.get(f"/s/{code}"), 200)
         name = payload.text
         if len(cleaned(name)) > MAX_NAME:
@@ -591,7 +585,7 @@ async def write_everything(scene: Scene, project: list[str], territory: str) -> 
     voting_codes = [code_of[number] for number in numbers]
     for n in (0, 1):
         device = Device(server)
-        room.devices.append(device)
+        open_session.devices.append(device)
         ok(await device.get(f"/s/{code}"), 200)
         sent = {"voting_code": voting_codes[n]}
         ok(await device.post(f"/s/{code}/join-member", sent, htmx=False), 303)
@@ -648,7 +642,7 @@ async def write_the_aftermath(scene: Scene, w: Written) -> Aftermath:
     correction, follow-ups (who carries it out, the updates, why it was abandoned),
     questionnaires answered by the phones, impact indicators (names, units, measurement
     notes) linked to the decisions; and a participant's own link, asked for over HTTP."""
-    fac, server, code = scene.fac, scene.room.server, scene.code
+    fac, server, code = scene.fac, scene.open_session.server, scene.code
     at = f"/projects/{scene.project_id}"
     session_title = w.project[2]
 
@@ -798,12 +792,16 @@ async def write_the_aftermath(scene: Scene, w: Written) -> Aftermath:
 # The battery opens every page a payload reaches, in a real browser, as four people:
 # 80 to 120 s on a busy 2-core machine, close to the suite's 120 s per test.
 @pytest.mark.timeout(300)
-async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room: Room) -> None:
-    server = room.server
+async def test_no_payload_runs_or_turns_into_markup_anywhere(
+    browser: Any, open_session: OpenSession
+) -> None:
+    server = open_session.server
     base = server.base_url
-    fac = Device(server, cookies=room.facilitator.http.cookies)  # the facilitator, signed in
-    fac.csrf = room.facilitator.csrf
-    room.devices.append(fac)
+    fac = Device(
+        server, cookies=open_session.facilitator.http.cookies
+    )  # the facilitator, signed in
+    fac.csrf = open_session.facilitator.csrf
+    open_session.devices.append(fac)
 
     # A project and a session whose every title (and place) is made of payloads.
     project_title, project_need = bundle(0, 200), bundle(5, 2000)
@@ -866,7 +864,7 @@ async def test_no_payload_runs_or_turns_into_markup_anywhere(browser: Any, room:
     for where, page in live.items():
         await check(page, f"{where}, before", [session_title.strip()])
 
-    scene = Scene(room, fac, project_id, session_id, code, pages, live)
+    scene = Scene(open_session, fac, project_id, session_id, code, pages, live)
     w = await write_everything(scene, project, territory)
     after = await write_the_aftermath(scene, w)
 
