@@ -290,8 +290,11 @@ def token_revoke(email: str, token_id: int) -> None:
 @main.command()
 def demo() -> None:
     """Create (once) a demo facilitator, project and live session, and print how to use them."""
+    from cocreate.app import routes
     from cocreate.demo import ensure_demo
-    from cocreate.urls import url
+    from cocreate.urls import install, url
+
+    install(routes)  # the links below are filled from the app's route table
 
     settings = Settings.from_env()
     details = asyncio.run(ensure_demo(settings.database_url))
