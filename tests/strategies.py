@@ -21,9 +21,11 @@ yes_no_choices = st.sampled_from(list(YES_NO_CHOICES))
 
 
 def ranked_ballots(options: Sequence[OptionId]) -> st.SearchStrategy[list[OptionId]]:
-    """A possibly truncated, possibly empty ranking of the options."""
-    return st.permutations(options).flatmap(
-        lambda order: st.integers(0, len(order)).map(lambda k: list(order[:k]))
+    """A possibly truncated, possibly empty ranking of the options: an order of them, then
+    how many of it are kept. (Drawn as a pair, not with flatmap, which made and checked a
+    new strategy for every ballot drawn: a sixth of what the ranked property tests cost.)"""
+    return st.tuples(st.permutations(options), st.integers(0, len(options))).map(
+        lambda drawn: list(drawn[0][: drawn[1]])
     )
 
 

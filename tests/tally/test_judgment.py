@@ -423,19 +423,23 @@ def test_equal_p_and_q_counts_as_minus() -> None:
 OPTIONS = ("a", "b", "c", "d")
 
 
+OPTION_LISTS = st.lists(st.sampled_from(OPTIONS), min_size=1, max_size=4, unique=True)
+LEVEL_LISTS = st.lists(st.sampled_from(GRADE_KEYS), min_size=1, max_size=3, unique=True)
+
+
 @st.composite
 def polls(draw: st.DrawFn) -> tuple[list[str], list[dict[str, str]]]:
     """1 to 4 options, 1 to 9 ballots, grades from a few levels so that ties are frequent."""
-    options = draw(st.lists(st.sampled_from(OPTIONS), min_size=1, max_size=4, unique=True))
-    levels = draw(st.lists(st.sampled_from(GRADE_KEYS), min_size=1, max_size=3, unique=True))
-    grade_or_none = st.sampled_from([*levels, None])
-    ballots = draw(
-        st.lists(
-            st.fixed_dictionaries({option: grade_or_none for option in options}),
-            min_size=1,
-            max_size=9,
-        )
-    )
+    options = draw(OPTION_LISTS)
+    levels = draw(LEVEL_LISTS)
+    # Each option's grade on a ballot: one of the levels or none, drawn as its index, as
+    # sampled_from draws it. Hypothesis keeps these strategies by their arguments: built
+    # from the drawn values (sampled_from of a list, fixed_dictionaries), new ones were
+    # made and checked for every example: a third of what the properties below cost.
+    grades = [*levels, None]
+    each = st.lists(st.integers(0, len(levels)), min_size=len(options), max_size=len(options))
+    rows = draw(st.lists(each, min_size=1, max_size=9))
+    ballots = [dict(zip(options, (grades[g] for g in row), strict=True)) for row in rows]
     return options, [{o: g for o, g in ballot.items() if g is not None} for ballot in ballots]
 
 
