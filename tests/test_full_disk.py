@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cocreate.database import Database
+from cocreate.database import Database, DatabaseUnavailable
 from cocreate.settings import Settings
 from tests.conftest import (
     ONCE,
@@ -290,3 +290,41 @@ async def test_a_read_only_database_refuses_votes_with_503_and_keeps_every_ackno
     read_only_disk: Disk,
 ) -> None:
     await vote_through_a_fault(read_only_disk)
+
+
+async def insert(db: Database, value: int) -> None:
+    async with db.write() as writing:
+        await writing.exec(sa.text("INSERT INTO probe VALUES (:x)"), params={"x": value})
+        await writing.commit()
+
+
+async def test_connections_opened_while_the_file_was_read_only_are_not_kept_after(
+    read_only_disk: Disk,
+) -> None:
+    """SQLite opens a file it may not write read-only and keeps it so: a connection the
+    pool opened during the fault (for a page read) would refuse every write once the
+    disk is repaired, until a restart, had it been given back to the pool."""
+    if not isinstance(read_only_disk, ImmutableFiles):
+        pytest.skip("needs a file system with the immutable flag")
+    with contextlib.closing(sqlite3.connect(read_only_disk.database)) as setup:
+        setup.execute("CREATE TABLE probe (x INTEGER)")
+        setup.commit()
+        db = Database(f"sqlite:///{read_only_disk.database}")
+        try:
+            db.sync_engine.dispose()  # the pool empty: the reads below open connections
+            read_only_disk.break_()
+            async with db.session() as one, db.session() as two:  # pages read meanwhile
+                for reading in (one, two):
+                    assert (await reading.exec(sa.text("SELECT count(*) FROM probe"))).one() == (0,)
+            with pytest.raises(DatabaseUnavailable):  # a vote meanwhile: refused
+                await insert(db, 1)
+            read_only_disk.repair()
+            await asyncio.sleep(0.1)  # the refused group's commit task has ended
+            for value in (2, 3, 4):
+                await insert(db, value)
+            async with db.session() as reading:
+                rows = (await reading.exec(sa.text("SELECT x FROM probe ORDER BY x"))).all()
+            assert [x for (x,) in rows] == [2, 3, 4]
+        finally:
+            read_only_disk.repair()
+            await db.dispose()

@@ -179,6 +179,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQLite's result codes after which a connection is not to be trusted again: SQLite
+# opens a file it may not write read-only and keeps it so, and after an I/O error the
+# connection's view of the file is suspect. Such a connection, and every connection
+# opened before it, is discarded (as a dropped one would be), so the disk once repaired
+# is written through fresh connections instead of refused until a restart.
+SQLITE_CODES_THAT_SPOIL_CONNECTIONS = frozenset({8, 10, 14})  # READONLY, IOERR, CANTOPEN
+
+
+def _spoiled_sqlite_connection(context: sa.engine.ExceptionContext) -> None:
+    original = context.original_exception
+    if isinstance(original, sqlite3.Error) and (
+        (original.sqlite_errorcode & 0xFF) in SQLITE_CODES_THAT_SPOIL_CONNECTIONS
+    ):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = True
+
+
+def _sqlite_events(engine: sa.Engine) -> None:
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "handle_error", _spoiled_sqlite_connection)
+
+
 def create_private(url: str | sa.URL) -> None:
     """Create an SQLite database file readable and writable by its owner only, before
     SQLite opens it: SQLite gives its WAL and shared-memory files the same permissions.
@@ -200,7 +222,7 @@ def make_engine(url: str) -> AsyncEngine:
     if target.drivername == "sqlite+aiosqlite":
         create_private(target)
         engine = create_async_engine(target)
-        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _sqlite_events(engine.sync_engine)
         return engine
     engine = create_async_engine(target, pool_pre_ping=True)
     sa.event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
@@ -238,7 +260,7 @@ def make_inline_engine(url: str) -> sa.Engine | None:
         # thread of its own, while the writer's lock keeps everyone else off it.
         connect_args={"check_same_thread": False},
     )
-    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    _sqlite_events(engine)
     return engine
 
 
