@@ -238,27 +238,29 @@ async def vote_through_a_fault(disk: Disk) -> tuple[Answers, OpenSession, int, l
     async with serving(disk.database) as server:
         facilitator = await signed_in(server, "camille@example.org")
         open_session = await open_session_for(server, facilitator)
-        proposal_id, phones = await phones_in(open_session, PHONES)
-        answers, stop = Answers(), asyncio.Event()
-        voting = [asyncio.create_task(phone.vote(answers, stop)) for phone in phones]
         try:
-            await asyncio.wait_for(answers.reach(VOTES_BETWEEN), 60)
-            disk.break_()
-            acknowledged_at_break = answers.acknowledged
-            await _until(lambda: answers.statuses[503] >= REFUSALS, 60)
-            console = await open_session.facilitator.get(
-                f"/sessions/{open_session.session_id}/console"
-            )
-            acknowledged_while_broken = answers.acknowledged - acknowledged_at_break
-            disk.repair()
-            await asyncio.wait_for(answers.reach(answers.acknowledged + VOTES_BETWEEN), 60)
-        finally:
-            stop.set()
-            await asyncio.gather(*voting)
-            disk.repair()
-        stored = await stored_votes(open_session, proposal_id)
-        for device in open_session.devices:
-            await device.close()
+            proposal_id, phones = await phones_in(open_session, PHONES)
+            answers, stop = Answers(), asyncio.Event()
+            voting = [asyncio.create_task(phone.vote(answers, stop)) for phone in phones]
+            try:
+                await asyncio.wait_for(answers.reach(VOTES_BETWEEN), 60)
+                disk.break_()
+                acknowledged_at_break = answers.acknowledged
+                await _until(lambda: answers.statuses[503] >= REFUSALS, 60)
+                console = await open_session.facilitator.get(
+                    f"/sessions/{open_session.session_id}/console"
+                )
+                acknowledged_while_broken = answers.acknowledged - acknowledged_at_break
+                disk.repair()
+                await asyncio.wait_for(answers.reach(answers.acknowledged + VOTES_BETWEEN), 60)
+            finally:
+                stop.set()
+                await asyncio.gather(*voting)
+                disk.repair()
+            stored = await stored_votes(open_session, proposal_id)
+        finally:  # a failure above leaves no phone connection open for another test
+            for device in open_session.devices:
+                await device.close()
     print(
         f"\n{disk.how}: answers {dict(answers.statuses)}; votes taken after the fault "
         f"(in space already had): {acknowledged_while_broken}; longest wait for an answer "
