@@ -6,6 +6,7 @@ changing the password add one to it, so every cookie issued before stops working
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -20,8 +21,20 @@ from cocreate.models import MAX_EMAIL_CHARS, MAX_NAME_CHARS, Facilitator
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 200
 _hasher = PasswordHasher()
-# Verified when the e-mail is unknown, so a wrong e-mail takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the e-mail is unknown, so a wrong e-mail takes as long as a wrong
+    password. Made at the first sign-in, not on import: hashing takes a tenth of a
+    second, which every command and worker process would pay for nothing; the server
+    makes it as it starts (``prepare``), so the first sign-in takes no longer."""
+    return _hasher.hash("not a password of anyone")
+
+
+def prepare() -> None:
+    """Make what sign-in needs before the first one (the server's start, in a thread)."""
+    _dummy_hash()
 
 
 def hash_password(password: str) -> str:
@@ -79,7 +92,7 @@ async def authenticate(*, db: AsyncSession, email: str, password: str) -> Facili
         return None
     result = await db.exec(select(Facilitator).where(Facilitator.email == email.strip().lower()))
     facilitator = result.first()
-    stored = facilitator.password_hash if facilitator else _DUMMY_HASH
+    stored = facilitator.password_hash if facilitator else _dummy_hash()
     # Argon2 takes tens of milliseconds of CPU on purpose: keep it off the event loop.
     if not await asyncio.to_thread(_verify, stored, password):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -24,7 +25,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cocreate import participants, proposal_votes, pubsub, urls
+from cocreate import accounts, participants, proposal_votes, pubsub, urls
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
@@ -618,6 +619,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         collections = _SlowCollections()
         gc.callbacks.append(collections)
         heavy = HeavyWork()
+        await asyncio.to_thread(accounts.prepare)
         try:
             yield {
                 "app": AppState(
