@@ -111,8 +111,11 @@
       remaining = Math.max(0, remaining - (performance.now() - timerStart));
     }
     var clock = timer.querySelector(".timer-clock");
-    if (clock) {
-      clock.textContent = formatClock(remaining);
+    var shown = formatClock(remaining);
+    if (clock && clock.textContent !== shown) {
+      // Only when the second changes: a cheap phone need not lay out and repaint the
+      // page four times a second for the same figures.
+      clock.textContent = shown;
     }
     var done = remaining <= 0;
     timer.classList.toggle("timer--done", done);
