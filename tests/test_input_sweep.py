@@ -93,7 +93,7 @@ from starlette.convertors import IntegerConvertor
 from starlette.routing import Route
 
 import cocreate
-from cocreate import accounts, agenda, models, proposal_votes, proposals, register, steps, voting
+from cocreate import agenda, models, proposal_votes, proposals, register, steps, voting
 from cocreate.app import MAX_BODY_BYTES, routes
 from cocreate.live.socket import FLOOD_BURST, MAX_WS_MESSAGE_BYTES
 from cocreate.models import (
@@ -457,10 +457,7 @@ def _client(name: str, browser: Browser) -> Client:
 
 
 @pytest.fixture
-async def world(open_session: OpenSession, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    # A sign-in with an unknown e-mail checks the password against a dummy hash made at
-    # import, at production cost (0.2 s): made as cheap as conftest makes real ones.
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", accounts.hash_password("not a password"))
+async def world(open_session: OpenSession) -> AsyncIterator[World]:
     server = open_session.server
     phone = await open_session.phone("Lina")
     await _furnish(open_session, phone, full=True)
