@@ -58,8 +58,7 @@ def on_the_lan(settings: Settings, port: int) -> Reach:
             ALL_INTERFACES,
             base,
             [
-                f"  Listening on every network of this computer, port {port}:",
-                "  anyone on those networks can reach it.",
+                f"  On every network of this computer, port {port}: anyone on them can reach it.",
                 f"  Join links and QR codes use COCREATE_PUBLIC_URL: {base}",
             ],
         )
@@ -80,7 +79,7 @@ def on_the_lan(settings: Settings, port: int) -> Reach:
         ALL_INTERFACES,
         base,
         [
-            f"  Listening on the local network at {base}",
+            f"  On the local network at {base}",
             "  Anyone on this network (the room's Wi-Fi) can reach it: phones join there.",
             "  Join links and QR codes use this address (set COCREATE_PUBLIC_URL for another).",
         ],

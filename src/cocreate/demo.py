@@ -26,8 +26,8 @@ from cocreate.models import (
 DEMO_EMAIL = "demo@cocreate.example"
 # The demo's password is new at each `cocreate demo`, and printed: `make run` listens on
 # the local network, where a password written here would open the account to anyone.
-# Letters and digits easy to read aloud and type (no 0/O, 1/l/I): 4 groups of 4, 80 bits.
-PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"  # noqa: S105 -- the letters, not a password
+# Letters and digits easy to read aloud and type (no 0/o, 1/i/l): 4 groups of 4, 79 bits.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 -- the letters, not a password
 PASSWORD_GROUPS = 4
 DEMO_PROJECT = "Un tiers-lieu alimentaire pour le quartier"
 DEMO_NEED = (
