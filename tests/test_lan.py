@@ -10,6 +10,7 @@ network where this machine is LAN_IP and the default route leads there, as on a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import shlex
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -26,6 +28,9 @@ from cocreate.accounts import authenticate
 from cocreate.cli import main
 from cocreate.database import Database
 from cocreate.demo import DEMO_EMAIL
+from cocreate.settings import Settings
+from tests.browsing import NEEDS_CHROMIUM, shoot
+from tests.conftest import PASSWORD, OpenSession
 
 LAN_IP = "192.168.77.5"  # this machine on the namespace's network
 NETWORK_UP = (
@@ -42,7 +47,7 @@ def namespaces_work() -> bool:
     return done.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(
+needs_namespaces = pytest.mark.skipif(
     not namespaces_work(), reason="needs `unshare -rn` (unprivileged network namespaces)"
 )
 
@@ -77,12 +82,14 @@ def finder(network: bool, tmp_path: Path, setup: str = "") -> str:
 # --- the address finder ------------------------------------------------------------------
 
 
+@needs_namespaces
 def test_the_finder_gives_the_address_of_the_interface_towards_the_network(
     tmp_path: Path,
 ) -> None:
     assert finder(True, tmp_path) == LAN_IP
 
 
+@needs_namespaces
 def test_the_finder_gives_nothing_without_a_route(tmp_path: Path) -> None:
     assert finder(False, tmp_path) == "None"  # no interface up at all
     # Loopback alone is no network: phones cannot reach 127.0.0.1.
@@ -120,6 +127,7 @@ def signs_in(database_url: str, password: str) -> bool:
     return asyncio.run(check())
 
 
+@needs_namespaces
 def test_the_demo_prints_links_on_the_lan_address_and_says_who_can_reach_it(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -157,6 +165,7 @@ def test_the_demo_password_is_random_and_new_at_each_run(database_url: str, tmp_
     assert demo_links(first.output) == demo_links(second.output)
 
 
+@needs_namespaces
 def test_the_demo_without_a_network_says_so_and_stays_on_this_computer(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -173,6 +182,7 @@ def test_the_demo_without_a_network_says_so_and_stays_on_this_computer(
     assert "phones cannot join" in done.stdout
 
 
+@needs_namespaces
 def test_a_public_url_set_wins_over_the_lan_address(database_url: str, tmp_path: Path) -> None:
     done = in_namespace(
         f"{COCREATE} demo --lan",
@@ -232,6 +242,7 @@ def serve_and_ask(
     return in_namespace(script, network=True, cwd=tmp_path, env=env)
 
 
+@needs_namespaces
 def test_serve_lan_is_reachable_at_the_lan_address_with_its_qr_code(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -256,6 +267,7 @@ def test_serve_lan_is_reachable_at_the_lan_address_with_its_qr_code(
     assert (tmp_path / "answer3").read_bytes() == qr.link_svg(phone)
 
 
+@needs_namespaces
 def test_serve_alone_listens_on_this_computer_only(database_url: str, tmp_path: Path) -> None:
     done = serve_and_ask(
         "",
@@ -270,6 +282,7 @@ def test_serve_alone_listens_on_this_computer_only(database_url: str, tmp_path: 
     assert "local network" not in done.stdout
 
 
+@needs_namespaces
 def test_serve_lan_without_a_network_stays_on_this_computer(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -294,3 +307,40 @@ def test_serve_lan_and_host_together_is_a_usage_error() -> None:
     assert refused.exit_code == 2
     assert "--lan" in refused.output
     assert "--host" in refused.output
+
+
+# --- what the room sees -------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app as `cocreate serve --lan` makes it on LAN_IP (the wire itself is above)."""
+    return dataclasses.replace(settings, public_url=f"http://{LAN_IP}:8000")
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_console_and_projector_show_the_lan_join_link(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """The facilitator's laptop opens both on loopback; the link and the QR code the room
+    is shown are the LAN address."""
+    base = open_session.server.base_url
+    phone = f"http://{LAN_IP}:8000/s/{open_session.code}"
+    laptop = await browser.new_context(viewport={"width": 1366, "height": 768})
+    console = await laptop.new_page()
+    await console.goto(f"{base}/login")
+    await console.fill("#email", "camille@example.org")
+    await console.fill("#password", PASSWORD)
+    await console.click("button.primary")
+    await console.goto(f"{base}/sessions/{open_session.session_id}/console")
+    assert await console.get_by_role("link", name=phone).count() == 1
+    await shoot(console, "lan/console-1366x768")
+    for width, height in ((1920, 1080), (1280, 720), (1024, 768)):
+        room = await browser.new_context(viewport={"width": width, "height": height})
+        screen = await room.new_page()
+        await screen.goto(f"{base}/s/{open_session.code}/screen")
+        assert await screen.inner_text(".screen-url") == phone
+        drawn = await screen.eval_on_selector("img.qr", "img => img.complete && img.naturalWidth")
+        assert drawn, "the QR code was not drawn"
+        await shoot(screen, f"lan/projector-{width}x{height}")
