@@ -26,10 +26,13 @@ $(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po
 
 catalogs: $(COMPILED)
 
+# The demo, served on the local network: phones on the same Wi-Fi join at this machine's
+# address there, which the join links and QR codes carry (`cocreate serve` alone listens
+# on 127.0.0.1). Each run gives the demo facilitator a new password, printed.
 run: install
 	$(BIN)/cocreate db upgrade
-	$(BIN)/cocreate demo
-	$(BIN)/cocreate serve
+	$(BIN)/cocreate demo --lan
+	$(BIN)/cocreate serve --lan
 
 # Two workers: each test has its own app and database (and a server and port of its own
 # when it needs the wire), and CI has two cores. The tests of a worker share one event

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -36,9 +38,65 @@ def main() -> None:
     """cocreate: live co-construction and democratic decisions."""
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Where `--lan` listens, the base of the links it prints, and what it says about it."""
+
+    bind: str
+    base: str
+    notice: list[str]
+
+
+def on_the_lan(settings: Settings, port: int) -> Reach:
+    """Listen on the local network, links on this machine's address there (or on
+    COCREATE_PUBLIC_URL when set); on this computer only when there is no network."""
+    from cocreate.lan import ALL_INTERFACES, LOOPBACK, lan_address
+
+    if settings.public_url:
+        base = settings.public_url.rstrip("/")
+        return Reach(
+            ALL_INTERFACES,
+            base,
+            [
+                f"  On every network of this computer, port {port}: anyone on them can reach it.",
+                f"  Join links and QR codes use COCREATE_PUBLIC_URL: {base}",
+            ],
+        )
+    address = lan_address()
+    if address is None:
+        base = f"http://{LOOPBACK}:{port}"
+        return Reach(
+            LOOPBACK,
+            base,
+            [
+                "  No local network found (is this computer connected to the Wi-Fi?):",
+                f"  serving on this computer only, at {base}; phones cannot join.",
+                "  Connect to the room's network and start again.",
+            ],
+        )
+    base = f"http://{address}:{port}"
+    return Reach(
+        ALL_INTERFACES,
+        base,
+        [
+            f"  On the local network at {base}",
+            "  Anyone on this network (the room's Wi-Fi) can reach it: phones join there.",
+            "  Join links and QR codes use this address (set COCREATE_PUBLIC_URL for another).",
+        ],
+    )
+
+
+LAN_HELP = (
+    "Listen on the local network, and put this machine's address there in join links and "
+    "QR codes (unless COCREATE_PUBLIC_URL is set): phones on the same Wi-Fi can join. "
+    "What `make run` does."
+)
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default: COCREATE_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default: COCREATE_PORT).")
+@click.option("--lan", is_flag=True, help=LAN_HELP)
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
 @click.option(
     "--workers",
@@ -47,8 +105,9 @@ def main() -> None:
     type=click.IntRange(1, 64),
     help="Server processes; more than one needs COCREATE_PUBSUB_URL redis:// or postgresql://.",
 )
-def serve(host: str | None, port: int | None, reload: bool, workers: int) -> None:
-    """Serve cocreate over HTTP and websockets."""
+def serve(host: str | None, port: int | None, lan: bool, reload: bool, workers: int) -> None:
+    """Serve cocreate over HTTP and websockets (on this computer only, 127.0.0.1, unless
+    --host, COCREATE_HOST or --lan say otherwise)."""
     import uvicorn
 
     settings = Settings.from_env()
@@ -57,11 +116,21 @@ def serve(host: str | None, port: int | None, reload: bool, workers: int) -> Non
             "with --workers above 1, processes must share live updates: "
             "set COCREATE_PUBSUB_URL to redis://… or postgresql://…"
         )
+    if lan and host:
+        raise click.UsageError("--lan chooses the address to listen on: leave --host out")
+    port = port or settings.port
+    bind = host or settings.host
+    if lan:
+        reach = on_the_lan(settings, port)
+        click.echo("\n".join(["", *reach.notice, ""]))
+        bind = reach.bind
+        # The app, made by uvicorn (in this process or in each worker), reads it there.
+        os.environ["COCREATE_PUBLIC_URL"] = reach.base
     uvicorn.run(
         "cocreate.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=bind,
+        port=port,
         reload=reload,
         workers=workers,
         ws="websockets-sansio",
@@ -288,8 +357,10 @@ def token_revoke(email: str, token_id: int) -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Create (once) a demo facilitator, project and live session, and print how to use them."""
+@click.option("--lan", is_flag=True, help="Print links on this machine's local network address.")
+def demo(lan: bool) -> None:
+    """Create (once) a demo facilitator, project and live session, and print how to use
+    them, with a new password for the facilitator each time."""
     from cocreate.app import routes
     from cocreate.demo import ensure_demo
     from cocreate.urls import install, url
@@ -299,6 +370,10 @@ def demo() -> None:
     settings = Settings.from_env()
     details = asyncio.run(ensure_demo(settings.database_url))
     base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    notice: list[str] = []
+    if lan:
+        reach = on_the_lan(settings, settings.port)
+        base, notice = reach.base, ["", *reach.notice]
     phone = url("participant_session", code=details.join_code)
     click.echo(
         "\n".join(
@@ -311,6 +386,7 @@ def demo() -> None:
                 f"  Console             : {base}{url('console', session_id=details.session_id)}",
                 f"  Join (phones)       : {base}{phone}   code {details.join_code}",
                 f"  Projector           : {base}{url('screen', code=details.join_code)}",
+                *notice,
                 "",
             ]
         )

@@ -4,6 +4,7 @@ its follow-up and impact indicators."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,8 +24,11 @@ from cocreate.models import (
 )
 
 DEMO_EMAIL = "demo@cocreate.example"
-# A local demo only: `cocreate demo` is never run in production.
-DEMO_PASSWORD = "demo-cocreate"  # noqa: S105
+# The demo's password is new at each `cocreate demo`, and printed: `make run` listens on
+# the local network, where a password written here would open the account to anyone.
+# Letters and digits easy to read aloud and type (no 0/o, 1/i/l): 4 groups of 4, 79 bits.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 -- the letters, not a password
+PASSWORD_GROUPS = 4
 DEMO_PROJECT = "Un tiers-lieu alimentaire pour le quartier"
 DEMO_NEED = (
     "Les familles du quartier manquent d'un lieu pour acheter des produits frais à prix "
@@ -74,6 +78,13 @@ DEMO_INDICATORS = [
 ]
 
 
+def new_password() -> str:
+    """A fresh random password for the demo account, like ``kx7p-m3qa-9trw-h4ze``."""
+    return "-".join(
+        "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(PASSWORD_GROUPS)
+    )
+
+
 @dataclass(frozen=True)
 class Demo:
     email: str
@@ -84,7 +95,10 @@ class Demo:
 
 
 async def ensure_demo(database_url: str) -> Demo:
-    """Create the demo once; later calls find it and return the same details."""
+    """Create the demo once; later calls find it and return the same details, but for
+    the password: each call gives the account a new one (which signs out the browsers
+    signed in with the one before)."""
+    password = new_password()
     db_handle = Database(database_url)
     try:
         async with db_handle.session() as db:
@@ -93,8 +107,15 @@ async def ensure_demo(database_url: str) -> Demo:
             ).first()
             if facilitator is None:
                 facilitator = await accounts.add_facilitator(
-                    db=db, email=DEMO_EMAIL, display_name="Camille (démo)", password=DEMO_PASSWORD
+                    db=db, email=DEMO_EMAIL, display_name="Camille (démo)", password=password
                 )
+            else:
+                await accounts.replace_password(
+                    db=db,
+                    facilitator_id=key(facilitator),
+                    password_hash=await accounts.new_password_hash(password),
+                )
+                await db.refresh(facilitator)
             project = (
                 await db.exec(select(Project).where(Project.owner_id == facilitator.id))
             ).first()
@@ -145,7 +166,7 @@ async def ensure_demo(database_url: str) -> Demo:
             )
             assert session.id is not None
             assert session.join_code is not None
-            return Demo(DEMO_EMAIL, DEMO_PASSWORD, project.id, session.id, session.join_code)
+            return Demo(DEMO_EMAIL, password, project.id, session.id, session.join_code)
     finally:
         await db_handle.dispose()
 
