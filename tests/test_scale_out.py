@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -32,6 +33,8 @@ from tests.conftest import (
 )
 from tests.outages import free_port
 from tests.test_live_session import proposal_id_of
+
+START_S = 60  # for `cocreate serve` to answer /health
 
 pytestmark = pytest.mark.skipif(
     not (POSTGRES_URL and REDIS_URL),
@@ -115,15 +118,20 @@ class ServeProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
+        # A fresh interpreter imports the program first: seconds on a busy machine, so the
+        # wait is long, but a process that exits is reported at once.
+        deadline = time.monotonic() + START_S
         async with httpx.AsyncClient(verify=TLS) as client:
-            for _ in range(200):
+            while time.monotonic() < deadline:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"cocreate serve exited ({self.process.returncode})")
                 try:
                     if (await client.get(f"{self.base_url}/health")).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.05)
-        raise RuntimeError("cocreate serve did not start")
+        raise RuntimeError(f"cocreate serve did not start within {START_S} s")
 
     async def stop(self) -> None:
         if self.process is not None:
