@@ -215,6 +215,7 @@ CASES: list[Case] = [
     Case("publish_decisions", "POST", "/projects/{project_id}/publish", OWNER, {"published": "1"}),
     Case("remove_participant", "POST", F + "/participants/{participant_id}/remove", OWNER),
     Case("close_session", "POST", F + "/close", OWNER),
+    Case("reopen_session", "POST", F + "/reopen", OWNER),
     # Joining again and signing out: sent from a copy of each client (see below).
     Case("participant_join", "POST", S + "/join", EVERYONE, {"display_name": "Encore"}),
     Case("join_member", "POST", S + "/join-member", EVERYONE, {"voting_code": "{spare_code}"}),
