@@ -1,0 +1,217 @@
+"""Two consoles on one session: a co-facilitator's (or a second tab of the same
+facilitator) works every form that reaches it live.
+
+Live fragments are drawn once for every console, without anyone's CSRF token; the
+page puts its own in as a form leaves. Console B here loads its page before anything
+exists, so every form it uses came to it over the websocket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from cocreate.models import Decision, Participant, Poll, Proposal, Session
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.conftest import PASSWORD, Browser, OpenSession
+
+pytestmark = BROWSER_MARKS
+
+
+async def console_page(browser: Any, open_session: OpenSession, watch: Console, who: str) -> Any:
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = watch.watch(await context.new_page(), who)
+    base = open_session.server.base_url
+    await page.goto(f"{base}/login")
+    await page.fill("#email", "camille@example.org")
+    await page.fill("#password", PASSWORD)
+    await page.click("button.primary")
+    await page.goto(f"{base}/sessions/{open_session.session_id}/console")
+    await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+    return page
+
+
+async def proposal_ids(open_session: OpenSession) -> dict[str, int]:
+    async with open_session.server.db.session() as db:
+        rows = await db.exec(select(Proposal).where(Proposal.session_id == open_session.session_id))
+        return {p.text: p.id for p in rows.all() if p.id is not None}
+
+
+async def fresh(open_session: OpenSession, model: Any, ident: int) -> Any:
+    async with open_session.server.db.session() as db:
+        return await db.get(model, ident)
+
+
+async def create_poll(open_session: OpenSession, question: str, method: str) -> int:
+    a = open_session.facilitator
+    made = await a.post(
+        f"/sessions/{open_session.session_id}/polls",
+        {"question": question, "method": method, "secret": "1"},
+        htmx=False,
+    )
+    assert made.status_code == 303, made.text
+    async with open_session.server.db.session() as db:
+        poll = (await db.exec(select(Poll).order_by(sa.desc(Poll.id)))).first()
+        assert poll is not None
+        assert poll.id is not None
+        return poll.id
+
+
+async def test_a_second_console_works_every_form_that_reached_it_live(
+    browser: Any, open_session: OpenSession
+) -> None:
+    watch = Console()
+    code, sid = open_session.code, open_session.session_id
+    b = await console_page(browser, open_session, watch, "console B")  # before anything
+    a = open_session.facilitator  # console A: the same facilitator, another device
+
+    pia = await open_session.phone("Pia")
+    await open_session.phone("Quentin")
+    for text in ("Un jardin partagé", "Une cantine", "Une cantine solidaire", "Un repair café"):
+        sent = await pia.post(f"/s/{code}/proposals", {"text": text})
+        assert sent.status_code == 200, sent.text
+    ids = await proposal_ids(open_session)
+    garden, canteen = ids["Un jardin partagé"], ids["Une cantine"]
+    duplicate, repair = ids["Une cantine solidaire"], ids["Un repair café"]
+    for step in ("Idées", "Débat"):
+        added = await a.post(
+            f"/sessions/{sid}/steps",
+            {"kind": "ideas", "title": step, "prompt": "", "minutes": "5", "auto_close": "1"},
+        )
+        assert added.status_code == 200, added.text
+    yes_no = await create_poll(open_session, "Ouvrir le samedi ?", "yes_no")
+    consent = await create_poll(open_session, "Acheter un four", "consent")
+
+    for ident in (garden, canteen, duplicate, repair):
+        await b.locator(f"#proposal-{ident}").wait_for(timeout=LIVE_MS)
+    await b.locator(f"#poll-{consent}").wait_for(timeout=LIVE_MS)
+    await b.locator("#agenda", has_text="Débat").wait_for(timeout=LIVE_MS)
+    await shoot(b, "two-consoles/b-live-1366")
+
+    # Proposals (htmx forms, which the page's header token already carried).
+    card = b.locator(f"#proposal-{garden}")
+    await card.get_by_role("button", name="Pin", exact=True).click()
+    await card.get_by_role("button", name="Unpin").wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, garden)).pinned_at is not None
+    await card.get_by_role("button", name="Hide").click()
+    await card.get_by_role("button", name="Show again").wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, garden)).hidden_at is not None
+    await card.get_by_role("button", name="Show again").click()
+    await card.get_by_role("button", name="Hide").wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, garden)).hidden_at is None
+
+    card = b.locator(f"#proposal-{repair}")
+    await card.locator("summary", has_text="Record the decision").click()
+    await card.get_by_label("Adopted").check()
+    await card.get_by_role("button", name="Record the decision").click()
+    await b.locator(f"#proposal-{repair} .decision-recorded").wait_for(timeout=LIVE_MS)
+    async with open_session.server.db.session() as db:
+        decided = await db.exec(select(Decision).where(Decision.proposal_id == repair))
+        assert decided.one().outcome == "adopted"
+
+    card = b.locator(f"#proposal-{duplicate}")
+    await card.locator("summary", has_text="Correct, merge, link").click()
+    await card.locator(f"#merge-{duplicate}").fill(str(canteen))
+    await card.locator("summary", has_text="Merge into it").click()
+    await card.get_by_role("button", name="Merge for good").click()
+    await b.locator(f"#proposal-{duplicate}").wait_for(state="detached", timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
+
+    # The agenda (redrawn live when console A added its steps).
+    agenda = b.locator("#agenda")
+    await agenda.get_by_role("button", name="Start the agenda").click()
+    await agenda.get_by_text("Step 1 of 2").wait_for(timeout=LIVE_MS)
+    await agenda.get_by_role("button", name="Pause").click()
+    await agenda.get_by_role("button", name="Resume").wait_for(timeout=LIVE_MS)
+    await agenda.get_by_role("button", name="Next step").click()
+    await agenda.get_by_text("Step 2 of 2").wait_for(timeout=LIVE_MS)
+    session = await fresh(open_session, Session, sid)
+    assert session.current_step_id is not None
+    await agenda.get_by_role("button", name="+1 minute").click()
+    await agenda.get_by_role("button", name="Leave the agenda (free wall)").click()
+    await agenda.get_by_role("button", name="Start the agenda").wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Session, sid)).current_step_id is None
+
+    # The room: lock it, then remove a participant (the list is read when opened).
+    room = b.locator("#room")
+    await room.get_by_role("button", name="Lock the room (no new joins)").click()
+    await room.get_by_role("button", name="Unlock the room").wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Session, sid)).locked_at is not None
+    await room.locator("summary", has_text="Participants").click()
+    await room.locator("summary", has_text="Remove…").first.wait_for(timeout=LIVE_MS)
+    await room.locator("li", has_text="Quentin").locator("summary").click()
+    await room.get_by_role("button", name="Remove Quentin").click()
+    await (
+        b.locator("#room li", has_text="Quentin")
+        .locator(".badge--hidden")
+        .wait_for(state="attached", timeout=LIVE_MS)
+    )
+    async with open_session.server.db.session() as db:
+        removed = await db.exec(select(Participant).where(col(Participant.removed_at).is_not(None)))
+        assert [p.display_name for p in removed.all()] == ["Quentin"]
+
+    # Polls: plain forms, which answer with the console again. Each one B uses arrived
+    # live, so console A moves the next poll along after each of B's reloads.
+    await b.locator(f"#poll-{consent}").get_by_role("button", name="Open the poll").click()
+    await b.wait_for_load_state()
+    assert (await fresh(open_session, Poll, consent)).opened_at is not None
+    await b.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+
+    opened = await a.post(f"/sessions/{sid}/polls/{yes_no}/open", htmx=False)
+    assert opened.status_code == 303
+    poll = b.locator(f"#poll-{yes_no}")
+    await poll.locator("summary", has_text="Close the poll and count").wait_for(timeout=LIVE_MS)
+    await poll.locator("summary", has_text="Close the poll and count").click()
+    await poll.get_by_role("button", name="Close and count now").click()
+    await b.wait_for_load_state()
+    assert (await fresh(open_session, Poll, yes_no)).closed_at is not None
+    await b.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+
+    objected = await pia.http.post(
+        f"/s/{code}/polls/{consent}/ballot",
+        data={"choice": "objection", "reason": "Trop cher", "csrf_token": pia.csrf},
+        headers={"HX-Request": "true"},
+    )
+    assert objected.status_code == 200, objected.text
+    closed = await a.post(f"/sessions/{sid}/polls/{consent}/close", htmx=False)
+    assert closed.status_code == 303
+    poll = b.locator(f"#poll-{consent}")
+    await poll.locator("summary", has_text="Amend the proposal").click(timeout=LIVE_MS)
+    await poll.locator("textarea").fill("Acheter un four d'occasion")
+    await poll.get_by_role("button", name="Open the new round").click()
+    await b.locator(".poll-question", has_text="four d'occasion").wait_for(timeout=LIVE_MS)
+    async with open_session.server.db.session() as db:
+        second = (await db.exec(select(Poll).where(Poll.previous_id == consent))).one()
+        assert second.question == "Acheter un four d'occasion"
+        assert second.opened_at is not None
+
+    await shoot(b, "two-consoles/b-after-1366")
+    assert "Forbidden" not in await b.content()
+    assert [e for e in watch.errors if "favicon" not in e] == []
+
+
+async def test_a_post_without_or_with_a_wrong_token_is_still_refused(
+    open_session: OpenSession,
+) -> None:
+    a = open_session.facilitator
+    sid = open_session.session_id
+    poll_id = await create_poll(open_session, "Ouvrir le dimanche ?", "yes_no")
+    path = f"/sessions/{sid}/polls/{poll_id}/open"
+    bare = await a.http.post(path, data={})
+    assert bare.status_code == 403
+    wrong = await a.http.post(path, data={"csrf_token": "not-the-token"})
+    assert wrong.status_code == 403
+    header = await a.http.post(path, headers={"X-CSRF-Token": "not-the-token"})
+    assert header.status_code == 403
+    assert (await fresh(open_session, Poll, poll_id)).opened_at is None
+    other = Browser(open_session.server)  # a token of someone else's page
+    await other.get("/")
+    stolen = await a.http.post(path, data={"csrf_token": other.csrf})
+    assert stolen.status_code == 403
+    await other.close()
+    assert (await fresh(open_session, Poll, poll_id)).opened_at is None
+    done = await a.post(path, htmx=False)
+    assert done.status_code == 303
+    assert (await fresh(open_session, Poll, poll_id)).opened_at is not None
