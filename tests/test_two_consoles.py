@@ -8,6 +8,7 @@ exists, so every form it uses came to it over the websocket.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlmodel import col, select
 
 from cocreate.models import Decision, Participant, Poll, Proposal, Session
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
-from tests.conftest import PASSWORD, Browser, OpenSession
+from tests.conftest import PASSWORD, Browser, OpenSession, signed_in
 
 pytestmark = BROWSER_MARKS
 
@@ -215,3 +216,126 @@ async def test_a_post_without_or_with_a_wrong_token_is_still_refused(
     done = await a.post(path, htmx=False)
     assert done.status_code == 303
     assert (await fresh(open_session, Poll, poll_id)).opened_at is not None
+
+
+async def confirm_by_keyboard(page: Any, scope: Any, summary: str, button: str) -> None:
+    """Open a confirming disclosure and press its button, with the keyboard alone."""
+    confirm = scope.locator("summary", has_text=summary)
+    assert not await scope.get_by_role("button", name=button).is_visible()  # asks first
+    await confirm.focus()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == button
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+
+
+async def test_irreversible_actions_ask_first_without_javascript_and_by_keyboard(
+    browser: Any, open_session: OpenSession
+) -> None:
+    code, sid = open_session.code, open_session.session_id
+    pia = await open_session.phone("Pia")
+    await open_session.phone("Quentin")
+    for text in ("Une cantine", "Une cantine solidaire"):
+        sent = await pia.post(f"/s/{code}/proposals", {"text": text})
+        assert sent.status_code == 200, sent.text
+    ids = await proposal_ids(open_session)
+    canteen, duplicate = ids["Une cantine"], ids["Une cantine solidaire"]
+    poll_id = await create_poll(open_session, "Ouvrir le samedi ?", "yes_no")
+    opened = await open_session.facilitator.post(
+        f"/sessions/{sid}/polls/{poll_id}/open", htmx=False
+    )
+    assert opened.status_code == 303
+
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    base = open_session.server.base_url
+    await page.goto(f"{base}/login")
+    await page.fill("#email", "camille@example.org")
+    await page.fill("#password", PASSWORD)
+    await page.click("button.primary")
+    await page.goto(f"{base}/sessions/{sid}/console")
+
+    poll = page.locator(f"#poll-{poll_id}")
+    await poll.locator("summary").last.focus()
+    await page.keyboard.press("Enter")
+    await shoot(page, "two-consoles/confirm-close-poll-360")
+    await page.keyboard.press("Enter")  # and closed again, untouched
+    await confirm_by_keyboard(
+        page, page.locator(f"#poll-{poll_id}"), "Close the poll and count", "Close and count now"
+    )
+    assert (await fresh(open_session, Poll, poll_id)).closed_at is not None
+
+    card = page.locator(f"#proposal-{duplicate}")
+    await card.locator("summary", has_text="Correct, merge, link").click()
+    await card.locator(f"#merge-{duplicate}").fill(str(canteen))
+    await confirm_by_keyboard(page, card, "Merge into it", "Merge for good")
+    assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
+
+    room = page.locator("#room")
+    await room.locator("summary", has_text="Participants").click()
+    person = room.locator("li", has_text="Quentin")
+    await confirm_by_keyboard(page, person, "Remove…", "Remove Quentin")
+    async with open_session.server.db.session() as db:
+        removed = await db.exec(select(Participant).where(col(Participant.removed_at).is_not(None)))
+        assert [p.display_name for p in removed.all()] == ["Quentin"]
+
+    head = page.locator(".console-head")
+    await head.locator("summary").focus()
+    await page.keyboard.press("Enter")
+    await shoot(page, "two-consoles/confirm-close-session-360")
+    await page.keyboard.press("Enter")
+    await confirm_by_keyboard(page, head, "Close the session", "Close the session now")
+    assert (await fresh(open_session, Session, sid)).closed_at is not None
+    refused = await pia.post(f"/s/{code}/proposals", {"text": "Après la clôture"})
+    assert refused.status_code >= 400
+    await shoot(page, "two-consoles/closed-reopen-360")
+
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Reopen the session").click()
+    assert (await fresh(open_session, Session, sid)).closed_at is None
+    assert await page.locator("summary", has_text="Close the session").count() == 1
+    again = await pia.post(f"/s/{code}/proposals", {"text": "Après la réouverture"})
+    assert again.status_code == 200, again.text
+
+
+async def test_a_session_closed_on_an_earlier_day_cannot_be_reopened(
+    open_session: OpenSession,
+) -> None:
+    a, sid = open_session.facilitator, open_session.session_id
+    closed = await a.post(f"/sessions/{sid}/close", htmx=False)
+    assert closed.status_code == 303
+    console = await a.get(f"/sessions/{sid}/console")
+    assert "Reopen the session" in console.text
+
+    async with open_session.server.db.session() as db:
+        session = await db.get(Session, sid)
+        assert session is not None
+        assert session.closed_at is not None
+        session.closed_at = session.closed_at - timedelta(days=1)
+        db.add(session)
+        await db.commit()
+    console = await a.get(f"/sessions/{sid}/console")
+    assert "Reopen the session" not in console.text
+    refused = await a.post(f"/sessions/{sid}/reopen", htmx=False)
+    assert refused.status_code == 409
+    assert "closed on an earlier day" in refused.text
+    assert (await fresh(open_session, Session, sid)).closed_at is not None
+
+    other = await signed_in(open_session.server, "dominique@example.org")
+    stranger = await other.post(f"/sessions/{sid}/reopen", htmx=False)
+    assert stranger.status_code in (403, 404)
+    await other.close()
+
+
+async def test_reopening_is_refused_for_a_session_that_is_open(
+    open_session: OpenSession,
+) -> None:
+    refused = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/reopen", htmx=False
+    )
+    assert refused.status_code == 409
+    assert "This session is not closed." in refused.text
