@@ -14,9 +14,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from cocreate import participants, proposals
+from cocreate.database import Database
 from cocreate.models import Decision, Participant, Poll, Proposal, Session
+from cocreate.settings import Settings
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
-from tests.conftest import PASSWORD, Browser, OpenSession, signed_in
+from tests.conftest import (
+    PASSWORD,
+    Browser,
+    OpenSession,
+    Server,
+    open_session_for,
+    signed_in,
+    start_server,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -339,3 +350,47 @@ async def test_reopening_is_refused_for_a_session_that_is_open(
     )
     assert refused.status_code == 409
     assert "This session is not closed." in refused.text
+
+
+async def test_the_console_says_it_is_cut_off_and_catches_up_after_a_restart(
+    browser: Any, settings: Settings
+) -> None:
+    uv, task, base = await start_server(settings)
+    port = int(base.rsplit(":", 1)[1])
+    db = Database(settings.database_url)
+    server = Server(base_url=base, database_url=settings.database_url, db=db)
+    facilitator = await signed_in(server, "camille@example.org")
+    open_session = await open_session_for(server, facilitator)
+    try:
+        page = await console_page(browser, open_session, Console(), "console")
+        uv.should_exit = True  # the server goes down; the console sees code 1012 and retries
+        await task
+        await page.locator(".connection", has_text="Reconnecting…").wait_for(timeout=LIVE_MS)
+        await shoot(page, "two-consoles/console-reconnecting-1366")
+        async with db.session() as session_db:  # meanwhile, another server wrote this
+            session = await session_db.get(Session, open_session.session_id)
+            assert session is not None
+            other = await participants.join(db=session_db, session=session, display_name="Q")
+            made, _ = await proposals.propose(
+                db=session_db, session=session, author=other, text="Pendant la panne"
+            )
+            missed_id = made.id
+
+        uv, task, _ = await start_server(settings, port=port)
+        missed = page.locator(f"#proposal-{missed_id}")
+        await missed.wait_for(timeout=20_000)  # htmx's backoff, then the catch-up
+        await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+        assert await page.locator(".card", has_text="Pendant la panne").count() == 1
+        # What came in the catch-up works like the rest of the console.
+        await missed.get_by_role("button", name="Hide").click()
+        await missed.get_by_role("button", name="Show again").wait_for(timeout=LIVE_MS)
+        assert missed_id is not None
+        async with db.session() as session_db:
+            hidden = await session_db.get(Proposal, missed_id)
+            assert hidden is not None
+            assert hidden.hidden_at is not None
+    finally:
+        await facilitator.close()
+        await db.dispose()
+        uv.should_exit = True
+        await task
