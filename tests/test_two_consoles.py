@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from cocreate import participants, proposals
 from cocreate.database import Database
-from cocreate.models import Decision, Participant, Poll, Proposal, Session
+from cocreate.models import Decision, Participant, Poll, Proposal, Session, Step
 from cocreate.settings import Settings
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import (
@@ -87,7 +87,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     ids = await proposal_ids(open_session)
     garden, canteen = ids["Un jardin partagé"], ids["Une cantine"]
     duplicate, repair = ids["Une cantine solidaire"], ids["Un repair café"]
-    for step in ("Idées", "Débat"):
+    for step in ("Idées", "Débat", "Pause café"):
         added = await a.post(
             f"/sessions/{sid}/steps",
             {"kind": "ideas", "title": step, "prompt": "", "minutes": "5", "auto_close": "1"},
@@ -113,6 +113,14 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name="Show again").click()
     await card.get_by_role("button", name="Hide").wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).hidden_at is None
+    await card.get_by_role("button", name="Unpin").click()
+    await card.get_by_role("button", name="Pin", exact=True).wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, garden)).pinned_at is None
+    await card.get_by_role("button", name="Close the vote").click()
+    await card.get_by_role("button", name="Close the vote").wait_for(
+        state="detached", timeout=LIVE_MS
+    )
+    assert (await fresh(open_session, Proposal, garden)).vote_closed_at is not None
 
     card = b.locator(f"#proposal-{repair}")
     await card.locator("summary", has_text="Record the decision").click()
@@ -130,9 +138,35 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name="Merge for good").click()
     await b.locator(f"#proposal-{duplicate}").wait_for(state="detached", timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
+    card = b.locator(f"#proposal-{canteen}")
+    await card.locator("summary", has_text="Correct, merge, link").click()
+    await card.locator(f"#edit-{canteen}").fill("Une cantine solidaire et ouverte")
+    await card.get_by_role("button", name="Save the correction").click()
+    await card.get_by_text("Une cantine solidaire et ouverte").first.wait_for(timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, canteen)).text == "Une cantine solidaire et ouverte"
 
     # The agenda (redrawn live when console A added its steps).
     agenda = b.locator("#agenda")
+    await agenda.get_by_role("button", name="Move “Pause café” up").click()
+    await (
+        agenda.locator("li", has_text="Pause café")
+        .get_by_role("button", name="Move “Pause café” down")
+        .wait_for(timeout=LIVE_MS)
+    )
+    await agenda.get_by_role("button", name="Remove “Pause café”").click()
+    await agenda.locator("li", has_text="Pause café").wait_for(state="detached", timeout=LIVE_MS)
+    debate = agenda.locator("li", has_text="Débat")
+    await debate.locator("summary", has_text="Edit").click()
+    await debate.get_by_label("Title (what the room sees)").fill("Débat ouvert")
+    await debate.get_by_role("button", name="Save the step").click()
+    await agenda.locator("li", has_text="Débat ouvert").wait_for(timeout=LIVE_MS)
+    async with open_session.server.db.session() as db:
+        titles = (
+            await db.exec(
+                select(Step.title).where(Step.session_id == sid).order_by(col(Step.position))
+            )
+        ).all()
+        assert list(titles) == ["Idées", "Débat ouvert"]
     await agenda.get_by_role("button", name="Start the agenda").click()
     await agenda.get_by_text("Step 1 of 2").wait_for(timeout=LIVE_MS)
     await agenda.get_by_role("button", name="Pause").click()
@@ -151,6 +185,15 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await room.get_by_role("button", name="Lock the room (no new joins)").click()
     await room.get_by_role("button", name="Unlock the room").wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Session, sid)).locked_at is not None
+    await room.get_by_role("button", name="Pre-moderate contributions").click()
+    await room.get_by_role("button", name="Stop pre-moderation").wait_for(timeout=LIVE_MS)
+    sent = await pia.post(f"/s/{code}/proposals", {"text": "Une idée à valider"})
+    assert sent.status_code == 200, sent.text
+    pending = (await proposal_ids(open_session))["Une idée à valider"]
+    card = b.locator(f"#proposal-{pending}")
+    await card.get_by_role("button", name="Approve").click(timeout=LIVE_MS)  # arrived live
+    await card.get_by_role("button", name="Approve").wait_for(state="detached", timeout=LIVE_MS)
+    assert (await fresh(open_session, Proposal, pending)).pending is False
     await room.locator("summary", has_text="Participants").click()
     await room.locator("summary", has_text="Remove…").first.wait_for(timeout=LIVE_MS)
     await room.locator("li", has_text="Quentin").locator("summary").click()
