@@ -132,9 +132,14 @@ async def test_phones_projector_and_console_in_a_real_browser(
     await shoot(aicha, "live-loop/phone-closed")
 
     # Closed by mistake: the facilitator reopens it, and phones may propose again.
+    await shoot(fac, "live-loop/console-closed")
     await fac.get_by_role("button", name="Reopen the session").click()
     await closed.wait_for(state="detached", timeout=LIVE_MS)
     await aicha.locator("#propose").wait_for(timeout=LIVE_MS)
+    await shoot(aicha, "live-loop/phone-reopened")
+    assert await aicha.locator(".comment-form").count() == 1
+    await screen.locator("#session-status .banner").wait_for(state="detached", timeout=LIVE_MS)
+    await shoot(screen, "live-loop/projector-reopened")
     await fac.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
 
     # htmx reports a failed request as a console error; that one was expected.
