@@ -71,13 +71,39 @@ async def create_poll(open_session: OpenSession, question: str, method: str) -> 
         return poll.id
 
 
+async def settled(page: Any, open_session: OpenSession) -> None:
+    """The page has drawn every event so far and waits for no answer: a disclosure opened
+    now is not closed again by a redraw of its card still on its way."""
+    seq = await open_session.seq()
+    await page.wait_for_function(
+        "seq => Number(document.getElementById('live-seq').dataset.seq) >= seq"
+        " && document.querySelectorAll('.htmx-request').length === 0",
+        arg=seq,
+        timeout=LIVE_MS,
+    )
+
+
+async def create_poll_on(page: Any, open_session: OpenSession, question: str, method: str) -> int:
+    """Console A prepares a poll with its own form."""
+    await page.locator("summary", has_text="Prepare a poll").click()
+    await page.fill("#poll-question", question)
+    await page.select_option("#poll-method", method)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Create the poll").click()
+    async with open_session.server.db.session() as db:
+        poll = (await db.exec(select(Poll).where(Poll.question == question))).one()
+        assert poll.id is not None
+        return poll.id
+
+
 async def test_a_second_console_works_every_form_that_reached_it_live(
     browser: Any, open_session: OpenSession
 ) -> None:
     watch = Console()
     code, sid = open_session.code, open_session.session_id
     b = await console_page(browser, open_session, watch, "console B")  # before anything
-    a = open_session.facilitator  # console A: the same facilitator, another device
+    a_page = await console_page(browser, open_session, watch, "console A")
+    a = open_session.facilitator  # console A's device, for what it sends without a page
 
     pia = await open_session.phone("Pia")
     await open_session.phone("Quentin")
@@ -93,8 +119,8 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
             {"kind": "ideas", "title": step, "prompt": "", "minutes": "5", "auto_close": "1"},
         )
         assert added.status_code == 200, added.text
-    yes_no = await create_poll(open_session, "Ouvrir le samedi ?", "yes_no")
-    consent = await create_poll(open_session, "Acheter un four", "consent")
+    yes_no = await create_poll_on(a_page, open_session, "Ouvrir le samedi ?", "yes_no")
+    consent = await create_poll_on(a_page, open_session, "Acheter un four", "consent")
 
     for ident in (garden, canteen, duplicate, repair):
         await b.locator(f"#proposal-{ident}").wait_for(timeout=LIVE_MS)
@@ -123,6 +149,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     assert (await fresh(open_session, Proposal, garden)).vote_closed_at is not None
 
     card = b.locator(f"#proposal-{repair}")
+    await settled(b, open_session)
     await card.locator("summary", has_text="Record the decision").click()
     await card.get_by_label("Adopted").check()
     await card.get_by_role("button", name="Record the decision").click()
@@ -132,13 +159,16 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
         assert decided.one().outcome == "adopted"
 
     card = b.locator(f"#proposal-{duplicate}")
+    await settled(b, open_session)
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#merge-{duplicate}").fill(str(canteen))
+    await settled(b, open_session)
     await card.locator("summary", has_text="Merge into it").click()
     await card.get_by_role("button", name="Merge for good").click()
     await b.locator(f"#proposal-{duplicate}").wait_for(state="detached", timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
     card = b.locator(f"#proposal-{canteen}")
+    await settled(b, open_session)
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#edit-{canteen}").fill("Une cantine solidaire et ouverte")
     await card.get_by_role("button", name="Save the correction").click()
@@ -156,6 +186,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await agenda.get_by_role("button", name="Remove “Pause café”").click()
     await agenda.locator("li", has_text="Pause café").wait_for(state="detached", timeout=LIVE_MS)
     debate = agenda.locator("li", has_text="Débat")
+    await settled(b, open_session)
     await debate.locator("summary", has_text="Edit").click()
     await debate.get_by_label("Title (what the room sees)").fill("Débat ouvert")
     await debate.get_by_role("button", name="Save the step").click()
@@ -194,6 +225,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name="Approve").click(timeout=LIVE_MS)  # arrived live
     await card.get_by_role("button", name="Approve").wait_for(state="detached", timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, pending)).pending is False
+    await settled(b, open_session)
     await room.locator("summary", has_text="Participants").click()
     await room.locator("summary", has_text="Remove…").first.wait_for(timeout=LIVE_MS)
     await room.locator("li", has_text="Quentin").locator("summary").click()
@@ -214,10 +246,11 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     assert (await fresh(open_session, Poll, consent)).opened_at is not None
     await b.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
 
-    opened = await a.post(f"/sessions/{sid}/polls/{yes_no}/open", htmx=False)
-    assert opened.status_code == 303
+    async with a_page.expect_navigation():
+        await a_page.locator(f"#poll-{yes_no}").get_by_role("button", name="Open the poll").click()
     poll = b.locator(f"#poll-{yes_no}")
     await poll.locator("summary", has_text="Close the poll and count").wait_for(timeout=LIVE_MS)
+    await settled(b, open_session)
     await poll.locator("summary", has_text="Close the poll and count").click()
     await poll.get_by_role("button", name="Close and count now").click()
     await b.wait_for_load_state()
@@ -230,10 +263,13 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
         headers={"HX-Request": "true"},
     )
     assert objected.status_code == 200, objected.text
-    closed = await a.post(f"/sessions/{sid}/polls/{consent}/close", htmx=False)
-    assert closed.status_code == 303
+    await a_page.locator(f"#poll-{consent}").locator("summary", has_text="Close the poll").click()
+    async with a_page.expect_navigation():
+        await a_page.get_by_role("button", name="Close and count now").click()
     poll = b.locator(f"#poll-{consent}")
-    await poll.locator("summary", has_text="Amend the proposal").click(timeout=LIVE_MS)
+    await poll.locator("summary", has_text="Amend the proposal").wait_for(timeout=LIVE_MS)
+    await settled(b, open_session)
+    await poll.locator("summary", has_text="Amend the proposal").click()
     await poll.locator("textarea").fill("Acheter un four d'occasion")
     await poll.get_by_role("button", name="Open the new round").click()
     await b.locator(".poll-question", has_text="four d'occasion").wait_for(timeout=LIVE_MS)
@@ -243,6 +279,11 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
         assert second.opened_at is not None
 
     await shoot(b, "two-consoles/b-after-1366")
+    # Console A followed what B did, live.
+    await a_page.locator(".poll-question", has_text="four d'occasion").wait_for(timeout=LIVE_MS)
+    assert await a_page.locator(f"#proposal-{duplicate}").count() == 0
+    await a_page.locator(f"#proposal-{canteen}", has_text="solidaire et ouverte").wait_for()
+    await shoot(a_page, "two-consoles/a-after-1366")
     assert "Forbidden" not in await b.content()
     assert [e for e in watch.errors if "favicon" not in e] == []
 
