@@ -322,6 +322,7 @@ async def confirm_by_keyboard(page: Any, scope: Any, summary: str, button: str) 
     await page.keyboard.press("Tab")
     focused = await page.evaluate("document.activeElement.textContent.trim()")
     assert focused == button
+    await shoot(page, "two-consoles/confirm-" + button.lower().replace(" ", "-") + "-360")
     async with page.expect_navigation():
         await page.keyboard.press("Enter")
 
