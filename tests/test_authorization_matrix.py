@@ -214,6 +214,7 @@ CASES: list[Case] = [
     Case("revoke_proxy", "POST", F + "/proxies/{proxy_id}/revoke", OWNER),
     Case("publish_decisions", "POST", "/projects/{project_id}/publish", OWNER, {"published": "1"}),
     Case("remove_participant", "POST", F + "/participants/{participant_id}/remove", OWNER),
+    Case("reopen_session", "POST", F + "/reopen", OWNER),  # open: refused by its rule
     Case("close_session", "POST", F + "/close", OWNER),
     # Joining again and signing out: sent from a copy of each client (see below).
     Case("participant_join", "POST", S + "/join", EVERYONE, {"display_name": "Encore"}),

@@ -121,13 +121,26 @@ async def test_phones_projector_and_console_in_a_real_browser(
     await flash.wait_for(state="detached", timeout=LIVE_MS)
 
     # The facilitator closes the session: phones stop offering to propose, vote or comment.
-    await fac.locator("button.danger").click()
+    # It asks first: the button is behind a disclosure that says what closing does.
+    await fac.locator("summary", has_text="Close the session").click()
+    await fac.get_by_role("button", name="Close the session now").click()
     closed = aicha.locator("#session-status", has_text="séance est clôturée")
     await closed.wait_for(timeout=LIVE_MS)
     assert await aicha.locator("#propose").is_hidden()
     assert await aicha.locator(".comment-form").count() == 0
     assert await aicha.locator("form.vote").count() == 0
     await shoot(aicha, "live-loop/phone-closed")
+
+    # Closed by mistake: the facilitator reopens it, and phones may propose again.
+    await shoot(fac, "live-loop/console-closed")
+    await fac.get_by_role("button", name="Reopen the session").click()
+    await closed.wait_for(state="detached", timeout=LIVE_MS)
+    await aicha.locator("#propose").wait_for(timeout=LIVE_MS)
+    await shoot(aicha, "live-loop/phone-reopened")
+    assert await aicha.locator(".comment-form").count() == 1
+    await screen.locator("#session-status .banner").wait_for(state="detached", timeout=LIVE_MS)
+    await shoot(screen, "live-loop/projector-reopened")
+    await fac.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
 
     # htmx reports a failed request as a console error; that one was expected.
     assert [e for e in console.errors if "422" not in e] == []
@@ -223,6 +236,7 @@ async def test_a_majority_judgment_poll_on_real_phones(
     await screen.locator(".poll-turnout", has_text="2 ballots cast").wait_for(timeout=LIVE_MS)
     assert await screen.locator(".poll-result").count() == 0  # nothing shown before closing
 
+    await fac.locator(".poll", has_text="Quel nom").locator("summary", has_text="Close").click()
     await fac.locator(".poll", has_text="Quel nom").locator("button.danger").click()
     await screen.locator(".chart--profile").wait_for(timeout=LIVE_MS)
     await screen.locator(".poll-outcome", has_text="La Marmite").wait_for(timeout=LIVE_MS)

@@ -189,9 +189,11 @@ async def test_a_locked_room_takes_no_one_new_and_a_removed_participant_can_no_l
         await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
     ).text
     awa_id = re.search(
-        r'/participants/(\d+)/remove"[^>]*>\s*<input[^>]*>\s*<button[^>]*Remove Awa', console
+        r'/participants/(\d+)/remove"[^>]*>\s*<input[^>]*>\s*<details class="confirm">\s*'
+        r'<summary>Remove…<span class="visually-hidden"> \(Awa\)</span></summary>',
+        console,
     )
-    assert awa_id, "the console lists Awa with a remove button"
+    assert awa_id, "the console lists Awa with a remove button, behind a confirmation"
     removed = await open_session.facilitator.post(
         f"/sessions/{open_session.session_id}/participants/{awa_id.group(1)}/remove"
     )

@@ -241,6 +241,7 @@ routes = [
     Route(F + "/console", facilitator.console, name="console"),
     Route(F + "/open", facilitator.open_session, methods=["POST"], name="open_session"),
     Route(F + "/close", facilitator.close_session, methods=["POST"], name="close_session"),
+    Route(F + "/reopen", facilitator.reopen_session, methods=["POST"], name="reopen_session"),
     Route(F + P + "/hide", facilitator.hide_proposal, methods=["POST"], name="hide"),
     Route(F + P + "/restore", facilitator.restore_proposal, methods=["POST"], name="restore"),
     Route(F + P + "/close-vote", facilitator.close_vote, methods=["POST"], name="close_vote"),

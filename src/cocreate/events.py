@@ -76,6 +76,14 @@ class SessionClosed(SessionEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class SessionReopened(SessionEvent):
+    """The facilitator reopened, the day it was closed, a session closed by mistake
+    (subject: the session)."""
+
+    kind = "session_reopened"
+
+
+@dataclass(frozen=True, slots=True)
 class PollChanged(SessionEvent):
     """A poll was created or edited before opening (subject: the poll)."""
 
@@ -177,6 +185,7 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         VoteClosed,
         DecisionRecorded,
         SessionClosed,
+        SessionReopened,
         PollChanged,
         PollOpened,
         BallotCast,

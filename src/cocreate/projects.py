@@ -11,7 +11,9 @@ project is theirs, whatever the page showed.
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -19,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownCode
-from cocreate.events import SessionClosed
+from cocreate.events import SessionClosed, SessionReopened
 from cocreate.i18n import N_
 from cocreate.journal import record_event, session_change
 from cocreate.models import (
@@ -161,6 +163,37 @@ async def close_session(
         session.closed_at = utcnow()
         db.add(session)
         return await record_event(db, session_id, seq, SessionClosed, session_id)
+
+
+def reopenable(session: Session, zone: ZoneInfo, now: datetime | None = None) -> bool:
+    """A closed session may be reopened the day it was closed (in the app's time zone):
+    a session closed by mistake goes on; one closed yesterday stays closed."""
+    if session.closed_at is None:
+        return False
+    closed = session.closed_at
+    closed = closed.replace(tzinfo=UTC) if closed.tzinfo is None else closed
+    today = (now or utcnow()).astimezone(zone).date()
+    return closed.astimezone(zone).date() == today
+
+
+async def reopen_session(
+    *, db: AsyncSession, facilitator: Facilitator, session_id: int, zone: ZoneInfo
+) -> SessionReopened:
+    """Open again, under the same join code, a session closed earlier the same day."""
+    await session_for(db=db, facilitator=facilitator, session_id=session_id)
+    async with session_change(db, session_id) as (session, seq):
+        if session.closed_at is None:
+            raise Conflict(N_("This session is not closed."))
+        if not reopenable(session, zone):
+            raise Conflict(
+                N_(
+                    "This session was closed on an earlier day: it can no longer be"
+                    " reopened. Create a new session to go on."
+                )
+            )
+        session.closed_at = None
+        db.add(session)
+        return await record_event(db, session_id, seq, SessionReopened, session_id)
 
 
 async def set_decisions_published(

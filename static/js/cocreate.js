@@ -28,6 +28,39 @@
     setOnline(false);
   });
 
+  // Fragments that arrive over the websocket are drawn once for every screen of an
+  // audience, so they cannot carry anyone's CSRF token: htmx sends this page's token as
+  // a header (the body's hx-headers), and a plain form posted without htmx gets it here,
+  // as the field the server reads, just before it leaves. A form drawn with its own
+  // token keeps it.
+  function pageToken() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      return typeof headers["X-CSRF-Token"] === "string" ? headers["X-CSRF-Token"] : null;
+    } catch (error) {
+      return null;
+    }
+  }
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!form || form.tagName !== "FORM" || (form.getAttribute("method") || "").toLowerCase() !== "post") {
+        return;
+      }
+      var token = pageToken();
+      if (token === null || form.querySelector("input[name='csrf_token']")) {
+        return;
+      }
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "csrf_token";
+      field.value = token;
+      form.appendChild(field);
+    },
+    true
+  );
+
   // An error shown in the message region goes away when tapped, or on the next success.
   document.addEventListener("click", function (event) {
     var flash = event.target.closest && event.target.closest(".flash");

@@ -64,7 +64,8 @@ class FragmentRenderer:
         **context: object,
     ) -> str:
         """One partial as an out-of-band swap, with the defaults a broadcast needs: no CSRF
-        field (htmx sends the page's token as a header) and nobody's own vote."""
+        field (htmx sends the page's token as a header; the page's script puts it in a
+        plain form as it is posted) and nobody's own vote."""
         defaults: dict[str, object] = {
             "my_choice": None,
             "my_reaction": None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
@@ -353,6 +354,7 @@ async def console_context(
         "connected": hub.connected(session_id),
         "roles": hub.connected_by_role(session_id),
         "join_url": join_url(request, session) if session.join_code else "",
+        "reopenable": projects.reopenable(session, ZoneInfo(app_state(request).settings.timezone)),
         "audience": "console",
         "choices": {},
         "reactions_mine": {},
@@ -379,6 +381,21 @@ async def close_session(request: Request, form: FormData, facilitator: Facilitat
     state = app_state(request)
     async with state.db.write() as db:
         await projects.close_session(db=db, facilitator=facilitator, session_id=session_id)
+    return see_other(url("console", session_id=session_id))
+
+
+@facilitator_action
+async def reopen_session(request: Request, form: FormData, facilitator: Facilitator) -> Response:
+    """Open again a session closed by mistake, the same day (refused with a reason later)."""
+    session_id = int_param(request, "session_id")
+    state = app_state(request)
+    async with state.db.write() as db:
+        await projects.reopen_session(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            zone=ZoneInfo(state.settings.timezone),
+        )
     return see_other(url("console", session_id=session_id))
 
 
