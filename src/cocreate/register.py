@@ -619,6 +619,8 @@ class MethodResult:
     stand_asides: list[str] = field(default_factory=list)
     max_score: int | None = None
     quota: str | None = None
+    # Ties the count settled: (the options tied, "lot" or the method's own rule).
+    ties: list[tuple[list[str], str]] = field(default_factory=list)
 
     @property
     def has_for_against(self) -> bool:
@@ -683,6 +685,10 @@ def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResul
         stand_asides=[str(r) for r in details.get("stand_asides", []) if r],
         max_score=int(details["max"]) if method == "score" and "max" in details else None,
         quota=str(details["quota"]) if method == "stv" and "quota" in details else None,
+        ties=[
+            ([name(str(o)) for o in tie.get("options", [])], str(tie.get("broken_by", "")))
+            for tie in result.get("ties", [])
+        ],
     )
 
 
