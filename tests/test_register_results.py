@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cocreate import polls
+from cocreate import polls, register
 from tests.conftest import OpenSession
 from tests.test_polls import BALLOTS_BY_METHOD, act, create, vote
 
@@ -99,3 +99,47 @@ async def test_each_decision_tells_its_result_in_its_methods_terms(
         if method != "yes_no":
             assert "for, 0 against" not in words, where
             assert "0 · 0 · 0" not in words, where
+
+
+def test_weighted_instant_runoff_rounds_read_as_shares_and_stv_stages_name_the_elected() -> None:
+    irv = register.method_result(
+        {
+            "method": "irv",
+            "ballots": 5,
+            "winners": ["2"],
+            "details": {
+                "rounds": [
+                    {"counts": {"1": 0.45, "2": 0.4, "3": 0.15}, "eliminated": "3"},
+                    {"counts": {"1": 0.45, "2": 0.55}, "eliminated": None},
+                ]
+            },
+        },
+        {"1": "Alpha", "2": "Beta", "3": "Gamma"},
+    )
+    assert irv.winners == ["Beta"]
+    assert [(r.votes, r.eliminated) for r in irv.rounds] == [
+        ([("Alpha", "45.0 %"), ("Beta", "40.0 %"), ("Gamma", "15.0 %")], ["Gamma"]),
+        ([("Beta", "55.0 %"), ("Alpha", "45.0 %")], []),
+    ]
+    stv = register.method_result(
+        {
+            "method": "stv",
+            "ballots": 3,
+            "winners": ["1", "3"],
+            "details": {
+                "quota": "2",
+                "stages": [
+                    {
+                        "votes": {"1": 2, "2": 0, "3": 1},
+                        "shown": {"1": "2.00", "2": "0.00", "3": "1.00"},
+                        "elected": ["1"],
+                        "excluded": None,
+                    },
+                    {"votes": {"3": 1}, "shown": {"3": "1.00"}, "elected": [], "excluded": "2"},
+                ],
+            },
+        },
+        {"1": "Alpha", "2": "Beta", "3": "Gamma"},
+    )
+    assert stv.quota == "2"
+    assert [(r.elected, r.eliminated) for r in stv.rounds] == [(["Alpha"], []), ([], ["Beta"])]

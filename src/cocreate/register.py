@@ -627,6 +627,12 @@ class MethodResult:
         return self.method == "yes_no"
 
 
+def _votes(value: Any) -> str:
+    """An instant-runoff round's count: ballots, or (weighted by college) a share of the
+    assembly, as the poll's chart reads it."""
+    return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
+
+
 def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResult:
     """A stored count (``voting.Count.as_json``), its option ids named by ``labels``."""
     method = str(result.get("method", ""))
@@ -657,7 +663,7 @@ def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResul
             out = each.get("eliminated")
             gone = out if isinstance(out, list) else [out] if out else []
             rounds.append(
-                Round([(name(o), str(v)) for o, v in ordered], [name(o) for o in gone], [])
+                Round([(name(o), _votes(v)) for o, v in ordered], [name(o) for o in gone], [])
             )
     elif method == "stv":
         for stage in details.get("stages", []):
