@@ -45,6 +45,12 @@ async def test_a_poll_opened_off_its_step_reaches_every_screen(
     await fac.locator("#polls-panel").scroll_into_view_if_needed()
     await shoot(fac, "polls-opened-moves-agenda-console-1366")
     assert await axe_problems(fac) == []
+    await fac.click("#new-poll summary")
+    consultative = fac.get_by_label("Consultative poll (a sounding)")
+    assert not await consultative.is_checked()
+    await consultative.scroll_into_view_if_needed()
+    await shoot(fac, "polls-form-consultative-1366")
+    assert await axe_problems(fac) == []
 
     pocket = await browser.new_context(
         viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
