@@ -117,7 +117,7 @@ async def test_two_phones_projector_and_console_follow_the_session_live(
     assert decisions.status_code == 200
     assert text in decisions.text
     assert "Adopted" in decisions.text
-    assert '<td class="num">1 · 1 · 0</td>' in decisions.text
+    assert "1 for, 1 against, 0 abstaining" in decisions.text
     async with open_session.server.db.session() as db:
         decision = (await db.exec(select(Decision))).one()
     assert (decision.votes_for, decision.votes_against, decision.votes_abstain) == (1, 1, 0)

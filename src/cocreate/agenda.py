@@ -9,7 +9,7 @@ with its event so every screen follows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,6 +77,9 @@ class StepView:
     number: int  # 1-based position in the agenda
     count: int  # steps in the agenda
     now: datetime
+    # A poll of this vote step closed after its results were revealed: hidden until the
+    # facilitator reveals again (``Stage.hides_poll``).
+    closed_since_reveal: bool = False
 
     @property
     def id(self) -> int:
@@ -135,21 +138,24 @@ class Stage:
     def may(self, action: Action) -> bool:
         return action in self.actions
 
-    def hides_poll(self, poll_id: int) -> bool:
-        """A poll's result waits for the reveal: the vote step on it keeps it hidden."""
+    def hides_poll(self, poll_id: int, closed_at: datetime | None) -> bool:
+        """A poll's result waits for the reveal: the vote step on it keeps it hidden. A
+        reveal shows the polls closed until then; one closed later in the same step waits
+        for the next reveal, as the step's setting says."""
         view = self.current
-        return (
-            view is not None
-            and view.kind is StepKind.VOTE
-            and not view.results_shown
-            and view.step.poll_id in (None, poll_id)
-        )
+        if view is None or view.kind is not StepKind.VOTE or view.step.live_results:
+            return False
+        if view.step.poll_id not in (None, poll_id):
+            return False
+        revealed = view.step.revealed_at
+        return revealed is None or (closed_at is not None and closed_at > revealed)
 
     def hides_decision(self, decision: Decision) -> bool:
         """A decision's outcome and counts wait for the reveal as the result it records
         does: its poll's result, or its proposal's tally (a show of hands)."""
         if decision.poll_id is not None:
-            return self.hides_poll(decision.poll_id)
+            # Written with the poll's closing, in the same transaction.
+            return self.hides_poll(decision.poll_id, decision.decided_at)
         return decision.proposal_id is not None and not self.results_shown
 
     def veiled(self, decisions: Iterable[Decision]) -> frozenset[int]:
@@ -179,7 +185,16 @@ async def stage_of(db: AsyncSession, session: Session, now: datetime | None = No
     steps = await steps_of(db, key(session))
     for number, step in enumerate(steps, start=1):
         if step.id == session.current_step_id:
-            return Stage(StepView(step, number, len(steps), now), has_agenda=True)
+            late = False
+            if step.kind == StepKind.VOTE.value and step.revealed_at and not step.live_results:
+                query = select(Poll.id).where(
+                    Poll.session_id == key(session), col(Poll.closed_at) > step.revealed_at
+                )
+                if step.poll_id is not None:
+                    query = query.where(Poll.id == step.poll_id)
+                late = (await db.exec(query.limit(1))).first() is not None
+            view = StepView(step, number, len(steps), now, closed_since_reveal=late)
+            return Stage(view, has_agenda=True)
     return Stage(None, has_agenda=bool(steps))
 
 
@@ -404,26 +419,65 @@ async def go(
                 Move.BACK: N_("This is the first step of the agenda."),
             }
             raise Conflict(messages.get(move, N_("The agenda is not running."))) from None
-        now = utcnow()
-        if current is not None:
-            leaving = steps[current]
+        enter(db, session, steps, steps[index] if index is not None else None)
+        return await record_event(db, session_id, seq, StepChanged, session_id)
+
+
+def enter(db: AsyncSession, session: Session, steps: Sequence[Step], entered: Step | None) -> None:
+    """Make ``entered`` the current step (None: end the agenda), inside a write that
+    records ``StepChanged``. The step left keeps its timer paused; a step entered for the
+    first time starts its timer, one entered again resumes where it was."""
+    now = utcnow()
+    for leaving in steps:
+        if leaving.id == session.current_step_id and leaving is not entered:
             timer = timer_of(leaving)
             if timer.state(now) is TimerState.RUNNING:
                 _store_timer(leaving, timer.pause(now))
                 db.add(leaving)
-        entered = steps[index] if index is not None else None
-        if entered is not None:
-            if entered.started_at is None:
-                entered.started_at = now
-                _store_timer(entered, Timer(total_s=entered.duration_s).start(now))
-            else:
-                timer = timer_of(entered)
-                if timer.state(now) is TimerState.PAUSED:
-                    _store_timer(entered, timer.resume(now))
-            db.add(entered)
-        session.current_step_id = entered.id if entered is not None else None
-        db.add(session)
-        return await record_event(db, session_id, seq, StepChanged, session_id)
+    if entered is not None:
+        if entered.started_at is None:
+            entered.started_at = now
+            _store_timer(entered, Timer(total_s=entered.duration_s).start(now))
+        else:
+            timer = timer_of(entered)
+            if timer.state(now) is TimerState.PAUSED:
+                _store_timer(entered, timer.resume(now))
+        db.add(entered)
+    session.current_step_id = entered.id if entered is not None else None
+    db.add(session)
+
+
+class NoVoteStep(Exception):
+    """The agenda runs a step that does not show polls, and none of its vote steps
+    would show this one."""
+
+
+def vote_step_for(steps: Sequence[Step], current_id: int | None, poll_id: int) -> Step | None:
+    """The step an agenda must move to for a poll opened now to be seen and voted on
+    phones and the projector, or None if it is seen where the agenda stands (no agenda
+    running, or a vote step). The step naming the poll wins, even over a vote step on
+    another poll; else, from a step that does not show polls, a vote step naming no poll:
+    the next one after the current step, else the nearest before it. Raises
+    ``NoVoteStep`` when the agenda has none."""
+    current = next((s for s in steps if s.id == current_id), None)
+    if current is None:
+        return None  # no agenda running: the free-form wall shows every poll
+    votes = [s for s in steps if s.kind == StepKind.VOTE.value]
+    if current.kind == StepKind.VOTE.value and current.poll_id in (None, poll_id):
+        return None
+    own = next((s for s in votes if s.poll_id == poll_id), None)
+    if own is not None:
+        return own
+    if current.kind == StepKind.VOTE.value:
+        return None  # a vote step on another poll shows this one too
+    free = [s for s in votes if s.poll_id is None]
+    after = [s for s in free if s.position > current.position]
+    before = [s for s in free if s.position < current.position]
+    if after:
+        return after[0]
+    if before:
+        return before[-1]
+    raise NoVoteStep
 
 
 TIMER_OPS = ("pause", "resume", "add", "stop")  # the console's four timer buttons
@@ -469,7 +523,8 @@ async def reveal_results(
         step = await _step_in(db, session_id, session.current_step_id)
         if step.kind != StepKind.VOTE.value:
             raise Conflict(N_("Only a vote step has results to reveal."))
-        step.revealed_at = step.revealed_at or utcnow()
+        # Again after polls closed since the last reveal: it shows them too.
+        step.revealed_at = utcnow()
         db.add(step)
         return await record_event(db, session_id, seq, StepChanged, session_id)
 

@@ -83,6 +83,8 @@ class Minutes:
     ideas: Contributions
     poll_views: list[polls.PollView]  # opened ones, oldest first
     decisions: list[Decision]  # oldest first
+    # The result of each poll's decision in its method's terms, by decision id.
+    results: dict[int, register.MethodResult] = field(default_factory=dict)
 
 
 def agenda_lines(steps: Sequence[Step]) -> list[AgendaLine]:
@@ -165,6 +167,7 @@ async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int)
         ideas=_contributions(ideas),
         poll_views=sorted(poll_list, key=lambda view: view.id),
         decisions=sorted(decisions, key=lambda d: (d.decided_at, key(d))),
+        results=await register.method_results(db, decisions),
     )
 
 

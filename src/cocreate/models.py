@@ -639,8 +639,12 @@ class Poll(SQLModel, table=True):
     # The method's parameters (majority rule, seats, points…) as JSON.
     rules: str = Field(default="{}", max_length=2_000)
     secret: bool = Field(default=False)
-    # Binding: members only, roster frozen at opening, quorum checked. Else consultative.
+    # Binding: members only, roster frozen at opening, quorum checked. Else every
+    # participant of the session votes.
     binding: bool = Field(default=False)
+    # Consultative (a "sondage": the room's temperature, ranking ideas, finding dates):
+    # its result is shown, and no decision is written in the register.
+    consultative: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = None
     closed_at: datetime | None = None

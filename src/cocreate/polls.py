@@ -5,7 +5,8 @@ and what screens show of them.
 Lifecycle: a facilitator creates a poll (editable while it is a draft), opens it — its
 rules and options freeze — and closes it; closing counts the ballots with the pure tally
 engine, from the very ballot file that ``ballot_file`` produces, and records the result
-as a decision of the project. ``cocreate recount FILE`` runs the same count on that file.
+as a decision of the project (unless the poll is consultative). ``cocreate recount FILE``
+runs the same count on that file.
 
 Secret polls keep who voted (``VoterRegister``) and what was cast in two tables written
 in one transaction: while the poll is open the ballot is sealed (``sealed.py``), so that
@@ -14,7 +15,10 @@ the ballots are opened and written in the order of their content, and the receip
 from them. Named polls keep the voter on the ballot, to publish who voted what after
 closing.
 
-Electorate. A consultative poll: every participant of the session may vote once; the
+A consultative poll (a "sondage") is counted and shown the same way, but decides
+nothing: closing it records no decision in the register.
+
+Electorate. A poll that is not binding: every participant of the session may vote once; the
 electorate size is frozen at closing as the number of participants who joined the
 session. A binding poll: the members on the roster when it opens (``PollElector``), each
 once, in person or through the holder of their proxy; it opens only with its quorum, which
@@ -36,13 +40,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import agenda, proxies, register, roster, voting
 from cocreate import ballot_file as ballot_format  # polls.ballot_file writes the file
-from cocreate import proxies, register, roster, voting
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound
-from cocreate.events import BallotCast, PollChanged, PollClosed, PollOpened, SessionEvent
+from cocreate.events import (
+    BallotCast,
+    PollChanged,
+    PollClosed,
+    PollOpened,
+    SessionEvent,
+    StepChanged,
+)
 from cocreate.i18n import N_
-from cocreate.journal import record_event, session_change
+from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
     MAX_OPTION_CHARS,
     MAX_POLL_OPTIONS,
@@ -61,6 +72,7 @@ from cocreate.models import (
     Proposal,
     SealedBallot,
     Session,
+    Step,
     VoterRegister,
     key,
     utcnow,
@@ -90,6 +102,7 @@ class PollDraft:
     options: list[str]  # free-text options, in order
     proposal_ids: list[int]  # proposals of the session offered as options, after those
     binding: bool = False  # members only, roster frozen at opening
+    consultative: bool = False  # a "sondage": shows its result, records no decision
     quorum_percent: int = 0  # share of members present or represented; 0: no quorum
     # The facilitator ticked "open it even so" next to the list of small colleges.
     small_colleges_confirmed: bool = False
@@ -98,6 +111,13 @@ class PollDraft:
 def _rules(draft: PollDraft) -> dict[str, Any]:
     if not 0 <= draft.quorum_percent <= 100:
         raise Invalid(N_("A quorum is a share between 0 and 100 %."))
+    if draft.binding and draft.consultative:
+        raise Invalid(
+            N_(
+                "A binding poll decides, a consultative one does not: choose binding or "
+                "consultative."
+            )
+        )
     rules = dict(draft.rules)
     if draft.binding and draft.quorum_percent:
         rules["quorum_percent"] = draft.quorum_percent
@@ -201,6 +221,7 @@ async def create_poll(
             rules=voting.canonical(_rules(draft)),
             secret=draft.secret,
             binding=draft.binding,
+            consultative=draft.consultative,
         )
         db.add(poll)
         await db.flush()
@@ -239,6 +260,7 @@ async def update_poll(
         poll.rules = voting.canonical(_rules(draft))
         poll.secret = draft.secret
         poll.binding = draft.binding
+        poll.consultative = draft.consultative
         db.add(poll)
         for position, (label, proposal_id) in enumerate(options):
             db.add(
@@ -247,9 +269,22 @@ async def update_poll(
         return await record_event(db, session_id, seq, PollChanged, poll_id)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A poll just opened: its events, and the step the agenda moved to for the room
+    to see it (None: the agenda stayed where it was)."""
+
+    events: list[SessionEvent]
+    moved_to: Step | None
+
+
 async def open_poll(
     *, db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int
-) -> SessionEvent:
+) -> Opened:
+    """Open a poll. A poll is never open where the room cannot see it: if the agenda
+    runs a step that does not show polls, it moves to the poll's vote step (the one
+    naming it, else one naming no poll) in the same write, as the facilitator who opens
+    a poll means the room to vote now; with no such step, the poll stays a draft."""
     await _draft_poll(db, facilitator, session_id, poll_id)
     async with session_change(db, session_id) as (session, seq):
         poll = await db.get(Poll, poll_id, populate_existing=True)
@@ -258,11 +293,33 @@ async def open_poll(
             raise Conflict(N_("Polls open only while the session is open."))
         if poll.opened_at is not None:
             raise Conflict(N_("This poll is already open."))
+        steps = await agenda.steps_of(db, session_id)
+        try:
+            moved_to = agenda.vote_step_for(steps, session.current_step_id, poll_id)
+        except agenda.NoVoteStep:
+            current = next(s for s in steps if s.id == session.current_step_id)
+            raise Conflict(
+                N_(
+                    "The agenda is on “%(step)s”, where phones and the projector show no "
+                    "poll, and none of its vote steps would show this one. Add a vote step "
+                    "for it to the agenda, or move the agenda to a vote step, then open it."
+                ),
+                step=current.title,
+            ) from None
         if poll.binding:
             await _freeze_electorate(db, session, poll)
         poll.opened_at = utcnow()
         db.add(poll)
-        return await record_event(db, session_id, seq, PollOpened, poll_id)
+        if moved_to is None:
+            return Opened([await record_event(db, session_id, seq, PollOpened, poll_id)], None)
+        agenda.enter(db, session, steps, moved_to)
+        events: list[SessionEvent] = [
+            PollOpened(seq=seq, subject_id=poll_id),
+            StepChanged(seq=await next_seq(db, session_id), subject_id=session_id),
+        ]
+        await insert_events(db, session_id, events)
+        await db.commit()
+        return Opened(events, moved_to)
 
 
 async def _freeze_electorate(db: AsyncSession, session: Session, poll: Poll) -> None:
@@ -624,9 +681,9 @@ async def close_poll(
     session_id: int,
     poll_id: int,
     seal: BallotSeal,
-) -> tuple[Decision, SessionEvent]:
+) -> tuple[Decision | None, SessionEvent]:
     """Close the poll, open its ballot box if secret, count it from its own export, and
-    record the decision."""
+    record the decision (None: a consultative poll, which decides nothing)."""
     await _draft_poll(db, facilitator, session_id, poll_id)
     async with session_change(db, session_id) as (session, seq):
         poll = await db.get(Poll, poll_id, populate_existing=True)
@@ -651,34 +708,40 @@ async def close_poll(
         db.add(poll)
         voters = await turnout(db=db, poll_id=poll_id)
         labels = {str(key(o)): o.label for o in await poll_options(db, poll_id)}
-        decision = Decision(
-            project_id=session.project_id,
-            session_id=session_id,
-            poll_id=poll_id,
-            decided_by_id=key(facilitator),
-            proposal_text=poll.question,
-            # Below the quorum the assembly could not decide: the question comes back later.
-            outcome=(
-                Outcome.DEFERRED
-                if poll.quorum_met is False
-                else Outcome.ADOPTED
-                if counted.adopted is not False
-                else Outcome.REJECTED
-            ),
-            votes_for=counted.counts.get("for", 0),
-            votes_against=counted.counts.get("against", 0),
-            votes_abstain=counted.counts.get("abstain", 0),
-            method=poll.method,
-            summary=", ".join(labels.get(w, w) for w in counted.winners),
-            electorate_size=poll.electorate_size,
-            turnout=voters,
-            quorum_met=poll.quorum_met,
-            ballots_sha256=poll.ballots_sha256,
-            provenance=await register.poll_provenance(db, poll),
+        decision = (
+            None
+            if poll.consultative
+            else Decision(
+                project_id=session.project_id,
+                session_id=session_id,
+                poll_id=poll_id,
+                decided_by_id=key(facilitator),
+                proposal_text=poll.question,
+                # Below the quorum the assembly could not decide: the question comes back later.
+                outcome=(
+                    Outcome.DEFERRED
+                    if poll.quorum_met is False
+                    else Outcome.ADOPTED
+                    if counted.adopted is not False
+                    else Outcome.REJECTED
+                ),
+                votes_for=counted.counts.get("for", 0),
+                votes_against=counted.counts.get("against", 0),
+                votes_abstain=counted.counts.get("abstain", 0),
+                method=poll.method,
+                summary=", ".join(labels.get(w, w) for w in counted.winners),
+                electorate_size=poll.electorate_size,
+                turnout=voters,
+                quorum_met=poll.quorum_met,
+                ballots_sha256=poll.ballots_sha256,
+                provenance=await register.poll_provenance(db, poll),
+            )
         )
-        await register.append(db, decision)
+        if decision is not None:  # a consultative poll decides nothing
+            await register.append(db, decision)
         event = await record_event(db, session_id, seq, PollClosed, poll_id)
-    await db.refresh(decision)
+    if decision is not None:
+        await db.refresh(decision)
     return decision, event
 
 
@@ -708,6 +771,7 @@ async def next_consent_round(
         options=[],
         proposal_ids=[],
         binding=previous.binding,
+        consultative=previous.consultative,
         quorum_percent=int(json.loads(previous.rules).get("quorum_percent", 0)),
     )
     poll, created = await create_poll(
@@ -719,7 +783,7 @@ async def next_consent_round(
     opened = await open_poll(
         db=db, facilitator=facilitator, session_id=session_id, poll_id=key(poll)
     )
-    return poll, [created, opened]
+    return poll, [created, *opened.events]
 
 
 async def rounds(*, db: AsyncSession, poll: Poll) -> list[Poll]:

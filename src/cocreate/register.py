@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
@@ -372,6 +373,8 @@ class Entry:
     # Its result waits for the facilitator's reveal (the vote step on it is running):
     # only its facilitator reads its outcome and counts until then.
     veiled: bool = False
+    # A poll's decision: its result in the method's terms.
+    result: MethodResult | None = None
 
     @property
     def needs(self) -> list[str]:
@@ -422,6 +425,7 @@ async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None)
     sessions = sorted({d.session_id for d in decisions if d.session_id is not None})
     withheld = await withheld_texts(db, sessions)
     veiled = frozenset() if is_owner else await _veiled(db, sessions, decisions)
+    results = await method_results(db, decisions)
     entries = []
     for d, title in sorted(rows, key=lambda row: (row[0].position, key(row[0])), reverse=True):
         origin, left_out = shown_provenance(
@@ -438,6 +442,7 @@ async def read(*, db: AsyncSession, project_id: int, reader: Facilitator | None)
                 corrected_by=corrections.get(key(d), []),
                 withheld_needs=left_out,
                 veiled=key(d) in veiled,
+                result=results.get(key(d)),
             )
         )
     return Register(project, entries, check(project, decisions))
@@ -574,3 +579,141 @@ async def verify(db: AsyncSession, project_id: int) -> Verification:
         )
     ).all()
     return check(project, entries)
+
+
+# --- a decision's result in its method's own terms --------------------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An option where the count placed it, with its figure as the method reads it
+    (approvals, points, average score, duels won, majority grade, last-round votes)."""
+
+    label: str
+    figure: str
+    won: bool
+
+
+@dataclass(frozen=True)
+class Round:
+    """A round of an instant-runoff count, or a stage of a single transferable vote."""
+
+    votes: list[tuple[str, str]]  # (option, votes), most first
+    eliminated: list[str]
+    elected: list[str]
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """A poll's decision as its method tells it: for and against for a motion, winners
+    and ranking for a choice between options, merit grades for majority judgment, rounds
+    for IRV and STV, objections for consent."""
+
+    method: str
+    ballots: int
+    winners: list[str]
+    ranking: list[Placed]
+    rounds: list[Round] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # yes/no and consent
+    objections: list[str] = field(default_factory=list)
+    stand_asides: list[str] = field(default_factory=list)
+    max_score: int | None = None
+    quota: str | None = None
+    # Ties the count settled: (the options tied, "lot" or the method's own rule).
+    ties: list[tuple[list[str], str]] = field(default_factory=list)
+
+    @property
+    def has_for_against(self) -> bool:
+        return self.method == "yes_no"
+
+
+def _votes(value: Any) -> str:
+    """An instant-runoff round's count: ballots, or (weighted by college) a share of the
+    assembly, as the poll's chart reads it."""
+    return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
+
+
+def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResult:
+    """A stored count (``voting.Count.as_json``), its option ids named by ``labels``."""
+    method = str(result.get("method", ""))
+    details: dict[str, Any] = result.get("details") or {}
+    winners = [str(w) for w in result.get("winners", [])]
+
+    def name(option: str) -> str:
+        return labels.get(option, option)
+
+    bars = {str(b["key"]): str(b["label"]) for b in result.get("bars", [])}
+    order = [str(o) for o in details.get("ranking", [])]
+    if method == "schulze":
+        order = [str(o) for layer in details.get("ranking", []) for o in layer]
+    if not order:
+        order = list(bars)
+    # The winners first (a tie the lot settled keeps them in one layer of the ranking).
+    order = [o for o in order if o in winners] + [o for o in order if o not in winners]
+    figures = dict(bars)
+    if method == "judgment":
+        profiles: dict[str, Any] = details.get("profiles", {})
+        figures = {o: str(p.get("majority_grade", "")) for o, p in profiles.items()}
+    ranking = [Placed(name(o), figures.get(o, ""), o in winners) for o in order]
+    rounds: list[Round] = []
+    if method == "irv":
+        for each in details.get("rounds", []):
+            counts: dict[str, Any] = each.get("counts", {})
+            ordered = sorted(counts.items(), key=lambda kv: -Fraction(str(kv[1])))
+            out = each.get("eliminated")
+            gone = out if isinstance(out, list) else [out] if out else []
+            rounds.append(
+                Round([(name(o), _votes(v)) for o, v in ordered], [name(o) for o in gone], [])
+            )
+    elif method == "stv":
+        for stage in details.get("stages", []):
+            shown: dict[str, str] = stage.get("shown", {})
+            ordered = sorted(
+                shown.items(), key=lambda kv: -Fraction(str(stage.get("votes", {}).get(kv[0], 0)))
+            )
+            excluded = stage.get("excluded")
+            gone = excluded if isinstance(excluded, list) else [excluded] if excluded else []
+            rounds.append(
+                Round(
+                    [(name(o), v) for o, v in ordered],
+                    [name(o) for o in gone],
+                    [name(o) for o in stage.get("elected", [])],
+                )
+            )
+    return MethodResult(
+        method=method,
+        ballots=int(result.get("ballots", 0)),
+        winners=[name(w) for w in winners],
+        ranking=ranking,
+        rounds=rounds,
+        counts={k: int(v) for k, v in (result.get("counts") or {}).items()},
+        objections=[str(r) for r in details.get("objections", []) if r],
+        stand_asides=[str(r) for r in details.get("stand_asides", []) if r],
+        max_score=int(details["max"]) if method == "score" and "max" in details else None,
+        quota=str(details["quota"]) if method == "stv" and "quota" in details else None,
+        ties=[
+            ([name(str(o)) for o in tie.get("options", [])], str(tie.get("broken_by", "")))
+            for tie in result.get("ties", [])
+        ],
+    )
+
+
+async def method_results(
+    db: AsyncSession, decisions: Iterable[Decision]
+) -> dict[int, MethodResult]:
+    """By decision id, the result of each decision a closed poll recorded."""
+    by_poll = {d.poll_id: key(d) for d in decisions if d.poll_id is not None}
+    if not by_poll:
+        return {}
+    found = (await db.exec(select(Poll).where(col(Poll.id).in_(list(by_poll))))).all()
+    options = (
+        await db.exec(select(PollOption).where(col(PollOption.poll_id).in_(list(by_poll))))
+    ).all()
+    labels: dict[int, dict[str, str]] = {}
+    for option in options:
+        labels.setdefault(option.poll_id, {})[str(key(option))] = option.label
+    return {
+        by_poll[key(poll)]: method_result(json.loads(poll.result), labels.get(key(poll), {}))
+        for poll in found
+        if poll.result
+    }

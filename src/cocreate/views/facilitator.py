@@ -26,7 +26,14 @@ from cocreate import (
 )
 from cocreate.errors import RuleError
 from cocreate.i18n import N_
-from cocreate.models import DEFAULT_PROXY_CAP, Facilitator, ProposalKind, Session, key
+from cocreate.models import (
+    DEFAULT_PROXY_CAP,
+    Facilitator,
+    ProposalKind,
+    Session,
+    key,
+    whole_number,
+)
 from cocreate.urls import url
 from cocreate.views.access import (
     facilitator_action,
@@ -364,7 +371,10 @@ async def console_context(
 @facilitator_page
 async def console(request: Request, facilitator: Facilitator) -> Response:
     context = await console_context(request, facilitator, int_param(request, "session_id"))
-    return await render_large(request, "facilitator/console.html", **context)
+    # A poll just opened moved the agenda to its vote step (views.polls.open_poll).
+    moved = whole_number(request.query_params.get("step_moved", ""))
+    step_moved = next((s for s in context["steps"] if s.id == moved), None)
+    return await render_large(request, "facilitator/console.html", step_moved=step_moved, **context)
 
 
 @facilitator_action

@@ -69,6 +69,7 @@ def _draft(form: FormData) -> polls.PollDraft:
         options=field(form, "options").splitlines(),
         proposal_ids=proposal_ids,
         binding=field(form, "binding") == "1",
+        consultative=field(form, "consultative") == "1",
         quorum_percent=_percent(field(form, "quorum_percent")),
         small_colleges_confirmed=field(form, "small_colleges") == "1",
     )
@@ -96,16 +97,6 @@ async def create_poll(request: Request, form: FormData, facilitator: Facilitator
     return _console(session_id)
 
 
-async def _open(
-    db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int, seal: BallotSeal
-) -> list[SessionEvent]:
-    return [
-        await polls.open_poll(
-            db=db, facilitator=facilitator, session_id=session_id, poll_id=poll_id
-        )
-    ]
-
-
 async def _close(
     db: AsyncSession, facilitator: Facilitator, session_id: int, poll_id: int, seal: BallotSeal
 ) -> list[SessionEvent]:
@@ -131,7 +122,20 @@ async def _poll_step(request: Request, facilitator: Facilitator, step: PollStep)
 
 @facilitator_action
 async def open_poll(request: Request, form: FormData, facilitator: Facilitator) -> Response:
-    return await _poll_step(request, facilitator, _open)
+    """Open a poll; if the agenda had to move for the room to see it, the console says
+    to which step (``?step_moved=``)."""
+    session_id = int_param(request, "session_id")
+    async with app_state(request).db.write() as db:
+        opened = await polls.open_poll(
+            db=db,
+            facilitator=facilitator,
+            session_id=session_id,
+            poll_id=int_param(request, "poll_id"),
+        )
+    if opened.moved_to is None:
+        return _console(session_id)
+    moved = f"?step_moved={key(opened.moved_to)}"
+    return see_other(url("console", session_id=session_id) + moved + "#polls")
 
 
 @facilitator_action
@@ -302,7 +306,7 @@ async def _closed_poll(request: Request) -> tuple[Session, polls.PollView, bool]
     if views[0].poll.closed_at is None:
         raise Forbidden(N_("The result is shown once the poll is closed."))
     runs_it = facilitator is not None and project is not None and project.owner_id == facilitator.id
-    if stage.hides_poll(views[0].id) and not runs_it:
+    if stage.hides_poll(views[0].id, views[0].poll.closed_at) and not runs_it:
         raise Forbidden(N_("The facilitator has not revealed the results yet."))
     return session, views[0], runs_it
 
