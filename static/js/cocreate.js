@@ -127,4 +127,97 @@
 
   setInterval(tick, 250);
   document.addEventListener("htmx:load", tick);
+
+  // The projector is one screen, never scrolled: when the step's cards, polls and
+  // decisions do not all fit, they are shown a page at a time, each page as full as it
+  // fits, turning every PAGE_MS. Pages are measured again whenever a fragment lands or
+  // the window changes size, so a new card never pushes another off the screen.
+  var PAGE_MS = 10000;
+  var page = 0;
+  var pageTurn = null;
+  var paginating = null;
+
+  function pageItems(stage) {
+    return Array.prototype.filter.call(
+      stage.querySelectorAll(".card, .poll, .decision"),
+      function (item) { return !item.parentElement.closest("[hidden]"); }
+    );
+  }
+
+  function pageSection(item) {
+    return item.closest(".polls-section, .wall-section, .screen-decisions");
+  }
+
+  function overflows(stage) {
+    return stage.scrollHeight > stage.clientHeight + 1;
+  }
+
+  // Shows the items from `start` on until the next one would not fit; returns where
+  // the next page starts (at least one item per page, so paging always moves on).
+  function fill(stage, items, start) {
+    items.forEach(function (item) {
+      item.classList.add("paged-out");
+      var section = pageSection(item);
+      if (section) { section.classList.add("paged-out"); }
+    });
+    var i = start;
+    for (; i < items.length; i++) {
+      var section = pageSection(items[i]);
+      var sectionWasOut = section && section.classList.contains("paged-out");
+      items[i].classList.remove("paged-out");
+      if (section) { section.classList.remove("paged-out"); }
+      if (i > start && overflows(stage)) {
+        items[i].classList.add("paged-out");
+        if (section && sectionWasOut) { section.classList.add("paged-out"); }
+        break;
+      }
+    }
+    return i;
+  }
+
+  function paginate() {
+    var stage = document.getElementById("stage");
+    var pager = document.getElementById("screen-pager");
+    if (!stage || !pager) {
+      return;
+    }
+    stage.querySelectorAll(".paged-out").forEach(function (e) { e.classList.remove("paged-out"); });
+    var items = pageItems(stage);
+    if (!overflows(stage) || items.length < 2) {
+      page = 0;
+      pager.hidden = true;
+      return;
+    }
+    var starts = [0];
+    for (var next = fill(stage, items, 0); next < items.length; next = fill(stage, items, next)) {
+      starts.push(next);
+    }
+    page = page % starts.length;
+    fill(stage, items, starts[page]);
+    pager.textContent = pager.getAttribute("data-label")
+      .replace("{page}", String(page + 1)).replace("{count}", String(starts.length));
+    pager.hidden = false;
+  }
+
+  function paginateSoon() {
+    if (paginating === null) {
+      paginating = setTimeout(function () { paginating = null; paginate(); }, 50);
+    }
+  }
+
+  function turnPage() {
+    page += 1;
+    paginate();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.getElementById("screen-pager")) {
+      return;
+    }
+    paginate();
+    pageTurn = setInterval(turnPage, PAGE_MS);
+    window.addEventListener("resize", paginateSoon);
+    document.body.addEventListener("htmx:oobAfterSwap", paginateSoon);
+    document.body.addEventListener("htmx:afterSettle", paginateSoon);
+  });
 })();
