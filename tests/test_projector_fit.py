@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from cocreate import polls
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, OpenSession
+from tests.test_polls import BALLOTS_BY_METHOD, act, create, vote
 
 pytestmark = [*BROWSER_MARKS, ONCE]
 
@@ -142,3 +144,54 @@ async def test_a_long_wall_turns_its_pages_and_a_new_card_still_fits(
     await page.wait_for_timeout(300)
     await assert_fits(page, "after a new card")
     await context.close()
+
+
+async def closed_polls(open_session: OpenSession, methods: list[str]) -> dict[str, int]:
+    """One poll per method, two ballots each, closed: the projector shows their results."""
+    phones = [await open_session.phone("Une"), await open_session.phone("Deux")]
+    made = {}
+    for method in methods:
+        extra, ballots = BALLOTS_BY_METHOD[method]
+        poll_id = await create(
+            open_session,
+            question=f"Quel lieu choisir pour la fête de quartier ? ({method})",
+            method=method,
+            options="Une navette solidaire\nLa salle des fêtes du bourg\nLe jardin partagé",
+            **extra,
+        )
+        await act(open_session, poll_id, "open")
+        async with open_session.server.db.session() as db:
+            ids = dict(
+                zip("ABC", [str(o.id) for o in await polls.poll_options(db, poll_id)], strict=False)
+            )
+        for phone, ballot in zip(phones, ballots, strict=True):
+            form: dict[str, str | list[str]] = {}
+            for name, value in ballot.items():
+                stem, _, letter = name.rpartition("-")
+                field = f"{stem}-{ids[letter]}" if stem and letter in ids else name
+                form[field] = [ids[v] for v in value] if isinstance(value, list) else value
+            await vote(phone, open_session, poll_id, form)
+        await act(open_session, poll_id, "close")
+        made[method] = poll_id
+    return made
+
+
+async def test_closed_polls_and_a_wall_fit_the_screen(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """The wall that grew to 4,547 px: ideas and four closed polls, on the free wall."""
+    phone = await open_session.phone("Aïcha")
+    for number in range(5):
+        sent = await phone.post(f"/s/{open_session.code}/proposals", {"text": f"{number}. {LONG}"})
+        assert sent.status_code == 200, sent.text
+    await closed_polls(open_session, ["judgment", "irv", "schulze", "yes_no"])
+    console = Console()
+    for width, height in SIZES:
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        page = console.watch(await context.new_page(), f"projector {width}x{height}")
+        await page.goto(f"{open_session.server.base_url}/s/{open_session.code}/screen")
+        await page.locator("#stage .poll").first.wait_for(state="attached")
+        await assert_fits(page, f"polls at {width}x{height}")
+        await shoot(page, f"projector-fit/polls-{width}x{height}")
+        await context.close()
+    assert not console.errors, console.errors
