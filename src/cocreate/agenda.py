@@ -422,6 +422,8 @@ async def go(
                     _store_timer(entered, timer.resume(now))
             db.add(entered)
         session.current_step_id = entered.id if entered is not None else None
+        # Another step: the projector shows it, not what was chosen in the last one.
+        session.presenting, session.presenting_id = None, None
         db.add(session)
         return await record_event(db, session_id, seq, StepChanged, session_id)
 

@@ -166,6 +166,13 @@ class ProxyWithdrawn(SessionEvent):
     kind = "proxy_withdrawn"
 
 
+@dataclass(frozen=True, slots=True)
+class PresenterChanged(SessionEvent):
+    """The facilitator chose what the projector shows (subject: the session)."""
+
+    kind = "presenter_changed"
+
+
 EVENT_TYPES: dict[str, type[SessionEvent]] = {
     cls.kind: cls
     for cls in (
@@ -190,6 +197,7 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         ReactionCast,
         RoomChanged,
         ProxyWithdrawn,
+        PresenterChanged,
     )
 }
 

@@ -137,10 +137,43 @@
   var pageTurn = null;
   var paginating = null;
 
-  function pageItems(stage) {
+  // Presenter mode: the facilitator may put one thing on the projector (#presenting,
+  // redrawn live); the body's classes say which, the stylesheet shows only that.
+  var VIEWS = ["step", "join", "proposal", "turnout", "result", "decisions"];
+
+  function presentedView() {
+    var marker = document.getElementById("presenting");
+    var view = marker ? marker.getAttribute("data-view") : "step";
+    var subject = marker ? marker.getAttribute("data-subject") : "";
+    document.querySelectorAll(".is-presented").forEach(function (e) { e.classList.remove("is-presented"); });
+    var target = null;
+    if (view === "proposal") {
+      target = document.getElementById("proposal-" + subject);
+    } else if (view === "turnout" || view === "result") {
+      target = document.getElementById("poll-" + subject);
+    }
+    if (target) {
+      target.classList.add("is-presented");
+    } else if (view === "proposal" || view === "turnout" || view === "result") {
+      view = "step"; // hidden or gone since: the room sees the step again
+    }
+    VIEWS.forEach(function (v) { document.body.classList.toggle("presenting--" + v, v === view); });
+    document.body.classList.toggle("presenting-one", target !== null);
+    return view;
+  }
+
+  function pageItems(stage, view) {
+    var selector = {
+      step: ".card, .poll, .decision",
+      proposal: ".is-presented .comments > li",
+      decisions: ".screen-decisions .decision"
+    }[view];
+    if (!selector) {
+      return [];
+    }
     return Array.prototype.filter.call(
-      stage.querySelectorAll(".card, .poll, .decision"),
-      function (item) { return !item.parentElement.closest("[hidden]"); }
+      stage.querySelectorAll(selector),
+      function (item) { return view !== "step" || !item.parentElement.closest("[hidden]"); }
     );
   }
 
@@ -182,7 +215,7 @@
       return;
     }
     stage.querySelectorAll(".paged-out").forEach(function (e) { e.classList.remove("paged-out"); });
-    var items = pageItems(stage);
+    var items = pageItems(stage, presentedView());
     if (!overflows(stage) || items.length < 2) {
       page = 0;
       pager.hidden = true;
@@ -219,5 +252,26 @@
     window.addEventListener("resize", paginateSoon);
     document.body.addEventListener("htmx:oobAfterSwap", paginateSoon);
     document.body.addEventListener("htmx:afterSettle", paginateSoon);
+  });
+
+  // The facilitator's own projector page: ← and → move it through the step's things,
+  // as the console's Previous and Next do (the server checks who asks).
+  document.addEventListener("keydown", function (event) {
+    var keys = document.getElementById("presenter-keys");
+    var move = { ArrowRight: "next", ArrowLeft: "back" }[event.key];
+    if (!keys || !move || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    var headers = { "HX-Request": "true" };
+    try {
+      var pageHeaders = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      Object.keys(pageHeaders).forEach(function (name) { headers[name] = pageHeaders[name]; });
+    } catch (error) {
+      return;
+    }
+    fetch(keys.getAttribute("data-" + move), {
+      method: "POST", headers: headers, body: new URLSearchParams(), credentials: "same-origin"
+    });
   });
 })();
