@@ -30,7 +30,9 @@ async def test_the_console_and_the_projectors_keyboard_drive_the_room_projector(
     first, second = await ideas(open_session, "Un jardin partagé", LONG)
     phone = open_session.devices[-1]
     for text in COMMENTS:
-        said = await phone.post(f"/s/{open_session.code}/proposals/{second}/comments", {"text": text})
+        said = await phone.post(
+            f"/s/{open_session.code}/proposals/{second}/comments", {"text": text}
+        )
         assert said.status_code == 200, said.text
     polls = await closed_polls(open_session, ["judgment"])
     console = Console()
