@@ -11,8 +11,9 @@ from typing import Any
 
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, PASSWORD, OpenSession
+from tests.test_polls import BALLOTS_BY_METHOD
 from tests.test_projector_fit import LONG, assert_fits, closed_polls
-from tests.test_projector_presenter import ideas, stored
+from tests.test_projector_presenter import ideas, present, stored
 
 pytestmark = [*BROWSER_MARKS, ONCE]
 
@@ -106,4 +107,32 @@ async def test_the_console_and_the_projectors_keyboard_drive_the_room_projector(
     await room.keyboard.press("ArrowRight")
     await room.wait_for_timeout(500)
     assert await stored(open_session) == ("result", poll_id)
+    assert not console.errors, console.errors
+
+
+async def test_every_methods_result_reads_from_the_back_of_the_room(
+    browser: Any, open_session: OpenSession
+) -> None:
+    made = await closed_polls(open_session, sorted(BALLOTS_BY_METHOD))
+    console = Console()
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    room = console.watch(await context.new_page(), "projector")
+    explained = {
+        "irv": "is eliminated: its ballots go to their next choice",
+        "stv": "Votes needed to be elected",
+        "schulze": "one-to-one",
+        "judgment": "Une navette solidaire — Good",
+    }
+    for method, poll_id in made.items():
+        assert await present(open_session, f"result:{poll_id}") == 200
+        await room.goto(f"{open_session.server.base_url}/s/{open_session.code}/screen")
+        poll = room.locator(f"#poll-{poll_id}.is-presented")
+        await poll.wait_for(timeout=LIVE_MS)
+        text = await poll.inner_text()
+        if method in explained:
+            assert explained[method] in text, (method, text)
+        for secret in ("receipt", "SHA", "sha256", "recount", "cocreate "):
+            assert secret not in text, (method, secret, text)
+        await assert_fits(room, f"{method} result", cards=False)
+        await shoot(room, f"projector-presenter/result-{method}-1280x720")
     assert not console.errors, console.errors
