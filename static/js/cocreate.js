@@ -185,27 +185,33 @@
     return stage.scrollHeight > stage.clientHeight + 1;
   }
 
-  // Shows the items from `start` on until the next one would not fit; returns where
-  // the next page starts (at least one item per page, so paging always moves on).
+  function setShown(item, shown) {
+    item.classList.toggle("paged-out", !shown);
+    var section = pageSection(item);
+    if (section) { section.classList.toggle("paged-out", !shown); }
+  }
+
+  // Shows the items from `start` on until the next one would not fit (all others are
+  // paged out); returns where the next page starts (at least one item per page, so
+  // paging always moves on). Only the page's items are laid out: a wall of thousands
+  // costs one layout per item, once.
   function fill(stage, items, start) {
-    items.forEach(function (item) {
-      item.classList.add("paged-out");
-      var section = pageSection(item);
-      if (section) { section.classList.add("paged-out"); }
-    });
     var i = start;
     for (; i < items.length; i++) {
-      var section = pageSection(items[i]);
-      var sectionWasOut = section && section.classList.contains("paged-out");
-      items[i].classList.remove("paged-out");
-      if (section) { section.classList.remove("paged-out"); }
+      setShown(items[i], true);
       if (i > start && overflows(stage)) {
-        items[i].classList.add("paged-out");
-        if (section && sectionWasOut) { section.classList.add("paged-out"); }
+        setShown(items[i], false);
+        if (pageSection(items[i]) === pageSection(items[i - 1])) {
+          setShown(items[i - 1], true); // the section is still on this page
+        }
         break;
       }
     }
     return i;
+  }
+
+  function clear(items, from, to) {
+    for (var j = from; j < to; j++) { setShown(items[j], false); }
   }
 
   function paginate() {
@@ -221,10 +227,15 @@
       pager.hidden = true;
       return;
     }
+    clear(items, 0, items.length);
     var starts = [0];
-    for (var next = fill(stage, items, 0); next < items.length; next = fill(stage, items, next)) {
+    var next = fill(stage, items, 0);
+    while (next < items.length) {
+      clear(items, starts[starts.length - 1], next);
       starts.push(next);
+      next = fill(stage, items, next);
     }
+    clear(items, starts[starts.length - 1], next);
     page = page % starts.length;
     fill(stage, items, starts[page]);
     pager.textContent = pager.getAttribute("data-label")
