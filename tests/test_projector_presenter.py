@@ -9,8 +9,10 @@ import re
 import pytest
 from sqlmodel import select
 
+from cocreate import polls
 from cocreate.models import Proposal, Session
 from tests.conftest import OpenSession, open_session_for, signed_in
+from tests.test_polls import act, create, vote
 
 PRESENTING = re.compile(r'id="presenting" data-view="(\w+)" data-subject="(\d*)"')
 
@@ -144,3 +146,23 @@ async def test_only_the_sessions_facilitator_drives_the_projector(
     # The facilitator's own projector page has them.
     page = await open_session.facilitator.get(f"/s/{open_session.code}/screen")
     assert 'id="presenter-keys"' in page.text
+
+
+async def test_a_schulze_result_says_in_plain_words_why_the_winner_wins(
+    open_session: OpenSession,
+) -> None:
+    phones = [await open_session.phone("Une"), await open_session.phone("Deux")]
+    poll_id = await create(
+        open_session, question="Quel projet ?", method="schulze", options="Alpha\nBeta\nGamma"
+    )
+    await act(open_session, poll_id, "open")
+    async with open_session.server.db.session() as db:
+        alpha, beta, _ = [str(o.id) for o in await polls.poll_options(db, poll_id)]
+    for phone in phones:
+        await vote(phone, open_session, poll_id, {f"rank-{alpha}": "1", f"rank-{beta}": "2"})
+    await act(open_session, poll_id, "close")
+    projector = await open_session.projector()
+    page = await projector.get(f"/s/{open_session.code}/screen")
+    assert "Alpha beats each other option in a one-to-one comparison." in page.text
+    for hidden in ("receipt", "Details, receipts and ballots", "sha256"):
+        assert hidden not in page.text.split('id="stage"', 1)[1], hidden
