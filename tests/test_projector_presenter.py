@@ -166,3 +166,26 @@ async def test_a_schulze_result_says_in_plain_words_why_the_winner_wins(
     assert "Alpha beats each other option in a one-to-one comparison." in page.text
     for hidden in ("receipt", "Details, receipts and ballots", "sha256"):
         assert hidden not in page.text.split('id="stage"', 1)[1], hidden
+
+
+async def test_a_polls_turnout_while_open_its_result_once_closed(
+    open_session: OpenSession,
+) -> None:
+    poll_id = await create(open_session, question="Adopter le budget ?", method="yes_no")
+    fac = open_session.facilitator
+    base = f"/sessions/{open_session.session_id}/present"
+    draft = await fac.post(base, {"shown": f"turnout:{poll_id}"})
+    assert draft.status_code == 422  # a draft is not the room's to see
+    assert "open or closed polls" in draft.text
+    await act(open_session, poll_id, "open")
+    early = await fac.post(base, {"shown": f"result:{poll_id}"})
+    assert early.status_code == 409
+    assert "This poll has no result yet: close it first." in early.text
+    assert await present(open_session, f"turnout:{poll_id}") == 200
+    assert await stored(open_session) == ("turnout", poll_id)
+    await act(open_session, poll_id, "close")
+    late = await fac.post(base, {"shown": f"turnout:{poll_id}"})
+    assert late.status_code == 409
+    assert "This poll is closed: show its result instead." in late.text
+    assert await present(open_session, f"result:{poll_id}") == 200
+    assert await stored(open_session) == ("result", poll_id)
