@@ -208,6 +208,8 @@ CASES: list[Case] = [
     Case("agenda_move", "POST", F + "/agenda/start", OWNER),
     Case("timer", "POST", F + "/timer/pause", OWNER),
     Case("reveal", "POST", F + "/reveal", OWNER),
+    Case("present", "POST", F + "/present", OWNER, {"shown": "join"}),
+    Case("present_move", "POST", F + "/present/next", OWNER),
     Case("delete_step", "POST", F + "/steps/{step_id}/delete", OWNER),
     # Last: what changes who may do the rest.
     Case("import_roster", "POST", "/roster/import", FACILITATORS),  # an empty file: refused

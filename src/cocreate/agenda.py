@@ -444,6 +444,8 @@ def enter(db: AsyncSession, session: Session, steps: Sequence[Step], entered: St
                 _store_timer(entered, timer.resume(now))
         db.add(entered)
     session.current_step_id = entered.id if entered is not None else None
+    # Another step: the projector shows it, not what was chosen in the last one.
+    session.presenting, session.presenting_id = None, None
     db.add(session)
 
 

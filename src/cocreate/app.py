@@ -257,6 +257,8 @@ routes = [
         name="delete_step",
     ),
     Route(F + "/agenda/{move}", sessions.go, methods=["POST"], name="agenda_move"),
+    Route(F + "/present", projector.present, methods=["POST"], name="present"),
+    Route(F + "/present/{move}", projector.present_move, methods=["POST"], name="present_move"),
     Route(F + "/timer/{op}", sessions.timer, methods=["POST"], name="timer"),
     Route(F + "/reveal", sessions.reveal, methods=["POST"], name="reveal"),
     Route(F + "/scripts", sessions.save_script, methods=["POST"], name="save_script"),

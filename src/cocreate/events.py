@@ -174,6 +174,13 @@ class ProxyWithdrawn(SessionEvent):
     kind = "proxy_withdrawn"
 
 
+@dataclass(frozen=True, slots=True)
+class PresenterChanged(SessionEvent):
+    """The facilitator chose what the projector shows (subject: the session)."""
+
+    kind = "presenter_changed"
+
+
 EVENT_TYPES: dict[str, type[SessionEvent]] = {
     cls.kind: cls
     for cls in (
@@ -199,6 +206,7 @@ EVENT_TYPES: dict[str, type[SessionEvent]] = {
         ReactionCast,
         RoomChanged,
         ProxyWithdrawn,
+        PresenterChanged,
     )
 }
 

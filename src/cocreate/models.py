@@ -166,6 +166,11 @@ class Session(SQLModel, table=True):
     # Pre-moderation: contributions wait for the facilitator's approval before showing.
     premoderation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     locked_at: datetime | None = None  # a locked room takes no new participants
+    # What the facilitator puts on the projector (presenter.py): None, the current step;
+    # else "join", "proposal", "turnout", "result" or "decisions", with the proposal or
+    # poll shown.
+    presenting: str | None = Field(default=None, max_length=20)
+    presenting_id: int | None = None
 
 
 class Step(SQLModel, table=True):

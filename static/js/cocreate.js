@@ -160,4 +160,162 @@
 
   setInterval(tick, 250);
   document.addEventListener("htmx:load", tick);
+
+  // The projector is one screen, never scrolled: when the step's cards, polls and
+  // decisions do not all fit, they are shown a page at a time, each page as full as it
+  // fits, turning every PAGE_MS. Pages are measured again whenever a fragment lands or
+  // the window changes size, so a new card never pushes another off the screen.
+  var PAGE_MS = 10000;
+  var page = 0;
+  var pageTurn = null;
+  var paginating = null;
+
+  // Presenter mode: the facilitator may put one thing on the projector (#presenting,
+  // redrawn live); the body's classes say which, the stylesheet shows only that.
+  var VIEWS = ["step", "join", "proposal", "turnout", "result", "decisions"];
+
+  function presentedView() {
+    var marker = document.getElementById("presenting");
+    var view = marker ? marker.getAttribute("data-view") : "step";
+    var subject = marker ? marker.getAttribute("data-subject") : "";
+    document.querySelectorAll(".is-presented").forEach(function (e) { e.classList.remove("is-presented"); });
+    var target = null;
+    if (view === "proposal") {
+      target = document.getElementById("proposal-" + subject);
+    } else if (view === "turnout" || view === "result") {
+      target = document.getElementById("poll-" + subject);
+    }
+    if (target) {
+      target.classList.add("is-presented");
+    } else if (view === "proposal" || view === "turnout" || view === "result") {
+      view = "step"; // hidden or gone since: the room sees the step again
+    }
+    VIEWS.forEach(function (v) { document.body.classList.toggle("presenting--" + v, v === view); });
+    document.body.classList.toggle("presenting-one", target !== null);
+    return view;
+  }
+
+  function pageItems(stage, view) {
+    var selector = {
+      step: ".card, .poll, .decision",
+      proposal: ".is-presented .comments > li",
+      decisions: ".screen-decisions .decision"
+    }[view];
+    if (!selector) {
+      return [];
+    }
+    return Array.prototype.filter.call(
+      stage.querySelectorAll(selector),
+      function (item) { return view !== "step" || !item.parentElement.closest("[hidden]"); }
+    );
+  }
+
+  function pageSection(item) {
+    return item.closest(".polls-section, .wall-section, .screen-decisions");
+  }
+
+  function overflows(stage) {
+    return stage.scrollHeight > stage.clientHeight + 1;
+  }
+
+  function setShown(item, shown) {
+    item.classList.toggle("paged-out", !shown);
+    var section = pageSection(item);
+    if (section) { section.classList.toggle("paged-out", !shown); }
+  }
+
+  // Shows the items from `start` on until the next one would not fit (all others are
+  // paged out); returns where the next page starts (at least one item per page, so
+  // paging always moves on). Only the page's items are laid out: a wall of thousands
+  // costs one layout per item, once.
+  function fill(stage, items, start) {
+    var i = start;
+    for (; i < items.length; i++) {
+      setShown(items[i], true);
+      if (i > start && overflows(stage)) {
+        setShown(items[i], false);
+        if (pageSection(items[i]) === pageSection(items[i - 1])) {
+          setShown(items[i - 1], true); // the section is still on this page
+        }
+        break;
+      }
+    }
+    return i;
+  }
+
+  function clear(items, from, to) {
+    for (var j = from; j < to; j++) { setShown(items[j], false); }
+  }
+
+  function paginate() {
+    var stage = document.getElementById("stage");
+    var pager = document.getElementById("screen-pager");
+    if (!stage || !pager) {
+      return;
+    }
+    stage.querySelectorAll(".paged-out").forEach(function (e) { e.classList.remove("paged-out"); });
+    var items = pageItems(stage, presentedView());
+    if (!overflows(stage) || items.length < 2) {
+      page = 0;
+      pager.hidden = true;
+      return;
+    }
+    clear(items, 0, items.length);
+    var starts = [0];
+    var next = fill(stage, items, 0);
+    while (next < items.length) {
+      clear(items, starts[starts.length - 1], next);
+      starts.push(next);
+      next = fill(stage, items, next);
+    }
+    clear(items, starts[starts.length - 1], next);
+    page = page % starts.length;
+    fill(stage, items, starts[page]);
+    pager.textContent = pager.getAttribute("data-label")
+      .replace("{page}", String(page + 1)).replace("{count}", String(starts.length));
+    pager.hidden = false;
+  }
+
+  function paginateSoon() {
+    if (paginating === null) {
+      paginating = setTimeout(function () { paginating = null; paginate(); }, 50);
+    }
+  }
+
+  function turnPage() {
+    page += 1;
+    paginate();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.getElementById("screen-pager")) {
+      return;
+    }
+    paginate();
+    pageTurn = setInterval(turnPage, PAGE_MS);
+    window.addEventListener("resize", paginateSoon);
+    document.body.addEventListener("htmx:oobAfterSwap", paginateSoon);
+    document.body.addEventListener("htmx:afterSettle", paginateSoon);
+  });
+
+  // The facilitator's own projector page: ← and → move it through the step's things,
+  // as the console's Previous and Next do (the server checks who asks).
+  document.addEventListener("keydown", function (event) {
+    var keys = document.getElementById("presenter-keys");
+    var move = { ArrowRight: "next", ArrowLeft: "back" }[event.key];
+    if (!keys || !move || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    var headers = { "HX-Request": "true" };
+    try {
+      var pageHeaders = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      Object.keys(pageHeaders).forEach(function (name) { headers[name] = pageHeaders[name]; });
+    } catch (error) {
+      return;
+    }
+    fetch(keys.getAttribute("data-" + move), {
+      method: "POST", headers: headers, body: new URLSearchParams(), credentials: "same-origin"
+    });
+  });
 })();

@@ -26,6 +26,7 @@ from cocreate.live.regions import (
     MERGED,
     POLL_REGIONS,
     POLL_TURNOUT,
+    PRESENTER,
     REACTIONS,
     REDRAW,
     RESTORE,
@@ -38,6 +39,7 @@ from cocreate.live.regions import (
     Audience,
     Batch,
     panel_context,
+    presenter_context,
     stage_context,
 )
 from cocreate.models import ProposalKind, Session
@@ -142,15 +144,33 @@ class FragmentRenderer:
             if not console:
                 parts.append(draw("stage", **batch.stage_context))
             return parts
+        if region == PRESENTER:
+            return self._draw_presenter(batch, audience, locale)
         if region == STAGE:
+            # Another step: the projector shows it, and the console's presenter panel
+            # offers its things.
             if console:
-                return [draw("agenda", **batch.console_context)]
-            return [draw("stage", **batch.stage_context)]
+                return [
+                    draw("agenda", **batch.console_context),
+                    *self._draw_presenter(batch, audience, locale),
+                ]
+            return [
+                draw("stage", **batch.stage_context),
+                *self._draw_presenter(batch, audience, locale),
+            ]
         if not console:
             return []
         if region == AGENDA:
             return [draw("agenda", **batch.console_context)]
         return [draw("room", **batch.console_context)]  # ROOM
+
+    def _draw_presenter(self, batch: Batch, audience: Audience, locale: str) -> list[str]:
+        """What the facilitator put on the projector: the projector's marker, the
+        console's presenter panel; phones show nothing of it."""
+        if audience is Audience.PHONE:
+            return []
+        name = "presenter" if audience is Audience.CONSOLE else "presenting"
+        return [self._region(name, audience, locale, batch.session, **batch.presenter_context)]
 
     def _card(
         self, batch: Batch, item: WallItem, audience: Audience, locale: str, *, oob: bool = False
@@ -204,8 +224,8 @@ class FragmentRenderer:
         if region == REACTIONS:
             return [draw("reaction_counts", item=item)]
         if region == COMMENTS:
-            count = draw("comment_count", item=item)
-            return [count] if audience is Audience.SCREEN else [draw("comments", item=item), count]
+            # The projector too: it shows a proposal's comments when it is presented.
+            return [draw("comments", item=item), draw("comment_count", item=item)]
         if console:  # hidden, restored, vote closed, decided: the console redraws the card
             return [draw("card", item=item)]
         parts = [draw("status", item=item)]
@@ -296,9 +316,13 @@ class FragmentRenderer:
         if audience is Audience.CONSOLE:
             context = await stage_context(db, session, audience)
             context |= await panel_context(db, session)
-            for name in ("walls", "decisions", "agenda", "room", "polls"):
+            context |= await presenter_context(db, session)
+            for name in ("walls", "decisions", "agenda", "room", "polls", "presenter"):
                 parts.append(self._region(name, audience, locale, session, **context))
         else:
             context = await stage_context(db, session, audience, participant_id, shared=self.stages)
             parts.append(self._region("stage", audience, locale, session, **context))
+            if audience is Audience.SCREEN:
+                presenting = await presenter_context(db, session)
+                parts.append(self._region("presenting", audience, locale, session, **presenting))
         return "".join(parts)

@@ -21,6 +21,7 @@ from cocreate import (
     moderation,
     needs,
     polls,
+    presenter,
     proposal_votes,
     proposals,
     proxies,
@@ -36,6 +37,7 @@ from cocreate.events import (
     PollChanged,
     PollClosed,
     PollOpened,
+    PresenterChanged,
     ProposalAdded,
     ProposalApproved,
     ProposalChanged,
@@ -105,10 +107,11 @@ AGENDA = "agenda"
 TIMER = "timer"
 ROOM = "room"
 WITHDRAWN = "withdrawn"  # a proxy taken back: its holder's ballots for the principal go
+PRESENTER = "presenter"  # what the projector shows: the facilitator's choice
 PROPOSAL_REGIONS = frozenset(
     {CARD_INSERT, COMMENTS, TALLY, HIDE, RESTORE, CLOSED, DECIDED, REDRAW, APPROVED, REACTIONS}
 )
-SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM, WITHDRAWN})
+SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM, WITHDRAWN, PRESENTER})
 POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
@@ -134,6 +137,7 @@ _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     TimerChanged: (TIMER,),
     RoomChanged: (ROOM,),
     ProxyWithdrawn: (WITHDRAWN,),
+    PresenterChanged: (PRESENTER,),
 }
 
 
@@ -227,6 +231,8 @@ class Batch:
     merged: dict[int, int] = field(default_factory=dict)  # duplicate → the one kept
     # A proxy taken back: the open binding polls, whose ballots each phone loads again.
     binding_polls: list[PollView] = field(default_factory=list)
+    # What the projector shows, and what the console's presenter panel offers.
+    presenter_context: dict[str, object] = field(default_factory=dict)
 
 
 async def panel_context(db: AsyncSession, session: Session) -> dict[str, object]:
@@ -328,4 +334,14 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
         batch.stage_context = await stage_context(db, session, Audience.PHONE)
     if touched & {STAGE, AGENDA, ROOM, TIMER}:
         batch.console_context = await panel_context(db, session)
+    if touched & {STAGE, PRESENTER}:
+        batch.presenter_context = await presenter_context(db, session)
     return batch
+
+
+async def presenter_context(db: AsyncSession, session: Session) -> dict[str, object]:
+    """What the projector's presenter region and the console's presenter panel draw."""
+    return {
+        "presented": presenter.shown_of(session),
+        "presenter_choices": await presenter.choices(db, session),
+    }

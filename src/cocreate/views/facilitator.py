@@ -26,6 +26,7 @@ from cocreate import (
 )
 from cocreate.errors import RuleError
 from cocreate.i18n import N_
+from cocreate.live.regions import presenter_context
 from cocreate.models import (
     DEFAULT_PROXY_CAP,
     Facilitator,
@@ -348,6 +349,7 @@ async def console_context(
             "scripts": scripts,
             "participants": people,
             "joined": len(people),
+            **await presenter_context(db, session),
         }
 
     context = await app_state(request).db.read_apart(read)
