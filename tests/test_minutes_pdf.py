@@ -479,3 +479,46 @@ async def check_the_charts(
         ]
         assert found, (lang, line)
         assert max(found) <= chart_width + 1, (lang, line, max(found), chart_width)
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_the_wrapped_labels_on_a_phone_the_projector_and_the_minutes_page(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """Screenshots for a person to look at: the charts as a phone, the projector and the
+    minutes page show them, with the long label on several lines, nothing wider than
+    the screen."""
+    made = dict(await every_method(open_session))
+    base = open_session.server.base_url
+    pocket = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    phone = await pocket.new_page()
+    for method in ("judgment", "dots", "yes_no"):
+        await phone.goto(f"{base}/s/{open_session.code}/polls/{made[method]}")
+        labels = await phone.locator("svg.chart text.chart-label").all_text_contents()
+        assert labels
+        if method != "yes_no":  # the long label, whole, on several lines
+            assert any("l'hiver prochain" in label for label in labels), labels
+        assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+        await shoot(phone, f"chart-labels-{method}-360")
+    await pocket.close()
+    for width, height in ((1920, 1080), (1280, 720), (1024, 768)):
+        wall = await browser.new_context(viewport={"width": width, "height": height})
+        screen = await wall.new_page()
+        await screen.goto(f"{base}/s/{open_session.code}/polls/{made['judgment']}")
+        assert await screen.evaluate("document.documentElement.scrollWidth") <= width
+        await shoot(screen, f"chart-labels-judgment-{width}")
+        await wall.close()
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    await page.goto(f"{base}/login")
+    await page.fill("#email", "camille@example.org")
+    await page.fill("#password", PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(f"{base}/projects")
+    await page.goto(f"{base}/sessions/{open_session.session_id}/minutes")
+    await page.locator(f"#poll-{made['judgment']}-q").scroll_into_view_if_needed()
+    await shoot(page, "chart-labels-minutes-1366")
+    await desk.close()
