@@ -522,3 +522,41 @@ async def test_the_wrapped_labels_on_a_phone_the_projector_and_the_minutes_page(
     await page.locator(f"#poll-{made['judgment']}-q").scroll_into_view_if_needed()
     await shoot(page, "chart-labels-minutes-1366")
     await desk.close()
+
+
+def structure_types(node: Any, seen: set[str] | None = None, depth: int = 0) -> set[str]:
+    """The types of the structure elements under a node of the PDF's structure tree."""
+    seen = set() if seen is None else seen
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for child in node:
+            structure_types(child, seen, depth + 1)
+    elif isinstance(node, dict) and depth < 60:
+        if "/S" in node:
+            seen.add(str(node["/S"]).lstrip("/"))
+        if "/K" in node:
+            structure_types(node["/K"], seen, depth + 1)
+    return seen
+
+
+async def test_the_pdf_is_tagged_and_in_the_language_asked_for(
+    open_session: OpenSession,
+) -> None:
+    """A screen reader reads the minutes in their language, by their structure (PDF/UA)."""
+    assembly = await general_assembly(open_session)
+    for lang in ("fr", "en"):
+        answer = await open_session.facilitator.get(
+            f"/sessions/{assembly.session_id}/minutes.pdf?lang={lang}"
+        )
+        assert answer.status_code == 200, answer.text
+        reader = PdfReader(io.BytesIO(answer.content))
+        catalog = reader.trailer["/Root"]
+        assert catalog["/Lang"] == lang
+        assert catalog["/MarkInfo"]["/Marked"]
+        types = structure_types(catalog["/StructTreeRoot"])
+        assert {"H1", "H2", "H3", "P", "L", "Table"} <= types, types
+        metadata = catalog["/Metadata"].get_object().get_data().decode()
+        assert "pdfuaid:part" in metadata
+        title = reader.metadata.title if reader.metadata else None
+        assert title
+        assert "Assemblée générale 2026" in title
