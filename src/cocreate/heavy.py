@@ -10,7 +10,8 @@ At most ``HEAVY_WORKERS`` pieces of work run at once; the others wait in the poo
 queue, so memory and CPU stay bounded whatever the number of requests. A long job
 (a roster's sheet of QR codes) is cut into chunks that take their turn with the
 rest, so a sheet of 20,000 members does not hold back a PDF asked for meanwhile.
-The workers start with the first heavy request, not with the server.
+The workers start with the first heavy request, not with the server; each loads the
+PDF engine as it starts, without holding up its first job (``warm_up_worker``).
 
 Workers are spawned (a fresh interpreter; a fork would copy the server's threads in
 the middle of their work), which imports the program's main module again, as
@@ -25,6 +26,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -42,6 +44,16 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def warm_up_worker() -> None:
+    """Run first in each new worker process: loads the PDF engine in a thread of the
+    worker, while the worker already takes its first piece of work (a QR code does not
+    wait for it). Loading WeasyPrint, its fonts and the stylesheet took longer than
+    making the PDF itself: the first minutes of a server now skip that."""
+    from cocreate import pdf
+
+    threading.Thread(target=pdf.warm_up, name="cocreate-pdf-warm-up", daemon=True).start()
+
+
 class HeavyWork:
     """A pool of worker processes for CPU-bound functions (importable, with arguments
     and results that pickle)."""
@@ -57,6 +69,7 @@ class HeavyWork:
                 self._pool = ProcessPoolExecutor(
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
+                    initializer=warm_up_worker,
                 )
             except (OSError, ImportError, NotImplementedError) as error:
                 # No process pool on this system (no shared semaphores): a thread is

@@ -8,13 +8,19 @@ never make the server fetch anything (no SSRF, no local file read).
 
 from __future__ import annotations
 
+import functools
+import logging
 import mimetypes
+import re
 import threading
 import warnings
+from html import unescape
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from cocreate.resources import resource_dir
+
+log = logging.getLogger(__name__)
 
 # Relative addresses in the page resolve against this; no request ever goes there.
 BASE_URL = "https://cocreate.invalid/"
@@ -30,6 +36,17 @@ HARFBUZZ_SUBSET_NOTICE = r"HarfBuzz-Subset will be required"
 
 _loading = threading.Lock()  # catch_warnings changes the process's filters: one at a time
 _loaded = False
+
+
+PDF_VARIANT = "pdf/ua-1"
+
+# The rules of the stylesheet that draw the charts (server-drawn SVG): their selectors
+# name one of these classes.
+CHART_CLASS = re.compile(r"\.(?:chart|grade|cell)\b")
+CUSTOM_PROPERTY = re.compile(r"var\(\s*(--[\w-]+)\s*\)")
+SVG_START = re.compile(r"<svg\b[^>]*>")
+# A stylesheet linked from the page's head, as base.html writes it.
+STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="(?P<href>[^"]*)">')
 
 
 class PdfUnavailable(RuntimeError):
@@ -51,7 +68,7 @@ def load_engine() -> None:
                 import weasyprint.urls  # noqa: F401 (and weasyprint itself)
         # Not only ImportError (not installed) and OSError (no Pango): a library too old,
         # or a warning turned into an error, is no reason for a 500 either.
-        except Exception as error:
+        except Exception as error:  # whatever it is, the request will tell
             raise PdfUnavailable(f"{type(error).__name__}: {error}") from error
         _loaded = True
 
@@ -68,19 +85,117 @@ def static_file(url: str) -> tuple[bytes, str]:
     raise ValueError(f"the PDF may only use cocreate's own files, not {url}")
 
 
+@functools.cache
+def chart_style() -> str:
+    """The stylesheet's chart rules as an SVG ``<style>`` element, custom properties
+    replaced by their values.
+
+    WeasyPrint draws an inline SVG as an image of its own: the page's stylesheet does not
+    reach it (only a ``<style>`` inside it does) and it knows no ``var()``. Without these
+    rules the bars were black and the labels at SVG's default size, larger than the
+    headings and cut at the chart's edge. The rules are the page's own, so the PDF's
+    colours stay those of the screen. The page itself cannot carry such an element: its
+    Content-Security-Policy refuses inline styles."""
+    import tinycss2  # type: ignore[import-untyped]  # (WeasyPrint's own parser)
+
+    css = (resource_dir("static") / "css" / "cocreate.css").read_text(encoding="utf-8")
+    rules = [
+        rule
+        for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+        if rule.type == "qualified-rule"  # not those of @media: no screen, no print here
+    ]
+    values: dict[str, str] = {}
+    for rule in rules:
+        if tinycss2.serialize(rule.prelude).strip() == ":root":
+            for declaration in tinycss2.parse_blocks_contents(rule.content):
+                if declaration.type == "declaration" and declaration.name.startswith("--"):
+                    values[declaration.name] = tinycss2.serialize(declaration.value).strip()
+    kept = []
+    for rule in rules:
+        selectors = tinycss2.serialize(rule.prelude).strip()
+        if CHART_CLASS.search(selectors):
+            body = CUSTOM_PROPERTY.sub(
+                lambda found: values.get(found[1], "initial"), tinycss2.serialize(rule.content)
+            )
+            kept.append(f"{selectors} {{{' '.join(body.split())}}}")
+    return "<style>" + "\n".join(kept) + "</style>"
+
+
+def styled_charts(html: str) -> str:
+    """The page, each of its SVG charts carrying the stylesheet's chart rules."""
+    style = chart_style()
+    return SVG_START.sub(lambda start: start[0] + style, html)
+
+
+class _StaticOnly:
+    """WeasyPrint's fetcher of addresses, serving ``static_file`` and nothing else."""
+
+    @staticmethod
+    def make() -> Any:
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+        class StaticOnly(URLFetcher):  # type: ignore[misc]
+            def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+                body, mime_type = static_file(url)
+                return URLFetcherResponse(url, body, {"Content-Type": mime_type})
+
+        return StaticOnly()
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_stylesheet(url: str, body: bytes) -> Any:
+    """A stylesheet parsed for print, once per content: parsing cocreate.css took a
+    third of the time of a short PDF, again for every file."""
+    from weasyprint import CSS
+
+    return CSS(
+        string=body.decode("utf-8"),
+        base_url=url,
+        url_fetcher=_StaticOnly.make(),
+        media_type="print",
+    )
+
+
 def html_to_pdf(html: str) -> bytes:
-    """The page as an A4 PDF (blocking and CPU-bound: run it off the loop); PdfUnavailable
-    when WeasyPrint cannot load."""
+    """The page as a tagged A4 PDF (blocking and CPU-bound: run it off the loop);
+    PdfUnavailable when WeasyPrint cannot load."""
     load_engine()
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class StaticOnly(URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            body, mime_type = static_file(url)
-            return URLFetcherResponse(url, body, {"Content-Type": mime_type})
-
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnly(), media_type="print")
-    pdf = document.write_pdf()
+    # The page's stylesheets, read as the page would (only cocreate's files), and
+    # handed to WeasyPrint parsed, in their order, instead of their links.
+    stylesheets = []
+    for link in STYLESHEET_LINK.finditer(html):
+        url = urljoin(BASE_URL, unescape(link["href"]))
+        body, _ = static_file(url)
+        stylesheets.append(_parsed_stylesheet(url, body))
+    html = STYLESHEET_LINK.sub("", html)
+    document = HTML(
+        string=styled_charts(html),
+        base_url=BASE_URL,
+        url_fetcher=_StaticOnly.make(),
+        media_type="print",
+    )
+    # Tagged (PDF/UA-1): a screen reader reads the headings, lists and tables in their
+    # order, and the language of the page's <html lang> becomes the file's /Lang.
+    pdf = document.write_pdf(stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
     assert pdf is not None
     return bytes(pdf)
+
+
+WARM_UP_PAGE = (
+    '<!doctype html><html lang="fr"><head><link rel="stylesheet" href="/static/css/cocreate.css">'
+    '</head><body><main class="page minutes"><h1>Procès-verbal</h1><p><strong>1</strong> '
+    '<em>2</em></p><svg class="chart" viewBox="0 0 320 50"><text class="chart-label" x="0" '
+    'y="16">3</text></svg></main></body></html>'
+)
+
+
+def warm_up() -> None:
+    """Load WeasyPrint and make a small PDF, so that the first minutes asked for do not
+    wait for the import, the fonts and the stylesheet (seconds on a busy machine). Never
+    raises: a server that cannot make PDF files says so when one is asked for."""
+    try:
+        html_to_pdf(WARM_UP_PAGE)
+    except Exception as error:  # whatever it is, the request will tell
+        log.info("the PDF engine was not warmed up: %s", error)
