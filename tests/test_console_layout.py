@@ -158,13 +158,16 @@ async def test_the_console_filters_hidden_waiting_and_by_step(
     assert sorted(pid for pid, filtered in cards(page) if not filtered) == crowd.ideas
     # Waiting for approval: only what pre-moderation holds back.
     await open_session.facilitator.post(f"/sessions/{session_id}/room", {"premoderation": "1"})
+    await move(open_session, "end")  # a free wall: proposals are open again
     said = await crowd.phones[0].post(
-        f"/s/{open_session.code}/proposals/{crowd.ideas[0]}/comments", {"text": "ok"}
+        f"/s/{open_session.code}/proposals", {"text": "Une idée à valider"}
     )
-    assert said.status_code in (200, 409)
+    assert said.is_success, said.text
+    waiting = max(await ids_of(open_session, "idea"))
     page = await console(open_session, "?filter=pending")
-    assert not [pid for pid, filtered in cards(page) if not filtered]
-    assert "No proposal matches this filter." in page
+    assert [pid for pid, filtered in cards(page) if not filtered] == [waiting]
+    assert "No need matches this filter." in page
+    assert "1 waiting for approval" in page
 
 
 async def test_an_unknown_order_or_filter_is_said_and_the_walls_still_shown(
