@@ -298,7 +298,9 @@ async def test_a_facilitation_script_is_saved_and_reused_in_another_session(
     )
     other = int(made.headers["location"].split("/")[2])
     console = (await open_session.facilitator.get(f"/sessions/{other}/console")).text
-    script_id = re.search(r'<option value="(\d+)">Atelier besoins → décision</option>', console)
+    script_id = re.search(
+        r'name="script_id" value="(\d+)">Add “Atelier besoins → décision”</button>', console
+    )
     assert script_id
     applied = await open_session.facilitator.post(
         f"/sessions/{other}/scripts/apply", {"script_id": script_id.group(1)}

@@ -103,6 +103,8 @@ async def test_phones_projector_and_console_in_a_real_browser(
     # Back on Bruno's phone, with his own vote still shown as his.
     await card.locator("button.vote-for[aria-pressed='true']").wait_for(timeout=LIVE_MS)
     fac_card = fac.locator(".card", has_text=text)
+    # The console's compact card keeps its decision form in its details.
+    await fac_card.locator(".card-more > summary").click()
     await fac_card.locator(".decide summary").click()
     await fac_card.locator("input[value='adopted']").check()
     await fac_card.locator("button", has_text="Record the decision").click()

@@ -168,6 +168,8 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
     await fac.click("text=Next step")
     await screen.locator("#stage .step-title", has_text="On décide").wait_for(timeout=LIVE_MS)
     fac_card = fac.locator("#wall .card", has_text=idea)
+    # The console's compact card keeps its decision form in its details.
+    await fac_card.locator(".card-more > summary").click()
     await fac_card.locator(".decide summary").click()
     await fac_card.locator("input[value='adopted']").check()
     await fac_card.locator("button", has_text="Record the decision").click()

@@ -7,9 +7,12 @@ and its decision. The console, the phones, the projector and the minutes read it
 
 from __future__ import annotations
 
+import bisect
+import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -25,6 +28,8 @@ from cocreate.models import (
     ProposalReaction,
     ProposalRevision,
     Reaction,
+    Step,
+    Vote,
 )
 from cocreate.needs import LinkedNeed
 from cocreate.proposal_votes import Tally, tallies
@@ -66,6 +71,8 @@ class WallItem:
     # The console's only: needs it answers that the room does not see (hidden, waiting).
     withheld_needs: list[LinkedNeed] = field(default_factory=list)
     revisions: list[str] = field(default_factory=list)  # earlier texts, oldest first
+    # The console's only: the step of the agenda that was running when it was written.
+    step_id: int | None = None
 
     @classmethod
     def alone(cls, proposal: Proposal) -> WallItem:
@@ -105,6 +112,122 @@ class WallItem:
     @property
     def authors(self) -> str:
         return ", ".join(dict.fromkeys([self.author, *self.co_authors]))
+
+    @property
+    def support(self) -> int:
+        """How much the room backs it: votes for, and agreements in a discussion."""
+        return self.tally.votes_for + self.reactions.agree
+
+    @property
+    def discussion(self) -> tuple[int, int]:
+        """How much the room talked about it: comments, then reactions of any kind."""
+        return len(self.comments), self.reactions.total
+
+
+class Sort(enum.StrEnum):
+    """The console's orders for its walls (``?sort=``). The page's script sorts cards
+    that arrive live the same way, from the same figures (``data-*`` of each card)."""
+
+    NEWEST = "newest"  # waiting for approval first, then pinned, then newest
+    SUPPORT = "support"  # most votes for and agreements first
+    DISCUSSED = "discussed"  # most comments first, then most reactions
+
+
+def sorted_wall(items: Sequence[WallItem], sort: Sort) -> list[WallItem]:
+    """The items in the console's chosen order; ties go to the newest."""
+    if sort is Sort.SUPPORT:
+        return sorted(items, key=lambda item: (-item.support, -item.id))
+    if sort is Sort.DISCUSSED:
+        return sorted(items, key=lambda item: (-item.discussion[0], -item.discussion[1], -item.id))
+    return sorted(items, key=lambda item: (not item.pending, not item.pinned, -item.id))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which cards the console shows (``?filter=``): all, those waiting for approval,
+    the hidden ones, or those written during one step of the agenda (``step-ID``)."""
+
+    name: str = "all"
+    step_id: int | None = None
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Filter | None:
+        """The filter a query string names (all when absent), None if it names none."""
+        if raw is None or raw in ("", "all"):
+            return cls()
+        if raw in ("pending", "hidden"):
+            return cls(raw)
+        prefix, _, number = raw.partition("-")
+        if prefix == "step" and number.isdigit() and len(number) < 10:
+            return cls("step", int(number))
+        return None
+
+    @property
+    def value(self) -> str:
+        return f"step-{self.step_id}" if self.name == "step" else self.name
+
+    def keeps(self, item: WallItem) -> bool:
+        if self.name == "pending":
+            return item.pending
+        if self.name == "hidden":
+            return item.hidden
+        if self.name == "step":
+            return item.step_id == self.step_id
+        return True
+
+
+def assign_steps(items: Iterable[WallItem], steps: Iterable[Step]) -> None:
+    """Note on each item the step that was running when it was written: the last one
+    entered before it (a step entered again keeps its first start)."""
+    started = sorted(
+        (step.started_at, step.id) for step in steps if step.started_at and step.id is not None
+    )
+    starts: list[datetime] = [at for at, _ in started]
+    for item in items:
+        index = bisect.bisect_right(starts, item.proposal.created_at) - 1
+        item.step_id = started[index][1] if index >= 0 else None
+
+
+@dataclass
+class WallCounts:
+    """The console's live counters: contributions on the walls and votes cast."""
+
+    ideas: int = 0
+    needs: int = 0
+    pending: int = 0
+    hidden: int = 0
+    votes: int = 0
+
+
+async def counts(db: AsyncSession, session_id: int) -> WallCounts:
+    """What the console's counters show, read now (merged duplicates are not counted:
+    they live on in the proposal they were merged into)."""
+    result = WallCounts()
+    rows = await db.exec(
+        select(
+            Proposal.kind,
+            col(Proposal.pending),
+            col(Proposal.hidden_at).is_not(None),
+            sa.func.count(),
+        )
+        .where(Proposal.session_id == session_id, col(Proposal.merged_into_id).is_(None))
+        .group_by(col(Proposal.kind), col(Proposal.pending), col(Proposal.hidden_at).is_not(None))
+    )
+    for kind, pending, hidden, n in rows.all():
+        if kind == ProposalKind.NEED:
+            result.needs += n
+        else:
+            result.ideas += n
+        result.pending += n if pending else 0
+        result.hidden += n if hidden else 0
+    votes = await db.exec(
+        select(sa.func.count())
+        .select_from(Vote)
+        .join(Proposal, col(Proposal.id) == col(Vote.proposal_id))
+        .where(Proposal.session_id == session_id, col(Vote.superseded_at).is_(None))
+    )
+    result.votes = votes.one()
+    return result
 
 
 async def wall(

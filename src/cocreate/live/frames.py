@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cocreate import wall
 from cocreate.live.cache import SharedStages
 from cocreate.live.regions import (
     AGENDA,
@@ -42,7 +43,7 @@ from cocreate.live.regions import (
     presenter_context,
     stage_context,
 )
-from cocreate.models import ProposalKind, Session
+from cocreate.models import ProposalKind, Session, key
 from cocreate.polls import PollView
 from cocreate.templating import Templates
 from cocreate.wall import WallItem
@@ -118,6 +119,10 @@ class FragmentRenderer:
                     parts += self._draw(batch, REDRAW, kept, audience, locale)
                 continue
             parts += self._draw(batch, region, batch.items.get(pid), audience, locale)
+        if batch.counts is not None and audience is Audience.CONSOLE:
+            parts.append(
+                self._region("counters", audience, locale, batch.session, counts=batch.counts)
+            )
         return "".join(parts)
 
     def _draw_session(
@@ -213,19 +218,21 @@ class FragmentRenderer:
         if region == APPROVED and console:
             region = REDRAW
         if region in (CARD_INSERT, RESTORE, APPROVED) and not (console and region == RESTORE):
-            wall = "needs" if item.kind == ProposalKind.NEED else "wall"
+            wall_id = "needs" if item.kind == ProposalKind.NEED else "wall"
             above = batch.above.get(item.id) if region != CARD_INSERT else None
-            target = f"afterend:#proposal-{above}" if above else f"afterbegin:#{wall}"
+            target = f"afterend:#proposal-{above}" if above else f"afterbegin:#{wall_id}"
             return [self._inserted(target, self._card(batch, item, audience, locale), locale)]
         if region == REDRAW:
             return [self._card(batch, item, audience, locale, oob=True)]
+        # The console's compact card shows the counts on its one line too.
+        counts = [draw("card_counts", item=item)] if console else []
         if region == TALLY:
-            return [draw("tally", item=item)]
+            return [draw("tally", item=item), *counts]
         if region == REACTIONS:
-            return [draw("reaction_counts", item=item)]
+            return [draw("reaction_counts", item=item), *counts]
         if region == COMMENTS:
             # The projector too: it shows a proposal's comments when it is presented.
-            return [draw("comments", item=item), draw("comment_count", item=item)]
+            return [draw("comments", item=item), draw("comment_count", item=item), *counts]
         if console:  # hidden, restored, vote closed, decided: the console redraws the card
             return [draw("card", item=item)]
         parts = [draw("status", item=item)]
@@ -317,7 +324,9 @@ class FragmentRenderer:
             context = await stage_context(db, session, audience)
             context |= await panel_context(db, session)
             context |= await presenter_context(db, session)
-            for name in ("walls", "decisions", "agenda", "room", "polls", "presenter"):
+            wall.assign_steps([*context["items"], *context["needs"]], context["steps"])
+            context["counts"] = await wall.counts(db, key(session))
+            for name in ("counters", "walls", "decisions", "agenda", "room", "polls", "presenter"):
                 parts.append(self._region(name, audience, locale, session, **context))
         else:
             context = await stage_context(db, session, audience, participant_id, shared=self.stages)

@@ -67,7 +67,7 @@ from cocreate.models import (
     key,
 )
 from cocreate.polls import PollView
-from cocreate.wall import WallItem
+from cocreate.wall import WallCounts, WallItem
 
 
 class SharedStage(Protocol):
@@ -113,6 +113,8 @@ PROPOSAL_REGIONS = frozenset(
 )
 SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM, WITHDRAWN, PRESENTER})
 POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
+# What changes the console's counters (contributions on the walls, votes cast).
+COUNTED = frozenset({CARD_INSERT, HIDE, RESTORE, APPROVED, MERGED, TALLY})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     ProposalAdded: (CARD_INSERT,),
@@ -233,6 +235,8 @@ class Batch:
     binding_polls: list[PollView] = field(default_factory=list)
     # What the projector shows, and what the console's presenter panel offers.
     presenter_context: dict[str, object] = field(default_factory=dict)
+    # The console's counters, read when a card came, went or was voted on.
+    counts: WallCounts | None = None
 
 
 async def panel_context(db: AsyncSession, session: Session) -> dict[str, object]:
@@ -294,6 +298,9 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
             db=db, session_id=session.id, include_hidden=True, proposal_ids=proposal_ids
         )
     }
+    if items:
+        # The console files each card under the step it was written in.
+        wall.assign_steps(items.values(), await agenda.steps_of(db, session.id))
     batch = Batch(
         session=session,
         last_seq=events[-1].seq,
@@ -318,6 +325,8 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
                 .limit(1)
             )
             batch.above[pid] = above.first()
+    if touched & COUNTED:
+        batch.counts = await wall.counts(db, session.id)
     if DECISIONS in touched:
         batch.decisions = await register.session_decisions(db=db, session_id=session.id)
     poll_ids = {pid for region, pid in regions if region in POLL_REGIONS}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -328,6 +330,7 @@ async def console_context(
         present = await roster.present_members(db=db, session_id=session_id)
         stage = await agenda.stage_of(db, session)
         steps = await agenda.steps_of(db, session_id)
+        wall.assign_steps([*items, *needs], steps)
         scripts = await agenda.scripts_of(db=db, facilitator=facilitator)
         people = await moderation.participants(db=db, session_id=session_id)
         return {
@@ -350,9 +353,13 @@ async def console_context(
             "participants": people,
             "joined": len(people),
             **await presenter_context(db, session),
+            "counts": await wall.counts(db, session_id),
         }
 
     context = await app_state(request).db.read_apart(read)
+    view = wall_view(request)
+    context["items"] = wall.sorted_wall(context["items"], view.sort)
+    context["needs"] = wall.sorted_wall(context["needs"], view.sort)
     session = context["session"]
     hub = app_state(request).hub
     return {
@@ -367,7 +374,37 @@ async def console_context(
         "audience": "console",
         "choices": {},
         "reactions_mine": {},
+        "wall_sort": view.sort,
+        "wall_filter": view.filter,
+        "wall_view_error": view.error,
     }
+
+
+@dataclass(frozen=True)
+class WallView:
+    """How the console orders and filters its walls, and what was wrong in the asking."""
+
+    sort: wall.Sort
+    filter: wall.Filter
+    error: str | None
+
+
+def wall_view(request: Request) -> WallView:
+    """The order and filter the console asked for in its address (``?sort=&filter=``);
+    a panel redrawn after a form (htmx) keeps those of the page it is on. An unknown
+    value falls back to the default, and the page says so."""
+    query = request.query_params
+    if "sort" not in query and "filter" not in query and "hx-current-url" in request.headers:
+        query = QueryParams(urlsplit(request.headers["hx-current-url"]).query)
+    error = None
+    try:
+        sort = wall.Sort(query.get("sort") or wall.Sort.NEWEST)
+    except ValueError:
+        sort, error = wall.Sort.NEWEST, N_("Unknown order: the walls are shown newest first.")
+    chosen = wall.Filter.parse(query.get("filter"))
+    if chosen is None:
+        chosen, error = wall.Filter(), N_("Unknown filter: every card is shown.")
+    return WallView(sort, chosen, error)
 
 
 @facilitator_page
@@ -376,7 +413,15 @@ async def console(request: Request, facilitator: Facilitator) -> Response:
     # A poll just opened moved the agenda to its vote step (views.polls.open_poll).
     moved = whole_number(request.query_params.get("step_moved", ""))
     step_moved = next((s for s in context["steps"] if s.id == moved), None)
-    return await render_large(request, "facilitator/console.html", step_moved=step_moved, **context)
+    # Back from adding a step without JavaScript: the next one can be added at once.
+    step_added = request.query_params.get("added") == "step"
+    return await render_large(
+        request,
+        "facilitator/console.html",
+        step_moved=step_moved,
+        step_added=step_added,
+        **context,
+    )
 
 
 @facilitator_action

@@ -23,15 +23,17 @@ from cocreate.views.facilitator import card_response, console_context
 from cocreate.web import app_state, field, int_param, is_htmx, render, see_other
 
 
-def panel(name: str) -> Panel:
-    """The console's agenda or room panel, redrawn; the console itself without JS."""
+def panel(name: str, *, step_added: bool = False) -> Panel:
+    """The console's agenda or room panel, redrawn; the console itself without JS. After
+    a step was added, the agenda keeps its "add a step" panel open for the next one."""
 
     async def respond(request: Request, facilitator: Facilitator) -> Response:
         session_id = int_param(request, "session_id")
         if not is_htmx(request):
-            return see_other(url("console", session_id=session_id) + f"#{name}")
+            added = "?added=step#step-add" if step_added else f"#{name}"
+            return see_other(url("console", session_id=session_id) + added)
         context = await console_context(request, facilitator, session_id)
-        return render(request, f"partials/{name}.html", **context)
+        return render(request, f"partials/{name}.html", step_added=step_added, **context)
 
     return respond
 
@@ -43,6 +45,7 @@ async def card(request: Request, facilitator: Facilitator) -> Response:
 
 
 AGENDA = panel("agenda")
+STEP_ADDED = panel("agenda", step_added=True)
 ROOM = panel("room")
 WALLS = panel("walls")  # after a merge two cards change: the console redraws its walls
 
@@ -62,7 +65,7 @@ def _draft(form: FormData) -> agenda.StepDraft:
     )
 
 
-@console_action(AGENDA)
+@console_action(STEP_ADDED)
 async def add_step(a: Act) -> SessionEvent:
     return await agenda.add_steps(
         db=a.db, facilitator=a.facilitator, session_id=a.session_id, drafts=[_draft(a.form)]
@@ -132,7 +135,7 @@ async def save_script(a: Act) -> None:
     )
 
 
-@console_action(AGENDA)
+@console_action(STEP_ADDED)
 async def apply_script(a: Act) -> SessionEvent:
     script_id = whole_number(field(a.form, "script_id"))
     if script_id is None:
