@@ -8,6 +8,7 @@ exists, so every form it uses came to it over the websocket.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -130,7 +131,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
 
     # Proposals (htmx forms, which the page's header token already carried).
     card = b.locator(f"#proposal-{garden}")
-    await card.get_by_role("button", name="Pin", exact=True).click()
+    await card.get_by_role("button", name=re.compile(r"^Pin\b")).click()
     await card.get_by_role("button", name="Unpin").wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).pinned_at is not None
     await card.get_by_role("button", name="Hide").click()
@@ -140,8 +141,9 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name="Hide").wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).hidden_at is None
     await card.get_by_role("button", name="Unpin").click()
-    await card.get_by_role("button", name="Pin", exact=True).wait_for(timeout=LIVE_MS)
+    await card.get_by_role("button", name=re.compile(r"^Pin\b")).wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).pinned_at is None
+    await card.locator(".card-more > summary").click()  # the compact card's details
     await card.get_by_role("button", name="Close the vote").click()
     await card.get_by_role("button", name="Close the vote").wait_for(
         state="detached", timeout=LIVE_MS
@@ -150,6 +152,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
 
     card = b.locator(f"#proposal-{repair}")
     await settled(b, open_session)
+    await card.locator(".card-more > summary").click()
     await card.locator("summary", has_text="Record the decision").click()
     await card.get_by_label("Adopted").check()
     await card.get_by_role("button", name="Record the decision").click()
@@ -160,6 +163,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
 
     card = b.locator(f"#proposal-{duplicate}")
     await settled(b, open_session)
+    await card.locator(".card-more > summary").click()
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#merge-{duplicate}").fill(str(canteen))
     await settled(b, open_session)
@@ -169,6 +173,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
     card = b.locator(f"#proposal-{canteen}")
     await settled(b, open_session)
+    await card.locator(".card-more > summary").click()
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#edit-{canteen}").fill("Une cantine solidaire et ouverte")
     await card.get_by_role("button", name="Save the correction").click()
@@ -366,6 +371,7 @@ async def test_irreversible_actions_ask_first_without_javascript_and_by_keyboard
     assert (await fresh(open_session, Poll, poll_id)).closed_at is not None
 
     card = page.locator(f"#proposal-{duplicate}")
+    await card.locator(".card-more > summary").click()
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#merge-{duplicate}").fill(str(canteen))
     await confirm_by_keyboard(page, card, "Merge into it", "Merge for good")
