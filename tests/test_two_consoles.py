@@ -143,6 +143,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name="Unpin").click()
     await card.get_by_role("button", name=re.compile(r"^Pin\b")).wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).pinned_at is None
+    await settled(b, open_session)
     await card.locator(".card-more > summary").click()  # the compact card's details
     await card.get_by_role("button", name="Close the vote").click()
     await card.get_by_role("button", name="Close the vote").wait_for(
