@@ -14,6 +14,7 @@ import pytest
 
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, PASSWORD, OpenSession
+from tests.test_two_consoles import settled
 
 # What a page looks like and how it is reached does not depend on the database: once.
 pytestmark = [*BROWSER_MARKS, ONCE]
@@ -70,6 +71,9 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
         await fac.fill("#new-step-minutes", minutes)
         await fac.click("details.step-add button.primary")
         await fac.locator(".agenda-step", has_text=title).wait_for(timeout=LIVE_MS)
+        # The step's live frame redraws the agenda too: typing the next one before it has
+        # arrived could be undone by it.
+        await settled(fac, open_session)
     assert await fac.locator(".agenda-step").count() == len(AGENDA)
 
     projector = await browser.new_context(viewport={"width": 1280, "height": 720})

@@ -182,17 +182,23 @@ async def read_form(
         raise
     except Exception as exc:  # malformed body: multipart or urlencoded parsers disagree
         raise HTTPException(400, "Malformed form.") from exc
-    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
-        # Never meaningful in text, and PostgreSQL cannot store it: refused whole.
-        raise RuleErrorResponse(400, N_("The form contains a NUL character."))
-    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
-    expected = request.session.get(CSRF_FIELD)
-    if (
-        not isinstance(sent, str)
-        or not isinstance(expected, str)
-        or not secrets.compare_digest(sent.encode(), expected.encode())
-    ):
-        raise RuleErrorResponse(403, N_("This form has expired. Reload the page and try again."))
+    try:
+        if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+            # Never meaningful in text, and PostgreSQL cannot store it: refused whole.
+            raise RuleErrorResponse(400, N_("The form contains a NUL character."))
+        sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+        expected = request.session.get(CSRF_FIELD)
+        if (
+            not isinstance(sent, str)
+            or not isinstance(expected, str)
+            or not secrets.compare_digest(sent.encode(), expected.encode())
+        ):
+            raise RuleErrorResponse(
+                403, N_("This form has expired. Reload the page and try again.")
+            )
+    except BaseException:
+        await form.close()  # an uploaded file's spooled copy, never read: let it go now
+        raise
     return form
 
 
