@@ -84,6 +84,14 @@ async def settled(page: Any, open_session: OpenSession) -> None:
     )
 
 
+async def open_details(card: Any) -> None:
+    """Open a compact card's details, unless they are open already (the console keeps a
+    disclosure open across the redraws of its card)."""
+    details = card.locator(".card-more").first
+    if not await details.evaluate("d => d.open"):
+        await details.locator("> summary").click()
+
+
 async def create_poll_on(page: Any, open_session: OpenSession, question: str, method: str) -> int:
     """Console A prepares a poll with its own form."""
     await page.locator("summary", has_text="Prepare a poll").click()
@@ -144,7 +152,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.get_by_role("button", name=re.compile(r"^Pin\b")).wait_for(timeout=LIVE_MS)
     assert (await fresh(open_session, Proposal, garden)).pinned_at is None
     await settled(b, open_session)
-    await card.locator(".card-more > summary").click()  # the compact card's details
+    await open_details(card)  # the compact card's details
     await card.get_by_role("button", name="Close the vote").click()
     await card.get_by_role("button", name="Close the vote").wait_for(
         state="detached", timeout=LIVE_MS
@@ -153,7 +161,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
 
     card = b.locator(f"#proposal-{repair}")
     await settled(b, open_session)
-    await card.locator(".card-more > summary").click()
+    await open_details(card)
     await card.locator("summary", has_text="Record the decision").click()
     await card.get_by_label("Adopted").check()
     await card.get_by_role("button", name="Record the decision").click()
@@ -164,7 +172,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
 
     card = b.locator(f"#proposal-{duplicate}")
     await settled(b, open_session)
-    await card.locator(".card-more > summary").click()
+    await open_details(card)
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#merge-{duplicate}").fill(str(canteen))
     await settled(b, open_session)
@@ -174,7 +182,7 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     assert (await fresh(open_session, Proposal, duplicate)).merged_into_id == canteen
     card = b.locator(f"#proposal-{canteen}")
     await settled(b, open_session)
-    await card.locator(".card-more > summary").click()
+    await open_details(card)
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#edit-{canteen}").fill("Une cantine solidaire et ouverte")
     await card.get_by_role("button", name="Save the correction").click()
@@ -372,7 +380,7 @@ async def test_irreversible_actions_ask_first_without_javascript_and_by_keyboard
     assert (await fresh(open_session, Poll, poll_id)).closed_at is not None
 
     card = page.locator(f"#proposal-{duplicate}")
-    await card.locator(".card-more > summary").click()
+    await open_details(card)
     await card.locator("summary", has_text="Correct, merge, link").click()
     await card.locator(f"#merge-{duplicate}").fill(str(canteen))
     await confirm_by_keyboard(page, card, "Merge into it", "Merge for good")
