@@ -30,7 +30,12 @@ from cocreate.database import Database
 from cocreate.demo import DEMO_EMAIL
 from cocreate.settings import Settings
 from tests.browsing import NEEDS_CHROMIUM, shoot
-from tests.conftest import PASSWORD, OpenSession
+from tests.conftest import ONCE, PASSWORD, OpenSession
+
+# The command line runs in a network namespace of its own, which cannot reach the
+# suite's PostgreSQL on this computer's loopback: SQLite files of its own, in the
+# SQLite run of the suite.
+pytestmark = ONCE
 
 LAN_IP = "192.168.77.5"  # this machine on the namespace's network
 NETWORK_UP = (
