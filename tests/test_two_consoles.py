@@ -165,7 +165,10 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.locator("summary", has_text="Record the decision").click()
     await card.get_by_label("Adopted").check()
     await card.get_by_role("button", name="Record the decision").click()
-    await b.locator(f"#proposal-{repair} .decision-recorded").wait_for(timeout=LIVE_MS)
+    # Drawn in the card (its details may be closed by the redraw: attached, not visible).
+    await b.locator(f"#proposal-{repair} .decision-recorded").wait_for(
+        state="attached", timeout=LIVE_MS
+    )
     async with open_session.server.db.session() as db:
         decided = await db.exec(select(Decision).where(Decision.proposal_id == repair))
         assert decided.one().outcome == "adopted"
