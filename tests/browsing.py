@@ -83,6 +83,40 @@ async def shoot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+# Counts this page's requests still waiting for their answer (and for the swap that
+# follows it: htmx swaps in the answer's "load"). htmx marks the element that asked with
+# .htmx-request, but a live frame may remove that element while its answer is on the way.
+IN_FLIGHT = """(() => {
+  let waiting = 0;
+  Object.defineProperty(window, "cocreateWaiting", { get: () => waiting });
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    waiting += 1;
+    this.addEventListener("loadend", () => setTimeout(() => { waiting -= 1; }, 0));
+    return send.apply(this, args);
+  };
+})();"""
+
+
+async def count_requests(context: Any) -> Any:
+    """Pages of this browser context count their requests in flight (for ``settled``)."""
+    await context.add_init_script(IN_FLIGHT)
+    return context
+
+
+async def settled(page: Any, open_session: Any) -> None:
+    """The page has drawn every event so far and waits for no answer: a disclosure opened
+    now is not closed by a redraw still on its way. Its context went through
+    ``count_requests``."""
+    seq = await open_session.seq()
+    await page.wait_for_function(
+        "seq => Number(document.getElementById('live-seq').dataset.seq) >= seq"
+        " && window.cocreateWaiting === 0",
+        arg=seq,
+        timeout=LIVE_MS,
+    )
+
+
 def describe(violations: list[dict[str, Any]]) -> str:
     lines = []
     for violation in violations:

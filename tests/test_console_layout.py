@@ -236,10 +236,10 @@ async def test_the_add_a_step_panel_stays_open_with_the_focus_in_its_first_field
     open_session: OpenSession,
 ) -> None:
     first = await add_step(open_session, "needs", "Vos besoins")
-    assert re.search(r'<details class="step-add" id="step-add" open>', first.text)
+    assert re.search(r'<details class="step-add" id="step-add" data-stays-open open>', first.text)
     assert re.search(r'<select id="new-step-kind" name="kind" required autofocus>', first.text)
     second = await add_step(open_session, "ideas", "Vos idées")
-    assert re.search(r'<details class="step-add" id="step-add" open>', second.text)
+    assert re.search(r'<details class="step-add" id="step-add" data-stays-open open>', second.text)
     # Without JavaScript: back on the console, the panel open for the next step.
     plain = await open_session.facilitator.post(
         f"/sessions/{open_session.session_id}/steps",
@@ -249,9 +249,9 @@ async def test_the_add_a_step_panel_stays_open_with_the_focus_in_its_first_field
     assert plain.status_code == 303
     assert plain.headers["location"].endswith("/console?added=step#step-add")
     page = await console(open_session, "?added=step")
-    assert re.search(r'<details class="step-add" id="step-add" open>', page)
+    assert re.search(r'<details class="step-add" id="step-add" data-stays-open open>', page)
     # A plain console (another panel redrawn, a reload) keeps the agenda tidy: closed.
-    assert not re.search(r'id="step-add" open', await console(open_session))
+    assert not re.search(r'id="step-add" data-stays-open open', await console(open_session))
 
 
 async def test_a_saved_script_adds_its_steps_in_one_click(open_session: OpenSession) -> None:

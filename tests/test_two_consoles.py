@@ -19,7 +19,7 @@ from cocreate import participants, proposals
 from cocreate.database import Database
 from cocreate.models import Decision, Participant, Poll, Proposal, Session, Step
 from cocreate.settings import Settings
-from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, count_requests, settled, shoot
 from tests.conftest import (
     PASSWORD,
     Browser,
@@ -34,7 +34,9 @@ pytestmark = BROWSER_MARKS
 
 
 async def console_page(browser: Any, open_session: OpenSession, watch: Console, who: str) -> Any:
-    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    context = await count_requests(
+        await browser.new_context(viewport={"width": 1366, "height": 768})
+    )
     page = watch.watch(await context.new_page(), who)
     base = open_session.server.base_url
     await page.goto(f"{base}/login")
@@ -70,18 +72,6 @@ async def create_poll(open_session: OpenSession, question: str, method: str) -> 
         assert poll is not None
         assert poll.id is not None
         return poll.id
-
-
-async def settled(page: Any, open_session: OpenSession) -> None:
-    """The page has drawn every event so far and waits for no answer: a disclosure opened
-    now is not closed again by a redraw of its card still on its way."""
-    seq = await open_session.seq()
-    await page.wait_for_function(
-        "seq => Number(document.getElementById('live-seq').dataset.seq) >= seq"
-        " && document.querySelectorAll('.htmx-request').length === 0",
-        arg=seq,
-        timeout=LIVE_MS,
-    )
 
 
 async def open_details(card: Any) -> None:
@@ -165,10 +155,8 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await card.locator("summary", has_text="Record the decision").click()
     await card.get_by_label("Adopted").check()
     await card.get_by_role("button", name="Record the decision").click()
-    # Drawn in the card (its details may be closed by the redraw: attached, not visible).
-    await b.locator(f"#proposal-{repair} .decision-recorded").wait_for(
-        state="attached", timeout=LIVE_MS
-    )
+    # Drawn in the card, whose details stay open across its redraws.
+    await b.locator(f"#proposal-{repair} .decision-recorded").wait_for(timeout=LIVE_MS)
     async with open_session.server.db.session() as db:
         decided = await db.exec(select(Decision).where(Decision.proposal_id == repair))
         assert decided.one().outcome == "adopted"
@@ -302,6 +290,73 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await a_page.locator(f"#proposal-{canteen}", has_text="solidaire et ouverte").wait_for()
     await shoot(a_page, "two-consoles/a-after-1366")
     assert "Forbidden" not in await b.content()
+    assert [e for e in watch.errors if "favicon" not in e] == []
+
+
+async def test_what_a_facilitator_opened_or_typed_survives_the_redraws_of_its_card(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """A card is redrawn whole by the other console's actions (a frame) and by this
+    console's own answers (a merge answers with both walls): what was open stays open,
+    what was being typed stays typed, and the form that was sent is closed by its answer."""
+    watch = Console()
+    code, sid = open_session.code, open_session.session_id
+    pia = await open_session.phone("Pia")
+    for text in ("Une cantine", "Une cantine solidaire", "Un repair café"):
+        sent = await pia.post(f"/s/{code}/proposals", {"text": text})
+        assert sent.status_code == 200, sent.text
+    ids = await proposal_ids(open_session)
+    canteen, duplicate, repair = (
+        ids["Une cantine"],
+        ids["Une cantine solidaire"],
+        ids["Un repair café"],
+    )
+    b = await console_page(browser, open_session, watch, "console B")
+    a = open_session.facilitator
+
+    kept = b.locator(f"#proposal-{repair}")
+    await open_details(kept)
+    await kept.locator("summary", has_text="Correct, merge, link").click()
+    await kept.locator(f"#need-link-{repair}").fill("12")
+    await kept.locator("summary", has_text="Record the decision").click()
+    await kept.locator(f"#note-{repair}").fill("À revoir en mars")
+    # Console A pins it: a frame redraws the whole card on B.
+    pinned = await a.post(f"/sessions/{sid}/proposals/{repair}/pin")
+    assert pinned.status_code == 200, pinned.text
+    await kept.get_by_role("button", name="Unpin").wait_for(timeout=LIVE_MS)
+    await settled(b, open_session)
+    assert await kept.locator(".card-more").evaluate("d => d.open")
+    assert await kept.locator("details.edit").evaluate("d => d.open")
+    assert await kept.locator("details.decide").evaluate("d => d.open")
+    assert await kept.locator(f"#need-link-{repair}").input_value() == "12"
+    assert await kept.locator(f"#note-{repair}").input_value() == "À revoir en mars"
+
+    # B merges the duplicate: its answer redraws both walls; the frame of the merge may
+    # come before it or after. The other cards stay as they were; the merged one is gone.
+    target = b.locator(f"#proposal-{canteen}")
+    await open_details(target)
+    card = b.locator(f"#proposal-{duplicate}")
+    await open_details(card)
+    await card.locator("summary", has_text="Correct, merge, link").click()
+    await card.locator(f"#merge-{duplicate}").fill(str(canteen))
+    await card.locator("summary", has_text="Merge into it").click()
+    await card.get_by_role("button", name="Merge for good").click()
+    await card.wait_for(state="detached", timeout=LIVE_MS)
+    await settled(b, open_session)
+    assert await target.locator(".card-more").evaluate("d => d.open")
+    assert not await target.locator("details.edit").evaluate("d => d.open")
+    assert await kept.locator("details.decide").evaluate("d => d.open")
+    assert await kept.locator(f"#note-{repair}").input_value() == "À revoir en mars"
+
+    # B saves a correction: its own form's disclosure closes, the card's details stay.
+    await kept.locator(f"#edit-{repair}").fill("Un repair café mensuel")
+    await kept.get_by_role("button", name="Save the correction").click()
+    await kept.locator(".card-text", has_text="mensuel").wait_for(timeout=LIVE_MS)
+    await settled(b, open_session)
+    assert await kept.locator(".card-more").evaluate("d => d.open")
+    assert not await kept.locator("details.edit").evaluate("d => d.open")
+    assert await kept.locator(f"#note-{repair}").input_value() == "À revoir en mars"
+    await shoot(b, "two-consoles/kept-open-1366")
     assert [e for e in watch.errors if "favicon" not in e] == []
 
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, count_requests, settled, shoot
 from tests.conftest import ONCE, PASSWORD, OpenSession
-from tests.test_two_consoles import settled
 
 # What a page looks like and how it is reached does not depend on the database: once.
 pytestmark = [*BROWSER_MARKS, ONCE]
@@ -53,7 +52,9 @@ async def test_a_workshop_from_needs_to_decision_on_every_screen(
         ):
             await shoot(page, f"{name}/{step}-{label}-{who}")
 
-    tablet = await browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    tablet = await count_requests(
+        await browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    )
     fac = console.watch(await tablet.new_page(), "console")
     await fac.goto(f"{base}/login")
     await fac.fill("#email", "camille@example.org")

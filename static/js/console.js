@@ -129,30 +129,178 @@
   document.addEventListener("htmx:afterSettle", arrangeSoon);
   document.addEventListener("htmx:oobBeforeSwap", arrangeSoon);
 
-  // A live frame redraws a whole panel or card: keep what the facilitator had open (by
-  // id), what they were typing and where the focus was, as they were before the frame.
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  // A live frame or an answer redraws a whole panel or card: keep what the facilitator
+  // had open, what they were typing and where the focus was, as they were before. A
+  // disclosure is known by its own id, or else by the nearest element with one, its
+  // class and its rank among its kind there ("proposal-2|edit|0"): the same after a
+  // redraw of the same card. Both swaps count, the frames' (oob) and the answers' (a
+  // merge answers with the whole walls while a frame may already have redrawn a card),
+  // and both are read in the capture phase, before any other listener moves a card.
+  function disclosureKey(details) {
+    if (details.id) {
+      return details.id;
+    }
+    var owner = details.parentElement && details.parentElement.closest("[id]");
+    if (!owner) {
+      return null;
+    }
+    var kind = details.className || "";
+    var rank = Array.prototype.filter
+      .call(owner.querySelectorAll("details"), function (other) {
+        return (other.className || "") === kind && other.parentElement.closest("[id]") === owner;
+      })
+      .indexOf(details);
+    return owner.id + "|" + kind + "|" + rank;
+  }
+
+  function findDisclosure(key) {
+    if (key.indexOf("|") < 0) {
+      return document.getElementById(key);
+    }
+    var parts = key.split("|");
+    var owner = document.getElementById(parts[0]);
+    if (!owner) {
+      return null;
+    }
+    var found = null;
+    owner.querySelectorAll("details").forEach(function (details) {
+      if (!found && disclosureKey(details) === key) {
+        found = details;
+      }
+    });
+    return found;
+  }
+
+  // With an answer, the form that asked is the server's to redraw: its own disclosure
+  // closes (the correction is saved), unless it says it stays open (the next step to add),
+  // and its fields show what the answer says. A frame may have redrawn its card before the
+  // answer came (the answer then lands on a card no longer shown, and says nothing to
+  // the document): the form is known by the key of its disclosure and its fields' ids,
+  // read as it leaves, and its disclosure is closed when its answer comes, either way.
+  var requests = new WeakMap();
+
+  function requesterOf(elt) {
+    var own = elt.closest ? elt.closest("details") : null;
+    var ids = {};
+    if (elt.id) {
+      ids[elt.id] = true;
+    }
+    elt.querySelectorAll("[id]").forEach(function (element) {
+      ids[element.id] = true;
+    });
+    // Only a form sent closes its disclosure: a list loading as it opens does not.
+    var keep = !own || elt.tagName !== "FORM" || own.hasAttribute("data-stays-open");
+    return { disclosure: keep ? null : disclosureKey(own), ids: ids };
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (!xhr || !elt || !elt.querySelectorAll) {
+      return;
+    }
+    var requester = requesterOf(elt);
+    requests.set(xhr, requester);
+    xhr.addEventListener("load", function () {
+      if (xhr.status >= 300) {
+        return;
+      }
+      waiting.forEach(function (state) {
+        forget(state, requester);
+      });
+      var own = requester.disclosure && findDisclosure(requester.disclosure);
+      if (own) {
+        own.open = false;
+      }
+    });
+  });
+
+  function snapshot(roots, requester) {
+    var state = { open: [], values: {}, focus: null };
+    roots.forEach(function (root) {
+      var all = Array.prototype.slice.call(root.querySelectorAll("details[open]"));
+      if (root.matches && root.matches("details[open]")) {
+        all.unshift(root);
+      }
+      all.forEach(function (details) {
+        var key = disclosureKey(details);
+        if (key) {
+          state.open.push(key);
+        }
+      });
+      root.querySelectorAll("details[open] input[id], details[open] textarea[id], details[open] select[id]").forEach(function (field) {
+        if (field.type !== "hidden" && field.type !== "radio") {
+          state.values[field.id] = field.type === "checkbox" ? field.checked : field.value;
+        }
+      });
+      var active = document.activeElement;
+      if (active && active.id && root.contains(active)) {
+        state.focus = active.id;
+      }
+    });
+    return state;
+  }
+
+  // What the answer redraws is left out of what is about to be restored: from this swap's
+  // state, and from those of frames that came just before the answer.
+  function forget(state, requester) {
+    state.open = state.open.filter(function (key) {
+      return key !== requester.disclosure;
+    });
+    Object.keys(requester.ids).forEach(function (id) {
+      delete state.values[id];
+      if (state.focus === id) {
+        state.focus = null;
+      }
+    });
+  }
+
+  var waiting = [];
+  function keepAcross(event, requester) {
     var target = event.detail.target;
     if (!target || !target.querySelectorAll) {
       return;
     }
-    var state = { open: [], values: {}, focus: null };
-    target.querySelectorAll("details[id][open]").forEach(function (details) {
-      state.open.push(details.id);
-    });
-    target.querySelectorAll("details[open] input[id], details[open] textarea[id], details[open] select[id]").forEach(function (field) {
-      if (field.type !== "hidden") {
-        state.values[field.id] = field.type === "checkbox" ? field.checked : field.value;
-      }
-    });
-    var active = document.activeElement;
-    if (active && active.id && target.contains(active)) {
-      state.focus = active.id;
+    var roots = [target];
+    // A frame that inserts a card this page shows already replaces it (cocreate.js).
+    var fragment = event.detail.fragment;
+    if (fragment && fragment.querySelectorAll) {
+      fragment.querySelectorAll(".card[id]").forEach(function (card) {
+        var existing = document.getElementById(card.id);
+        if (existing && !target.contains(existing)) {
+          roots.push(existing);
+        }
+      });
     }
+    var state = snapshot(roots);
+    if (requester) {
+      waiting.forEach(function (other) {
+        forget(other, requester);
+      });
+      forget(state, requester);
+    }
+    waiting.push(state);
     setTimeout(function () {
+      waiting.splice(waiting.indexOf(state), 1);
       restore(state);
     }, 0);
-  });
+  }
+  document.addEventListener(
+    "htmx:oobBeforeSwap",
+    function (event) {
+      keepAcross(event, null);
+    },
+    true
+  );
+  document.addEventListener(
+    "htmx:beforeSwap",
+    function (event) {
+      if (event.detail.shouldSwap !== false) {
+        keepAcross(event, requests.get(event.detail.xhr) || null);
+      }
+    },
+    true
+  );
 
   // A step added (or a script's steps): the panel stays open, emptied, the focus in its
   // first field for the next step. The answer draws it so; but the console's own live
@@ -182,8 +330,8 @@
   });
 
   function restore(state) {
-    state.open.forEach(function (id) {
-      var details = document.getElementById(id);
+    state.open.forEach(function (key) {
+      var details = findDisclosure(key);
       if (details) {
         details.open = true;
       }
