@@ -149,6 +149,61 @@ async def test_each_step_refuses_what_it_does_not_ask_for_with_a_reason(
     assert "Pass <strong>1</strong>" in console
 
 
+VOTE_SHOWN = '<div class="card-vote">'
+VOTE_HIDDEN = '<div class="card-vote" hidden>'
+
+
+@pytest.mark.wire
+async def test_phones_and_projector_show_a_proposals_vote_only_where_the_step_has_one(
+    open_session: OpenSession,
+) -> None:
+    """No "Vote open" nor empty tallies while the room proposes or discusses: on phones
+    and on the projector, in the page and in the frames that follow the room."""
+    await workshop(open_session)
+    awa = await open_session.phone("Awa")
+    screen = await open_session.projector()
+    code = open_session.code
+    await move(open_session, "start")
+    await move(open_session, "next")  # ideas
+    phone_live = await awa.socket(code, "phone", last_seq=await open_session.seq())
+    screen_live = await screen.socket(code, "screen", last_seq=await open_session.seq())
+    sent = await awa.post(f"/s/{code}/proposals", {"text": "Une garde partagée"})
+    assert sent.status_code == 200, sent.text
+    for live in (phone_live, screen_live):
+        card = await live.until_text("Une garde partagée")
+        assert VOTE_HIDDEN in card
+        assert VOTE_SHOWN not in card
+
+    steps = (("next", False), ("next", True), ("next", False), ("back", True))
+    for where, shown in steps:  # discussion, vote, decision (nobody voted), vote
+        await move(open_session, where)
+        for live in (phone_live, screen_live):
+            frame = await live.until_text(STAGE)
+            assert (VOTE_SHOWN in frame) is shown, (where, frame)
+            assert (VOTE_HIDDEN in frame) is not shown, (where, frame)
+        for page in (
+            (await awa.get(f"/s/{code}")).text,
+            (await screen.get(f"/s/{code}/screen")).text,
+        ):
+            assert (VOTE_SHOWN in page) is shown
+            assert (VOTE_HIDDEN in page) is not shown
+    # Once voted on, the decision step shows the proposal's vote.
+    proposal_id = int(re.findall(r'id="proposal-(\d+)"', (await awa.get(f"/s/{code}")).text)[0])
+    voted = await awa.post(f"/s/{code}/proposals/{proposal_id}/vote", {"choice": "for"})
+    assert voted.status_code == 200, voted.text
+    await move(open_session, "next")
+    assert VOTE_SHOWN in (await awa.get(f"/s/{code}")).text
+    # The console shows a proposal's vote whatever the step.
+    await move(open_session, "back")
+    await move(open_session, "back")
+    await move(open_session, "back")  # discussion
+    console = await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
+    assert VOTE_SHOWN in console.text
+    assert VOTE_HIDDEN not in console.text
+    for socket in (phone_live, screen_live):
+        await socket.close()
+
+
 @pytest.mark.wire
 async def test_results_stay_hidden_on_phones_and_projector_until_revealed(
     open_session: OpenSession,
