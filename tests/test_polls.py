@@ -24,11 +24,12 @@ from cocreate.models import (
     Facilitator,
     Participant,
     Poll,
+    Proposal,
     SealedBallot,
     Session,
     VoterRegister,
 )
-from tests.conftest import Browser, OpenSession
+from tests.conftest import Browser, OpenSession, signed_in
 
 
 async def create(open_session: OpenSession, **fields: str | list[str]) -> int:
@@ -544,3 +545,44 @@ async def test_a_frame_never_counts_ballots_of_a_poll_it_shows_closed(
     assert "Adopted" in frame
     assert f'id="poll-turnout-{poll_id}"' not in frame
     await live.close()
+
+
+async def test_the_poll_form_offers_the_proposals_that_arrived_since_the_console_loaded(
+    open_session: OpenSession,
+) -> None:
+    """The console's poll form reads the proposals when it opens, keeping its ticks; a
+    hidden proposal is not offered, and another facilitator reads nothing."""
+    sid, code = open_session.session_id, open_session.code
+    console = (await open_session.facilitator.get(f"/sessions/{sid}/console")).text
+    assert 'id="poll-proposals"' in console
+    assert 'name="proposal"' not in console  # nothing proposed yet
+    phone = await open_session.phone("Awa")
+    for text in ("Une crèche le soir", "Une navette le dimanche", "Un texte à cacher"):
+        sent = await phone.post(f"/s/{code}/proposals", {"text": text})
+        assert sent.status_code == 200, sent.text
+    async with open_session.server.db.session() as db:
+        ids = {p.text: p.id for p in (await db.exec(select(Proposal))).all()}
+    hidden = await open_session.facilitator.post(
+        f"/sessions/{sid}/proposals/{ids['Un texte à cacher']}/hide"
+    )
+    assert hidden.status_code == 200, hidden.text
+    console = await open_session.facilitator.get(f"/sessions/{sid}/console")
+    assert console.status_code == 200
+    assert f'name="proposal" value="{ids["Une crèche le soir"]}"' in console.text
+    path = f"/sessions/{sid}/polls/proposals"
+    listed = await open_session.facilitator.get(
+        f"{path}?question=Q&proposal={ids['Une navette le dimanche']}&proposal=zz"
+    )
+    assert listed.status_code == 200
+    boxes = re.findall(
+        r'<input type="checkbox" name="proposal" value="(\d+)"( checked)?>', listed.text
+    )
+    assert sorted(boxes) == sorted(
+        [(str(ids["Une navette le dimanche"]), " checked"), (str(ids["Une crèche le soir"]), "")]
+    )
+    assert "Un texte à cacher" not in listed.text
+
+    other = await signed_in(open_session.server, "autre@example.org")
+    refused = await other.get(path)
+    assert refused.status_code in (403, 404)
+    assert "Une crèche le soir" not in refused.text

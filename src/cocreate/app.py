@@ -288,6 +288,7 @@ routes = [
         name="open_data",
     ),
     Route(F + "/polls", polls.create_poll, methods=["POST"], name="create_poll"),
+    Route(F + "/polls/proposals", polls.poll_proposals, name="poll_proposals"),
     Route(F + Q + "/open", polls.open_poll, methods=["POST"], name="open_poll"),
     Route(F + Q + "/close", polls.close_poll, methods=["POST"], name="close_poll"),
     Route(F + Q + "/next-round", polls.next_round, methods=["POST"], name="next_round"),

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, polls, projects, proxies, voting
+from cocreate import agenda, polls, projects, proxies, voting, wall
 from cocreate.errors import Forbidden, Invalid, NotFound
 from cocreate.events import SessionEvent
 from cocreate.i18n import N_
@@ -21,13 +21,14 @@ from cocreate.models import (
     Participant,
     Poll,
     Project,
+    ProposalKind,
     Session,
     key,
     whole_number,
 )
 from cocreate.sealed import BallotSeal
 from cocreate.urls import url
-from cocreate.views.access import facilitator_action, public_action, public_page
+from cocreate.views.access import facilitator_action, facilitator_page, public_action, public_page
 from cocreate.views.participant import participant_action, participant_page
 from cocreate.web import (
     app_state,
@@ -84,6 +85,33 @@ def _percent(raw: str) -> int:
 
 def _console(session_id: int) -> Response:
     return see_other(url("console", session_id=session_id) + "#polls")
+
+
+@facilitator_page
+async def poll_proposals(request: Request, facilitator: Facilitator) -> Response:
+    """The proposals a poll being prepared may take as options, read now (the console
+    asks when its form opens: proposals keep coming while the console stays open); those
+    the form had ticked stay ticked."""
+    session_id = int_param(request, "session_id")
+    ticked = {
+        number
+        for raw in request.query_params.getlist("proposal")
+        if (number := whole_number(raw)) is not None
+    }
+    async with app_state(request).db.session() as db:
+        session, _ = await projects.session_for(
+            db=db, facilitator=facilitator, session_id=session_id
+        )
+        items = await wall.wall(
+            db=db, session_id=session_id, include_hidden=True, kind=ProposalKind.IDEA
+        )
+    return render(
+        request,
+        "partials/poll_proposals.html",
+        session=session,
+        proposals=[item for item in items if item.shown],
+        ticked=ticked,
+    )
 
 
 @facilitator_action
