@@ -80,6 +80,31 @@ async def test_the_facilitator_puts_one_thing_on_the_projector_live(
     assert second
 
 
+@pytest.mark.wire
+async def test_every_console_is_offered_what_arrives_to_put_on_the_projector(
+    open_session: OpenSession,
+) -> None:
+    """A proposal sent, corrected or hidden and a poll opened change what the presenter
+    panel offers: every console's panel is redrawn live, not only at the next step."""
+    (first,) = await ideas(open_session, "Une navette solidaire")
+    fac, sid = open_session.facilitator, open_session.session_id
+    console = await fac.socket(open_session.code, "console", last_seq=await open_session.seq())
+    phone = await open_session.phone("Bruno")
+    sent = await phone.post(f"/s/{open_session.code}/proposals", {"text": "Un jardin partagé"})
+    assert sent.status_code == 200, sent.text
+    frame = await console.until(lambda f: 'id="presenter"' in f and "Un jardin partagé" in f)
+    assert f"Proposal #{first}: Une navette solidaire" in frame
+    hidden = await fac.post(f"/sessions/{sid}/proposals/{first}/hide")
+    assert hidden.status_code == 200, hidden.text
+    frame = await console.until(lambda f: 'id="presenter"' in f)
+    assert "Une navette solidaire" not in frame.split('id="presenter"', 1)[1]
+    poll_id = await create(open_session, question="Quel jour ?", method="yes_no")
+    await act(open_session, poll_id, "open")
+    frame = await console.until(lambda f: 'id="presenter"' in f and "Turnout of the poll" in f)
+    assert "Quel jour ?" in frame
+    await console.close()
+
+
 async def test_next_and_previous_walk_through_the_step(open_session: OpenSession) -> None:
     first, second = await ideas(open_session, "Une navette solidaire", "Un jardin partagé")
     base = f"/sessions/{open_session.session_id}/present"

@@ -27,6 +27,7 @@ from cocreate.live.regions import (
     MERGED,
     POLL_REGIONS,
     POLL_TURNOUT,
+    PRESENTABLE,
     PRESENTER,
     REACTIONS,
     REDRAW,
@@ -123,6 +124,13 @@ class FragmentRenderer:
             parts.append(
                 self._region("counters", audience, locale, batch.session, counts=batch.counts)
             )
+        touched = {region for region, _ in batch.regions}
+        if (
+            audience is Audience.CONSOLE
+            and touched & PRESENTABLE
+            and not touched & {STAGE, PRESENTER}  # which draw the panel already
+        ):
+            parts += self._draw_presenter(batch, audience, locale)
         return "".join(parts)
 
     def _draw_session(

@@ -115,6 +115,9 @@ SESSION_WIDE = frozenset({DECISIONS, SESSION, STAGE, AGENDA, TIMER, ROOM, WITHDR
 POLL_REGIONS = frozenset({POLL_CARD, POLL_TURNOUT})
 # What changes the console's counters (contributions on the walls, votes cast).
 COUNTED = frozenset({CARD_INSERT, HIDE, RESTORE, APPROVED, MERGED, TALLY})
+# What changes the things the console's presenter panel offers to put on the projector
+# (the step's proposals and polls), besides another step.
+PRESENTABLE = frozenset({CARD_INSERT, HIDE, RESTORE, APPROVED, MERGED, REDRAW, POLL_CARD})
 
 _REGION_OF: dict[type[SessionEvent], tuple[str, ...]] = {
     ProposalAdded: (CARD_INSERT,),
@@ -343,7 +346,7 @@ async def load_batch(db: AsyncSession, session: Session, events: list[SessionEve
         batch.stage_context = await stage_context(db, session, Audience.PHONE)
     if touched & {STAGE, AGENDA, ROOM, TIMER}:
         batch.console_context = await panel_context(db, session)
-    if touched & {STAGE, PRESENTER}:
+    if touched & ({STAGE, PRESENTER} | PRESENTABLE):
         batch.presenter_context = await presenter_context(db, session)
     return batch
 
