@@ -178,6 +178,7 @@ CASES: list[Case] = [
     Case("link_impact", "POST", IMPACT + "/decisions", OWNER, {"decision": "{decision_id}"}),
     Case("console", "GET", F + "/console", OWNER),
     Case("people", "GET", F + "/people", OWNER),
+    Case("poll_proposals", "GET", F + "/polls/proposals", OWNER),
     Case("minutes", "GET", F + "/minutes", OWNER),
     Case("minutes_pdf", "GET", F + "/minutes.pdf", OWNER),
     Case("contributions_csv", "GET", F + "/contributions.csv", OWNER),
