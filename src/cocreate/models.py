@@ -328,6 +328,23 @@ class Participant(SQLModel, table=True):
     link_token: str | None = Field(default=None, max_length=32, unique=True)
 
 
+class ActionKey(SQLModel, table=True):
+    """A phone's action, known by the key the phone gave it (``action_keys``): sent
+    again, it is answered without being stored twice. Only the key's digest is kept."""
+
+    __tablename__ = "action_key"
+
+    session_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    digest: str = Field(primary_key=True, max_length=64)  # SHA-256 of the key, hex
+    participant_id: int | None = None  # who took the action (for a join: who it made)
+    subject_id: int | None = None  # what it made: a proposal, a need, a comment
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class ProposalKind(enum.StrEnum):
     IDEA = "idea"  # a solution put forward
     NEED = "need"  # a problem a participant faces

@@ -9,13 +9,13 @@ unknown code, a locked room, a refused name) is its own phone's alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cocreate import agenda
+from cocreate import action_keys, agenda
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, RuleError
 from cocreate.i18n import N_
@@ -74,6 +74,9 @@ class Arrival:
     # The participant this phone already is in a session, if any (its cookie says): a
     # phone joining again is renamed, never made a second participant.
     known_in: Callable[[int], int | None] = _a_stranger
+    # The key the phone gave this join (``action_keys``): a join sent twice (a double
+    # tap, a retry after no answer) makes one participant, the phone's.
+    action_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrive
         participant_id = arrival.known_in(key(found[0]))
         if participant_id is not None:
             known[index] = participant_id
+    claims, again = await _claim_joins(db, arrivals, outcomes, known)
     if known:
         await _rejoin(db, outcomes, known)
     for index, outcome in enumerate(outcomes):
@@ -124,10 +128,51 @@ async def join_all(db: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrive
                 ensure_can_join(outcome.session)
             except RuleError as refused:
                 outcomes[index] = refused
+    for index, first in again.items():  # the same join twice in this batch: one person
+        outcome = outcomes[first]
+        outcomes[index] = (
+            replace(outcome, newcomer=False) if isinstance(outcome, Arrived) else outcome
+        )
     newcomers = [o.participant for o in outcomes if isinstance(o, Arrived) and o.newcomer]
-    await _insert_participants(db, newcomers)
+    await _insert_participants(db, newcomers)  # the twice-sent share the first one's row
+    for index, claimed in claims.items():
+        outcome = outcomes[index]
+        if isinstance(outcome, Arrived):
+            await action_keys.settle(db, claimed, participant_id=key(outcome.participant))
     await db.commit()
     return outcomes
+
+
+async def _claim_joins(
+    db: AsyncSession,
+    arrivals: Sequence[Arrival],
+    outcomes: list[Arrived | RuleError],
+    known: dict[int, int],
+) -> tuple[dict[int, action_keys.Claim], dict[int, int]]:
+    """Claim the keys of the joins about to make a participant. A key claimed before
+    (the same join, sent again) names the participant it made: the phone is that one
+    (added to ``known``). Returns the first claims, to be settled with the participants
+    made, and the joins sent twice within this batch (index -> the first one's)."""
+    claims: dict[int, action_keys.Claim] = {}
+    again: dict[int, int] = {}
+    seen: dict[tuple[int, str], int] = {}
+    for index, arrival in enumerate(arrivals):
+        outcome = outcomes[index]
+        if arrival.action_key is None or index in known or not isinstance(outcome, Arrived):
+            continue
+        session_id = key(outcome.session)
+        first = seen.setdefault((session_id, arrival.action_key), index)
+        if first != index:
+            again[index] = first
+            continue
+        claimed = await action_keys.claim(
+            db, session_id=session_id, action_key=arrival.action_key, participant_id=None
+        )
+        if claimed.first:
+            claims[index] = claimed
+        elif claimed.participant_id is not None:
+            known[index] = claimed.participant_id
+    return claims, again
 
 
 async def _rejoin(

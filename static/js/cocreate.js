@@ -41,12 +41,52 @@
       return null;
     }
   }
+  // A phone's action carries a key it made (action_key): sent again (a double tap, a
+  // retry after no answer) it is stored once. The same form sent again with the same
+  // words keeps its key; changed words are another action, with a new key.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+  function fingerprint(form) {
+    var parts = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "action_key" && name !== "csrf_token") {
+        parts.push(name + "=" + value);
+      }
+    });
+    return parts.join("&");
+  }
+  function giveKey(form) {
+    var field = form.querySelector("input[name='action_key']");
+    var words = fingerprint(form);
+    if (field && field.getAttribute("data-for") === words) {
+      return;
+    }
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "action_key";
+      form.appendChild(field);
+    }
+    field.value = newKey();
+    field.setAttribute("data-for", words);
+  }
+
   document.addEventListener(
     "submit",
     function (event) {
       var form = event.target;
       if (!form || form.tagName !== "FORM" || (form.getAttribute("method") || "").toLowerCase() !== "post") {
         return;
+      }
+      if (form.hasAttribute("data-once")) {
+        giveKey(form);
       }
       var token = pageToken();
       if (token === null || form.querySelector("input[name='csrf_token']")) {

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cocreate import agenda, participants, projects, proposal_votes, proposals, wall
+from cocreate import action_keys, agenda, participants, projects, proposal_votes, proposals, wall
 from cocreate.errors import Forbidden, Invalid, NotFound, Throttled
 from cocreate.i18n import N_
 from cocreate.live.regions import Audience, stage_context
@@ -96,6 +96,22 @@ def participant_action(handler: ParticipantAction) -> Endpoint:
         return await handler(request, form, session, participant)
 
     return wearing("participant_action", endpoint)
+
+
+async def first_time(
+    db: AsyncSession, form: FormData, session: Session, participant: Participant
+) -> bool:
+    """Whether the action this form sends is stored for the first time: a phone sending
+    again what got no answer (or a double tap) sends the same key, and is answered as
+    the first time without storing it twice (``action_keys``). A form without a key
+    (a plain form, a script) is always a first time."""
+    action_key = action_keys.parse(field(form, action_keys.FIELD))
+    if action_key is None:
+        return True
+    claimed = await action_keys.claim(
+        db, session_id=key(session), action_key=action_key, participant_id=key(participant)
+    )
+    return claimed.first
 
 
 def session_url(request: Request, session: Session) -> str:
@@ -239,6 +255,7 @@ async def join(request: Request, form: FormData) -> Response:
         request.path_params["code"],
         field(form, "display_name"),
         partial(remembered_participant, request),
+        action_keys.parse(field(form, action_keys.FIELD)),
     )
     # Written with the phones joining at the same moment (a join storm), once committed.
     arrived = await state.arrivals.submit(arrival)
@@ -289,13 +306,14 @@ async def propose(
 ) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
-        await proposals.propose(
-            db=db,
-            session=session,
-            author=participant,
-            text=field(form, "text"),
-            need_ids=_need_ids(form),
-        )
+        if await first_time(db, form, session, participant):
+            await proposals.propose(
+                db=db,
+                session=session,
+                author=participant,
+                text=field(form, "text"),
+                need_ids=_need_ids(form),
+            )
     async with state.db.session() as db:
         needs = await wall.wall(
             db=db, session_id=key(session), include_hidden=False, kind=ProposalKind.NEED
@@ -319,13 +337,14 @@ async def describe_need(
 ) -> Response:
     state = app_state(request)
     async with state.db.write() as db:
-        await proposals.propose(
-            db=db,
-            session=session,
-            author=participant,
-            text=field(form, "text"),
-            kind=ProposalKind.NEED,
-        )
+        if await first_time(db, form, session, participant):
+            await proposals.propose(
+                db=db,
+                session=session,
+                author=participant,
+                text=field(form, "text"),
+                kind=ProposalKind.NEED,
+            )
     if not is_htmx(request):
         return see_other(session_url(request, session))
     return render(
@@ -374,13 +393,14 @@ async def comment(
     proposal_id = int_param(request, "proposal_id")
     state = app_state(request)
     async with state.db.write() as db:
-        await proposals.comment(
-            db=db,
-            session=session,
-            author=participant,
-            proposal_id=proposal_id,
-            text=field(form, "text"),
-        )
+        if await first_time(db, form, session, participant):
+            await proposals.comment(
+                db=db,
+                session=session,
+                author=participant,
+                proposal_id=proposal_id,
+                text=field(form, "text"),
+            )
     assert session.id is not None
     if not is_htmx(request):
         return see_other(session_url(request, session) + f"#proposal-{proposal_id}")
