@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import OpenSession, frame_seq
@@ -79,3 +81,23 @@ async def test_a_number_from_the_future_gets_a_snapshot_not_silence(
     frame = await live.until_text('id="wall"')
     assert "Vraie proposition" in frame
     await live.close()
+
+
+async def test_without_javascript_the_page_does_not_claim_to_be_live(
+    open_session: OpenSession,
+) -> None:
+    """Only the page's script makes it live: the page as served says nothing, and the
+    script says "Connecting…", then "Live" or "Reconnecting…"."""
+    phone = await open_session.phone("Awa")
+    page = (await phone.get(f"/s/{open_session.code}")).text
+    status = re.search(r'<p class="connection"[^>]*>(.*?)</p>', page)
+    assert status is not None
+    assert " hidden" in status.group(0)
+    assert status.group(1) == ""
+    assert 'data-online="Live"' in status.group(0)
+    console = (
+        await open_session.facilitator.get(f"/sessions/{open_session.session_id}/console")
+    ).text
+    status = re.search(r'<p class="connection"[^>]*>(.*?)</p>', console)
+    assert status is not None
+    assert status.group(1) == ""

@@ -8,13 +8,52 @@
     return marker ? marker.getAttribute("data-seq") : null;
   }
 
-  function setOnline(online) {
-    document.body.classList.toggle("is-offline", !online);
+  function say(state) {
     var status = document.querySelector(".connection");
     if (status) {
-      status.textContent = status.getAttribute(online ? "data-online" : "data-offline");
+      status.textContent = status.getAttribute("data-" + state);
+      status.hidden = false;
     }
   }
+
+  function setOnline(online) {
+    document.body.classList.toggle("is-offline", !online);
+    say(online ? "online" : "offline");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("[ws-connect]")) {
+      say("connecting");
+    }
+  });
+
+  // Back in seconds: after a cut, the next try comes within 1.5 s at most (jittered, so
+  // a room of phones does not come back all at the same instant), and at once when the
+  // browser says the network is back or the page is looked at again.
+  // A request with no answer after 20 s is given up (a network that drops packets
+  // without a word): the phone says so, or keeps it to send again (outbox.js).
+  htmx.config.timeout = 20000;
+  htmx.config.wsReconnectDelay = function (retryCount) {
+    var ceiling = Math.min(1500, 200 * Math.pow(2, retryCount));
+    return ceiling * (0.5 + Math.random() * 0.5);
+  };
+  var socket = null; // the extension's socket of this page (its public interface)
+  document.addEventListener("htmx:wsOpen", function (event) {
+    socket = event.detail.socketWrapper;
+  });
+  document.addEventListener("htmx:wsClose", function (event) {
+    socket = event.detail.socketWrapper || socket;
+  });
+  function reconnectNow() {
+    if (socket && document.body.classList.contains("is-offline")) {
+      socket.reconnect();
+    }
+  }
+  window.addEventListener("online", reconnectNow);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      reconnectNow();
+    }
+  });
 
   // On every (re)connection, tell the server the last event this page has shown:
   // it answers with exactly what was missed, or a fresh snapshot.
