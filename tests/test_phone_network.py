@@ -3,7 +3,8 @@ phone, says so, and is sent once the network is back (stored once, shown as sent
 refused with its reason); the live connection comes back by itself and catches up.
 
 The cut is a real one: a TCP proxy between the browser and the server resets the open
-connections (the websocket included) and refuses new ones (tests/netcut.py).
+connections (the websocket included) and refuses new ones (bench/netcut.py, which the
+reconnection benchmark uses too).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from bench.netcut import NetCut
 from sqlmodel import select
 
 from cocreate.models import Ballot, Proposal, Vote
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, OpenSession
-from tests.netcut import NetCut
 from tests.test_polls import act, create
 
 pytestmark = [*BROWSER_MARKS, ONCE]
