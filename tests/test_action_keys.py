@@ -240,8 +240,8 @@ async def test_a_phone_whose_answer_was_lost_sends_again_and_is_stored_once(
     browser: Any, open_session: OpenSession
 ) -> None:
     """The proposal reaches the server, its answer never reaches the phone (the network
-    dropped it): the person taps "send" again, and the room sees one proposal. Changed
-    words are another proposal."""
+    dropped it): the phone sends it again, and the room sees one proposal. Other words
+    are another proposal, with another key."""
     base, code = open_session.server.base_url, open_session.code
     watch = Console()
     context = await browser.new_context(
@@ -269,9 +269,10 @@ async def test_a_phone_whose_answer_was_lost_sends_again_and_is_stored_once(
     await page.fill("#proposal-text", "Une navette solidaire")
     await page.click("#propose button.primary")
     await expect_count(open_session, 1)
-    await page.wait_for_timeout(300)  # the phone got no answer: the person taps again
-    await page.click("#propose button.primary")
-    await page.get_by_text("Thank you").first.wait_for(timeout=LIVE_MS)
+    # No answer: the phone keeps it and sends it again by itself, with the same key.
+    outbox = page.locator("#outbox")
+    await outbox.get_by_text("will be sent").wait_for(timeout=LIVE_MS)
+    await outbox.get_by_text("“Une navette solidaire”: sent.").wait_for(timeout=LIVE_MS)
     assert len(sent_keys) == 2
     assert sent_keys[0] == sent_keys[1]
     assert await count(open_session, Proposal) == 1

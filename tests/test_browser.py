@@ -230,10 +230,14 @@ async def test_a_majority_judgment_poll_on_real_phones(
     ):
         ballot = phone.locator("form.ballot")
         await ballot.wait_for(timeout=LIVE_MS)  # the poll reached the phone by itself
-        selects = ballot.locator("select")
+        rows = ballot.locator("fieldset.grade-row")
         for index, grade in enumerate(grades):
-            await selects.nth(index).select_option(grade)
+            await rows.nth(index).locator(f"input[value='{grade}']").check()
         await ballot.locator("button.primary").click()
+        # A ballot is final: the phone shows what it will cast and asks first.
+        confirm = ballot.locator(".ballot-confirm")
+        assert "La Marmite — " in await confirm.inner_text()
+        await confirm.get_by_role("button", name="Confirm and cast").click()
         await phone.locator(".ballot--done", has_text="Your receipt code").wait_for(timeout=LIVE_MS)
     await screen.locator(".poll-turnout", has_text="2 ballots cast").wait_for(timeout=LIVE_MS)
     assert await screen.locator(".poll-result").count() == 0  # nothing shown before closing

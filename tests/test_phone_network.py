@@ -149,6 +149,7 @@ async def test_a_ballot_never_waits_on_the_phone(
     await ballot.get_by_role("button", name="For").first.wait_for(timeout=LIVE_MS)
     netcut.cut()
     await ballot.get_by_role("button", name="For").first.click()
+    await ballot.get_by_role("button", name="Confirm and cast").click()
     await page.locator("#flash").get_by_text("Your ballot was not sent").wait_for(timeout=LIVE_MS)
     await shoot(page, "phone-network/ballot-not-sent-360")
     netcut.restore()

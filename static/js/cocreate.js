@@ -101,10 +101,11 @@
     });
     return parts.join("&");
   }
+  var keyedWords = new WeakMap(); // a key field -> the words it was made for
   function giveKey(form) {
     var field = form.querySelector("input[name='action_key']");
     var words = fingerprint(form);
-    if (field && field.getAttribute("data-for") === words) {
+    if (field && keyedWords.get(field) === words) {
       return;
     }
     if (!field) {
@@ -114,7 +115,7 @@
       form.appendChild(field);
     }
     field.value = newKey();
-    field.setAttribute("data-for", words);
+    keyedWords.set(field, words);
   }
 
   document.addEventListener(

@@ -190,7 +190,8 @@
     });
     // Only a form sent closes its disclosure: a list loading as it opens does not.
     var keep = !own || elt.tagName !== "FORM" || own.hasAttribute("data-stays-open");
-    return { disclosure: keep ? null : disclosureKey(own), ids: ids };
+    var owner = elt.closest("[id]");
+    return { disclosure: keep ? null : disclosureKey(own), ids: ids, owner: owner ? owner.id : null };
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -216,7 +217,7 @@
   });
 
   function snapshot(roots, requester) {
-    var state = { open: [], values: {}, focus: null };
+    var state = { open: [], values: {}, ticks: [], focus: null };
     roots.forEach(function (root) {
       var all = Array.prototype.slice.call(root.querySelectorAll("details[open]"));
       if (root.matches && root.matches("details[open]")) {
@@ -233,6 +234,14 @@
           state.values[field.id] = field.type === "checkbox" ? field.checked : field.value;
         }
       });
+      // A choice made and not yet sent (a radio of the presenter panel, a box of the poll
+      // form), known by its form's nearest id, its name and its value.
+      root.querySelectorAll("input[type=radio]:not([id]), input[type=checkbox]:not([id])").forEach(function (field) {
+        var owner = field.closest("[id]");
+        if (owner && field.checked !== field.defaultChecked) {
+          state.ticks.push({ owner: owner.id, name: field.name, value: field.value, checked: field.checked });
+        }
+      });
       var active = document.activeElement;
       if (active && active.id && root.contains(active)) {
         state.focus = active.id;
@@ -246,6 +255,9 @@
   function forget(state, requester) {
     state.open = state.open.filter(function (key) {
       return key !== requester.disclosure;
+    });
+    state.ticks = state.ticks.filter(function (tick) {
+      return tick.owner !== requester.owner && !requester.ids[tick.owner];
     });
     Object.keys(requester.ids).forEach(function (id) {
       delete state.values[id];
@@ -345,6 +357,13 @@
         field.checked = state.values[id];
       } else {
         field.value = state.values[id];
+      }
+    });
+    state.ticks.forEach(function (tick) {
+      var owner = document.getElementById(tick.owner);
+      var field = owner && owner.querySelector("input[name='" + tick.name + "'][value='" + tick.value + "']");
+      if (field) {
+        field.checked = tick.checked;
       }
     });
     if (state.focus && document.activeElement === document.body) {

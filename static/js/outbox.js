@@ -124,6 +124,8 @@
     queue.push(entry);
     save();
     show(entry, "waiting");
+    pause = 2000;
+    later();
     if (form.hasAttribute("data-once")) {
       form.reset(); // it is in the outbox now: typing it again would send it twice
       var key = form.querySelector("input[name='action_key']");
@@ -153,7 +155,11 @@
 
   // Send what waits, oldest first; stop at the first that meets the network down again.
   function flush() {
-    if (sending || !queue.length || !navigator.onLine) {
+    if (sending || !queue.length) {
+      return;
+    }
+    if (!navigator.onLine) {
+      later();
       return;
     }
     sending = true;
@@ -176,10 +182,12 @@
         function (answer) {
           sending = false;
           if (RETRY.indexOf(answer.status) >= 0) {
-            return; // the server is not back yet: the next connection tries again
+            later(); // the server is not back yet
+            return;
           }
           queue.shift();
           save();
+          pause = 2000;
           if (answer.status < 300) {
             show(entry, "sent");
             var target = entry.target && document.getElementById(entry.target);
@@ -192,9 +200,26 @@
           flush();
         },
         function () {
-          sending = false; // still no network: the next connection tries again
+          sending = false; // still no network
+          later();
         }
       );
+  }
+
+  // Tried again by itself too: the answer alone may have been lost while the live
+  // connection stayed up (it then never says it is back). Every few seconds, longer
+  // and longer, while something waits.
+  var retry = null;
+  var pause = 2000;
+  function later() {
+    if (retry !== null || !queue.length) {
+      return;
+    }
+    retry = setTimeout(function () {
+      retry = null;
+      pause = Math.min(pause * 2, 30000);
+      flush();
+    }, pause);
   }
 
   function init() {
@@ -208,6 +233,7 @@
     queue.forEach(function (entry) {
       show(entry, "waiting");
     });
+    later();
   }
   document.addEventListener("DOMContentLoaded", init);
   // Joining answers with the session page swapped in place of the join page: its outbox
