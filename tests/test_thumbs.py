@@ -1,0 +1,69 @@
+"""Ballots and buttons that fit a thumb, on a phone of 360×640: every vote, reaction and
+ballot control is at least 44×44 CSS pixels (WCAG 2.5.8 asks 24; a shaking hand on a
+cheap phone needs more), and none makes the page scroll sideways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.conftest import ONCE, OpenSession
+from tests.test_polls import act, create
+
+pytestmark = [*BROWSER_MARKS, ONCE]
+
+MIN_PX = 44
+CONTROLS = (
+    ".vote-buttons button, .reaction-buttons button, .grade-choice, "
+    "form.ballot label.choice, form.ballot button, .comments-box > summary"
+)
+MEASURE = """selector => [...document.querySelectorAll(selector)]
+  .filter(e => e.getClientRects().length > 0)
+  .map(e => {
+    const r = e.getBoundingClientRect();
+    return {what: e.className + ' ' + e.textContent.trim().slice(0, 30),
+            width: Math.round(r.width), height: Math.round(r.height)};
+  })"""
+
+
+async def test_every_vote_reaction_and_ballot_control_fits_a_thumb(
+    browser: Any, open_session: OpenSession
+) -> None:
+    code, sid = open_session.code, open_session.session_id
+    other = await open_session.phone("Bruno")
+    sent = await other.post(f"/s/{code}/proposals", {"text": "Une navette solidaire"})
+    assert sent.status_code == 200
+    polls = [
+        await create(open_session, question="Ouvrir le samedi ?", method="yes_no"),
+        await create(
+            open_session,
+            question="Quel nom ?",
+            method="judgment",
+            options="La Marmite\nLe Grenier",
+        ),
+        await create(open_session, question="Acheter un four", method="consent"),
+        await create(
+            open_session, question="Quels jours ?", method="approval", options="Lundi\nMardi"
+        ),
+    ]
+    for poll_id in polls:
+        await act(open_session, poll_id, "open")
+    watch = Console()
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = watch.watch(await context.new_page(), "phone")
+    await page.goto(f"{open_session.server.base_url}/s/{code}")
+    await page.fill("#display_name", "Awa")
+    await page.click("button.primary")
+    await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+    await page.locator("fieldset.grade-row").first.wait_for(timeout=LIVE_MS)
+    measured = await page.evaluate(MEASURE, CONTROLS)
+    kinds = {m["what"].split(" ")[0] for m in measured}
+    assert {"vote-for", "reaction", "grade-choice", "choice"} <= kinds, kinds
+    small = [m for m in measured if m["width"] < MIN_PX or m["height"] < MIN_PX]
+    assert small == [], small
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    await shoot(page, "thumbs/phone-controls-360")
+    assert sid
+    assert watch.errors == []
