@@ -4,8 +4,12 @@ cheap phone needs more), and none makes the page scroll sideways."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from sqlmodel import select
+
+from cocreate.models import Ballot, PollOption
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, OpenSession
 from tests.test_polls import act, create
@@ -66,4 +70,66 @@ async def test_every_vote_reaction_and_ballot_control_fits_a_thumb(
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     await shoot(page, "thumbs/phone-controls-360")
     assert sid
+    assert watch.errors == []
+
+
+async def test_a_ranked_ballot_is_tapped_in_order_and_cast_as_shown(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """Tap the options in order of preference, move one up, take one out: the ballot
+    cast is the order shown, never two options on one rank."""
+    poll_id = await create(
+        open_session,
+        question="Quel projet d'abord ?",
+        method="irv",
+        options="Une navette\nUn jardin\nUne crèche",
+        secret="",  # a named poll: its ballot is readable at once
+    )
+    await act(open_session, poll_id, "open")
+    watch = Console()
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = watch.watch(await context.new_page(), "phone")
+    await page.goto(f"{open_session.server.base_url}/s/{open_session.code}")
+    await page.fill("#display_name", "Awa")
+    await page.click("button.primary")
+    ballot = page.locator(f"#poll-{poll_id} form.ballot")
+    pool = ballot.locator(".rank-pool")
+    order = ballot.locator(".rank-order")
+    await pool.get_by_role("button", name="Rank “Un jardin” number 1").click()
+    await pool.get_by_role("button", name="Rank “Une crèche” number 2").click()
+    await pool.get_by_role("button", name="Rank “Une navette” number 3").click()
+    assert await order.locator(".rank-chosen").all_inner_texts() == [
+        "1. Un jardin",
+        "2. Une crèche",
+        "3. Une navette",
+    ]
+    await order.get_by_role("button", name="Move “Une navette” up").click()
+    await order.get_by_role("button", name="Take “Un jardin” out of my order").click()
+    assert await order.locator(".rank-chosen").all_inner_texts() == [
+        "1. Une navette",
+        "2. Une crèche",
+    ]
+    assert await ballot.locator("select").first.is_hidden()  # the drop-downs carry it
+    await shoot(page, "thumbs/ranked-tapped-360")
+    small = [
+        m
+        for m in await page.evaluate(MEASURE, ".rank-chosen, .rank-move, .rank-add")
+        if m["width"] < MIN_PX or m["height"] < MIN_PX
+    ]
+    assert small == [], small
+    await ballot.locator("button.primary").click()
+    confirm = ballot.locator(".ballot-confirm")
+    assert await confirm.locator("li").all_inner_texts() == ["1. Une navette", "2. Une crèche"]
+    await confirm.get_by_role("button", name="Confirm and cast").click()
+    await page.locator(f"#poll-{poll_id} .ballot--done").wait_for(timeout=LIVE_MS)
+    async with open_session.server.db.session() as db:
+        (cast,) = (await db.exec(select(Ballot).where(Ballot.poll_id == poll_id))).all()
+        options = {
+            o.id: o.label
+            for o in (await db.exec(select(PollOption).where(PollOption.poll_id == poll_id)))
+        }
+    ranking = json.loads(cast.content)
+    assert [options[int(o)] for o in ranking] == ["Une navette", "Une crèche"], ranking
     assert watch.errors == []

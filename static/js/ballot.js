@@ -121,6 +121,143 @@
     title.focus();
   }
 
+  // Ranked ballots: tap the options in order of preference (1, 2, 3 appear as they are
+  // tapped; tap a ranked one to take it out), move one up or down by its buttons. The
+  // numbered drop-downs stay in the form, hidden, and carry the order: never two
+  // options on one rank.
+  function enhanceRanking(fieldset) {
+    if (fieldset.classList.contains("is-tapped")) {
+      return;
+    }
+    var options = Array.prototype.map.call(fieldset.querySelectorAll(".number-row"), function (row) {
+      return { label: text(row.querySelector("label")), select: row.querySelector("select") };
+    });
+    if (!options.length) {
+      return;
+    }
+    fieldset.classList.add("is-tapped");
+    var say = function (name, option, rank) {
+      return fieldset.getAttribute("data-" + name).replace("{option}", option).replace("{rank}", rank);
+    };
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = fieldset.getAttribute("data-tap-hint");
+    var orderTitle = document.createElement("p");
+    orderTitle.className = "rank-title";
+    orderTitle.textContent = fieldset.getAttribute("data-order");
+    var order = document.createElement("ol");
+    order.className = "rank-order";
+    var leftTitle = document.createElement("p");
+    leftTitle.className = "rank-title";
+    leftTitle.textContent = fieldset.getAttribute("data-left");
+    var pool = document.createElement("div");
+    pool.className = "rank-pool";
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    [hint, orderTitle, order, leftTitle, pool, status].forEach(function (element) {
+      fieldset.appendChild(element);
+    });
+
+    // The order as the drop-downs say it (a ballot drawn again keeps what was chosen);
+    // ranks repeated or skipped there are made whole.
+    var ranked = options
+      .filter(function (o) {
+        return o.select.value;
+      })
+      .sort(function (a, b) {
+        return Number(a.select.value) - Number(b.select.value);
+      });
+
+    function button(label, className, name, action) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = className;
+      b.textContent = label;
+      if (name) {
+        b.setAttribute("aria-label", name);
+      }
+      b.addEventListener("click", action);
+      return b;
+    }
+
+    function draw(focusLabel) {
+      options.forEach(function (o) {
+        var at = ranked.indexOf(o);
+        o.select.value = at < 0 ? "" : String(at + 1);
+      });
+      order.innerHTML = "";
+      pool.innerHTML = "";
+      var toFocus = null;
+      ranked.forEach(function (o, at) {
+        var item = document.createElement("li");
+        var main = button((at + 1) + ". " + o.label, "rank-chosen", say("out", o.label), function () {
+          ranked.splice(ranked.indexOf(o), 1);
+          draw(o.label);
+        });
+        item.appendChild(main);
+        if (at > 0) {
+          item.appendChild(button("↑", "rank-move", say("up", o.label), function () {
+            ranked.splice(at, 1);
+            ranked.splice(at - 1, 0, o);
+            draw(o.label);
+          }));
+        }
+        if (at < ranked.length - 1) {
+          item.appendChild(button("↓", "rank-move", say("down", o.label), function () {
+            ranked.splice(at, 1);
+            ranked.splice(at + 1, 0, o);
+            draw(o.label);
+          }));
+        }
+        order.appendChild(item);
+        if (o.label === focusLabel) {
+          toFocus = main;
+        }
+      });
+      if (!ranked.length) {
+        var none = document.createElement("li");
+        none.className = "rank-none";
+        none.textContent = fieldset.getAttribute("data-none");
+        order.appendChild(none);
+      }
+      options.forEach(function (o) {
+        if (ranked.indexOf(o) >= 0) {
+          return;
+        }
+        var add = button(o.label, "rank-add", say("in", o.label, ranked.length + 1), function () {
+          ranked.push(o);
+          draw(o.label);
+        });
+        pool.appendChild(add);
+        if (o.label === focusLabel) {
+          toFocus = add;
+        }
+      });
+      status.textContent = ranked.map(function (o, at) {
+        return (at + 1) + ". " + o.label;
+      }).join(", ");
+      if (toFocus) {
+        toFocus.focus();
+      }
+    }
+    draw(null);
+  }
+
+  function enhance(root) {
+    if (root.querySelectorAll) {
+      root.querySelectorAll("form.ballot fieldset.ranking").forEach(enhanceRanking);
+    }
+    if (root.matches && root.matches("fieldset.ranking")) {
+      enhanceRanking(root);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    // Ballots arrive with the live frames and the answers: htmx says when it draws one.
+    htmx.onLoad(enhance);
+  });
+
   document.addEventListener(
     "submit",
     function (event) {
