@@ -206,6 +206,18 @@ async def test_binding_poll_members_only_with_quorum(open_session: OpenSession) 
     )
     assert not_member.status_code == 403
     assert "Only members on the roster" in not_member.text
+    # The guest's phone shows no ballot it could not cast: it says the vote is the
+    # members', with the form to join as one; a member's phone shows the ballot.
+    for page in (
+        (await guest.get(f"/s/{open_session.code}")).text,
+        (await guest.get(f"/s/{open_session.code}/polls/{poll_id}/ballots")).text,
+    ):
+        assert "This vote is for the members of the cooperative." in page
+        assert f'id="ballot-{poll_id}"' not in page
+        assert 'name="voting_code"' in page
+    member_page = (await alice.get(f"/s/{open_session.code}/polls/{poll_id}/ballots")).text
+    assert "This vote is for the members" not in member_page
+    assert f'id="ballot-{poll_id}"' in member_page
     # A member added after opening is not in this poll's electorate.
     await import_csv(open_session, "nom;numéro\nDenis Blanc;004\n")
     denis = await member_phone(open_session, (await codes(open_session))["004"])

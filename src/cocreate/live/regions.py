@@ -193,7 +193,7 @@ async def stage_context(
         "lazy_votes": True,
     }
     if participant_id is not None and newcomer:
-        context |= {"identities": [None], "lazy_votes": False}
+        context |= {"identities": [None], "lazy_votes": False, "is_member": False}
     elif participant_id is not None:
         voter = await db.get(Participant, participant_id)
         assert voter is not None
@@ -206,6 +206,7 @@ async def stage_context(
             ),
             "signed": await polls.signed(db=db, voter=voter),
             "identities": await polls.identities(db=db, voter=voter),
+            "is_member": voter.member_id is not None,
             "withdrawn": (
                 await proxies.withdrawn_from(
                     db=db, session_id=session_id, holder_id=voter.member_id

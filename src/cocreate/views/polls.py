@@ -269,6 +269,7 @@ async def my_ballots(request: Request, session: Session, participant: Participan
         identities=identities,
         signed=signed,
         withdrawn=withdrawn,
+        is_member=participant.member_id is not None,
     )
 
 
