@@ -100,6 +100,32 @@ async def test_unknown_and_malformed_codes(open_session: OpenSession) -> None:
     empty = await visitor.get("/join", params={"code": ""})
     assert empty.status_code == 422
     assert "Type the code of 6 characters" in empty.text
+    # A wrong code is said on the home page, beside the field, the code kept to mend.
+    for code, status, message in (
+        ("ZZZZZZ", 404, "No session has this code."),
+        ("ABC", 422, "Type the code of 6 characters"),
+    ):
+        wrong = await visitor.get("/join", params={"code": code})
+        assert wrong.status_code == status
+        assert message in wrong.text
+        assert 'aria-describedby="code-error"' in wrong.text
+        assert f'value="{code}"' in wrong.text
+
+
+async def test_codes_typed_on_the_home_page_count_as_guesses(open_session: OpenSession) -> None:
+    """The home page's form says a wrong code beside its field, and a run of them is
+    throttled as the same codes typed in the address are."""
+    visitor = Browser(open_session.server)
+    open_session.devices.append(visitor)
+    statuses = [
+        (await visitor.get("/join", params={"code": f"ZZZZ{n:02d}"})).status_code
+        for n in range(70)  # past the burst of 60 a client may try at once
+    ]
+    assert statuses[0] == 404
+    assert statuses[-1] == 429
+    refused = await visitor.get("/join", params={"code": open_session.code})
+    assert refused.status_code == 429
+    assert "Too many unknown codes" in refused.text
 
 
 async def test_joining_needs_a_sensible_name_and_an_open_session(open_session: OpenSession) -> None:

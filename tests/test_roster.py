@@ -168,6 +168,10 @@ async def test_a_member_joins_with_their_code_once_whatever_the_phone(
     )
     assert refused.status_code == 404
     assert "not on the roster" in refused.text
+    # Said on the join page, beside the field, the member form open: no page of its own.
+    assert 'aria-describedby="voting-code-error"' in refused.text
+    assert '<details class="member-join" open>' in refused.text
+    assert 'id="display_name"' in refused.text  # the join page, as it was
     link = await stranger.get(f"/m/{code}")
     assert link.status_code == 200
     assert f"/s/{open_session.code}/join-member" in link.text  # the open session to join
@@ -191,6 +195,27 @@ async def test_binding_poll_members_only_with_quorum(open_session: OpenSession) 
     )
     assert refused.status_code == 409
     assert "Quorum not reached: 1 members present out of 3, 2 needed." in refused.text
+    # From the console's page (htmx), said beside the button, the page staying as it was.
+    path = f"/sessions/{open_session.session_id}/polls/{poll_id}/open"
+    fac = open_session.facilitator
+    beside = await fac.http.post(
+        path,
+        data={"csrf_token": fac.csrf},
+        headers={"HX-Request": "true", "X-Error-Target": f"poll-error-{poll_id}"},
+    )
+    assert beside.status_code == 409
+    assert beside.headers["HX-Retarget"] == f"#poll-error-{poll_id}"
+    assert "Quorum not reached" in beside.text
+    for odd in ("#flash", "a b", "x" * 90, "1abc", "</p>"):
+        elsewhere = await fac.http.post(
+            path,
+            data={"csrf_token": fac.csrf},
+            headers={"HX-Request": "true", "X-Error-Target": odd},
+        )
+        assert elsewhere.headers["HX-Retarget"] == "#flash", odd
+    console = (await fac.get(f"/sessions/{open_session.session_id}/console")).text
+    assert f'data-error-target="poll-error-{poll_id}"' in console
+    assert f'<div id="poll-error-{poll_id}" class="field-error"' in console
     async with open_session.server.db.session() as db:
         assert (await db.exec(select(PollElector))).all() == []  # nothing frozen
         poll = await db.get(Poll, poll_id)
@@ -198,7 +223,10 @@ async def test_binding_poll_members_only_with_quorum(open_session: OpenSession) 
         assert poll.opened_at is None
 
     bernard = await member_phone(open_session, member_codes["002"])
-    await act(open_session, poll_id, "open")
+    # Opened from the console's page: the console is loaded again, as a page.
+    opened = await fac.post(path)
+    assert opened.status_code == 200
+    assert opened.headers["HX-Redirect"] == f"/sessions/{open_session.session_id}/console#polls"
     await vote(alice, open_session, poll_id, {"choice": "for"})
     await vote(bernard, open_session, poll_id, {"choice": "for"})
     not_member = await guest.post(

@@ -12,6 +12,7 @@ from sqlmodel import select
 from cocreate.models import Ballot, PollOption
 from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
 from tests.conftest import ONCE, OpenSession
+from tests.test_agenda import add_step, move
 from tests.test_polls import act, create
 
 pytestmark = [*BROWSER_MARKS, ONCE]
@@ -132,4 +133,50 @@ async def test_a_ranked_ballot_is_tapped_in_order_and_cast_as_shown(
         }
     ranking = json.loads(cast.content)
     assert [options[int(o)] for o in ranking] == ["Une navette", "Une crèche"], ranking
+    assert watch.errors == []
+
+
+async def test_reacting_one_proposal_at_a_time(browser: Any, open_session: OpenSession) -> None:
+    """Many proposals to react to, on a phone: one card at a time, the next one coming
+    after each reaction, as in Pol.is; the whole list a tap away."""
+    await add_step(open_session, "ideas", "Vos idées")
+    await add_step(open_session, "discussion", "On en parle")
+    await move(open_session, "start")
+    bruno = await open_session.phone("Bruno")
+    texts = ["Une navette", "Un jardin", "Une crèche"]
+    for text in texts:
+        sent = await bruno.post(f"/s/{open_session.code}/proposals", {"text": text})
+        assert sent.status_code == 200
+    await move(open_session, "next")
+    watch = Console()
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = watch.watch(await context.new_page(), "phone")
+    await page.goto(f"{open_session.server.base_url}/s/{open_session.code}")
+    await page.fill("#display_name", "Awa")
+    await page.click("button.primary")
+    bar = page.locator(".one-by-one")
+    await bar.get_by_role("button", name="One at a time").click()
+    shown = page.locator("#wall > .card:visible")
+    count = bar.locator(".one-by-one-count")
+    await count.filter(has_text="Proposal 1 of 3").wait_for(timeout=LIVE_MS)
+    assert await shown.count() == 1
+    first = await shown.locator(".card-text").inner_text()
+    await shoot(page, "thumbs/one-at-a-time-360")
+    await shown.locator("button.reaction--agree").click()
+    await count.filter(has_text="Proposal 2 of 3").wait_for(timeout=LIVE_MS)
+    assert await shown.count() == 1
+    assert await shown.locator(".card-text").inner_text() != first
+    await bar.get_by_role("button", name="Previous").click()
+    await count.filter(has_text="Proposal 1 of 3").wait_for(timeout=LIVE_MS)
+    assert await shown.locator("button.reaction--agree[aria-pressed='true']").count() == 1
+    await bar.get_by_role("button", name="One at a time").click()  # the whole list again
+    assert await shown.count() == 3
+    small = [
+        m
+        for m in await page.evaluate(MEASURE, ".one-by-one button")
+        if m["width"] < MIN_PX or m["height"] < MIN_PX
+    ]
+    assert small == [], small
     assert watch.errors == []

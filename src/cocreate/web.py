@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cocreate import qr
 from cocreate.database import Database
-from cocreate.errors import RuleError
+from cocreate.errors import RuleError, UnknownCode, UnknownMemberCode
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import LOCALES, N_, negotiate
 from cocreate.limits import Clock, RateLimit
@@ -129,6 +129,17 @@ class Limits:
         if settings.joins_per_minute != JOINS_PER_MINUTE:
             limits = replace(limits, joins=join_limit(settings.joins_per_minute))
         return limits
+
+
+def count_guess(request: Request, exc: Exception) -> None:
+    """A wrong join code or voting code counts against the client (and, for voting
+    codes, against everyone): past the allowance, even a right one waits (``limits``)."""
+    limits = app_state(request).limits
+    if isinstance(exc, UnknownCode):
+        limits.code_guesses.take(client_of(request))
+    elif isinstance(exc, UnknownMemberCode):
+        limits.member_codes.take(client_of(request))
+        limits.member_codes_all.take(EVERYONE)
 
 
 def client_of(conn: HTTPConnection) -> str:
@@ -365,6 +376,14 @@ async def qr_svg(request: Request, url: str) -> Response:
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def go_to(request: Request, url: str) -> Response:
+    """After a form: to ``url``. A plain form is redirected; a form sent by htmx (so that
+    a refusal stays on the page, beside it) is told to load ``url`` as a page."""
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return see_other(url)
 
 
 # The signed cookie's keys naming a facilitator: their id, and their account's session

@@ -141,6 +141,22 @@
     true
   );
 
+  // A form may name where its refusal is said, beside it (data-error-target): the
+  // server puts it there instead of the page's message region; emptied as it leaves.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("[data-error-target]") : null;
+    if (!form) {
+      return;
+    }
+    var id = form.getAttribute("data-error-target");
+    event.detail.headers["X-Error-Target"] = id;
+    var slot = document.getElementById(id);
+    if (slot) {
+      slot.innerHTML = "";
+    }
+  });
+
   // An error shown in the message region goes away when tapped, or on the next success.
   document.addEventListener("click", function (event) {
     var flash = event.target.closest && event.target.closest(".flash");

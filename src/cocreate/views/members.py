@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cocreate import projects, qr, roster
-from cocreate.errors import Invalid, UnknownMemberCode
+from cocreate.errors import Invalid, RuleError, Throttled, UnknownMemberCode
 from cocreate.i18n import N_
 from cocreate.models import (
     Facilitator,
@@ -32,6 +32,7 @@ from cocreate.views.access import (
 from cocreate.views.participant import session_url
 from cocreate.web import (
     app_state,
+    count_guess,
     field,
     locale_of,
     public_url,
@@ -209,13 +210,32 @@ async def member_link(request: Request) -> Response:
 @public_action
 async def join_as_member(request: Request, form: FormData) -> Response:
     state = app_state(request)
-    async with state.db.write() as db:
-        session = await projects.session_by_code(db=db, code=request.path_params["code"])
-        arrival = await roster.join_as_member(
-            db=db,
+    async with state.db.session() as db:
+        session, project = await projects.session_and_project_by_code(
+            db=db, code=request.path_params["code"]
+        )
+    phone = remembered_participant(request, key(session))
+    try:
+        async with state.db.write() as db:
+            arrival = await roster.join_as_member(
+                db=db, session=session, code=field(form, "voting_code"), phone_participant_id=phone
+            )
+    except Throttled:
+        raise
+    except RuleError as refused:
+        if phone is not None:
+            raise  # from the session page: said in its message region
+        # From the join page: said there, beside the field, the page as it was.
+        count_guess(request, refused)
+        message = translate_error(state.templates, locale_of(request), refused)
+        return render(
+            request,
+            "participant/join.html",
+            status_code=refused.status_code,
             session=session,
-            code=field(form, "voting_code"),
-            phone_participant_id=remembered_participant(request, key(session)),
+            project=project,
+            name="",
+            member_error=message,
         )
     remember_participant(request, key(session), key(arrival.participant))
     return see_other(session_url(request, session))

@@ -35,10 +35,10 @@ from cocreate.web import (
     current_facilitator,
     field,
     form_fields,
+    go_to,
     int_param,
     is_htmx,
     render,
-    see_other,
 )
 
 
@@ -83,8 +83,8 @@ def _percent(raw: str) -> int:
     return percent
 
 
-def _console(session_id: int) -> Response:
-    return see_other(url("console", session_id=session_id) + "#polls")
+def _console(request: Request, session_id: int, query: str = "") -> Response:
+    return go_to(request, url("console", session_id=session_id) + query + "#polls")
 
 
 @facilitator_page
@@ -122,7 +122,7 @@ async def create_poll(request: Request, form: FormData, facilitator: Facilitator
         await polls.create_poll(
             db=db, facilitator=facilitator, session_id=session_id, draft=_draft(form)
         )
-    return _console(session_id)
+    return _console(request, session_id)
 
 
 async def _close(
@@ -145,7 +145,7 @@ async def _poll_step(request: Request, facilitator: Facilitator, step: PollStep)
     state = app_state(request)
     async with state.db.write() as db:
         await step(db, facilitator, session_id, int_param(request, "poll_id"), state.seal)
-    return _console(session_id)
+    return _console(request, session_id)
 
 
 @facilitator_action
@@ -161,9 +161,8 @@ async def open_poll(request: Request, form: FormData, facilitator: Facilitator) 
             poll_id=int_param(request, "poll_id"),
         )
     if opened.moved_to is None:
-        return _console(session_id)
-    moved = f"?step_moved={key(opened.moved_to)}"
-    return see_other(url("console", session_id=session_id) + moved + "#polls")
+        return _console(request, session_id)
+    return _console(request, session_id, f"?step_moved={key(opened.moved_to)}")
 
 
 @facilitator_action
@@ -193,7 +192,7 @@ async def next_round(request: Request, form: FormData, facilitator: Facilitator)
             poll_id=int_param(request, "poll_id"),
             question=field(form, "question"),
         )
-    return _console(session_id)
+    return _console(request, session_id)
 
 
 @participant_action
@@ -284,7 +283,7 @@ async def record_proxy(request: Request, form: FormData, facilitator: Facilitato
             principal_number=field(form, "principal"),
             holder_number=field(form, "holder"),
         )
-    return see_other(url("console", session_id=session_id) + "#proxies")
+    return go_to(request, url("console", session_id=session_id) + "#proxies")
 
 
 @facilitator_action
@@ -297,7 +296,7 @@ async def revoke_proxy(request: Request, form: FormData, facilitator: Facilitato
             session_id=session_id,
             proxy_id=int_param(request, "proxy_id"),
         )
-    return see_other(url("console", session_id=session_id) + "#proxies")
+    return go_to(request, url("console", session_id=session_id) + "#proxies")
 
 
 @public_action

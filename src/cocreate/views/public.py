@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from cocreate import projects
-from cocreate.i18n import LOCALES
+from cocreate.errors import Invalid, Throttled, UnknownCode
+from cocreate.i18n import LOCALES, N_
 from cocreate.urls import url
 from cocreate.views.access import public_action, public_page
-from cocreate.web import app_state, field, mounted, render, see_other
+from cocreate.web import app_state, client_of, count_guess, field, mounted, render, see_other
 
 
 @public_page
@@ -23,9 +24,26 @@ async def home(request: Request) -> Response:
 @public_page
 async def join_by_code(request: Request) -> Response:
     """The home page's form: a typed code leads to its session's join page."""
-    code = projects.normalize_join_code(request.query_params.get("code", ""))
+    typed = request.query_params.get("code", "")
+    code = projects.normalize_join_code(typed)
     if not code:
         return render(request, "home.html", status_code=422, code="", error="empty")
+    # A code no session has is said here, beside the field, not on a page of its own;
+    # it counts as a guess, as one typed in the address does (``limits``).
+    guesses, who = app_state(request).limits.code_guesses, client_of(request)
+    if guesses.exhausted(who):
+        raise Throttled(
+            N_("Too many unknown codes were tried from here. Try again in %(n)d s."),
+            retry_after=max(1, guesses.retry_after(who)),
+        )
+    async with app_state(request).db.session() as db:
+        try:
+            await projects.session_numbers_by_code(db=db, code=code)
+        except UnknownCode as unknown:
+            count_guess(request, unknown)
+            return render(request, "home.html", status_code=404, code=typed, error="unknown")
+        except Invalid:  # not 6 characters
+            return render(request, "home.html", status_code=422, code=typed, error="length")
     return see_other(mounted(request, url("participant_session", code=code)))
 
 
