@@ -88,7 +88,9 @@ def test_text_is_encoded_where_it_needs_to_be_and_left_alone_elsewhere() -> None
     assert url("participant_session", code="K7QX3P") == "/s/K7QX3P"
     assert url("open_participant_link", token="a-b_c") == "/p/a-b_c"
     assert url("open_participant_link", token="a b?c#d") == "/p/a%20b%3Fc%23d"
-    assert static("/css/cocreate.css") == static("css/cocreate.css") == "/static/css/cocreate.css"
+    # A static file is linked by a name carrying a digest of its content.
+    assert static("/css/cocreate.css") == static("css/cocreate.css")
+    assert re.fullmatch(r"/static/css/cocreate\.[0-9a-f]{12}\.css", static("css/cocreate.css"))
 
 
 def test_an_unknown_route_or_a_missing_value_fails_the_render(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import logging
+import re
 import time
 from base64 import b64decode
 from collections.abc import AsyncIterator
@@ -22,13 +23,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Match, Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cocreate import accounts, participants, proposal_votes, pubsub, urls
+from cocreate.assets import Assets
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
-from cocreate.errors import RuleError, Throttled, UnknownCode, UnknownMemberCode
+from cocreate.errors import RuleError, Throttled
 from cocreate.heavy import HeavyWork
 from cocreate.i18n import N_
 from cocreate.live.cache import AtEventNumber, SharedStages
@@ -60,6 +61,7 @@ from cocreate.web import (
     Limits,
     app_state,
     client_of,
+    count_guess,
     is_htmx,
     locale_of,
     render,
@@ -144,6 +146,10 @@ P = "/proposals/{proposal_id:id}"
 Q = "/polls/{poll_id:id}"
 D = "/projects/{project_id:id}/decisions"
 I = "/projects/{project_id:id}/impact"  # noqa: E741 - the impact pages, like D and F
+
+# The static files, each linked by a name carrying a digest of its content (cached for a
+# year by browsers) and sent compressed (``cocreate.assets``).
+ASSETS = Assets(resource_dir("static"))
 
 routes = [
     Route("/", public.home, name="home"),
@@ -321,9 +327,10 @@ routes = [
     ),
     # Live updates, down only: served past the HTTP stack by LiveSockets
     WebSocketRoute("/ws/{code}/{audience}", live_app, name="live"),
-    Mount("/static", app=StaticFiles(directory=resource_dir("static")), name="static"),
+    Mount("/static", app=ASSETS, name="static"),
 ]
 urls.install(routes)  # every url() and static() is filled from this table
+urls.install_assets(ASSETS.addresses())
 
 
 class LiveSockets:
@@ -527,11 +534,19 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# The place beside a form where its refusal is said (the form's data-error-target, sent
+# by the page's script): an element id, nothing else.
+ERROR_TARGET = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,80}")
+
+
 def _error_response(request: Request, status: int, message: str) -> Response:
-    """Errors as users see them: into the page's message region under htmx, else a page."""
+    """Errors as users see them: beside the form that was refused, or in the page's
+    message region, under htmx; else a page."""
     if is_htmx(request):
+        beside = request.headers.get("X-Error-Target", "")
+        target = f"#{beside}" if ERROR_TARGET.fullmatch(beside) else "#flash"
         response = render(request, "partials/flash.html", status_code=status, message=message)
-        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Retarget"] = target
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     return render(request, "error.html", status_code=status, message=message, back=_back(request))
@@ -549,12 +564,7 @@ async def rule_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RuleError)
     if api.is_api(request):  # the API answers JSON, in English
         return api.rule_error_response(exc)
-    if isinstance(exc, UnknownCode):
-        app_state(request).limits.code_guesses.take(client_of(request))
-    elif isinstance(exc, UnknownMemberCode):
-        limits = app_state(request).limits
-        limits.member_codes.take(client_of(request))
-        limits.member_codes_all.take(EVERYONE)
+    count_guess(request, exc)
     message = translate_error(app_state(request).templates, locale_of(request), exc)
     response = _error_response(request, exc.status_code, message)
     if isinstance(exc, Throttled):

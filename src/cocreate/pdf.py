@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import mimetypes
 import re
 import threading
 import warnings
@@ -18,6 +17,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from cocreate.assets import Assets
 from cocreate.resources import resource_dir
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,16 @@ def static_file(url: str) -> tuple[bytes, str]:
     """The bytes and type of one of cocreate's static files named by an address of the
     page; ValueError for any other address."""
     parts = urlsplit(url)
-    static = resource_dir("static").resolve()
     if f"{parts.scheme}://{parts.netloc}/" == BASE_URL and parts.path.startswith("/static/"):
-        path = (static / parts.path.removeprefix("/static/")).resolve()
-        if path.is_relative_to(static) and path.is_file():
-            return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "text/plain"
+        asset = _assets().file(parts.path.removeprefix("/static/"))
+        if asset is not None:  # by its name in the page (with its digest) or its plain one
+            return asset.body("identity"), asset.media_type.split(";")[0]
     raise ValueError(f"the PDF may only use cocreate's own files, not {url}")
+
+
+@functools.cache
+def _assets() -> Assets:
+    return Assets(resource_dir("static"))
 
 
 @functools.cache

@@ -225,6 +225,16 @@ def url(name: str, /, **params: ParamValue) -> str:
     return (_fill.get(name) or _unknown(name))(params)
 
 
+_assets: dict[str, str] = {}  # a static file's name -> the name it is linked by
+
+
+def install_assets(addresses: Mapping[str, str]) -> None:
+    """The names static files are linked by, which carry a digest of their content
+    (``cocreate.assets``): ``app.py`` hands them over with the route table."""
+    _assets.update(addresses)
+
+
 def static(path: str) -> str:
     """The address of one of the app's static files: ``static("css/cocreate.css")``."""
-    return (_fill.get("static") or _unknown("static"))({"path": path})
+    name = path.lstrip("/")
+    return (_fill.get("static") or _unknown("static"))({"path": _assets.get(name, name)})
