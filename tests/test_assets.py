@@ -85,3 +85,41 @@ def test_the_minutes_pdf_reads_static_files_by_either_name(name: str) -> None:
     plain, _ = pdf.static_file(f"{pdf.BASE_URL.rstrip('/')}/static/{name}")
     assert plain == body
     assert "/" in media_type
+
+
+async def test_pages_go_compressed_each_with_its_token_masked_afresh(
+    open_session: OpenSession,
+) -> None:
+    """A page is sent gzip-compressed to a browser that takes it; the CSRF token in it
+    differs from one answer to the next (nothing constant for BREACH to guess), and each
+    of them is taken back by the server."""
+    phone = await open_session.phone("Awa")
+    code = open_session.code
+    pages = [
+        await phone.http.get(f"/s/{code}", headers={"Accept-Encoding": "gzip"}) for _ in range(3)
+    ]
+    tokens = []
+    for page in pages:
+        assert page.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in page.headers["vary"]
+        assert int(page.headers["content-length"]) < len(page.content) / 2
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        tokens.append(found.group(1))
+    assert len(set(tokens)) == 3
+    for n, token in enumerate(tokens):
+        sent = await phone.http.post(
+            f"/s/{code}/proposals",
+            data={"text": f"Idée {n}", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert sent.status_code == 200, sent.text
+    tampered = tokens[0][:-2] + ("AA" if not tokens[0].endswith("AA") else "BB")
+    refused = await phone.http.post(
+        f"/s/{code}/proposals",
+        data={"text": "Idée volée", "csrf_token": tampered},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 403
+    plain = await phone.http.get(f"/s/{code}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers

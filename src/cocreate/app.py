@@ -26,7 +26,7 @@ from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cocreate import accounts, participants, proposal_votes, pubsub, urls
-from cocreate.assets import Assets
+from cocreate.assets import Assets, CompressPages
 from cocreate.batches import WriteBatches
 from cocreate.database import OUTAGES, Database
 from cocreate.errors import RuleError, Throttled
@@ -664,6 +664,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(CompressPages),
             Middleware(BodyLimit),
             Middleware(SecureCookies),
             Middleware(

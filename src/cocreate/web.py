@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import ipaddress
 import secrets
 import time
@@ -169,12 +171,37 @@ def locale_of(conn: HTTPConnection) -> str:
     )
 
 
-def csrf_token(conn: HTTPConnection) -> str:
+def _session_token(conn: HTTPConnection) -> str:
     token = conn.session.get(CSRF_FIELD)
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
         conn.session[CSRF_FIELD] = token
     return token
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The visitor's CSRF token as a page carries it: masked afresh for each answer (a
+    random pad, then the token XOR the pad), so that no two pages carry the same
+    characters for it. Pages are sent compressed; an attacker measuring their sizes
+    while making a browser load them (BREACH) has nothing constant to guess."""
+    secret = _session_token(conn).encode()
+    pad = secrets.token_bytes(len(secret))
+    masked = pad + bytes(a ^ b for a, b in zip(pad, secret, strict=True))
+    return base64.urlsafe_b64encode(masked).decode().rstrip("=")
+
+
+def _unmasked(sent: str) -> str:
+    """The token a masked one stands for (anything else: itself, which then fails)."""
+    try:
+        raw = base64.urlsafe_b64decode(sent + "=" * (-len(sent) % 4))
+    except (ValueError, binascii.Error):
+        return sent
+    half = len(raw) // 2
+    if len(raw) % 2 or half == 0:
+        return sent
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).decode(
+        "ascii", errors="replace"
+    )
 
 
 def is_htmx(request: Request) -> bool:
@@ -202,7 +229,11 @@ async def read_form(
         if (
             not isinstance(sent, str)
             or not isinstance(expected, str)
-            or not secrets.compare_digest(sent.encode(), expected.encode())
+            or not (
+                secrets.compare_digest(_unmasked(sent).encode(), expected.encode())
+                # A page drawn before tokens were masked: its token as it was.
+                or secrets.compare_digest(sent.encode(), expected.encode())
+            )
         ):
             raise RuleErrorResponse(
                 403, N_("This form has expired. Reload the page and try again.")

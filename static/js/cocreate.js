@@ -157,6 +157,57 @@
     }
   });
 
+  // A page swapped in (the session page after joining) may need scripts its first page
+  // did not load (the websocket extension, the phone's): loaded in order, then htmx
+  // looks at the page again, which connects it live.
+  document.addEventListener("DOMContentLoaded", function () {
+    var wanted = document.getElementById("page-scripts");
+    if (wanted) {
+      wanted.remove(); // a page loaded as such has its scripts in its head
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var wanted = document.getElementById("page-scripts");
+    if (!wanted) {
+      return;
+    }
+    var have = Array.prototype.map.call(document.scripts, function (script) {
+      return script.getAttribute("src");
+    });
+    var missing = wanted.getAttribute("data-src").split(" ").filter(function (src) {
+      return src && have.indexOf(src) < 0;
+    });
+    wanted.remove();
+    // htmx took the page in before its extension was there, and does not look at an
+    // element twice: once the extension is loaded, the live region is drawn anew (a
+    // copy) for htmx to take it; the phone's script comes after, onto that copy.
+    function refreshLive() {
+      var live = document.querySelector("[ws-connect]");
+      if (live) {
+        var fresh = live.cloneNode(true);
+        live.replaceWith(fresh);
+        htmx.process(fresh);
+      }
+    }
+    var extension = missing.some(function (src) {
+      return src.indexOf("htmx-ext-ws") >= 0;
+    });
+    (function next() {
+      if (!missing.length) {
+        return;
+      }
+      var script = document.createElement("script");
+      script.src = missing.shift();
+      script.onload = function () {
+        if (extension && script.src.indexOf("htmx-ext-ws") >= 0) {
+          refreshLive();
+        }
+        next();
+      };
+      document.head.appendChild(script);
+    })();
+  });
+
   // An error shown in the message region goes away when tapped, or on the next success.
   document.addEventListener("click", function (event) {
     var flash = event.target.closest && event.target.closest(".flash");
