@@ -43,6 +43,7 @@ from cocreate.migrate import alembic_config, upgrade
 from cocreate.models import Event, Session
 from cocreate.sealed import BallotSeal
 from cocreate.settings import Settings
+from cocreate.web import unmasked_csrf
 from tests.factories import PASSWORD, Factory
 from tests.inprocess import InProcess
 
@@ -413,6 +414,19 @@ async def server(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Every place a page carries its CSRF token: the forms' fields and the body's header.
+TOKEN_PLACES = re.compile(r'(name="csrf_token" value="|"X-CSRF-Token": ")[^"]+')
+
+
+def same_token(a: str, b: str) -> bool:
+    """Whether two tokens of pages stand for the same visitor's token: each answer masks
+    it afresh (``web.csrf_token``), so two pages never carry the same characters."""
+    return unmasked_csrf(a) == unmasked_csrf(b)
+
+
+def without_tokens(html: str) -> str:
+    """A page with its CSRF tokens blanked: two answers drawn alike then compare equal."""
+    return TOKEN_PLACES.sub(r"\1…", html)
 
 
 class Browser:

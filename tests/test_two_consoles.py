@@ -244,10 +244,11 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
         removed = await db.exec(select(Participant).where(col(Participant.removed_at).is_not(None)))
         assert [p.display_name for p in removed.all()] == ["Quentin"]
 
-    # Polls: plain forms, which answer with the console again. Each one B uses arrived
-    # live, so console A moves the next poll along after each of B's reloads.
-    await b.locator(f"#poll-{consent}").get_by_role("button", name="Open the poll").click()
-    await b.wait_for_load_state()
+    # Polls: forms whose answer loads the console again (a refusal stays beside them).
+    # Each one B uses arrived live, so console A moves the next poll along after each of
+    # B's reloads.
+    async with b.expect_navigation():
+        await b.locator(f"#poll-{consent}").get_by_role("button", name="Open the poll").click()
     assert (await fresh(open_session, Poll, consent)).opened_at is not None
     await b.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
 
@@ -257,8 +258,8 @@ async def test_a_second_console_works_every_form_that_reached_it_live(
     await poll.locator("summary", has_text="Close the poll and count").wait_for(timeout=LIVE_MS)
     await settled(b, open_session)
     await poll.locator("summary", has_text="Close the poll and count").click()
-    await poll.get_by_role("button", name="Close and count now").click()
-    await b.wait_for_load_state()
+    async with b.expect_navigation():
+        await poll.get_by_role("button", name="Close and count now").click()
     assert (await fresh(open_session, Poll, yes_no)).closed_at is not None
     await b.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
 
