@@ -52,6 +52,7 @@ from cocreate.events import (
     SessionEvent,
     StepChanged,
 )
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
@@ -859,8 +860,10 @@ class PollView:
                 return option.label
         return option_id
 
-    def labels(self, option_ids: Sequence[str]) -> str:
-        return ", ".join(self.label(o) for o in option_ids)
+    def option_labels(self, option_ids: Sequence[str]) -> list[str]:
+        """The options' labels, to be joined as the page's language lists them
+        (the ``listing`` filter)."""
+        return [self.label(o) for o in option_ids]
 
 
 async def poll_views(
@@ -896,6 +899,7 @@ async def named_ballots(*, db: AsyncSession, poll: Poll) -> list[tuple[str, Any]
         select(Participant.display_name, Ballot.content)
         .join(Participant, col(Participant.id) == col(Ballot.voter_id))
         .where(Ballot.poll_id == key(poll))
-        .order_by(col(Participant.display_name))
+        .order_by(col(Participant.id))
     )
-    return [(name, json.loads(content)) for name, content in rows.all()]
+    named = [(name, json.loads(content)) for name, content in rows.all()]
+    return sorted(named, key=lambda row: collation_key(row[0]))

@@ -621,6 +621,7 @@ class MethodResult:
     quota: str | None = None
     # Ties the count settled: (the options tied, "lot" or the method's own rule).
     ties: list[tuple[list[str], str]] = field(default_factory=list)
+    weighted: bool = False  # weighed by college: a motion's tie is on weighted shares
 
     @property
     def has_for_against(self) -> bool:
@@ -695,6 +696,7 @@ def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResul
             ([name(str(o)) for o in tie.get("options", [])], str(tie.get("broken_by", "")))
             for tie in result.get("ties", [])
         ],
+        weighted="colleges" in details or bool(details.get("weighted")),
     )
 
 

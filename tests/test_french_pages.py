@@ -1,0 +1,417 @@
+"""French that reads as French: every page and fragment, in both languages.
+
+A session in full swing (needs, proposals, comments, votes on proposals, a decision, a
+closed poll of every voting method, a tied motion, an open poll and a draft) and a
+general assembly (a roster, members present and represented, a binding poll) are shown
+to a phone, the projector (with each of its presenter views) and the facilitator, in
+French and in English: every page they can open, every fragment the server answered to
+their actions and every live frame, the minutes as HTML and PDF, the register and each
+decision, the roster and the result pages.
+
+Each French page must read as French: no text of the English catalog left untranslated
+(a msgid whose French differs), no identifier of the code ("tie_rejects", "yes_no",
+"for" and "against" as the tally names them), no English word, and numbers written the
+French way ("50,0 %", "3,00"). An English page shows no identifier of the code either,
+and no French-style percentage. What people wrote (texts, names) is French here, and
+the language switch names each language in its own: both are left out of the check.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlmodel import select
+
+from cocreate import polls
+from cocreate.models import Decision, Proposal
+from tests.conftest import Browser, OpenSession
+from tests.test_agenda import add_step
+from tests.test_minutes_pdf import general_assembly, pdf_text
+from tests.test_polls import BALLOTS_BY_METHOD, act, create, vote
+
+CATALOG = Path(__file__).parent.parent / "src/cocreate/locale/fr/LC_MESSAGES/messages.po"
+
+# Words of the tally and the models that must never reach a page as they are.
+IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # tie_rejects, yes_no, stand_aside…
+# Values of the code's enums, as a page would show them if a label were missing.
+ENUM_VALUES = """for against abstain blank adopted rejected deferred consent approval dots irv stv
+judgment backwards facilitator"""
+# English words that no French sentence of cocreate has.
+ENGLISH = """the and with of to by from this that these your you are is was has have will not
+which who what when between poll polls ballot ballots winner winners round rounds tie settled
+abstaining proposal proposals need needs step steps members member weighted weight yes back
+close closed open edit delete save cancel download print results result details comments
+elected eliminated average beats other choose sign out join people projector decisions
+register voted add remove next previous stage stages share college colleges rules present
+represented receipt receipts count counted turnout grade good very fairly insufficient reject
+standing aside merged hidden pending waiting timer reveal language help skip show hands"""
+FRENCH_FORBIDDEN = frozenset(re.findall(r"\S+", ENUM_VALUES + " " + ENGLISH))
+# Left out of the check: the language switch (each language named in its own), code and
+# figures (hashes, receipts, commands), and what people wrote (texts and names are French
+# in this test, but a name is a name).
+NAMES = {"Ana", "Ben", "Une", "Deux", "camille", "Camille", "Alice", "Bernard", "Chantal"}
+SKIPPED_TAGS = {"script", "style", "code", "kbd", "textarea", "svg-title"}
+SHOWN_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
+VOID = frozenset(
+    re.findall(r"\S+", "area base br col embed hr img input link meta source track wbr")
+)
+
+
+class VisibleText(HTMLParser):
+    """The words a reader sees or hears on a page: text and the attributes a screen
+    reader says, without the parts in another language (``lang``) or of code."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.language = language
+        self.stack: list[bool] = []  # for each open element: whether its text is skipped
+        self.parts: list[str] = []
+
+    @property
+    def skipping(self) -> bool:
+        return any(self.stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        other_language = named.get("lang") not in (None, self.language)
+        skip = tag in SKIPPED_TAGS or other_language or "hash" in (named.get("class") or "")
+        if not self.skipping and not skip:
+            for attribute in SHOWN_ATTRIBUTES:
+                if named.get(attribute):
+                    self.parts.append(str(named[attribute]))
+            if tag == "input" and named.get("type") in ("submit", "button") and named.get("value"):
+                self.parts.append(str(named["value"]))
+        if tag not in VOID:
+            self.stack.append(skip)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        return " ".join(" ".join(self.parts).split())
+
+
+def visible(markup: str, language: str) -> str:
+    parser = VisibleText(language)
+    parser.feed(markup)
+    parser.close()
+    return parser.text()
+
+
+def untranslated_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Each English text of the catalog whose French differs, as it would read on a page
+    (its parameters standing for anything): found on a French page, it was not
+    translated. Texts of one word are the English words' business."""
+    with CATALOG.open("rb") as po:
+        catalog = read_po(po, locale="fr")
+    patterns = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for msgid in ids:
+            if msgid in strings or "<" in msgid:
+                continue
+            literal = re.split(r"%\(\w+\)[sd]|%[sd]", msgid.replace("%%", "%"))
+            words = " ".join(literal).split()
+            if len(words) < 2 or sum(len(w) for w in words) < 8:
+                continue
+            body = r".{1,200}?".join(
+                r"\s+".join(re.escape(w) for w in part.split()) for part in literal
+            )
+            patterns.append((msgid, re.compile(r"(?<!\w)" + body.strip() + r"(?!\w)")))
+    return patterns
+
+
+UNTRANSLATED = untranslated_patterns()
+
+
+def problems(where: str, markup: str, language: str) -> list[str]:
+    text = re.sub(r"https?://\S+", " ", visible(markup, language))  # a join link
+    for name in NAMES:
+        text = re.sub(rf"\b{name}\b", " ", text)
+    found = [f"{where}: identifier {m!r}" for m in sorted(set(IDENTIFIER.findall(text)))]
+    found += [
+        f"{where}: identifier {word!r}"
+        for word in ("irv", "stv")
+        if re.search(rf"\b{word}\b", text)
+    ]
+    if language == "fr":
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+        found += [f"{where}: English word {w!r}" for w in sorted(words & FRENCH_FORBIDDEN)]
+        found += [f"{where}: untranslated {msgid!r}" for msgid, p in UNTRANSLATED if p.search(text)]
+        found += [f"{where}: English number {m!r}" for m in re.findall(r"\d\.\d+\s?%?|\d%", text)]
+    else:
+        found += [f"{where}: French number {m!r}" for m in re.findall(r"\d,\d+\s?%|\d\s%", text)]
+    return found
+
+
+# --- the session -----------------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """Every page, fragment and frame shown, by where it was shown and in which language."""
+
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, where: str, language: str, markup: str) -> None:
+        self.pages[(where, language)] = markup
+
+
+async def speak(browser: Browser, language: str) -> None:
+    """Choose a language with the switch every page has."""
+    chosen = await browser.post("/language", {"locale": language, "next": "/"}, htmx=False)
+    assert chosen.status_code == 303, chosen.text
+
+
+async def furnish(open_session: OpenSession, seen: Seen) -> dict[str, int]:
+    """A workshop in full swing, its actions done in French by French-speaking devices:
+    what each action answered is kept as a fragment to check."""
+    sid, code, fac = open_session.session_id, open_session.code, open_session.facilitator
+    await speak(fac, "fr")
+    await add_step(open_session, "needs", "Besoins")
+    await add_step(open_session, "ideas", "Idées")
+    await add_step(open_session, "discussion", "Discussion")
+    await add_step(open_session, "vote", "Vote")
+    ana, ben = await open_session.phone("Ana"), await open_session.phone("Ben")
+    for phone in (ana, ben):
+        await speak(phone, "fr")
+    screen = await open_session.projector()
+    await speak(screen, "fr")
+    seq = await open_session.seq()
+    lives = {
+        "phone": await ben.socket(code, "phone", last_seq=seq),
+        "projector": await screen.socket(code, "screen", last_seq=seq),
+        "console": await fac.socket(code, "console", last_seq=seq),
+    }
+
+    def keep(where: str, answer: object) -> None:
+        text = getattr(answer, "text", "")
+        status = getattr(answer, "status_code", 0)
+        assert status in (200, 303), (where, status, text)
+        assert 'class="error"' not in text, (where, text)
+        if text:
+            seen.add(f"fragment: {where}", "fr", text)
+
+    keep("agenda start", await fac.post(f"/sessions/{sid}/agenda/start"))
+    keep(
+        "a need", await ana.post(f"/s/{code}/needs", {"text": "Pas de lieu pour se réunir le soir"})
+    )
+    keep("agenda next", await fac.post(f"/sessions/{sid}/agenda/next"))
+    texts = ("Une cuisine partagée ouverte le samedi", "Un atelier vélo dans la cour")
+    for text in texts:
+        keep("a proposal", await ana.post(f"/s/{code}/proposals", {"text": text}))
+    async with open_session.server.db.session() as db:
+        ids = [
+            (await db.exec(select(Proposal.id).where(Proposal.text == text))).one()
+            for text in texts
+        ]
+    keep("agenda next", await fac.post(f"/sessions/{sid}/agenda/next"))
+    keep(
+        "a comment",
+        await ben.post(f"/s/{code}/proposals/{ids[0]}/comments", {"text": "Et le dimanche ?"}),
+    )
+    keep(
+        "a reaction",
+        await ben.post(f"/s/{code}/proposals/{ids[0]}/reaction", {"reaction": "agree"}),
+    )
+    keep("agenda next", await fac.post(f"/sessions/{sid}/agenda/next"))
+    for phone, choice in ((ana, "for"), (ben, "against")):
+        keep("a vote", await phone.post(f"/s/{code}/proposals/{ids[0]}/vote", {"choice": choice}))
+    keep(
+        "a decision",
+        await fac.post(
+            f"/sessions/{sid}/proposals/{ids[1]}/decision",
+            {"outcome": "adopted", "note": "À lancer en mars"},
+        ),
+    )
+
+    made: dict[str, int] = {}
+    for method, (extra, ballots) in BALLOTS_BY_METHOD.items():
+        poll_id = await create(
+            open_session,
+            question=f"Scrutin {len(made) + 1}",
+            method=method,
+            options="Rouge\nVert\nBleu",
+            secret="0",  # who voted what, in words, on the result page
+            **extra,
+        )
+        await act(open_session, poll_id, "open")
+        async with open_session.server.db.session() as db:
+            letters = dict(
+                zip("ABC", [str(o.id) for o in await polls.poll_options(db, poll_id)], strict=False)
+            )
+
+        def fill(value: str | list[str], letters: dict[str, str] = letters) -> str | list[str]:
+            if isinstance(value, list):
+                return [letters.get(v, v) for v in value]
+            return letters.get(value, value)
+
+        def named(name: str, letters: dict[str, str] = letters) -> str:
+            stem, _, letter = name.rpartition("-")
+            return f"{stem}-{letters[letter]}" if stem and letter in letters else name
+
+        for phone, ballot in zip((ana, ben), ballots, strict=True):
+            answer = await vote(
+                phone, open_session, poll_id, {named(k): fill(v) for k, v in ballot.items()}
+            )
+            seen.add(f"fragment: a ballot ({method})", "fr", answer)
+        await act(open_session, poll_id, "close")
+        made[method] = poll_id
+    # A motion tied for and against: the tie rejects it.
+    tie = await create(open_session, question="Égalité ?", method="yes_no")  # secret: receipts
+    await act(open_session, tie, "open")
+    for phone, choice in ((ana, "for"), (ben, "against")):
+        await vote(phone, open_session, tie, {"choice": choice})
+    await act(open_session, tie, "close")
+    made["tie"] = tie
+    keep("reveal the results", await fac.post(f"/sessions/{sid}/reveal"))
+    # An open poll for the phones' ballot, and the console's draft.
+    made["open"] = await create(
+        open_session, question="Quelles couleurs ?", method="judgment", options="Rouge\nVert"
+    )
+    await act(open_session, made["open"], "open")
+    await create(open_session, question="Un brouillon", method="yes_no")
+
+    # The projector's presenter views, one after the other.
+    for shown in ("join", f"proposal:{ids[0]}", f"turnout:{made['open']}", "decisions", "step"):
+        keep(f"present {shown}", await fac.post(f"/sessions/{sid}/present", {"shown": shown}))
+        seen.add(f"projector showing {shown}", "fr", (await screen.get(f"/s/{code}/screen")).text)
+    for method, poll_id in made.items():
+        if method == "open":
+            continue
+        keep(
+            "present a result",
+            await fac.post(f"/sessions/{sid}/present", {"shown": f"result:{poll_id}"}),
+        )
+        seen.add(
+            f"projector: result ({method})", "fr", (await screen.get(f"/s/{code}/screen")).text
+        )
+    await fac.post(f"/sessions/{sid}/present", {"shown": "step"})
+
+    for name, live in lives.items():
+        await live.quiet(1.0)
+        for index, frame in enumerate(live.frames):
+            seen.add(f"{name} frame {index}", "fr", frame)
+        await live.close()
+    return made
+
+
+async def every_page(
+    open_session: OpenSession, made: dict[str, int], assembly: OpenSession
+) -> dict[str, tuple[Browser, str]]:
+    """Every page a phone, the projector, a stranger and the facilitator can open."""
+    code, sid, pid = open_session.code, open_session.session_id, open_session.project_id
+    fac = open_session.facilitator
+    # Ana, Ben and the projector came first; the assembly's members last.
+    phone, screen, member_phone = (
+        open_session.devices[0],
+        open_session.devices[2],
+        open_session.devices[-1],
+    )
+    published = await fac.post(f"/projects/{pid}/publish", {"published": "1"}, htmx=False)
+    assert published.status_code == 303
+    stranger = Browser(open_session.server)
+    open_session.devices.append(stranger)
+    async with open_session.server.db.session() as db:
+        decisions = (await db.exec(select(Decision.id))).all()
+    pages: dict[str, tuple[Browser, str]] = {
+        "home": (stranger, "/"),
+        "login": (stranger, "/login"),
+        "join page": (stranger, f"/s/{code}"),
+        "phone": (phone, f"/s/{code}"),
+        "projector": (screen, f"/s/{code}/screen"),
+        "projects": (fac, "/projects"),
+        "project": (fac, f"/projects/{pid}"),
+        "password": (fac, "/account/password"),
+        "console": (fac, f"/sessions/{sid}/console"),
+        "people": (fac, f"/sessions/{sid}/people"),
+        "minutes": (fac, f"/sessions/{sid}/minutes"),
+        "register": (fac, f"/projects/{pid}/decisions"),
+        "register (public)": (stranger, f"/projects/{pid}/decisions"),
+        "impact": (fac, f"/projects/{pid}/impact"),
+        "roster": (fac, "/roster"),
+        "voting sheet": (fac, "/roster/sheet"),
+        "assembly console": (fac, f"/sessions/{assembly.session_id}/console"),
+        "assembly minutes": (fac, f"/sessions/{assembly.session_id}/minutes"),
+        "assembly people": (fac, f"/sessions/{assembly.session_id}/people"),
+        "member's phone": (member_phone, f"/s/{assembly.code}"),
+    }
+    for method, poll_id in made.items():
+        if method == "open":  # no result yet: phones show its ballot
+            continue
+        pages[f"result page ({method})"] = (phone, f"/s/{code}/polls/{poll_id}")
+        pages[f"result page, facilitator ({method})"] = (fac, f"/s/{code}/polls/{poll_id}")
+    for decision_id in decisions:
+        pages[f"decision {decision_id}"] = (stranger, f"/projects/{pid}/decisions/{decision_id}")
+    return pages
+
+
+@pytest.fixture
+async def shown(open_session: OpenSession) -> Seen:
+    seen = Seen()
+    made = await furnish(open_session, seen)
+    assembly = await general_assembly(open_session)
+    pages = await every_page(open_session, made, assembly)
+    browsers = {id(b): b for b, _ in pages.values()}
+    for language in ("fr", "en"):
+        for browser in browsers.values():
+            await speak(browser, language)
+        for where, (browser, path) in pages.items():
+            answer = await browser.get(path)
+            assert answer.status_code == 200, (where, language, answer.status_code)
+            seen.add(where, language, answer.text)
+        answer = await open_session.facilitator.get(
+            f"/sessions/{assembly.session_id}/minutes.pdf?lang={language}", timeout=60
+        )
+        assert answer.status_code == 200
+        seen.add("minutes PDF", language, html.escape(pdf_text(answer.content)))
+    return seen
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts" / "french_pages"
+
+
+@pytest.mark.wire
+async def test_every_page_reads_in_its_language(shown: Seen) -> None:
+    # What the check read, page by page, for a person to look at (tests/artifacts).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for (where, language), markup in shown.pages.items():
+        name = re.sub(r"[^\w]+", "-", f"{language}-{where}").strip("-")
+        (ARTIFACTS / f"{name}.txt").write_text(visible(markup, language))
+        (ARTIFACTS / f"{name}.html").write_text(markup)
+    found = [
+        problem
+        for (where, language), markup in shown.pages.items()
+        for problem in problems(where, markup, language)
+    ]
+    assert found == [], "\n".join(found)
+    # The check sees what it must: a French result page, its figures in French.
+    assert any(where.startswith("result page") for where, _ in shown.pages)
+
+
+def test_the_check_catches_what_it_is_for() -> None:
+    english = '<p>Égalité entre against, for (tie_rejects)</p><p lang="en">English</p>'
+    found = problems("p", english, "fr")
+    assert "p: identifier 'tie_rejects'" in found
+    assert "p: English word 'against'" in found
+    assert "p: English word 'for'" in found
+    assert not any("'english'" in f for f in found)  # the switch names English in English
+    assert problems("p", "<p>50.0 %</p>", "fr") == ["p: English number '0.0 %'"]
+    assert problems("p", "<p>50,0\u00a0%</p>", "fr") == []
+    assert problems("p", "<p>Aucun bulletin n’a été déposé.</p>", "fr") == []
+    assert problems("p", "<p>No ballot was cast.</p>", "fr")
+    assert problems("p", "<p>50.0%</p>", "en") == []
