@@ -25,11 +25,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from cocreate import polls
-from cocreate.models import Decision, Proposal
+from cocreate.models import College, Decision, Poll, Proposal
 from tests.conftest import Browser, OpenSession
 from tests.test_agenda import add_step
 from tests.test_minutes_pdf import general_assembly, pdf_text
@@ -302,11 +303,92 @@ async def furnish(open_session: OpenSession, seen: Seen) -> dict[str, int]:
         )
     await fac.post(f"/sessions/{sid}/present", {"shown": "step"})
 
+    # A consent round with an objection, then the amended proposal's round.
+    made["second round"] = await consent_rounds(open_session, ana, ben)
+    keep("reveal the later results", await fac.post(f"/sessions/{sid}/reveal"))
+    # A poll of every method open at once: the phones show every kind of ballot.
+    for number, (method, (extra, _ballots)) in enumerate(BALLOTS_BY_METHOD.items(), 1):
+        poll_id = await create(
+            open_session,
+            question=f"Scrutin ouvert {number}",
+            method=method,
+            options="Rouge\nVert\nBleu",
+            **extra,
+        )
+        await act(open_session, poll_id, "open")
+
     for name, live in lives.items():
         await live.quiet(1.0)
         for index, frame in enumerate(live.frames):
             seen.add(f"{name} frame {index}", "fr", frame)
         await live.close()
+    return made
+
+
+async def consent_rounds(open_session: OpenSession, ana: Browser, ben: Browser) -> int:
+    """A consent round that met an objection, and the amended proposal's round."""
+    first = await create(open_session, question="Ouvrir le samedi ?", method="consent")
+    await act(open_session, first, "open")
+    await vote(ana, open_session, first, {"choice": "consent"})
+    await vote(ben, open_session, first, {"choice": "objection", "reason": "Personne le samedi"})
+    await act(open_session, first, "close")
+    amended = await open_session.facilitator.post(
+        f"/sessions/{open_session.session_id}/polls/{first}/next-round",
+        {"question": "Ouvrir le samedi matin ?"},
+        htmx=False,
+    )
+    assert amended.status_code == 303, amended.text
+    async with open_session.server.db.session() as db:
+        second = (await db.exec(select(sa.func.max(Poll.id)))).one()
+    assert second is not None
+    assert second != first
+    for phone in (ana, ben):
+        await vote(phone, open_session, second, {"choice": "consent"})
+    await act(open_session, second, "close")
+    return second
+
+
+async def weighted_polls(assembly: OpenSession) -> dict[str, int]:
+    """Named binding polls of the general assembly, weighed by college (employees 70 %,
+    users 30 %): their results are shares of the assembly, in per cent."""
+    fac = assembly.facilitator
+    async with assembly.server.db.session() as db:
+        ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
+    weights = {f"weight-{ids['Salariés']}": "70", f"weight-{ids['Usagers']}": "30"}
+    assert (await fac.post("/roster/colleges", weights, htmx=False)).status_code == 303
+    alice, bernard = assembly.devices[-2], assembly.devices[-1]  # the members' phones
+    made = {}
+    ballots = {
+        "yes_no": ({}, {"choice": "for"}, {"choice": "against"}),
+        "approval": ({}, {"approve": ["A"]}, {"approve": ["B"]}),
+        "irv": ({}, {"rank-A": "1", "rank-B": "2"}, {"rank-B": "1"}),
+        "stv": ({"seats": "2"}, {"rank-A": "1"}, {"rank-B": "1", "rank-C": "2"}),
+    }
+    for number, (method, (extra, first, second)) in enumerate(ballots.items(), 1):
+        poll_id = await create(
+            assembly,
+            question=f"Scrutin pondéré {number}",
+            method=method,
+            binding="1",
+            secret="0",
+            options="Rouge\nVert\nBleu",
+            **extra,
+        )
+        await act(assembly, poll_id, "open")
+        async with assembly.server.db.session() as db:
+            letters = dict(
+                zip("ABC", [str(o.id) for o in await polls.poll_options(db, poll_id)], strict=False)
+            )
+        for phone, ballot in ((alice, first), (bernard, second)):
+            form = {
+                (f"rank-{letters[k[-1]]}" if k.startswith("rank-") else k): (
+                    [letters[v] for v in value] if isinstance(value, list) else value
+                )
+                for k, value in ballot.items()
+            }
+            await vote(phone, assembly, poll_id, form)
+        await act(assembly, poll_id, "close")
+        made[method] = poll_id
     return made
 
 
@@ -365,7 +447,11 @@ async def shown(open_session: OpenSession) -> Seen:
     seen = Seen()
     made = await furnish(open_session, seen)
     assembly = await general_assembly(open_session)
+    weighted = await weighted_polls(assembly)
     pages = await every_page(open_session, made, assembly)
+    member = assembly.devices[-1]
+    for method, poll_id in weighted.items():
+        pages[f"weighted result ({method})"] = (member, f"/s/{assembly.code}/polls/{poll_id}")
     browsers = {id(b): b for b, _ in pages.values()}
     for language in ("fr", "en"):
         for browser in browsers.values():

@@ -730,7 +730,11 @@ async def close_poll(
                 votes_against=counted.counts.get("against", 0),
                 votes_abstain=counted.counts.get("abstain", 0),
                 method=poll.method,
-                summary=", ".join(labels.get(w, w) for w in counted.winners),
+                # The options chosen; a motion's "winner" is a choice (for, consent),
+                # which the outcome already says.
+                summary=""
+                if counted.method in voting.OPTIONLESS
+                else ", ".join(labels.get(w, w) for w in counted.winners),
                 electorate_size=poll.electorate_size,
                 turnout=voters,
                 quorum_met=poll.quorum_met,
