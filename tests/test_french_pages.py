@@ -21,20 +21,25 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from sqlmodel import select
 
-from cocreate import polls
+from cocreate import figures, polls
 from cocreate.models import College, Decision, Poll, Proposal
+from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, shoot
 from tests.conftest import Browser, OpenSession
 from tests.test_agenda import add_step
 from tests.test_minutes_pdf import general_assembly, pdf_text
 from tests.test_polls import BALLOTS_BY_METHOD, act, create, vote
+from tests.test_roster import import_csv
 
 CATALOG = Path(__file__).parent.parent / "src/cocreate/locale/fr/LC_MESSAGES/messages.po"
 
@@ -442,12 +447,30 @@ async def every_page(
     return pages
 
 
-@pytest.fixture
-async def shown(open_session: OpenSession) -> Seen:
+@dataclass
+class Populated:
+    seen: Seen
+    made: dict[str, int]  # the workshop's polls, by method
+    assembly: OpenSession
+    weighted: dict[str, int]  # the assembly's polls weighed by college, by method
+
+
+async def populate(open_session: OpenSession) -> Populated:
     seen = Seen()
     made = await furnish(open_session, seen)
     assembly = await general_assembly(open_session)
-    weighted = await weighted_polls(assembly)
+    return Populated(seen, made, assembly, await weighted_polls(assembly))
+
+
+@pytest.fixture
+async def shown(open_session: OpenSession) -> Seen:
+    populated = await populate(open_session)
+    seen, made, assembly, weighted = (
+        populated.seen,
+        populated.made,
+        populated.assembly,
+        populated.weighted,
+    )
     pages = await every_page(open_session, made, assembly)
     member = assembly.devices[-1]
     for method, poll_id in weighted.items():
@@ -501,3 +524,95 @@ def test_the_check_catches_what_it_is_for() -> None:
     assert problems("p", "<p>Aucun bulletin n’a été déposé.</p>", "fr") == []
     assert problems("p", "<p>No ballot was cast.</p>", "fr")
     assert problems("p", "<p>50.0%</p>", "en") == []
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+async def test_french_results_for_a_person_to_look_at(
+    browser: Any, open_session: OpenSession
+) -> None:
+    """Screenshots under tests/artifacts/: a result on a phone (360×640), on the
+    projector (1280×720) and the register (1366×768), in French."""
+    populated = await populate(open_session)
+    base, code = open_session.server.base_url, open_session.code
+    phone = await (
+        await browser.new_context(
+            viewport={"width": 360, "height": 640}, locale="fr-FR", is_mobile=True, has_touch=True
+        )
+    ).new_page()
+    await phone.goto(f"{base}/s/{code}")
+    await phone.fill("#display_name", "Chloé")
+    await phone.click("button.primary")
+    await phone.wait_for_selector(".connection", timeout=LIVE_MS)
+    for method in ("judgment", "tie", "score", "stv"):
+        await phone.goto(f"{base}/s/{code}/polls/{populated.made[method]}")
+        assert await phone.evaluate("document.documentElement.lang") == "fr"
+        await shoot(phone, f"french-phone-result-{method}")
+
+    screen = await (
+        await browser.new_context(viewport={"width": 1280, "height": 720}, locale="fr-FR")
+    ).new_page()
+    for method in ("judgment", "tie", "schulze", "irv"):
+        shown = f"result:{populated.made[method]}"
+        presented = await open_session.facilitator.post(
+            f"/sessions/{open_session.session_id}/present", {"shown": shown}
+        )
+        assert presented.status_code == 200, presented.text
+        await screen.goto(f"{base}/s/{code}/screen")
+        await screen.wait_for_load_state("networkidle")
+        await screen.screenshot(path=str(ARTIFACTS.parent / f"french-projector-{method}.png"))
+
+    published = await open_session.facilitator.post(
+        f"/projects/{open_session.project_id}/publish", {"published": "1"}, htmx=False
+    )
+    assert published.status_code == 303
+    register = await (
+        await browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    ).new_page()
+    await register.goto(f"{base}/projects/{open_session.project_id}/decisions")
+    assert "Égalité : 1 pour, 1 contre" in await register.inner_text("main")
+    await shoot(register, "french-register")
+
+
+def test_figures_are_written_the_way_each_language_writes_them() -> None:
+    assert [figures.percent(Fraction(1, 2), lang) for lang in ("fr", "en")] == [
+        "50,0\u00a0%",
+        "50.0%",
+    ]
+    assert [figures.decimal(Fraction(117, 2), lang, 1) for lang in ("fr", "en")] == ["58,5", "58.5"]
+    assert [figures.decimal(3, lang) for lang in ("fr", "en")] == ["3,00", "3.00"]
+    assert [figures.number(1234, lang) for lang in ("fr", "en")] == ["1\u202f234", "1,234"]
+    # What results store (the machine notation of bars and rounds), as pages write it.
+    assert [figures.figure("12.5 %", lang) for lang in ("fr", "en")] == ["12,5\u00a0%", "12.5%"]
+    assert [figures.figure("3.00", lang) for lang in ("fr", "en")] == ["3,00", "3.00"]
+    assert figures.figure("12", "fr") == "12"
+    assert figures.day(date(2026, 9, 1), "fr") == "1er septembre 2026"
+    assert figures.day(date(2026, 9, 2), "fr") == "2 septembre 2026"
+    assert figures.day(date(2026, 9, 1), "en") == "September 1, 2026"
+    assert figures.listing(["Rouge", "Vert", "Bleu"], "fr") == "Rouge, Vert et Bleu"
+
+
+async def test_names_sort_as_a_reader_expects(open_session: OpenSession) -> None:
+    """Accents and case do not change where a name goes: "Émilie" before "Jean-Luc"."""
+    await import_csv(
+        open_session,
+        "nom;numéro\nZoé Martin;1\nJean-Luc Roux;2\némilie Blanc;3\nÉmilie Durand;4\n"
+        "alain Brun;5\nEloïse Petit;6\n",
+    )
+    expected = [
+        "alain Brun",
+        "Eloïse Petit",
+        "émilie Blanc",
+        "Émilie Durand",
+        "Jean-Luc Roux",
+        "Zoé Martin",
+    ]
+    roster = (await open_session.facilitator.get("/roster")).text
+    assert sorted(expected, key=roster.index) == expected
+    for name in ("Jean-Luc", "Émilie", "zoé", "Eve", "Ève"):
+        await open_session.phone(name)
+    people = (
+        await open_session.facilitator.get(f"/sessions/{open_session.session_id}/people")
+    ).text
+    joined = ["Émilie", "Eve", "Ève", "Jean-Luc", "zoé"]
+    assert sorted(joined, key=lambda name: people.index(f"<li>{name} ")) == joined
