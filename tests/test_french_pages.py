@@ -177,6 +177,11 @@ class Seen:
         self.pages[(where, language)] = markup
 
 
+# Where each device is in OpenSession.devices: the facilitator's browser first, then the
+# phones and the projector in the order ``furnish`` brings them in.
+ANA, BEN, SCREEN = 1, 2, 3
+
+
 async def speak(browser: Browser, language: str) -> None:
     """Choose a language with the switch every page has."""
     chosen = await browser.post("/language", {"locale": language, "next": "/"}, htmx=False)
@@ -196,6 +201,7 @@ async def furnish(open_session: OpenSession, seen: Seen) -> dict[str, int]:
     for phone in (ana, ben):
         await speak(phone, "fr")
     screen = await open_session.projector()
+    assert open_session.devices[ANA : SCREEN + 1] == [ana, ben, screen]
     await speak(screen, "fr")
     seq = await open_session.seq()
     lives = {
@@ -361,7 +367,7 @@ async def weighted_polls(assembly: OpenSession) -> dict[str, int]:
         ids = {c.name: c.id for c in (await db.exec(select(College))).all()}
     weights = {f"weight-{ids['Salariés']}": "70", f"weight-{ids['Usagers']}": "30"}
     assert (await fac.post("/roster/colleges", weights, htmx=False)).status_code == 303
-    alice, bernard = assembly.devices[-2], assembly.devices[-1]  # the members' phones
+    alice, bernard = assembly.devices[-2:]  # the members' phones, the last to join
     made = {}
     ballots = {
         "yes_no": ({}, {"choice": "for"}, {"choice": "against"}),
@@ -397,18 +403,75 @@ async def weighted_polls(assembly: OpenSession) -> dict[str, int]:
     return made
 
 
+async def aftermath(open_session: OpenSession) -> dict[str, tuple[Browser, str]]:
+    """What follows the workshop: a decision followed up, the participants surveyed on
+    it, a personal link to come back with, an indicator measured. The pages it opens."""
+    fac, pid, code = open_session.facilitator, open_session.project_id, open_session.code
+    ana, ben = open_session.devices[ANA], open_session.devices[BEN]
+    async with open_session.server.db.session() as db:
+        first = (await db.exec(select(sa.func.min(Decision.id)))).one()
+    decision = f"/projects/{pid}/decisions/{first}"
+    followed = await fac.post(
+        decision + "/follow-up",
+        {
+            "owner": "Camille",
+            "due_on": "2026-09-01",
+            "review_on": "2026-10-01",
+            "status": "in_progress",
+            "progress": "30",
+            "note": "Devis demandés",
+        },
+        htmx=False,
+    )
+    assert followed.status_code == 303, followed.text
+    assert (await fac.post(decision + "/survey", htmx=False)).status_code == 303
+    found = re.search(r"/f/([a-z0-9]{10})/qr\.svg", (await fac.get(decision)).text)
+    assert found is not None
+    survey = f"/f/{found.group(1)}"
+    answered = await ana.post(survey, {"rating": "4", "comment": "Bien"}, htmx=False)
+    assert answered.status_code == 303, answered.text
+    shown = await ben.post(f"/s/{code}/link", {}, htmx=False)
+    link = re.search(r'id="my-link" class="copyable" readonly value="([^"]+)"', shown.text)
+    assert link is not None
+    path = link.group(1).removeprefix(open_session.server.base_url)
+    new_phone = Browser(open_session.server)
+    open_session.devices.append(new_phone)
+    indicator = await fac.post(
+        f"/projects/{pid}/impact",
+        {
+            "family": "social",
+            "name": "Repas servis",
+            "unit": "repas",
+            "baseline": "0",
+            "target": "1 200",
+        },
+        htmx=False,
+    )
+    assert indicator.status_code == 303, indicator.text
+    indicator_id = re.search(r"#indicator-(\d+)", indicator.headers["location"])
+    assert indicator_id is not None
+    for day, value in (("2026-09-01", "150"), ("2026-10-01", "480,5")):
+        measured = await fac.post(
+            f"/projects/{pid}/impact/{indicator_id.group(1)}/measurements",
+            {"measured_on": day, "value": value, "note": "Registre"},
+            htmx=False,
+        )
+        assert measured.status_code == 303, measured.text
+    return {
+        "decision followed up": (fac, decision),
+        "survey": (ana, survey),
+        "personal link": (new_phone, path),
+        "impact (facilitator)": (fac, f"/projects/{pid}/impact"),
+    }
+
+
 async def every_page(
-    open_session: OpenSession, made: dict[str, int], assembly: OpenSession
+    open_session: OpenSession, made: dict[str, int], assembly: OpenSession, member_phone: Browser
 ) -> dict[str, tuple[Browser, str]]:
     """Every page a phone, the projector, a stranger and the facilitator can open."""
     code, sid, pid = open_session.code, open_session.session_id, open_session.project_id
     fac = open_session.facilitator
-    # Ana, Ben and the projector came first; the assembly's members last.
-    phone, screen, member_phone = (
-        open_session.devices[0],
-        open_session.devices[2],
-        open_session.devices[-1],
-    )
+    phone, screen = open_session.devices[BEN], open_session.devices[SCREEN]
     published = await fac.post(f"/projects/{pid}/publish", {"published": "1"}, htmx=False)
     assert published.status_code == 303
     stranger = Browser(open_session.server)
@@ -452,6 +515,7 @@ class Populated:
     seen: Seen
     made: dict[str, int]  # the workshop's polls, by method
     assembly: OpenSession
+    member: Browser  # a member's phone in the assembly
     weighted: dict[str, int]  # the assembly's polls weighed by college, by method
 
 
@@ -459,21 +523,22 @@ async def populate(open_session: OpenSession) -> Populated:
     seen = Seen()
     made = await furnish(open_session, seen)
     assembly = await general_assembly(open_session)
-    return Populated(seen, made, assembly, await weighted_polls(assembly))
+    member = assembly.devices[-1]
+    return Populated(seen, made, assembly, member, await weighted_polls(assembly))
 
 
 @pytest.fixture
 async def shown(open_session: OpenSession) -> Seen:
     populated = await populate(open_session)
-    seen, made, assembly, weighted = (
+    seen, made, assembly, member = (
         populated.seen,
         populated.made,
         populated.assembly,
-        populated.weighted,
+        populated.member,
     )
-    pages = await every_page(open_session, made, assembly)
-    member = assembly.devices[-1]
-    for method, poll_id in weighted.items():
+    pages = await every_page(open_session, made, assembly, member)
+    pages |= await aftermath(open_session)
+    for method, poll_id in populated.weighted.items():
         pages[f"weighted result ({method})"] = (member, f"/s/{assembly.code}/polls/{poll_id}")
     browsers = {id(b): b for b, _ in pages.values()}
     for language in ("fr", "en"):
