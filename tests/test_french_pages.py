@@ -548,11 +548,15 @@ async def shown(open_session: OpenSession) -> Seen:
             answer = await browser.get(path)
             assert answer.status_code == 200, (where, language, answer.status_code)
             seen.add(where, language, answer.text)
-        answer = await open_session.facilitator.get(
-            f"/sessions/{assembly.session_id}/minutes.pdf?lang={language}", timeout=60
-        )
-        assert answer.status_code == 200
-        seen.add("minutes PDF", language, html.escape(pdf_text(answer.content)))
+        for name, session_id in (
+            ("workshop", open_session.session_id),
+            ("assembly", assembly.session_id),
+        ):
+            answer = await open_session.facilitator.get(
+                f"/sessions/{session_id}/minutes.pdf?lang={language}", timeout=60
+            )
+            assert answer.status_code == 200
+            seen.add(f"{name}'s minutes PDF", language, html.escape(pdf_text(answer.content)))
     return seen
 
 

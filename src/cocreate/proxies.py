@@ -92,7 +92,7 @@ async def give(
         held = (await db.exec(active.where(Proxy.holder_id == key(holder)))).all()
         if len(held) >= organisation.proxy_cap:
             raise Conflict(
-                N_("%(name)s already holds %(cap)d proxies, the most the statutes allow."),
+                N_("%(name)s already holds the most proxies the statutes allow (%(cap)d)."),
                 name=holder.name,
                 cap=organisation.proxy_cap,
             )

@@ -212,7 +212,7 @@ def _dots(ballot: BallotForm, form: Form) -> object:
         message=N_("Give each option between %(low)d and %(high)d points."),
     )
     if sum(spread.values()) > points:
-        raise Invalid(N_("You have %(points)d points to spread, no more."), points=points)
+        raise Invalid(N_("You have spread more points than you have (%(points)d)."), points=points)
     return {option: n for option, n in spread.items() if n}
 
 
