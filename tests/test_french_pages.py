@@ -144,6 +144,20 @@ def untranslated_patterns() -> list[tuple[str, re.Pattern[str]]]:
 UNTRANSLATED = untranslated_patterns()
 
 
+# A count of one followed by a plural noun: a count shown without ngettext.
+PLURAL_AFTER_ONE = {
+    "fr": re.compile(
+        r"(?<![\d,.\u202f])1 (?:bulletins|points|membres|sociétaires|procurations|participant·es"
+        r"|réponses|commentaires|inscrit·es|inscrits|options|idées|besoins|approbations"
+        r"|consentements|objections|mesures|codes)\b"
+    ),
+    "en": re.compile(
+        r"(?<![\d,.])1 (?:ballots|points|members|proxies|participants|answers|comments|voters"
+        r"|options|ideas|needs|approvals|consents|objections|measurements|codes)\b"
+    ),
+}
+
+
 def problems(where: str, markup: str, language: str) -> list[str]:
     text = re.sub(r"https?://\S+", " ", visible(markup, language))  # a join link
     for name in NAMES:
@@ -154,6 +168,7 @@ def problems(where: str, markup: str, language: str) -> list[str]:
         for word in ("irv", "stv")
         if re.search(rf"\b{word}\b", text)
     ]
+    found += [f"{where}: plural after one {m!r}" for m in PLURAL_AFTER_ONE[language].findall(text)]
     if language == "fr":
         words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
         found += [f"{where}: English word {w!r}" for w in sorted(words & FRENCH_FORBIDDEN)]
@@ -290,6 +305,16 @@ async def furnish(open_session: OpenSession, seen: Seen) -> dict[str, int]:
         await vote(phone, open_session, tie, {"choice": choice})
     await act(open_session, tie, "close")
     made["tie"] = tie
+    # One ballot only: every count of one must read in the singular.
+    single = await create(
+        open_session, question="Un seul avis ?", method="dots", options="Rouge\nVert", points="1"
+    )
+    await act(open_session, single, "open")
+    async with open_session.server.db.session() as db:
+        red = str((await polls.poll_options(db, single))[0].id)
+    await vote(ana, open_session, single, {f"points-{red}": "1"})
+    await act(open_session, single, "close")
+    made["single"] = single
     keep("reveal the results", await fac.post(f"/sessions/{sid}/reveal"))
     # An open poll for the phones' ballot, and the console's draft.
     made["open"] = await create(
@@ -593,6 +618,10 @@ def test_the_check_catches_what_it_is_for() -> None:
     assert problems("p", "<p>Aucun bulletin n’a été déposé.</p>", "fr") == []
     assert problems("p", "<p>No ballot was cast.</p>", "fr")
     assert problems("p", "<p>50.0%</p>", "en") == []
+    assert problems("p", "<p>1 bulletins sur 5 inscrit·es</p>", "fr") == [
+        "p: plural after one '1 bulletins'"
+    ]
+    assert problems("p", "<p>1 bulletin sur 1 inscrit·e, 21 bulletins</p>", "fr") == []
 
 
 @pytest.mark.browser
