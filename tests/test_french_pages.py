@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,6 +34,7 @@ from sqlmodel import select
 
 from cocreate import figures, polls
 from cocreate.models import College, Decision, Poll, Proposal
+from cocreate.templating import Templates
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, shoot
 from tests.conftest import Browser, OpenSession
 from tests.test_agenda import add_step
@@ -687,6 +688,10 @@ def test_figures_are_written_the_way_each_language_writes_them() -> None:
     assert figures.day(date(2026, 9, 1), "fr") == "1er septembre 2026"
     assert figures.day(date(2026, 9, 2), "fr") == "2 septembre 2026"
     assert figures.day(date(2026, 9, 1), "en") == "September 1, 2026"
+    templates = Templates(timezone="Europe/Paris")
+    noon = datetime(2026, 9, 1, 10, 5, tzinfo=UTC)  # 12:05 in Paris
+    assert templates.format_when(noon, "fr").startswith("1er sept. 2026")
+    assert templates.format_when(noon + timedelta(days=1), "fr").startswith("2 sept. 2026")
     assert figures.listing(["Rouge", "Vert", "Bleu"], "fr") == "Rouge, Vert et Bleu"
 
 

@@ -94,9 +94,14 @@ def figure(text: object, locale: str) -> str:
 
 def day(value: date | datetime, locale: str) -> str:
     """A day written out: "1er septembre 2026" / "September 1, 2026"."""
-    text = format_date(value, "long", locale=locale)
+    return first_of_month(format_date(value, "long", locale=locale), value, locale)
+
+
+def first_of_month(text: str, value: date | datetime, locale: str) -> str:
+    """A date Babel wrote ("1 septembre 2026", "1 sept. 2026, 14:05:07") with the first
+    of the month as French writes it: "1er"."""
     if locale == "fr" and value.day == 1 and text.startswith("1 "):
-        text = "1er" + text[1:]  # the first of the month is "premier" in French
+        return "1er" + text[1:]
     return text
 
 

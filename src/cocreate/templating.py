@@ -182,7 +182,10 @@ class Templates:
         if value is None:
             return ""
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-        return format_datetime(aware.astimezone(self.zone), "medium", locale=locale)
+        local = aware.astimezone(self.zone)
+        return figures.first_of_month(
+            format_datetime(local, "medium", locale=locale), local, locale
+        )
 
     def today(self) -> date:
         """Today where the meetings happen (due dates are days there)."""
