@@ -161,6 +161,7 @@ PLURAL_AFTER_ONE = {
 
 def problems(where: str, markup: str, language: str) -> list[str]:
     text = re.sub(r"https?://\S+", " ", visible(markup, language))  # a join link
+    text = re.sub(r"\b[0-9a-f]{16,}\b", " ", text)  # a seal or a fingerprint (in a PDF's text)
     for name in NAMES:
         text = re.sub(rf"\b{name}\b", " ", text)
     found = [f"{where}: identifier {m!r}" for m in sorted(set(IDENTIFIER.findall(text)))]
@@ -429,6 +430,33 @@ async def weighted_polls(assembly: OpenSession) -> dict[str, int]:
     return made
 
 
+async def refusals(open_session: OpenSession, made: dict[str, int], seen: Seen) -> None:
+    """What people are told when something is refused, in French: a wrong password, a
+    name left empty, a ballot that breaks the poll's rules, a poll already closed."""
+    code, server = open_session.code, open_session.server
+    stranger, newcomer = Browser(server), Browser(server)
+    open_session.devices += [stranger, newcomer]
+    for browser in (stranger, newcomer):
+        await speak(browser, "fr")
+    async with server.db.session() as db:
+        option = (await polls.poll_options(db, made["open"]))[0].id
+    told = {
+        "wrong password": await stranger.post(
+            "/login", {"email": "camille@example.org", "password": "pas le bon"}, htmx=False
+        ),
+        "empty name": await newcomer.post(f"/s/{code}/join", {"display_name": " "}, htmx=False),
+        "a grade not on the list": await open_session.devices[ANA].post(
+            f"/s/{code}/polls/{made['open']}/ballot", {f"grade-{option}": "génial"}
+        ),
+        "closed poll": await open_session.devices[ANA].post(
+            f"/s/{code}/polls/{made['tie']}/ballot", {"choice": "for"}
+        ),
+    }
+    for what, answer in told.items():
+        assert 400 <= answer.status_code < 500, (what, answer.status_code)
+        seen.add(f"refused: {what}", "fr", answer.text)
+
+
 async def aftermath(open_session: OpenSession) -> dict[str, tuple[Browser, str]]:
     """What follows the workshop: a decision followed up, the participants surveyed on
     it, a personal link to come back with, an indicator measured. The pages it opens."""
@@ -564,6 +592,7 @@ async def shown(open_session: OpenSession) -> Seen:
     )
     pages = await every_page(open_session, made, assembly, member)
     pages |= await aftermath(open_session)
+    await refusals(open_session, populated.made, seen)
     for method, poll_id in populated.weighted.items():
         pages[f"weighted result ({method})"] = (member, f"/s/{assembly.code}/polls/{poll_id}")
     browsers = {id(b): b for b, _ in pages.values()}
