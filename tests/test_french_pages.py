@@ -33,7 +33,7 @@ from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from cocreate import figures, polls
-from cocreate.models import College, Decision, Poll, Proposal
+from cocreate.models import College, Decision, Member, Poll, Proposal
 from cocreate.templating import Templates
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, shoot
 from tests.conftest import Browser, OpenSession
@@ -427,6 +427,11 @@ async def weighted_polls(assembly: OpenSession) -> dict[str, int]:
             await vote(phone, assembly, poll_id, form)
         await act(assembly, poll_id, "close")
         made[method] = poll_id
+    # One left open: Alice's ballots, her own and the one she holds by proxy.
+    made["open"] = await create(
+        assembly, question="Scrutin pondéré ouvert", method="yes_no", binding="1", secret="0"
+    )
+    await act(assembly, made["open"], "open")
     return made
 
 
@@ -570,6 +575,7 @@ class Populated:
     made: dict[str, int]  # the workshop's polls, by method
     assembly: OpenSession
     member: Browser  # a member's phone in the assembly
+    proxy_holder: Browser  # the phone of a member who holds another's proxy
     weighted: dict[str, int]  # the assembly's polls weighed by college, by method
 
 
@@ -577,8 +583,8 @@ async def populate(open_session: OpenSession) -> Populated:
     seen = Seen()
     made = await furnish(open_session, seen)
     assembly = await general_assembly(open_session)
-    member = assembly.devices[-1]
-    return Populated(seen, made, assembly, member, await weighted_polls(assembly))
+    alice, bernard = assembly.devices[-2:]  # general_assembly's members, the last to join
+    return Populated(seen, made, assembly, bernard, alice, await weighted_polls(assembly))
 
 
 @pytest.fixture
@@ -593,6 +599,13 @@ async def shown(open_session: OpenSession) -> Seen:
     pages = await every_page(open_session, made, assembly, member)
     pages |= await aftermath(open_session)
     await refusals(open_session, populated.made, seen)
+    async with open_session.server.db.session() as db:
+        absent = (await db.exec(select(Member).where(Member.number == "004"))).one()
+    pages["member's link"] = (Browser(open_session.server), f"/m/{absent.voting_code}")
+    pages["ballots held by proxy"] = (
+        populated.proxy_holder,
+        f"/s/{assembly.code}/polls/{populated.weighted.pop('open')}/ballots",
+    )
     for method, poll_id in populated.weighted.items():
         pages[f"weighted result ({method})"] = (member, f"/s/{assembly.code}/polls/{poll_id}")
     browsers = {id(b): b for b, _ in pages.values()}
