@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 import json
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_datetime
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from cocreate import figures
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
@@ -34,16 +34,6 @@ def clock(milliseconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-def collate(items: Iterable[Any], attribute: str | None = None) -> list[Any]:
-    """Items sorted by name (or by their ``attribute``) as a reader expects, accents and
-    case aside (``figures.collation_key``)."""
-
-    def name(item: Any) -> str:
-        return str(item if attribute is None else getattr(item, attribute))
-
-    return sorted(items, key=lambda item: figures.collation_key(name(item)))
 
 
 def _in_locale(format_: Callable[..., str]) -> Callable[..., str]:
@@ -70,7 +60,13 @@ _LOCALE_FILTERS = {
     "percent100": _in_locale(figures.percent_of_100),
     "figure": _in_locale(figures.figure),
     "votes": _in_locale(figures.votes),
-    "listing": _in_locale(figures.listing),
+    # Each name escaped first, so that a label already markup (a translation) is not
+    # escaped twice: the list is markup.
+    "listing": _in_locale(
+        lambda items, locale: Markup(  # noqa: S704 (every item is escaped)
+            figures.listing([escape(item) for item in items], locale)
+        )
+    ),
 }
 
 
@@ -172,7 +168,6 @@ class Templates:
         env.filters["when"] = lambda value: self.format_when(value, locale)
         env.filters.update(_LOCALE_FILTERS)
         # Names in the reader's order, accents and case aside (a roster, the people).
-        env.filters["collate"] = collate
         env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
         env.filters["from_json"] = json.loads
         env.filters["as_number"] = lambda value: None if value is None else float(Fraction(value))
