@@ -590,7 +590,7 @@ class Placed:
     (approvals, points, average score, duels won, majority grade, last-round votes)."""
 
     label: str
-    figure: str
+    figure: str  # in the stored result's notation; pages write it with ``|figure``
     won: bool
 
 
@@ -630,7 +630,8 @@ class MethodResult:
 
 def _votes(value: Any) -> str:
     """An instant-runoff round's count: ballots, or (weighted by college) a share of the
-    assembly, as the poll's chart reads it."""
+    assembly, in the notation of the stored result ("12", "12.5 %"): pages write it in
+    their language with the ``figure`` filter."""
     return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
 
 
