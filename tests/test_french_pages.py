@@ -58,7 +58,7 @@ elected eliminated average beats other choose sign out join people projector dec
 register voted add remove next previous stage stages share college colleges rules present
 represented receipt receipts count counted turnout grade good very fairly insufficient reject
 standing aside merged hidden pending waiting timer reveal language help skip show hands"""
-FRENCH_FORBIDDEN = frozenset(re.findall(r"\S+", ENUM_VALUES + " " + ENGLISH))
+HAND_PICKED = frozenset(re.findall(r"\S+", ENUM_VALUES + " " + ENGLISH))
 # Left out of the check: the language switch (each language named in its own), code and
 # figures (hashes, receipts, commands), and what people wrote (texts and names are French
 # in this test, but a name is a name).
@@ -143,6 +143,30 @@ def untranslated_patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 
 UNTRANSLATED = untranslated_patterns()
+
+
+def english_words() -> frozenset[str]:
+    """The catalog's English texts of one word whose French differs ("Winner", "Edit"),
+    but for words some French text of the catalog uses as well ("Excellent", "Code")."""
+    with CATALOG.open("rb") as po:
+        catalog = read_po(po, locale="fr")
+    single: set[str] = set()
+    french: set[str] = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            french |= {word.lower() for word in re.findall(r"[^\W\d_]+", text)}
+        for msgid in ids:
+            word = msgid.strip(" .:…")
+            if re.fullmatch(r"[A-Za-z]+", word) and msgid not in strings:
+                single.add(word.lower())
+    return frozenset(single - french)
+
+
+FRENCH_FORBIDDEN = HAND_PICKED | english_words()
 
 
 # A count of one followed by a plural noun: a count shown without ngettext.
