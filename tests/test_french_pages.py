@@ -37,11 +37,14 @@ from cocreate import figures, polls
 from cocreate.models import College, Decision, Member, Poll, Proposal
 from cocreate.templating import Templates
 from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, shoot
-from tests.conftest import Browser, OpenSession
+from tests.conftest import ONCE, Browser, OpenSession
 from tests.test_agenda import add_step
 from tests.test_minutes_pdf import general_assembly, pdf_text
 from tests.test_polls import BALLOTS_BY_METHOD, act, create, vote
 from tests.test_roster import import_csv
+
+# What a page says does not depend on the database: once.
+pytestmark = ONCE
 
 CATALOG = Path(__file__).parent.parent / "src/cocreate/locale/fr/LC_MESSAGES/messages.po"
 
