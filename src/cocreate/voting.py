@@ -300,7 +300,9 @@ _READERS: dict[Method, Callable[[BallotForm, Form], object]] = {
 
 
 class Figure(enum.StrEnum):
-    """What a bar's figure is, so that a page writes it in its language."""
+    """What a bar's figure is, for a reader of the stored result or the ballot file's
+    recount. Pages read it from the label's notation (``figures.figure``), which tells
+    the same and is there in results stored before the kind was."""
 
     COUNT = "count"  # ballots, approvals, points: "12"
     DECIMAL = "decimal"  # an average score, a single transferable vote's votes: "3.00"
