@@ -200,7 +200,7 @@ async def test_the_people_concerned_see_where_each_decision_stands(
     )
     public = (await phone.get(url)).text
     assert 'badge--in_progress">In progress' in public
-    assert "30 %" in public
+    assert "30%" in public
     assert "/follow-up" not in public  # no form for them
     assert "/correction" not in public
     # Nor may they, or another facilitator, write it.

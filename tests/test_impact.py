@@ -137,7 +137,7 @@ async def test_indicators_in_three_families_with_measurements_and_decisions(
         "Political and democratic",
         "Repas servis",
         "Latest: 480.5 on March 15, 2026",
-        "40 % of the way to the target",
+        "40% of the way to the target",
         "Bénéficiaires qui votent",
         "Baseline: 12.5",
         "Target: 50",

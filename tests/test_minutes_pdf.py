@@ -92,8 +92,8 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
     assert "Maison des associations, Lyon 7e" in page
     assert "1 member represented by proxy:" in page
     assert "Members present or represented: 3 out of 4 on the roster." in page
-    assert "Quorum: 75 % of 4 members, that is 3 present or represented." in page
-    assert "Rules: Simple majority of votes expressed · quorum 75 % of members" in page
+    assert "Quorum: 75% of 4 members, that is 3 present or represented." in page
+    assert "Rules: Simple majority of votes expressed · quorum 75% of members" in page
     assert decision.entry_hash in page
 
     english = await open_session.facilitator.get(url + ".pdf?lang=en")
@@ -108,7 +108,7 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
         "Attendance",
         "2 members present",
         "Members present or represented: 3 out of 4 on the roster.",
-        "Quorum: 75 % of 4 members, that is 3 present or represented.",
+        "Quorum: 75% of 4 members, that is 3 present or represented.",
         "Quorum reached.",
         QUESTION,
         "Adopted",
@@ -119,7 +119,7 @@ async def test_the_minutes_pdf_holds_attendance_quorum_and_decisions_in_two_lang
     french = await open_session.facilitator.get(url + ".pdf?lang=fr")
     assert french.status_code == 200
     texte = " ".join(pdf_text(french.content).split())
-    for attendu in ("Présences", "Quorum atteint.", QUESTION, "Adoptée"):
+    for attendu in ("Présences", "Quorum atteint.", QUESTION, "Adoptée", "Quorum : 75 % de 4"):
         assert attendu in texte, (attendu, texte)
     assert "Attendance" not in texte
 

@@ -240,7 +240,7 @@ async def test_bad_ballots_are_refused_with_a_reason(open_session: OpenSession) 
         f"/s/{open_session.code}/polls/{poll_id}/ballot", {f"points-{a}": "3", f"points-{b}": "3"}
     )
     assert too_many.status_code == 422
-    assert "You have 5 points to spread, no more." in too_many.text
+    assert "You have spread more points than you have (5)." in too_many.text
     over_cap = await phone.post(
         f"/s/{open_session.code}/polls/{poll_id}/ballot", {f"points-{a}": "4"}
     )

@@ -17,7 +17,7 @@ EXPECTED: dict[str, list[str]] = {
     "yes_no": ["1 for, 0 against, 0 abstaining"],
     "consent": ["1 consent, 1 objection, 0 standing aside", "Objections:", "Trop cher pour nous"],
     "approval": [
-        "Winners: Beta, Alpha",
+        "Winners: Beta and Alpha",
         "Beta — 2 approvals",
         "Alpha — 1 approval",
         "Gamma — 0 approvals",

@@ -408,7 +408,7 @@ async def test_a_scic_vote_is_counted_per_college_then_weighted(open_session: Op
     assert (decision.votes_for, decision.votes_against) == (1, 3)
     assert decision.outcome == "adopted"
     page = await phones["2"].get(f"/s/{open_session.code}/polls/{poll_id}")
-    assert "Weighted by college: 70.0 % for" in page.text
+    assert "Weighted by college: 70.0% for" in page.text
     # One employee: the per-college count would show how they voted.
     assert "Count per college" not in page.text
     export = await open_session.facilitator.get(
@@ -559,7 +559,7 @@ async def test_closing_a_binding_poll_with_a_college_weighted_0_percent_decides(
         await act(open_session, poll_id, "close")
         page = await phones["4"].get(f"/s/{open_session.code}/polls/{poll_id}")
         assert page.status_code == 200, method
-        assert "only colleges weighted 0 % expressed a choice, so no option wins" in page.text
+        assert "only colleges weighted 0% expressed a choice, so no option wins" in page.text
 
 
 async def test_an_approval_vote_weighed_by_college(open_session: OpenSession) -> None:
@@ -594,7 +594,7 @@ async def test_an_approval_vote_weighed_by_college(open_session: OpenSession) ->
         decision = (await db.exec(select(Decision).where(Decision.poll_id == poll_id))).one()
     assert decision.summary == "X"
     page = await phones["2"].get(f"/s/{open_session.code}/polls/{poll_id}")
-    assert "70.0 %" in page.text
+    assert "70.0%" in page.text
     assert "Count per college" not in page.text  # one employee: their approval would show
 
 
@@ -847,7 +847,7 @@ async def test_a_small_college_makes_a_secret_weighed_poll_ask_for_confirmation_
     assert "colleges" not in result["details"]  # stored, sealed in the register, exported
 
     page = await phones["2"].get(f"/s/{open_session.code}/polls/{poll_id}")
-    assert "Weighted by college: 60.0 % for" in page.text
+    assert "Weighted by college: 60.0% for" in page.text
     assert "No per-college figures: a college cast fewer than 3 ballots" in page.text
     assert "Count per college" not in page.text
     assert "kept for its facilitator" in page.text

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate.errors import Conflict, Invalid, NotFound
 from cocreate.events import AgendaChanged, SessionEvent, StepChanged, TimerChanged
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import record_event, session_change
 from cocreate.models import (
@@ -567,11 +568,9 @@ async def save_script(
 
 async def scripts_of(*, db: AsyncSession, facilitator: Facilitator) -> list[FacilitationScript]:
     result = await db.exec(
-        select(FacilitationScript)
-        .where(FacilitationScript.owner_id == facilitator.id)
-        .order_by(col(FacilitationScript.name))
+        select(FacilitationScript).where(FacilitationScript.owner_id == facilitator.id)
     )
-    return list(result.all())
+    return sorted(result.all(), key=lambda script: collation_key(script.name))
 
 
 def script_steps(script: FacilitationScript) -> list[StepDraft]:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import agenda, participants, polls, projects, proxies, register, roster, wall
 from cocreate.database import core
+from cocreate.figures import collation_key
 from cocreate.models import (
     Comment,
     Decision,
@@ -128,9 +129,10 @@ async def _members(db: AsyncSession, ids: set[int]) -> list[roster.MemberLine]:
         db,
         sa.select(*roster.MEMBER_LINE)
         .where(col(Member.id).in_(sorted(ids)))
-        .order_by(col(Member.name), col(Member.id)),
+        .order_by(col(Member.id)),
     )
-    return [roster.MemberLine(*row) for row in rows.all()]
+    lines = [roster.MemberLine(*row) for row in rows.all()]
+    return sorted(lines, key=lambda m: collation_key(m.name))
 
 
 async def gather(*, db: AsyncSession, facilitator: Facilitator, session_id: int) -> Minutes:

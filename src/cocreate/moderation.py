@@ -22,6 +22,7 @@ from cocreate.events import (
     RoomChanged,
     SessionEvent,
 )
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import record_event, session_change
 from cocreate.models import (
@@ -298,6 +299,6 @@ async def participants(*, db: AsyncSession, session_id: int) -> list[Participant
     result = await db.exec(
         select(Participant)
         .where(Participant.session_id == session_id)
-        .order_by(col(Participant.display_name), col(Participant.id))
+        .order_by(col(Participant.id))
     )
-    return list(result.all())
+    return sorted(result.all(), key=lambda p: collation_key(p.display_name))

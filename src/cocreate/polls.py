@@ -52,6 +52,7 @@ from cocreate.events import (
     SessionEvent,
     StepChanged,
 )
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import insert_events, next_seq, record_event, session_change
 from cocreate.models import (
@@ -729,7 +730,11 @@ async def close_poll(
                 votes_against=counted.counts.get("against", 0),
                 votes_abstain=counted.counts.get("abstain", 0),
                 method=poll.method,
-                summary=", ".join(labels.get(w, w) for w in counted.winners),
+                # The options chosen; a motion's "winner" is a choice (for, consent),
+                # which the outcome already says.
+                summary=""
+                if counted.method in voting.OPTIONLESS
+                else ", ".join(labels.get(w, w) for w in counted.winners),
                 electorate_size=poll.electorate_size,
                 turnout=voters,
                 quorum_met=poll.quorum_met,
@@ -859,8 +864,10 @@ class PollView:
                 return option.label
         return option_id
 
-    def labels(self, option_ids: Sequence[str]) -> str:
-        return ", ".join(self.label(o) for o in option_ids)
+    def option_labels(self, option_ids: Sequence[str]) -> list[str]:
+        """The options' labels, to be joined as the page's language lists them
+        (the ``listing`` filter)."""
+        return [self.label(o) for o in option_ids]
 
 
 async def poll_views(
@@ -896,6 +903,7 @@ async def named_ballots(*, db: AsyncSession, poll: Poll) -> list[tuple[str, Any]
         select(Participant.display_name, Ballot.content)
         .join(Participant, col(Participant.id) == col(Ballot.voter_id))
         .where(Ballot.poll_id == key(poll))
-        .order_by(col(Participant.display_name))
+        .order_by(col(Participant.id))
     )
-    return [(name, json.loads(content)) for name, content in rows.all()]
+    named = [(name, json.loads(content)) for name, content in rows.all()]
+    return sorted(named, key=lambda row: collation_key(row[0]))

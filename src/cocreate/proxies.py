@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cocreate import roster
 from cocreate.errors import Conflict, Invalid, NotFound
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import session_change
 from cocreate.models import (
@@ -91,7 +92,7 @@ async def give(
         held = (await db.exec(active.where(Proxy.holder_id == key(holder)))).all()
         if len(held) >= organisation.proxy_cap:
             raise Conflict(
-                N_("%(name)s already holds %(cap)d proxies, the most the statutes allow."),
+                N_("%(name)s already holds the most proxies the statutes allow (%(cap)d)."),
                 name=holder.name,
                 cap=organisation.proxy_cap,
             )
@@ -168,9 +169,8 @@ async def _principals(
         select(Member)
         .join(Proxy, col(Proxy.principal_id) == col(Member.id))
         .where(Proxy.session_id == session_id, Proxy.holder_id == holder_id, which)
-        .order_by(col(Member.name))
     )
-    return list(rows.all())
+    return sorted(rows.all(), key=lambda member: collation_key(member.name))
 
 
 @dataclass(frozen=True)

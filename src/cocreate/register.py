@@ -590,7 +590,7 @@ class Placed:
     (approvals, points, average score, duels won, majority grade, last-round votes)."""
 
     label: str
-    figure: str
+    figure: str  # in the stored result's notation; pages write it with ``|figure``
     won: bool
 
 
@@ -621,6 +621,7 @@ class MethodResult:
     quota: str | None = None
     # Ties the count settled: (the options tied, "lot" or the method's own rule).
     ties: list[tuple[list[str], str]] = field(default_factory=list)
+    weighted: bool = False  # weighed by college: a motion's tie is on weighted shares
 
     @property
     def has_for_against(self) -> bool:
@@ -629,7 +630,8 @@ class MethodResult:
 
 def _votes(value: Any) -> str:
     """An instant-runoff round's count: ballots, or (weighted by college) a share of the
-    assembly, as the poll's chart reads it."""
+    assembly, in the notation of the stored result ("12", "12.5 %"): pages write it in
+    their language with the ``figure`` filter."""
     return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
 
 
@@ -695,6 +697,7 @@ def method_result(result: dict[str, Any], labels: dict[str, str]) -> MethodResul
             ([name(str(o)) for o in tie.get("options", [])], str(tie.get("broken_by", "")))
             for tie in result.get("ties", [])
         ],
+        weighted="colleges" in details or bool(details.get("weighted")),
     )
 
 

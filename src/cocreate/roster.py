@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cocreate.database import core
 from cocreate.errors import Conflict, Forbidden, Invalid, NotFound, UnknownMemberCode
 from cocreate.events import ProxyWithdrawn, SessionEvent
+from cocreate.figures import collation_key
 from cocreate.i18n import N_
 from cocreate.journal import insert_events, next_seq
 from cocreate.models import (
@@ -122,12 +123,8 @@ def _on_roster(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
 
 
 async def members(*, db: AsyncSession, organisation: Organisation) -> list[Member]:
-    result = await db.exec(
-        select(Member)
-        .where(*_on_roster(organisation))
-        .order_by(col(Member.name), col(Member.number))
-    )
-    return list(result.all())
+    result = await db.exec(select(Member).where(*_on_roster(organisation)))
+    return sorted(result.all(), key=lambda m: (collation_key(m.name), m.number))
 
 
 async def member_lines(*, db: AsyncSession, organisation: Organisation) -> list[MemberLine]:
@@ -136,11 +133,10 @@ async def member_lines(*, db: AsyncSession, organisation: Organisation) -> list[
     a quarter of a second of the loop)."""
     result = await core(
         db,
-        sa.select(*MEMBER_LINE)
-        .where(*_on_roster(organisation))
-        .order_by(col(Member.name), col(Member.number)),
+        sa.select(*MEMBER_LINE).where(*_on_roster(organisation)),
     )
-    return [MemberLine(*row) for row in result.all()]
+    lines = [MemberLine(*row) for row in result.all()]
+    return sorted(lines, key=lambda m: (collation_key(m.name), m.number))
 
 
 async def member_count(*, db: AsyncSession, organisation: Organisation) -> int:
@@ -165,12 +161,8 @@ async def college_sizes(*, db: AsyncSession, organisation: Organisation) -> dict
 
 
 async def colleges(*, db: AsyncSession, organisation: Organisation) -> list[College]:
-    result = await db.exec(
-        select(College)
-        .where(College.organisation_id == key(organisation))
-        .order_by(col(College.name))
-    )
-    return list(result.all())
+    result = await db.exec(select(College).where(College.organisation_id == key(organisation)))
+    return sorted(result.all(), key=lambda college: collation_key(college.name))
 
 
 @dataclass

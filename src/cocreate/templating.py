@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -16,9 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from babel.dates import format_date, format_datetime
-from markupsafe import Markup
+from babel.dates import format_datetime
+from markupsafe import Markup, escape
 
+from cocreate import figures
 from cocreate.i18n import LOCALE_NAMES, LOCALES, translations
 from cocreate.resources import resource_dir
 from cocreate.steps import KIND_HINTS, KIND_LABELS, StepKind
@@ -33,6 +34,40 @@ def clock(milliseconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _in_locale(format_: Callable[..., str]) -> Callable[..., str]:
+    """A filter that writes its value in the page's language, ``format_(value, locale,
+    *args)``. It reads the locale from the rendering context, not from the environment:
+    Jinja computes a filter of a constant (``100|percent100``) once, when it compiles the
+    template, and the compiled code is shared by every language's environment."""
+
+    @jinja2.pass_context
+    def filter_(context: jinja2.runtime.Context, value: Any, *args: Any) -> str:
+        return format_(value, context["locale"], *args)
+
+    return filter_
+
+
+# Numbers as the page's language writes them (cocreate.figures): a count, a number with
+# fixed decimals, a share of 1 as a percentage, a percentage counted out of 100 (a weight,
+# a quorum), a figure stored in the machine notation, a round's votes; a day; a list.
+_LOCALE_FILTERS = {
+    "day": _in_locale(figures.day),
+    "number": _in_locale(figures.number),
+    "decimal": _in_locale(figures.decimal),
+    "percent": _in_locale(figures.percent),
+    "percent100": _in_locale(figures.percent_of_100),
+    "figure": _in_locale(figures.figure),
+    "votes": _in_locale(figures.votes),
+    # Each name escaped first, so that a label already markup (a translation) is not
+    # escaped twice: the list is markup.
+    "listing": _in_locale(
+        lambda items, locale: Markup(  # noqa: S704 (every item is escaped)
+            figures.listing([escape(item) for item in items], locale)
+        )
+    ),
+}
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -131,7 +166,8 @@ class Templates:
         )
         env.filters["clock"] = clock
         env.filters["when"] = lambda value: self.format_when(value, locale)
-        env.filters["day"] = lambda value: format_date(value, "long", locale=locale)
+        env.filters.update(_LOCALE_FILTERS)
+        # Names in the reader's order, accents and case aside (a roster, the people).
         env.filters["get_or_none"] = lambda mapping, name: mapping.get(name)
         env.filters["from_json"] = json.loads
         env.filters["as_number"] = lambda value: None if value is None else float(Fraction(value))
@@ -141,7 +177,10 @@ class Templates:
         if value is None:
             return ""
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-        return format_datetime(aware.astimezone(self.zone), "medium", locale=locale)
+        local = aware.astimezone(self.zone)
+        return figures.first_of_month(
+            format_datetime(local, "medium", locale=locale), local, locale
+        )
 
     def today(self) -> date:
         """Today where the meetings happen (due dates are days there)."""

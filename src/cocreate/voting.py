@@ -212,7 +212,7 @@ def _dots(ballot: BallotForm, form: Form) -> object:
         message=N_("Give each option between %(low)d and %(high)d points."),
     )
     if sum(spread.values()) > points:
-        raise Invalid(N_("You have %(points)d points to spread, no more."), points=points)
+        raise Invalid(N_("You have spread more points than you have (%(points)d)."), points=points)
     return {option: n for option, n in spread.items() if n}
 
 
@@ -299,13 +299,27 @@ _READERS: dict[Method, Callable[[BallotForm, Form], object]] = {
 # --- counting: route to the pure tally engine -------------------------------------------
 
 
+class Figure(enum.StrEnum):
+    """What a bar's figure is, for a reader of the stored result or the ballot file's
+    recount. Pages read it from the label's notation (``figures.figure``), which tells
+    the same and is there in results stored before the kind was."""
+
+    COUNT = "count"  # ballots, approvals, points: "12"
+    DECIMAL = "decimal"  # an average score, a single transferable vote's votes: "3.00"
+    PERCENT = "percent"  # a weighted share of the assembly: "12.5 %"
+
+
 @dataclass(frozen=True)
 class Bar:
     """One bar of a result chart: an option (or a choice) and its value."""
 
     key: str
     value: float  # what the bar's length shows
-    label: str  # how the value reads ("12", "3.4", "2/3")
+    # The value as it reads, in the one machine-readable notation of the stored result,
+    # the ballot file's recount and the CLI ("12", "3.00", "12.5 %"): pages write it in
+    # their language with the ``figure`` filter (cocreate.figures).
+    label: str
+    kind: Figure = Figure.COUNT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,7 +342,10 @@ class Count:
             "winners": list(self.winners),
             "adopted": self.adopted,
             "counts": self.counts,
-            "bars": [{"key": b.key, "value": b.value, "label": b.label} for b in self.bars],
+            "bars": [
+                {"key": b.key, "value": b.value, "label": b.label, "kind": b.kind.value}
+                for b in self.bars
+            ],
             "details": self.details,
             "ties": list(self.ties),
         }
@@ -442,9 +459,16 @@ def _num(value: int | Fraction) -> int | float:
     return value if isinstance(value, int) else _decimal(value)
 
 
-def _label(value: int | Fraction) -> str:
-    """How a count reads on a chart: a number of ballots, or a weighted share in %."""
-    return str(value) if isinstance(value, int) else f"{float(value) * 100:.1f} %"
+def _percent(share: Fraction) -> str:
+    """A weighted share of 1 in the stored notation, as a percentage: "12.5 %"."""
+    return f"{float(share) * 100:.1f} %"
+
+
+def _bar(option: str, value: int | Fraction) -> Bar:
+    """A ranked method's bar: a number of ballots, or a weighted share of the assembly."""
+    if isinstance(value, int):
+        return Bar(option, value, str(value))
+    return Bar(option, _num(value), _percent(value), Figure.PERCENT)
 
 
 def _count_options_by_college(
@@ -490,7 +514,7 @@ def _count_options_by_college(
         ballots=len(ballots),
         winners=result.winners,
         bars=tuple(
-            Bar(o, _decimal(result.values[o] * 100), f"{float(result.values[o] * 100):.1f} %")
+            Bar(o, _decimal(result.values[o] * 100), _percent(result.values[o]), Figure.PERCENT)
             for o in result.ranking
         ),
         details={
@@ -676,7 +700,7 @@ def _count_score(given: CountInput) -> Count:
     for option in result.ranking:
         score = result.scores[option]
         average = score.average if score.average is not None else Fraction(0)
-        bars.append(Bar(option, _decimal(average), f"{float(average):.2f}"))
+        bars.append(Bar(option, _decimal(average), f"{float(average):.2f}", Figure.DECIMAL))
         details[option] = {"average": _fraction(average), "median": score.median}
     return Count(
         method=Method.SCORE,
@@ -697,10 +721,7 @@ def _count_irv(given: CountInput) -> Count:
         method=Method.IRV,
         ballots=result.ballots,
         winners=result.winners,
-        bars=tuple(
-            Bar(o, _num(last[o]), _label(last[o]))
-            for o in sorted(last, key=lambda o: last[o], reverse=True)
-        ),
+        bars=tuple(_bar(o, last[o]) for o in sorted(last, key=lambda o: last[o], reverse=True)),
         details={
             "rounds": [
                 {
@@ -729,14 +750,15 @@ def _count_stv(given: CountInput) -> Count:
     last = result.stages[-1].votes
 
     def shown(votes: Fraction) -> str:  # weighted votes read as a share of the assembly
-        return _label(votes) if weights else f"{float(votes):.2f}"
+        return _percent(votes) if weights else f"{float(votes):.2f}"
 
     return Count(
         method=Method.STV,
         ballots=result.ballots,
         winners=result.winners,
         bars=tuple(
-            Bar(o, _decimal(v), shown(v)) for o, v in sorted(last.items(), key=lambda kv: -kv[1])
+            Bar(o, _decimal(v), shown(v), Figure.PERCENT if weights else Figure.DECIMAL)
+            for o, v in sorted(last.items(), key=lambda kv: -kv[1])
         ),
         details={
             "total": _num(sum(weights) if weights else result.ballots),

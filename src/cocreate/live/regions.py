@@ -55,6 +55,7 @@ from cocreate.events import (
     VoteCast,
     VoteClosed,
 )
+from cocreate.figures import collation_key
 from cocreate.models import (
     Comment,
     Decision,
@@ -249,14 +250,12 @@ async def panel_context(db: AsyncSession, session: Session) -> dict[str, object]
     project = await db.get(Project, session.project_id)
     assert project is not None
     scripts = await db.exec(
-        select(FacilitationScript)
-        .where(FacilitationScript.owner_id == project.owner_id)
-        .order_by(col(FacilitationScript.name))
+        select(FacilitationScript).where(FacilitationScript.owner_id == project.owner_id)
     )
     return {
         "stage": await agenda.stage_of(db, session),
         "steps": await agenda.steps_of(db, session_id),
-        "scripts": list(scripts.all()),
+        "scripts": sorted(scripts.all(), key=lambda script: collation_key(script.name)),
         "polls": await polls.poll_views(db=db, session_id=session_id, include_drafts=True),
         "participants": await moderation.participants(db=db, session_id=session_id),
     }
