@@ -622,6 +622,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         collections = _SlowCollections()
         gc.callbacks.append(collections)
         heavy = HeavyWork()
+        if settings.warm_up:
+            await asyncio.to_thread(heavy.start)  # starts processes: not on the loop
         await asyncio.to_thread(accounts.prepare)
         try:
             yield {

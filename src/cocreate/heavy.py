@@ -10,8 +10,9 @@ At most ``HEAVY_WORKERS`` pieces of work run at once; the others wait in the poo
 queue, so memory and CPU stay bounded whatever the number of requests. A long job
 (a roster's sheet of QR codes) is cut into chunks that take their turn with the
 rest, so a sheet of 20,000 members does not hold back a PDF asked for meanwhile.
-The workers start with the first heavy request, not with the server; each loads the
-PDF engine as it starts, without holding up its first job (``warm_up_worker``).
+The workers start with the first heavy request, or with the server when its ``warm_up``
+setting is on (``cocreate serve`` turns it on; the tests' many apps leave it off); each
+loads the PDF engine as it starts, without holding up its first job (``warm_up_worker``).
 
 Workers are spawned (a fresh interpreter; a fork would copy the server's threads in
 the middle of their work), which imports the program's main module again, as
@@ -29,7 +30,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar, cast
 
@@ -77,6 +78,20 @@ class HeavyWork:
                 log.warning("heavy work runs in a thread: no process pool here (%s)", error)
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="cocreate-heavy")
         return self._pool
+
+    def start(self) -> Future[int]:
+        """Start a worker now, loading the PDF engine as it starts (``warm_up_worker``),
+        instead of with the first heavy request: the server's lifespan calls it when
+        ``warm_up`` is set. Returns at once; the worker gets ready while the server
+        already answers.
+
+        One worker: the pool gives work to an idle worker before it starts another, so
+        the first PDF goes to this one; a second starts (and warms) when two pieces of
+        work come at once. Two warming together on a two-core machine split the CPU
+        with each other and with the server, and the first PDF waited longer.
+
+        The answer is the started worker's process id, once it is up."""
+        return self._executor().submit(os.getpid)
 
     async def run(self, function: Callable[[T], R], argument: T) -> R:
         """``function(argument)`` in a worker."""
