@@ -85,12 +85,11 @@ async def shoot(page: Any, name: str) -> None:
 
 # What sticks out of the page's width: the page itself, or any element reaching past its
 # right edge (text cut there), outside closed disclosures and boxes that scroll sideways.
-OVERFLOW = """() => {
+OVERFLOW = """skip => {
   const width = document.documentElement.clientWidth;
   const out = [];
   const page = document.documentElement.scrollWidth;
   if (page > width) out.push(`page ${page}`);
-  const skip = "[hidden], details:not([open]) > :not(summary), .table-wrap, .visually-hidden";
   for (const e of document.querySelectorAll("main *")) {
     if (e.closest(skip)) continue;
     const box = e.getBoundingClientRect();
@@ -102,9 +101,14 @@ OVERFLOW = """() => {
 }"""
 
 
-async def horizontal_overflow(page: Any) -> list[str]:
-    """What sticks out sideways on the page (OVERFLOW): nothing, on a page that fits."""
-    return list(await page.evaluate(OVERFLOW))
+SCROLLS_OR_HIDDEN = "[hidden], details:not([open]) > :not(summary), .table-wrap"
+
+
+async def horizontal_overflow(page: Any, skip: str = SCROLLS_OR_HIDDEN) -> list[str]:
+    """What sticks out sideways on the page (OVERFLOW): nothing, on a page that fits.
+    Elements inside ``skip`` (by default: hidden, or in a box that scrolls sideways) are
+    not looked at; screen readers' text (.visually-hidden) never is."""
+    return list(await page.evaluate(OVERFLOW, ", ".join(filter(None, [skip, ".visually-hidden"]))))
 
 
 # Counts this page's requests still waiting for their answer (and for the swap that
