@@ -461,6 +461,13 @@ async def test_the_console_uses_a_wide_screens_width_and_stays_compact_on_a_phon
             if width >= 1920:
                 assert abs(presenter[1] - agenda[1]) < 2
                 assert presenter[0] > room[0]
+            # Closing the session asks first, beside the join code: its question read
+            # whole, within the page.
+            await page.locator("#close-session summary").click()
+            await page.locator("#close-session").screenshot(
+                path=str(ARTIFACTS / f"{name}/{width}-{locale}-close.png")
+            )
+            assert await horizontal_overflow(page) == []
         else:
             # One column: each panel under the one before, at the page's left.
             assert agenda[0] == room[0] == presenter[0]
