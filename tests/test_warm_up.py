@@ -58,6 +58,19 @@ async def test_a_started_worker_is_up_and_loads_the_pdf_engine_before_any_work()
         heavy.close()
 
 
+async def test_work_asked_while_the_worker_starts_waits_for_it_not_for_a_second_one() -> None:
+    heavy = HeavyWork(workers=2)
+    try:
+        up = heavy.start()
+        first = await heavy.run(pid, None)  # at once: the worker is still starting
+        assert first == up.result(timeout=0)
+        pool = heavy._pool
+        assert isinstance(pool, ProcessPoolExecutor)
+        assert [process.pid for process in pool._processes.values()] == [first]
+    finally:
+        heavy.close()
+
+
 class Recorded(HeavyWork):
     started = 0
 

@@ -63,6 +63,7 @@ class HeavyWork:
         self.workers = workers
         self._pool: Executor | None = None
         self._cache: OrderedDict[tuple[object, object], object] = OrderedDict()
+        self._starting: Future[int] | None = None  # the worker ``start`` started
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -91,10 +92,20 @@ class HeavyWork:
         with each other and with the server, and the first PDF waited longer.
 
         The answer is the started worker's process id, once it is up."""
-        return self._executor().submit(os.getpid)
+        self._starting = self._executor().submit(os.getpid)
+        return self._starting
 
     async def run(self, function: Callable[[T], R], argument: T) -> R:
         """``function(argument)`` in a worker."""
+        starting = self._starting
+        if starting is not None:
+            # Asked while the started worker is still starting: wait for it rather than
+            # have the pool start a second one beside it (each loading the PDF engine,
+            # on the same cores), which made the first PDF slower, not faster.
+            if not starting.done():
+                await asyncio.wait([asyncio.wrap_future(starting)])
+                await self._counted_idle()
+            self._starting = None
         pool = self._executor()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, argument)
@@ -104,6 +115,19 @@ class HeavyWork:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+    async def _counted_idle(self) -> None:
+        """Until the pool counts the started worker as idle: it does so just after its
+        answer, and work given in between would start a second worker. (The pool's own
+        count: no public one, as for its list of workers in ``close``.)"""
+        idle = getattr(self._pool, "_idle_worker_semaphore", None)
+        if idle is None:
+            return
+        for _ in range(100):
+            if idle.acquire(blocking=False):
+                idle.release()
+                return
+            await asyncio.sleep(0.01)
 
     async def run_cached(self, function: Callable[[T], R], argument: T) -> R:
         """``run``, remembering the last ``CACHED_RESULTS`` answers: a link's QR code
