@@ -20,6 +20,8 @@ import cocreate.app
 from cocreate import cli
 from cocreate.heavy import HeavyWork
 from cocreate.settings import Settings
+from cocreate.templating import Templates
+from cocreate.views import exports
 from tests.conftest import start_server
 
 
@@ -84,9 +86,18 @@ async def test_the_app_starts_its_workers_with_it_only_when_told(
 ) -> None:
     monkeypatch.setattr(cocreate.app, "HeavyWork", Recorded)
     Recorded.started = 0
+    prepared: list[tuple[str, ...]] = []
+    prepare = Templates.prepare
+    monkeypatch.setattr(
+        Templates,
+        "prepare",
+        lambda self, names: (prepared.append(tuple(names)), prepare(self, names)),
+    )
     server, task, _ = await start_server(replace(settings, warm_up=warm_up))
     try:
         assert Recorded.started == (1 if warm_up else 0)
+        # The minutes' templates compiled at the start (every one of them exists).
+        assert prepared == ([exports.MINUTES_TEMPLATES] if warm_up else [])
     finally:
         server.should_exit = True
         await task
