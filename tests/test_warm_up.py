@@ -22,7 +22,9 @@ from cocreate.heavy import HeavyWork
 from cocreate.settings import Settings
 from cocreate.templating import Templates
 from cocreate.views import exports
-from tests.conftest import start_server
+from tests.conftest import ONCE, start_server
+
+pytestmark = ONCE  # worker processes and settings: the same on any database
 
 
 def pid(_: None) -> int:
