@@ -4,8 +4,11 @@ Run: ``python bench/pdf.py`` (a minute or two; prints figures, asserts nothing).
 round starts a fresh ``cocreate serve`` on SQLite with the demo session (as bench/live.py
 does), signs the facilitator in over HTTP and times ``GET /sessions/ID/minutes.pdf``:
 
-- ``first, cold``: the PDF is the server's first heavy request, so its worker processes
-  start with it (a session held without a projector);
+- ``first, cold``: the PDF is asked for as soon as the server answers (the facilitator
+  signed in): the worst case, a worker still starting or warming up, if not started by
+  this request (``COCREATE_WARM_UP=false``);
+- ``first, after pause``: the same after a pause of ``--pause`` seconds, without any
+  QR code before (a session held without a projector);
 - ``first, after QR``: the projector's QR code came first (the workers started with it),
   then a pause of ``--pause`` seconds, as a facilitator would take before asking for the
   minutes; then the PDF;
@@ -50,7 +53,9 @@ def timed_pdf(client: httpx.Client, session_id: int, lang: str) -> float:
     return took
 
 
-def one_round(after_qr: bool, pause_s: float, nexts: int) -> tuple[float, list[float]]:
+def one_round(
+    after_qr: bool, pause_s: float, nexts: int, *, pause_first: bool = False
+) -> tuple[float, list[float]]:
     """(first PDF, next PDFs) in seconds, on a fresh server."""
     with tempfile.TemporaryDirectory(prefix="cocreate-bench-pdf-") as workdir:
         server = AppServer(Path(workdir), f"sqlite:///{Path(workdir) / 'bench.db'}", "memory://")
@@ -61,6 +66,7 @@ def one_round(after_qr: bool, pause_s: float, nexts: int) -> tuple[float, list[f
                 sign_in(client, demo)
                 if after_qr:
                     client.get(f"/s/{demo.code}/qr.svg").raise_for_status()
+                if after_qr or pause_first:
                     time.sleep(pause_s)
                 first = timed_pdf(client, demo.session_id, "fr")
                 langs = ("en", "fr")
@@ -83,6 +89,7 @@ def main() -> None:
     options = parser.parse_args()
     cold: list[float] = []
     after_qr: list[float] = []
+    after_pause: list[float] = []
     nexts: list[float] = []
     for _ in range(options.rounds):
         first, more = one_round(after_qr=False, pause_s=0, nexts=options.next)
@@ -90,8 +97,11 @@ def main() -> None:
         nexts.extend(more)
         first, more = one_round(after_qr=True, pause_s=options.pause, nexts=0)
         after_qr.append(first)
+        first, more = one_round(after_qr=False, pause_s=options.pause, nexts=0, pause_first=True)
+        after_pause.append(first)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(line("first, cold", cold))
+    print(line("first, after pause", after_pause))
     print(line("first, after QR", after_qr))
     print(line("next", nexts))
 

@@ -83,6 +83,34 @@ async def shoot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+# What sticks out of the page's width: the page itself, or any element reaching past its
+# right edge (text cut there), outside closed disclosures and boxes that scroll sideways.
+OVERFLOW = """skip => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > width) out.push(`page ${page}`);
+  for (const e of document.querySelectorAll("main *")) {
+    if (e.closest(skip)) continue;
+    const box = e.getBoundingClientRect();
+    if (box.width && box.right > width + 0.5) {
+      out.push(`${e.id || e.className || e.tagName} ${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 10);
+}"""
+
+
+SCROLLS_OR_HIDDEN = "[hidden], details:not([open]) > :not(summary), .table-wrap"
+
+
+async def horizontal_overflow(page: Any, skip: str = SCROLLS_OR_HIDDEN) -> list[str]:
+    """What sticks out sideways on the page (OVERFLOW): nothing, on a page that fits.
+    Elements inside ``skip`` (by default: hidden, or in a box that scrolls sideways) are
+    not looked at; screen readers' text (.visually-hidden) never is."""
+    return list(await page.evaluate(OVERFLOW, ", ".join(filter(None, [skip, ".visually-hidden"]))))
+
+
 # Counts this page's requests still waiting for their answer (and for the swap that
 # follows it: htmx swaps in the answer's "load"). htmx marks the element that asked with
 # .htmx-request, but a live frame may remove that element while its answer is on the way.

@@ -74,6 +74,10 @@ class _SharedHeavyWork(HeavyWork):
         super().close()
 
 
+# The servers the tests start with `cocreate serve` (crash safety, scale-out) start their
+# workers with the first heavy request, as the apps made here do: a warm-up at each of
+# their starts would only add its CPU to the suite's.
+os.environ.setdefault("COCREATE_WARM_UP", "false")
 SHARED_HEAVY_WORK = _SharedHeavyWork(workers=1)
 cocreate.app.HeavyWork = lambda: SHARED_HEAVY_WORK  # type: ignore[assignment,misc]
 FRAME_TIMEOUT_S = 5.0

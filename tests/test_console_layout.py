@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import col, select
 
 from cocreate.models import Proposal, Step
-from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.browsing import ARTIFACTS, BROWSER_MARKS, LIVE_MS, Console, horizontal_overflow, shoot
 from tests.conftest import ONCE, PASSWORD, Browser, OpenSession
 
 CARD_RE = re.compile(r'<article id="proposal-(\d+)" class="card card--(idea|need)[^"]*"([^>]*)>')
@@ -190,7 +190,7 @@ async def test_compact_cards_keep_counts_and_actions_on_their_line_details_on_de
     start = page.index(f'id="proposal-{crowd.most_voted}"')
     card = page[start : page.index("</article>", start)]
     line = card[card.index('class="card-line"') : card.index('class="card-more"')]
-    assert re.search(r"For <strong>6</strong>", line)
+    assert re.search(r"For</span> <strong>6</strong>", line)
     assert "Hide" in line
     assert "Pin" in line
     details = card[card.index('class="card-more"') :]
@@ -286,8 +286,10 @@ async def test_a_saved_script_adds_its_steps_in_one_click(open_session: OpenSess
 # --- in a real browser -----------------------------------------------------------------
 
 
-async def signed_in_page(browser: Any, open_session: OpenSession, width: int, height: int) -> Any:
-    context = await browser.new_context(viewport={"width": width, "height": height})
+async def signed_in_page(
+    browser: Any, open_session: OpenSession, width: int, height: int, locale: str = "en-GB"
+) -> Any:
+    context = await browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = await context.new_page()
     base = open_session.server.base_url
     await page.goto(f"{base}/login")
@@ -400,4 +402,97 @@ async def test_adding_steps_one_after_another_in_a_browser(
         assert await page.input_value("#new-step-title") == ""
     await shoot(page, f"{request.node.name}/agenda-1366")
     assert await page.locator(".agenda-step").count() == 3
+    assert watcher.errors == []
+
+
+# The console's panels and walls with their heights, for the printed height budget.
+PANEL_HEIGHTS = """() => Array.from(
+  document.querySelectorAll("main > *, #walls > *, .console-columns > *")
+).filter(e => e.offsetHeight).map(e => `${e.id || e.className} ${e.offsetHeight}`).join(", ")"""
+
+
+async def top_of(page: Any, selector: str) -> tuple[float, float]:
+    """(x, y) of an element's top left corner in the page."""
+    box = await page.locator(selector).bounding_box()
+    assert box, selector
+    return box["x"], box["y"] + await page.evaluate("window.scrollY")
+
+
+@in_a_browser
+async def test_the_console_uses_a_wide_screens_width_and_stays_compact_on_a_phone(
+    browser: Any, open_session: OpenSession, request: pytest.FixtureRequest
+) -> None:
+    crowd = await crowded(open_session)
+    watcher = Console()
+    name = request.node.name
+    path = f"{open_session.server.base_url}/sessions/{open_session.session_id}/console"
+    heights: dict[str, int] = {}
+    sizes = (
+        (360, 640, "en-GB"),
+        (360, 640, "fr-FR"),
+        (1366, 768, "en-GB"),
+        (1920, 1080, "en-GB"),
+    )
+    for width, height, locale in sizes:
+        page = watcher.watch(
+            await signed_in_page(browser, open_session, width, height, locale),
+            f"console-{width}-{locale}",
+        )
+        await page.goto(path)
+        await page.locator(".connection").wait_for(timeout=LIVE_MS)
+        await shoot(page, f"{name}/{width}-{locale}")
+        heights[f"{width}-{locale}"] = await page.evaluate("document.documentElement.scrollHeight")
+        parts = await page.evaluate(PANEL_HEIGHTS)
+        print(f"console at {width} px wide ({locale}), panel by panel: {parts}")
+        assert await horizontal_overflow(page) == []
+        agenda, room, presenter = [
+            await top_of(page, selector) for selector in ("#agenda", "#room", "#presenter")
+        ]
+        if width >= 1366:
+            # The room and the projector's panel beside the agenda, not under it beside
+            # an empty column; on a wide screen the three side by side.
+            agenda_bottom = agenda[1] + await page.locator("#agenda").evaluate(
+                "e => e.offsetHeight"
+            )
+            assert room[0] > agenda[0], (agenda, room)
+            assert presenter[0] > agenda[0], (agenda, presenter)
+            assert abs(room[1] - agenda[1]) < 2
+            assert presenter[1] < agenda_bottom
+            if width >= 1920:
+                assert abs(presenter[1] - agenda[1]) < 2
+                assert presenter[0] > room[0]
+            # Closing the session asks first, beside the join code: its question read
+            # whole, within the page.
+            await page.locator("#close-session summary").click()
+            await page.locator("#close-session").screenshot(
+                path=str(ARTIFACTS / f"{name}/{width}-{locale}-close.png")
+            )
+            assert await horizontal_overflow(page) == []
+        else:
+            # One column: each panel under the one before, at the page's left.
+            assert agenda[0] == room[0] == presenter[0]
+            assert agenda[1] < room[1] < presenter[1]
+            # A compact card on a phone: its number, text, counts and actions in a few
+            # short lines, its actions within reach.
+            card = page.locator(f"#proposal-{crowd.most_voted}")
+            assert await card.evaluate("e => e.offsetHeight") <= 110
+            hide = card.locator(f"form[action$='/proposals/{crowd.most_voted}/hide'] button")
+            box = await hide.bounding_box()
+            assert box
+            assert box["x"] + box["width"] <= width
+            assert box["height"] >= 24
+            # Its details open under it, the whole text read.
+            await card.locator(".card-more > summary").click()
+            assert await card.locator(".card-text").evaluate(
+                "e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight"
+            )
+            assert await horizontal_overflow(page) == []
+            await card.scroll_into_view_if_needed()
+            await page.screenshot(path=str(ARTIFACTS / f"{name}/{width}-{locale}-details.png"))
+        await page.context.close()
+    # The height of the whole console with 40 proposals and 20 needs, for a person to
+    # follow (about 14,600 px at 360 px wide before its cards were made compact there).
+    print(f"console height: {heights}")
+    assert heights["360-en-GB"] < 7300, heights
+    assert heights["360-fr-FR"] < 7300, heights
     assert watcher.errors == []

@@ -126,6 +126,8 @@ def serve(host: str | None, port: int | None, lan: bool, reload: bool, workers: 
         bind = reach.bind
         # The app, made by uvicorn (in this process or in each worker), reads it there.
         os.environ["COCREATE_PUBLIC_URL"] = reach.base
+    # A server started for a room: its workers start with it, not with the first PDF.
+    os.environ.setdefault("COCREATE_WARM_UP", "true")
     uvicorn.run(
         "cocreate.app:create_app",
         factory=True,

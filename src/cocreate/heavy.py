@@ -10,8 +10,9 @@ At most ``HEAVY_WORKERS`` pieces of work run at once; the others wait in the poo
 queue, so memory and CPU stay bounded whatever the number of requests. A long job
 (a roster's sheet of QR codes) is cut into chunks that take their turn with the
 rest, so a sheet of 20,000 members does not hold back a PDF asked for meanwhile.
-The workers start with the first heavy request, not with the server; each loads the
-PDF engine as it starts, without holding up its first job (``warm_up_worker``).
+The workers start with the first heavy request, or with the server when its ``warm_up``
+setting is on (``cocreate serve`` turns it on; the tests' many apps leave it off); each
+loads the PDF engine as it starts, without holding up its first job (``warm_up_worker``).
 
 Workers are spawned (a fresh interpreter; a fork would copy the server's threads in
 the middle of their work), which imports the program's main module again, as
@@ -29,7 +30,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar, cast
 
@@ -62,6 +63,7 @@ class HeavyWork:
         self.workers = workers
         self._pool: Executor | None = None
         self._cache: OrderedDict[tuple[object, object], object] = OrderedDict()
+        self._starting: Future[int] | None = None  # the worker ``start`` started
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -78,8 +80,32 @@ class HeavyWork:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="cocreate-heavy")
         return self._pool
 
+    def start(self) -> Future[int]:
+        """Start a worker now, loading the PDF engine as it starts (``warm_up_worker``),
+        instead of with the first heavy request: the server's lifespan calls it when
+        ``warm_up`` is set. Returns at once; the worker gets ready while the server
+        already answers.
+
+        One worker: the pool gives work to an idle worker before it starts another, so
+        the first PDF goes to this one; a second starts (and warms) when two pieces of
+        work come at once. Two warming together on a two-core machine split the CPU
+        with each other and with the server, and the first PDF waited longer.
+
+        The answer is the started worker's process id, once it is up."""
+        self._starting = self._executor().submit(os.getpid)
+        return self._starting
+
     async def run(self, function: Callable[[T], R], argument: T) -> R:
         """``function(argument)`` in a worker."""
+        starting = self._starting
+        if starting is not None:
+            # Asked while the started worker is still starting: wait for it rather than
+            # have the pool start a second one beside it (each loading the PDF engine,
+            # on the same cores), which made the first PDF slower, not faster.
+            if not starting.done():
+                await asyncio.wait([asyncio.wrap_future(starting)])
+                await self._counted_idle()
+            self._starting = None
         pool = self._executor()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, argument)
@@ -89,6 +115,19 @@ class HeavyWork:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+    async def _counted_idle(self) -> None:
+        """Until the pool counts the started worker as idle: it does so just after its
+        answer, and work given in between would start a second worker. (The pool's own
+        count: no public one, as for its list of workers in ``close``.)"""
+        idle = getattr(self._pool, "_idle_worker_semaphore", None)
+        if idle is None:
+            return
+        for _ in range(100):
+            if idle.acquire(blocking=False):
+                idle.release()
+                return
+            await asyncio.sleep(0.01)
 
     async def run_cached(self, function: Callable[[T], R], argument: T) -> R:
         """``run``, remembering the last ``CACHED_RESULTS`` answers: a link's QR code

@@ -36,6 +36,10 @@ HARFBUZZ_SUBSET_NOTICE = r"HarfBuzz-Subset will be required"
 
 _loading = threading.Lock()  # catch_warnings changes the process's filters: one at a time
 _loaded = False
+# One PDF at a time in a process (a worker takes one job at a time anyway): the first
+# request's PDF, come while the warm-up draws its own, waits for it instead of parsing
+# the stylesheet again beside it and splitting the CPU with it.
+_drawing = threading.RLock()
 
 
 PDF_VARIANT = "pdf/ua-1"
@@ -163,6 +167,11 @@ def _parsed_stylesheet(url: str, body: bytes) -> Any:
 def html_to_pdf(html: str) -> bytes:
     """The page as a tagged A4 PDF (blocking and CPU-bound: run it off the loop);
     PdfUnavailable when WeasyPrint cannot load."""
+    with _drawing:
+        return _html_to_pdf(html)
+
+
+def _html_to_pdf(html: str) -> bytes:
     load_engine()
     from weasyprint import HTML
 
@@ -187,11 +196,27 @@ def html_to_pdf(html: str) -> bytes:
     return bytes(pdf)
 
 
+# A page of the minutes' kinds of content (headings, facts, tables, lists, badges, the
+# monospace of a seal, a chart): each loads fonts, faces and code paths of its own, which
+# the first minutes would otherwise load.
 WARM_UP_PAGE = (
     '<!doctype html><html lang="fr"><head><link rel="stylesheet" href="/static/css/cocreate.css">'
-    '</head><body><main class="page minutes"><h1>Procès-verbal</h1><p><strong>1</strong> '
-    '<em>2</em></p><svg class="chart" viewBox="0 0 320 50"><text class="chart-label" x="0" '
-    'y="16">3</text></svg></main></body></html>'
+    '</head><body><main class="page minutes"><p class="kicker">Projet</p><h1>Procès-verbal</h1>'
+    '<dl class="facts minutes-facts"><dt>Séance</dt><dd>1<sup>er</sup> septembre</dd></dl>'
+    '<section class="minutes-section"><h2>Ordre du jour</h2><div class="table-wrap">'
+    '<table class="data minutes-agenda"><caption class="visually-hidden">1</caption><thead><tr>'
+    '<th scope="col">N°</th><th scope="col">Étape</th></tr></thead><tbody><tr><th scope="row">'
+    '1 <span class="minutes-meta">2</span></th><td class="num">3</td></tr></tbody></table></div>'
+    '</section><section class="minutes-section"><h2>Décisions</h2><ol class="minutes-items '
+    'minutes-decisions"><li><span class="badge badge--adopted">Adoptée</span> <span '
+    'class="minutes-ref">#4</span> <p class="minutes-text">Une <strong>idée</strong> <em>5</em>'
+    '</p><span class="minutes-meta hash">SHA-256 0123abcd</span></li></ol><div class="minutes-'
+    'poll"><h3>Sondage</h3><svg class="chart" viewBox="0 0 320 50" role="img"><rect class="'
+    'chart-bar chart-bar--winner" x="0" y="0" width="100" height="14"></rect><text class="chart-'
+    'label" x="0" y="30">Assez bien</text><text class="chart-value" x="300" y="30">6</text></svg>'
+    '<ul class="grade-legend"><li><span class="swatch grade--0"></span>Très bien</li></ul></div>'
+    '<ul class="minutes-members"><li>Émilie</li></ul><p class="empty-hint">—</p></section>'
+    "</main></body></html>"
 )
 
 

@@ -85,6 +85,14 @@ class Settings:
             "then each minute (a room behind one Wi-Fi address); 0: no limit."
         },
     )
+    warm_up: bool = field(
+        default=False,
+        metadata={
+            "help": "Start the worker processes that draw QR codes and PDF files with the "
+            "server, and load the PDF engine in them, so that the first minutes are not "
+            "slower than the next (`cocreate serve` turns it on)."
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address `cocreate serve` binds."})
     port: int = field(default=8000, metadata={"help": "Port `cocreate serve` listens on."})
 

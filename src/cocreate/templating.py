@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gettext
 import json
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -188,6 +188,13 @@ class Templates:
 
     def render(self, template_name: str, /, *, locale: str, **context: Any) -> str:
         return self._envs[locale].get_template(template_name).render(context)
+
+    def prepare(self, template_names: Iterable[str]) -> None:
+        """Compile these templates now (blocking: run it off the loop), for every
+        language, rather than on the first request that renders them."""
+        for env in self._envs.values():
+            for name in template_names:
+                env.get_template(name)
 
     def macros(self, template_name: str, /, *, locale: str) -> Any:
         """A template's macros, to be called from Python (each returns markup)."""

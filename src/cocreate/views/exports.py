@@ -19,6 +19,16 @@ from cocreate.views.access import facilitator_download, facilitator_page
 from cocreate.web import RuleErrorResponse, app_state, int_param, locale_of, render_large
 
 log = logging.getLogger(__name__)
+# The minutes' templates, with what they extend, import and include: a server that warms
+# up compiles them at its start (app.py), not on the first minutes asked for.
+MINUTES_TEMPLATES = (
+    "facilitator/minutes.html",
+    "base.html",
+    "macros.html",
+    "partials/decision_result.html",
+    "partials/poll_result.html",
+    "partials/charts.html",
+)
 
 
 def _minutes(request: Request, facilitator: Facilitator) -> Awaitable[minutes.Minutes]:
