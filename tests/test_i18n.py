@@ -90,3 +90,23 @@ def test_template_translations_escape_what_users_wrote() -> None:
         assert re.search(r"3\s%\)", parts[1])
         assert parts[2] == "1 minute"
         assert many.split("|")[2] == f"5 {minutes}"
+
+
+def test_large_counts_in_messages_are_grouped_as_each_language_writes_them(
+    tmp_path: Path,
+) -> None:
+    """A general assembly of thousands: "5 000 membres présents", "5,000 members
+    present", in sentences and in the messages the server says."""
+    (tmp_path / "count.html").write_text(
+        '{{ ngettext("%(num)d member present", "%(num)d members present", n) }}'
+        ' | {{ _("Page %(page)d of %(count)d", page=1, count=n) }}'
+    )
+    templates = Templates(timezone="Europe/Paris", directory=tmp_path)
+    french = templates.render("count.html", locale="fr", n=5000)
+    assert "5\u202f000" in french  # Babel's narrow no-break space, as French writes it
+    english = templates.render("count.html", locale="en", n=5000)
+    assert english.startswith("5,000 members present")
+    assert "of 5,000" in english
+    assert templates.render("count.html", locale="en", n=999).startswith("999 members")
+    said = templates.gettext("en", "Try again in %(n)d s.", n=1200)
+    assert said == "Try again in 1,200 s."

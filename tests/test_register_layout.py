@@ -137,7 +137,7 @@ async def test_the_register_reads_on_a_phone_and_stays_a_table_on_a_laptop(
             assert len(set(tops)) == len(tops)
             outcome = row.locator("td").nth(2)
             label = await outcome.evaluate("e => getComputedStyle(e, '::before').content")
-            assert label.strip('"') in ("Outcome", "Résultat")
+            assert label.strip('"') in ("Outcome", "Issue")  # French: the outcome is the "issue"
         else:
             # A table: the decision's cells side by side on its row.
             assert max(tops) - min(tops) < 2

@@ -9,12 +9,14 @@ through these functions, with the page's locale, when they are drawn
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
@@ -116,3 +118,29 @@ def collation_key(name: str) -> tuple[str, str]:
     stable order by their exact text."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
     return plain.casefold(), name
+
+
+_WHOLE = re.compile(r"%\((\w+)\)d")
+
+
+def grouped(text: str, variables: Mapping[str, Any], locale: str) -> tuple[str, dict[str, Any]]:
+    """A message's ``%(name)d`` counts of four digits or more, written as the language
+    groups them ("5 000 membres", "5,000 members"); others left as they are. Returns the
+    text and the variables to format it with."""
+    large = {
+        name
+        for name, value in variables.items()
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000
+    }
+    if not large or "%(" not in text:
+        return text, dict(variables)
+    shown = dict(variables)
+
+    def as_text(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in large:
+            return found.group(0)
+        shown[name] = format_decimal(variables[name], locale=locale)
+        return f"%({name})s"
+
+    return _WHOLE.sub(as_text, text), shown

@@ -89,7 +89,7 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _COMPILED = _CompiledTemplates()
 
 
-def _gettext_functions(catalog: gettext.NullTranslations) -> dict[str, Any]:
+def _gettext_functions(catalog: gettext.NullTranslations, locale: str) -> dict[str, Any]:
     """``_``, ``gettext`` and ``ngettext`` as the i18n extension's new-style functions
     behave with autoescape on (the translation is markup, its ``%(name)s`` parameters
     are escaped, ``%`` is always applied), as plain functions: the extension's go
@@ -100,8 +100,9 @@ def _gettext_functions(catalog: gettext.NullTranslations) -> dict[str, Any]:
 
     def _format(translated: str, variables: dict[str, Any]) -> Markup:
         # The catalog's text is ours, as in the templates; what users wrote comes in
-        # through the parameters, which Markup's % escapes.
-        return Markup(translated) % variables  # noqa: S704
+        # through the parameters, which Markup's % escapes. Large counts are grouped.
+        text, shown = figures.grouped(translated, variables, locale)
+        return Markup(text) % shown  # noqa: S704
 
     def _gettext(message: str, /, **variables: Any) -> Markup:
         if variables:
@@ -152,7 +153,7 @@ class Templates:
             lstrip_blocks=True,
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-        env.globals.update(_gettext_functions(translations(locale)))
+        env.globals.update(_gettext_functions(translations(locale), locale))
         env.globals.update(
             locale=locale,
             locales=LOCALES,
@@ -202,4 +203,7 @@ class Templates:
 
     def gettext(self, locale: str, message: str, **params: Any) -> str:
         text = translations(locale).gettext(message)
-        return text % params if params else text
+        if not params:
+            return text
+        text, shown = figures.grouped(text, params, locale)
+        return text % shown
