@@ -44,7 +44,7 @@ async def existing_pid(open_session: OpenSession) -> int:
         ("/proposals", {"text": "x" * 501}, 422, "A proposal has at most 500 characters"),
         ("/proposals", {}, 422, "Write your proposal before sending it."),
         ("/proposals/{pid}/comments", {"text": ""}, 422, "Write your comment before sending it."),
-        ("/proposals/{pid}/comments", {"text": "y" * 1001}, 422, "A comment has at most 1000"),
+        ("/proposals/{pid}/comments", {"text": "y" * 1001}, 422, "A comment has at most 1,000"),
         ("/proposals/{pid}/vote", {"choice": "maybe"}, 422, "Choose for, against or abstain."),
         ("/proposals/{pid}/vote", {}, 422, "Choose for, against or abstain."),
         ("/proposals/999999/vote", {"choice": "for"}, 404, "This proposal does not exist"),

@@ -59,7 +59,7 @@ async def test_a_roster_file_that_cannot_be_read_is_refused_whole_and_says_why(
     await import_csv(open_session, ROSTER)
     before = await roster_rows(open_session)
     huge = "x" * (128 * 1024 + 1)
-    too_long = "cannot be read: a field is longer than 131072 characters."
+    too_long = "cannot be read: a field is longer than 131,072 characters."
     nothing = "Nothing was imported"
     # What is sent; the reason the roster page gives (a pasted NUL is refused with
     # every form's, before the roster is looked at).

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("digest", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("subject_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["session.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("session_id", "digest"),
     )
