@@ -133,6 +133,13 @@ async def test_a_secret_two_thirds_poll_from_draft_to_decision(open_session: Ope
     assert result.status_code == 200
     assert poll.ballots_sha256 in result.text
     assert "4 counted receipts" in result.text
+    # The digest, the recount's command line and the receipts are one tap away, under
+    # "Check the count": the result reads without them.
+    checks = re.search(r'<details class="check-count">(.*?)\n</details>', result.text, re.S)
+    assert checks is not None
+    for detail in (poll.ballots_sha256, "cocreate recount", "4 counted receipts"):
+        assert detail in checks.group(1)
+        assert detail not in result.text.replace(checks.group(0), "")
     await live.close()
     await live_screen.close()
 
