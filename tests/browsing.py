@@ -78,6 +78,21 @@ class Console:
         return page
 
 
+async def phone_joined(
+    browser: Any, base: str, code: str, watch: Console, name: str = "Awa"
+) -> Any:
+    """A phone of 360×640 that joined the session by name and is live (its page)."""
+    context = await browser.new_context(
+        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
+    )
+    page = watch.watch(await context.new_page(), "phone")
+    await page.goto(f"{base}/s/{code}")
+    await page.fill("#display_name", name)
+    await page.click("button.primary")
+    await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+    return page
+
+
 async def shoot(page: Any, name: str) -> None:
     """A full-page screenshot as tests/artifacts/<name>.png (Playwright makes folders)."""
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

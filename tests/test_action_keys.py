@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 from cocreate.database import Database
 from cocreate.models import ActionKey, Comment, Participant, Proposal, ProposalKind
 from cocreate.settings import Settings
-from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console
+from tests.browsing import LIVE_MS, NEEDS_CHROMIUM, Console, phone_joined
 from tests.conftest import (
     Browser,
     OpenSession,
@@ -244,14 +244,7 @@ async def test_a_phone_whose_answer_was_lost_sends_again_and_is_stored_once(
     are another proposal, with another key."""
     base, code = open_session.server.base_url, open_session.code
     watch = Console()
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
-    )
-    page = watch.watch(await context.new_page(), "phone")
-    await page.goto(f"{base}/s/{code}")
-    await page.fill("#display_name", "Awa")
-    await page.click("button.primary")
-    await page.locator("#proposal-text").wait_for()
+    page = await phone_joined(browser, base, code, watch)
     lost = {"answers": 0}
     sent_keys: list[str] = []
 

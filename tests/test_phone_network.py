@@ -18,7 +18,7 @@ from bench.netcut import NetCut
 from sqlmodel import select
 
 from cocreate.models import Ballot, Proposal, Vote
-from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, phone_joined, shoot
 from tests.conftest import ONCE, OpenSession
 from tests.test_polls import act, create
 
@@ -44,15 +44,8 @@ async def netcut(open_session: OpenSession) -> AsyncIterator[NetCut]:
 
 
 async def phone_through(browser: Any, netcut: NetCut, code: str, watch: Console) -> Any:
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
-    )
-    page = watch.watch(await context.new_page(), "phone")
-    await page.goto(f"{netcut.base_url}/s/{code}")
-    await page.fill("#display_name", "Awa")
-    await page.click("button.primary")
-    await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
-    return page
+    """A phone that joined through the proxy: its network can be cut."""
+    return await phone_joined(browser, netcut.base_url, code, watch)
 
 
 async def stored(open_session: OpenSession, model: type) -> list[Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from cocreate.models import Ballot, PollOption
-from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, shoot
+from tests.browsing import BROWSER_MARKS, LIVE_MS, Console, phone_joined, shoot
 from tests.conftest import ONCE, OpenSession
 from tests.test_agenda import add_step, move
 from tests.test_polls import act, create
@@ -54,14 +54,7 @@ async def test_every_vote_reaction_and_ballot_control_fits_a_thumb(
     for poll_id in polls:
         await act(open_session, poll_id, "open")
     watch = Console()
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
-    )
-    page = watch.watch(await context.new_page(), "phone")
-    await page.goto(f"{open_session.server.base_url}/s/{code}")
-    await page.fill("#display_name", "Awa")
-    await page.click("button.primary")
-    await page.locator(".connection", has_text="Live").wait_for(timeout=LIVE_MS)
+    page = await phone_joined(browser, open_session.server.base_url, code, watch)
     await page.locator("fieldset.grade-row").first.wait_for(timeout=LIVE_MS)
     measured = await page.evaluate(MEASURE, CONTROLS)
     kinds = {m["what"].split(" ")[0] for m in measured}
@@ -88,13 +81,7 @@ async def test_a_ranked_ballot_is_tapped_in_order_and_cast_as_shown(
     )
     await act(open_session, poll_id, "open")
     watch = Console()
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
-    )
-    page = watch.watch(await context.new_page(), "phone")
-    await page.goto(f"{open_session.server.base_url}/s/{open_session.code}")
-    await page.fill("#display_name", "Awa")
-    await page.click("button.primary")
+    page = await phone_joined(browser, open_session.server.base_url, open_session.code, watch)
     ballot = page.locator(f"#poll-{poll_id} form.ballot")
     pool = ballot.locator(".rank-pool")
     order = ballot.locator(".rank-order")
@@ -149,13 +136,7 @@ async def test_reacting_one_proposal_at_a_time(browser: Any, open_session: OpenS
         assert sent.status_code == 200
     await move(open_session, "next")
     watch = Console()
-    context = await browser.new_context(
-        viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True
-    )
-    page = watch.watch(await context.new_page(), "phone")
-    await page.goto(f"{open_session.server.base_url}/s/{open_session.code}")
-    await page.fill("#display_name", "Awa")
-    await page.click("button.primary")
+    page = await phone_joined(browser, open_session.server.base_url, open_session.code, watch)
     bar = page.locator(".one-by-one")
     await bar.get_by_role("button", name="One at a time").click()
     shown = page.locator("#wall > .card:visible")
