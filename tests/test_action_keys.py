@@ -288,3 +288,31 @@ async def expect_count(open_session: OpenSession, expected: int) -> None:
             return
         await asyncio.sleep(0.05)
     assert await count(open_session, Proposal) == expected
+
+
+async def test_a_join_refused_then_sent_again_with_its_key_makes_one_participant(
+    open_session: OpenSession,
+) -> None:
+    """A join refused (the room locked) leaves its key claimed by nobody: sent again
+    once the room opens, and again, it still makes one participant."""
+    code, sid = open_session.code, open_session.session_id
+    room = f"/sessions/{sid}/room"
+    assert (await open_session.facilitator.post(room, {"locked": "1"})).status_code == 200
+    action_key = new_key()
+    phone = Browser(open_session.server)
+    open_session.devices.append(phone)
+    await phone.get(f"/s/{code}")
+    refused = await phone.post(
+        f"/s/{code}/join", {"display_name": "Awa", "action_key": action_key}, htmx=False
+    )
+    assert refused.status_code >= 400
+    assert (await open_session.facilitator.post(room, {"locked": "0"})).status_code == 200
+    for _ in range(2):
+        again = Browser(open_session.server)  # each time without the cookie of the last
+        open_session.devices.append(again)
+        await again.get(f"/s/{code}")
+        joined = await again.post(
+            f"/s/{code}/join", {"display_name": "Awa", "action_key": action_key}, htmx=False
+        )
+        assert joined.status_code == 303, joined.text
+    assert await count(open_session, Participant, col(Participant.display_name) == "Awa") == 1

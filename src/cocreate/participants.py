@@ -168,10 +168,10 @@ async def _claim_joins(
         claimed = await action_keys.claim(
             db, session_id=session_id, action_key=arrival.action_key, participant_id=None
         )
-        if claimed.first:
-            claims[index] = claimed
-        elif claimed.participant_id is not None:
+        if claimed.participant_id is not None:
             known[index] = claimed.participant_id
+        else:  # first, or claimed by a join refused then (a locked room): this one's now
+            claims[index] = claimed
     return claims, again
 
 
