@@ -172,6 +172,7 @@ async def test_a_member_joins_with_their_code_once_whatever_the_phone(
     assert 'aria-describedby="voting-code-error"' in refused.text
     assert '<details class="member-join" open>' in refused.text
     assert 'id="display_name"' in refused.text  # the join page, as it was
+    assert 'value="ZZZZZZZZ"' in refused.text  # the code as typed, to mend
     link = await stranger.get(f"/m/{code}")
     assert link.status_code == 200
     assert f"/s/{open_session.code}/join-member" in link.text  # the open session to join

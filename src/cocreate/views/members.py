@@ -236,6 +236,7 @@ async def join_as_member(request: Request, form: FormData) -> Response:
             project=project,
             name="",
             member_error=message,
+            voting_code=field(form, "voting_code"),  # as typed, to mend
         )
     remember_participant(request, key(session), key(arrival.participant))
     return see_other(session_url(request, session))
