@@ -30,7 +30,7 @@
   // a room of phones does not come back all at the same instant), and at once when the
   // browser says the network is back or the page is looked at again.
   // A request with no answer after 20 s is given up (a network that drops packets
-  // without a word): the phone says so, or keeps it to send again (outbox.js).
+  // without a word): the phone says so, or keeps it to send again (phone.js).
   htmx.config.timeout = 20000;
   htmx.config.wsReconnectDelay = function (retryCount) {
     var ceiling = Math.min(1500, 200 * Math.pow(2, retryCount));
